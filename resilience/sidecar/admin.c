@@ -1,0 +1,174 @@
+/* Health, metrics and egress routes of the sidecar's HTTP server. */
+#include "resilience/sidecar/admin.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "resilience/sidecar/stop.h"
+#include "svc/httpc.h"
+#include "svc/log.h"
+
+#define SC_ADMIN_THREADS      4
+#define SC_ADMIN_MAX_BODY     (1024 * 1024)
+#define SC_SERVICE_CACHE_MS   1000
+#define SC_SERVICE_TIMEOUT_MS 1000
+
+struct sc_admin {
+	const struct sc_config *cfg;
+	struct sc_producer *producer;
+	struct svc_db *db;
+	struct sc_egress *egress;
+	struct sc_metrics *metrics;
+	struct svc_http_server *srv;
+	char live_url[512];
+	pthread_mutex_t mu;          /* guards the cached service check */
+	uint64_t service_checked_ms; /* 0 = never */
+	bool service_ok;
+};
+
+/* GET SERVICE_URL/health/live, cached for about a second. */
+static bool service_live(struct sc_admin *a)
+{
+	uint64_t now = sc_monotonic_ms();
+	bool ok;
+
+	pthread_mutex_lock(&a->mu);
+	if (a->service_checked_ms != 0 && now - a->service_checked_ms < SC_SERVICE_CACHE_MS) {
+		ok = a->service_ok;
+	} else {
+		struct svc_httpc_response res = {0};
+		ok = svc_httpc_request("GET", a->live_url, NULL, NULL, 0, SC_SERVICE_TIMEOUT_MS,
+		                       &res) == 0 &&
+		     res.status == 200;
+		svc_httpc_response_release(&res);
+		a->service_ok = ok;
+		a->service_checked_ms = sc_monotonic_ms();
+	}
+	pthread_mutex_unlock(&a->mu);
+	return ok;
+}
+
+static const char *up(bool ok)
+{
+	return ok ? "UP" : "DOWN";
+}
+
+/* Live unless the producer is beyond repair: then only a restart helps. */
+static void handle_live(void *ctx, const struct svc_http_request *req,
+                        struct svc_http_response *res)
+{
+	struct sc_admin *a = ctx;
+	bool ok = sc_producer_healthy(a->producer);
+
+	(void)req;
+	svc_http_reply_json(res, ok ? 200 : 503, json_pack("{s:s}", "status", up(ok)));
+}
+
+static void handle_ready(void *ctx, const struct svc_http_request *req,
+                         struct svc_http_response *res)
+{
+	struct sc_admin *a = ctx;
+	json_t *body = json_object(), *egress = json_object();
+	bool kafka = sc_producer_healthy(a->producer) && sc_producer_reachable(a->producer);
+	bool service = service_live(a);
+	bool ready = kafka && service;
+
+	(void)req;
+	json_object_set_new(body, "kafka", json_string(up(kafka)));
+	if (a->db) {
+		bool db = svc_db_ping(a->db);
+		json_object_set_new(body, "database", json_string(up(db)));
+		ready = ready && db;
+	}
+	json_object_set_new(body, "service", json_string(up(service)));
+	sc_egress_status(a->egress, egress);
+	json_object_set_new(body, "egress", egress);
+	json_object_set_new(body, "status", json_string(up(ready)));
+	svc_http_reply_json(res, ready ? 200 : 503, body);
+}
+
+static void handle_metrics(void *ctx, const struct svc_http_request *req,
+                           struct svc_http_response *res)
+{
+	struct sc_admin *a = ctx;
+	json_t *body = sc_metrics_json(a->metrics), *egress = json_object();
+
+	(void)req;
+	sc_egress_status(a->egress, egress);
+	json_object_set_new(body, "egress", egress);
+	json_object_set_new(body, "service", json_string(a->cfg->service));
+	svc_http_reply_json(res, 200, body);
+}
+
+/* /egress/{route}/<rest> and /egress/{route}: params[0] is the route, params[1] the rest. */
+static void handle_egress(void *ctx, const struct svc_http_request *req,
+                          struct svc_http_response *res)
+{
+	struct sc_admin *a = ctx;
+
+	sc_egress_handle(a->egress, req->params[0], req->nparams > 1 ? req->params[1] : NULL, req,
+	                 res);
+}
+
+#define EGRESS_ROUTES(method)                                                                      \
+	{method, "/egress/{route}/*", handle_egress},                                              \
+	{                                                                                          \
+		method, "/egress/{route}", handle_egress                                           \
+	}
+
+static const struct svc_http_route routes[] = {
+        {"GET", "/health/live", handle_live},
+        {"GET", "/health/ready", handle_ready},
+        {"GET", "/metrics", handle_metrics},
+        EGRESS_ROUTES("GET"),
+        EGRESS_ROUTES("POST"),
+        EGRESS_ROUTES("PUT"),
+        EGRESS_ROUTES("PATCH"),
+        EGRESS_ROUTES("DELETE"),
+        EGRESS_ROUTES("HEAD"),
+};
+
+struct sc_admin *sc_admin_start(const struct sc_config *cfg, struct sc_producer *producer,
+                                struct svc_db *db, struct sc_egress *egress,
+                                struct sc_metrics *metrics)
+{
+	struct sc_admin *a = calloc(1, sizeof(*a));
+	struct svc_http_server_config http = {
+	        .bind_addr = NULL,
+	        .port = cfg->port,
+	        .threads = SC_ADMIN_THREADS,
+	        .max_body = SC_ADMIN_MAX_BODY,
+	};
+
+	if (!a)
+		return NULL;
+	if (pthread_mutex_init(&a->mu, NULL) != 0) {
+		free(a);
+		return NULL;
+	}
+	a->cfg = cfg;
+	a->producer = producer;
+	a->db = db;
+	a->egress = egress;
+	a->metrics = metrics;
+	snprintf(a->live_url, sizeof(a->live_url), "%s/health/live", cfg->service_url);
+	a->srv = svc_http_server_start(&http, routes, sizeof(routes) / sizeof(routes[0]), a);
+	if (!a->srv) {
+		pthread_mutex_destroy(&a->mu);
+		free(a);
+		return NULL;
+	}
+	svc_info("admin: listening on port %u", cfg->port);
+	return a;
+}
+
+void sc_admin_free(struct sc_admin *a)
+{
+	if (!a)
+		return;
+	svc_http_server_free(a->srv);
+	pthread_mutex_destroy(&a->mu);
+	free(a);
+}

@@ -1,0 +1,31 @@
+/*
+ * The sidecar's own HTTP server on SIDECAR_PORT:
+ *   GET /health/live      200 while the process runs; 503 once the producer
+ *                         had a fatal error (only a restart helps)
+ *   GET /health/ready     200 when Kafka, the database (if the relay runs) and
+ *                         the service answer, else 503; JSON details either
+ *                         way, including the egress breakers
+ *   GET /metrics          counters (metrics.h) and egress breaker status
+ *   ANY /egress/{route}/...  the egress proxy (egress.h)
+ */
+#ifndef SC_ADMIN_H
+#define SC_ADMIN_H
+
+#include "resilience/sidecar/config.h"
+#include "resilience/sidecar/egress.h"
+#include "resilience/sidecar/metrics.h"
+#include "resilience/sidecar/producer.h"
+#include "svc/db.h"
+
+struct sc_admin;
+
+/* Starts serving (4 threads). All pointers are borrowed and must outlive the
+ * server; `db` is NULL when there is no relay. NULL (logged) when the port
+ * cannot be bound or on OOM. */
+struct sc_admin *sc_admin_start(const struct sc_config *cfg, struct sc_producer *producer,
+                                struct svc_db *db, struct sc_egress *egress,
+                                struct sc_metrics *metrics);
+/* Stops the server (waiting for running handlers) and frees. Accepts NULL. */
+void sc_admin_free(struct sc_admin *a);
+
+#endif

@@ -1,0 +1,51 @@
+/* Sidecar configuration from the environment (see config.h for names and defaults). */
+#include "resilience/sidecar/config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "svc/config.h"
+
+void sc_config_from_env(struct sc_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->service = svc_env_str("SERVICE_NAME", "order");
+	snprintf(cfg->log_name, sizeof(cfg->log_name), "%s-sidecar", cfg->service);
+	cfg->port = (unsigned)svc_env_long("SIDECAR_PORT", 9081, 1, 65535);
+	cfg->service_url = svc_env_str("SERVICE_URL", "http://127.0.0.1:8081");
+	cfg->brokers = svc_env_str("KAFKA_BROKERS", "127.0.0.1:9092");
+	cfg->subscribe = svc_env_str("SUBSCRIBE_TOPICS", "");
+
+	char def[128];
+	snprintf(def, sizeof(def), "%s-service", cfg->service);
+	snprintf(cfg->group, sizeof(cfg->group), "%s", svc_env_str("CONSUMER_GROUP", def));
+	snprintf(def, sizeof(def), "%s.dlq", cfg->service);
+	snprintf(cfg->dlq_topic, sizeof(cfg->dlq_topic), "%s", svc_env_str("DLQ_TOPIC", def));
+
+	svc_db_config_from_env(&cfg->db);
+	if (!cfg->db.database)
+		cfg->db.database = "";
+	cfg->wake_socket = svc_env_str("OUTBOX_WAKE_SOCKET", "");
+	cfg->outbox_poll_ms = svc_env_long("OUTBOX_POLL_MS", 1000, 1, 3600000);
+	cfg->outbox_batch = svc_env_long("OUTBOX_BATCH", 500, 1, 100000);
+	cfg->outbox_retention_s = svc_env_long("OUTBOX_RETENTION_S", 3600, 10, 365L * 86400);
+	cfg->kafka_linger_ms = svc_env_long("KAFKA_LINGER_MS", 5, 0, 60000);
+	cfg->kafka_timeout_ms = svc_env_long("KAFKA_MESSAGE_TIMEOUT_MS", 30000, 1000, 3600000);
+	cfg->delivery_batch_max = svc_env_long("DELIVERY_BATCH_MAX", 200, 1, 10000);
+	cfg->delivery_linger_ms = svc_env_long("DELIVERY_LINGER_MS", 2, 0, 60000);
+	cfg->delivery_timeout_ms = svc_env_long("DELIVERY_TIMEOUT_MS", 30000, 100, 3600000);
+	cfg->retry_base_ms = svc_env_long("RETRY_BASE_MS", 100, 1, 3600000);
+	cfg->retry_max_ms = svc_env_long("RETRY_MAX_MS", 5000, 1, 3600000);
+	cfg->retry_max_attempts = svc_env_long("RETRY_MAX_ATTEMPTS", 10, 1, 1000000);
+	cfg->egress_routes = svc_env_str("EGRESS_ROUTES", "");
+}
+
+bool sc_config_has_relay(const struct sc_config *cfg)
+{
+	return cfg->db.database && cfg->db.database[0] != '\0';
+}
+
+bool sc_config_has_inbound(const struct sc_config *cfg)
+{
+	return cfg->subscribe && strspn(cfg->subscribe, ", ") < strlen(cfg->subscribe);
+}

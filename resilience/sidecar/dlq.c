@@ -1,0 +1,90 @@
+/* Dead-letter routing to <service>.dlq with provenance headers. */
+#include "resilience/sidecar/dlq.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "svc/error.h"
+#include "svc/event.h"
+#include "svc/log.h"
+
+/* Adds a NUL-terminated header value; false on failure. */
+static bool add_str(rd_kafka_headers_t *h, const char *name, const char *value)
+{
+	return rd_kafka_header_add(h, name, -1, value ? value : "", -1) ==
+	       RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+static bool add_i64(rd_kafka_headers_t *h, const char *name, int64_t value)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%" PRId64, value);
+	return add_str(h, name, buf);
+}
+
+rd_kafka_headers_t *sc_dlq_headers(const struct sc_dlq_record *r, const char *service,
+                                   int64_t now_ms)
+{
+	rd_kafka_headers_t *h = rd_kafka_headers_new(8);
+
+	if (!h)
+		return NULL;
+	bool ok =
+	        add_str(h, "dlq-reason", r->reason) &&
+	        add_str(h, "dlq-source-topic", r->source_topic) &&
+	        add_i64(h, "dlq-source-partition", r->source_partition) &&
+	        add_i64(h, "dlq-source-offset", r->source_offset) &&
+	        add_i64(h, "dlq-timestamp", now_ms) &&
+	        add_i64(h, "dlq-attempts", (int64_t)r->attempts) &&
+	        add_str(h, "dlq-service", service) &&
+	        rd_kafka_header_add(h, "order-id", -1, r->key ? r->key : "",
+	                            r->key ? (ssize_t)r->keylen : 0) == RD_KAFKA_RESP_ERR_NO_ERROR;
+	if (!ok) {
+		rd_kafka_headers_destroy(h);
+		return NULL;
+	}
+	return h;
+}
+
+/* One produce-and-wait: 0 when acknowledged, else the error code. */
+static rd_kafka_resp_err_t send_once(struct sc_dlq *d, const struct sc_dlq_record *r)
+{
+	struct sc_ack_group group;
+	struct sc_ack ack = {&group, RD_KAFKA_RESP_ERR_NO_ERROR};
+	rd_kafka_headers_t *hdrs = sc_dlq_headers(r, d->service, svc_now_ms());
+
+	if (!hdrs)
+		return RD_KAFKA_RESP_ERR__FAIL;
+	if (sc_ack_group_init(&group) != 0) {
+		rd_kafka_headers_destroy(hdrs);
+		return RD_KAFKA_RESP_ERR__FAIL;
+	}
+	/* On failure the headers are freed and ack.err set; nothing to wait for. */
+	sc_producer_send(d->producer, d->topic, r->key, r->key ? r->keylen : 0, r->payload,
+	                 r->payload ? r->len : 0, hdrs, &ack);
+	sc_ack_group_wait(&group);
+	sc_ack_group_release(&group);
+	return ack.err;
+}
+
+int sc_dlq_send(struct sc_dlq *d, const struct sc_dlq_record *r)
+{
+	for (unsigned attempt = 0;; attempt++) {
+		rd_kafka_resp_err_t err = send_once(d, r);
+		if (!err) {
+			svc_info("dead-lettered %s[%" PRId32 "]@%" PRId64 " to %s: %s",
+			         r->source_topic, r->source_partition, r->source_offset, d->topic,
+			         r->reason);
+			return 0;
+		}
+		uint64_t delay = rs_backoff_delay_ms(&d->backoff, attempt, rs_random());
+		svc_warn("dead-letter of %s[%" PRId32 "]@%" PRId64 " to %s failed (%s); retry in "
+		         "%" PRIu64 " ms",
+		         r->source_topic, r->source_partition, r->source_offset, d->topic,
+		         rd_kafka_err2str(err), delay);
+		if (sc_stop_wait_ms(d->stop, delay))
+			return SVC_ETRANSIENT;
+	}
+}

@@ -1,0 +1,53 @@
+/*
+ * Dead-letter routing: a message the service rejected for good is produced,
+ * unchanged (same key, same payload), to the service's DLQ topic with
+ * headers saying why and where from:
+ *   dlq-reason, dlq-source-topic, dlq-source-partition, dlq-source-offset,
+ *   dlq-timestamp (epoch ms), dlq-attempts, dlq-service, order-id (the key).
+ * The source offset may be stored only once the DLQ copy is acknowledged.
+ */
+#ifndef SC_DLQ_H
+#define SC_DLQ_H
+
+#include <librdkafka/rdkafka.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "resilience/backoff.h"
+#include "resilience/sidecar/producer.h"
+#include "resilience/sidecar/stop.h"
+
+struct sc_dlq_record {
+	const char *source_topic;
+	int32_t source_partition;
+	int64_t source_offset;
+	const void *key; /* may be NULL */
+	size_t keylen;
+	const void *payload; /* may be NULL */
+	size_t len;
+	const char *reason;
+	unsigned attempts; /* deliveries tried before giving up */
+};
+
+/* Caller-embedded; every pointer is borrowed and must outlive it. */
+struct sc_dlq {
+	struct sc_producer *producer;
+	const char *topic;   /* DLQ_TOPIC */
+	const char *service; /* SERVICE_NAME */
+	struct sc_stop *stop;
+	struct rs_backoff backoff; /* between failed DLQ produces */
+};
+
+/* The DLQ headers of `r` at time `now_ms` (caller owns; NULL on OOM). Pure. */
+rd_kafka_headers_t *sc_dlq_headers(const struct sc_dlq_record *r, const char *service,
+                                   int64_t now_ms);
+
+/*
+ * Produces the record and waits for its acknowledgement, retrying with
+ * backoff for as long as it fails: a dead letter is never dropped.
+ * 0 once acknowledged; SVC_ETRANSIENT only when stop was requested first
+ * (the source offset must then not be stored).
+ */
+int sc_dlq_send(struct sc_dlq *d, const struct sc_dlq_record *r);
+
+#endif

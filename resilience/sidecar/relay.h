@@ -1,0 +1,32 @@
+/*
+ * The outbox relay: moves committed outbox_messages rows (svc/outbox.h) to
+ * Kafka. Woken by a datagram on OUTBOX_WAKE_SOCKET or every OUTBOX_POLL_MS,
+ * it takes unsent rows FOR UPDATE SKIP LOCKED (so replicas share the work),
+ * produces them with the idempotent producer (key msg_key, headers event-id
+ * and event-type), waits for every acknowledgement and only then sets
+ * sent_at, in the same transaction. Rows whose produce failed stay unsent and
+ * are retried after a backoff. Never reads "id > last seen": ids commit out
+ * of order. Sent rows older than OUTBOX_RETENTION_S are deleted periodically.
+ */
+#ifndef SC_RELAY_H
+#define SC_RELAY_H
+
+#include "resilience/sidecar/config.h"
+#include "resilience/sidecar/metrics.h"
+#include "resilience/sidecar/producer.h"
+#include "resilience/sidecar/stop.h"
+#include "svc/db.h"
+
+struct sc_relay;
+
+/* Binds the wake socket (a failure is logged; polling still works) and
+ * starts the relay thread. All pointers are borrowed and must outlive the
+ * relay. NULL on allocation or thread failure. */
+struct sc_relay *sc_relay_start(const struct sc_config *cfg, struct svc_db *db,
+                                struct sc_producer *producer, struct sc_metrics *metrics,
+                                struct sc_stop *stop);
+/* After sc_stop_request(): waits for the thread, removes the socket, frees.
+ * Accepts NULL. */
+void sc_relay_free(struct sc_relay *r);
+
+#endif

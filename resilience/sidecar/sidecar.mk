@@ -1,0 +1,1 @@
+$(eval $(call program,sidecar,resilience/sidecar))

@@ -1,0 +1,184 @@
+/* Topic creation with rd_kafka_CreateTopics ("already exists" is success). */
+#include "resilience/sidecar/topics.h"
+
+#include <errno.h>
+#include <librdkafka/rdkafka.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "svc/config.h"
+#include "svc/events.h"
+#include "svc/log.h"
+
+#define SC_MAX_TOPICS       64
+#define SC_ADMIN_TIMEOUT_MS 30000
+
+static const char *const standard_topics[] = {
+        TOPIC_ORDER_EVENTS,
+        TOPIC_INVENTORY_COMMANDS,
+        TOPIC_INVENTORY_EVENTS,
+        TOPIC_PAYMENT_COMMANDS,
+        TOPIC_PAYMENT_EVENTS,
+        TOPIC_NOTIFICATION_EVENTS,
+        "order.dlq",
+        "inventory.dlq",
+        "payment.dlq",
+        "notification.dlq",
+};
+
+struct topics_args {
+	long partitions;
+	long replication;
+	const char *brokers;
+	const char *names[SC_MAX_TOPICS];
+	size_t n;
+};
+
+static bool parse_long(const char *s, long min, long max, long *out)
+{
+	char *end = NULL;
+
+	if (!s)
+		return false;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static int parse_args(int argc, char **argv, struct topics_args *a)
+{
+	a->partitions = 6;
+	a->replication = 1;
+	a->brokers = svc_env_str("KAFKA_BROKERS", "127.0.0.1:9092");
+	a->n = 0;
+	for (size_t i = 0; i < sizeof(standard_topics) / sizeof(standard_topics[0]); i++)
+		a->names[a->n++] = standard_topics[i];
+	for (int i = 0; i < argc; i++) {
+		const char *arg = argv[i];
+		if (strcmp(arg, "--partitions") == 0) {
+			if (!parse_long(i + 1 < argc ? argv[++i] : NULL, 1, 10000, &a->partitions))
+				return -1;
+		} else if (strcmp(arg, "--replication") == 0) {
+			if (!parse_long(i + 1 < argc ? argv[++i] : NULL, 1, 100, &a->replication))
+				return -1;
+		} else if (strcmp(arg, "--brokers") == 0) {
+			if (i + 1 >= argc)
+				return -1;
+			a->brokers = argv[++i];
+		} else if (arg[0] == '-' || a->n >= SC_MAX_TOPICS) {
+			return -1;
+		} else {
+			a->names[a->n++] = arg;
+		}
+	}
+	return 0;
+}
+
+/* Reads the CreateTopics result: number of topics that do not exist. */
+static size_t count_failures(rd_kafka_event_t *ev)
+{
+	const rd_kafka_CreateTopics_result_t *res = rd_kafka_event_CreateTopics_result(ev);
+	size_t n = 0, failed = 0;
+
+	if (!res) {
+		svc_error("create-topics: %s", rd_kafka_event_error_string(ev));
+		return SIZE_MAX;
+	}
+	const rd_kafka_topic_result_t **topics = rd_kafka_CreateTopics_result_topics(res, &n);
+	for (size_t i = 0; i < n; i++) {
+		rd_kafka_resp_err_t err = rd_kafka_topic_result_error(topics[i]);
+		const char *name = rd_kafka_topic_result_name(topics[i]);
+		if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+			svc_info("create-topics: %s created", name);
+		} else if (err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+			svc_info("create-topics: %s already exists", name);
+		} else {
+			svc_error("create-topics: %s: %s", name,
+			          rd_kafka_topic_result_error_string(topics[i]));
+			failed++;
+		}
+	}
+	return failed;
+}
+
+static int create_all(const struct topics_args *a)
+{
+	char err[512];
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	rd_kafka_t *rk = NULL;
+	rd_kafka_NewTopic_t *topics[SC_MAX_TOPICS] = {0};
+	rd_kafka_AdminOptions_t *opts = NULL;
+	rd_kafka_queue_t *queue = NULL;
+	rd_kafka_event_t *ev = NULL;
+	int rc = 1;
+
+	if (rd_kafka_conf_set(conf, "bootstrap.servers", a->brokers, err, sizeof(err)) !=
+	    RD_KAFKA_CONF_OK) {
+		svc_error("create-topics: %s", err);
+		rd_kafka_conf_destroy(conf);
+		return 1;
+	}
+	rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+	if (!rk) {
+		svc_error("create-topics: %s", err);
+		rd_kafka_conf_destroy(conf);
+		return 1;
+	}
+	for (size_t i = 0; i < a->n; i++) {
+		topics[i] = rd_kafka_NewTopic_new(a->names[i], (int)a->partitions,
+		                                  (int)a->replication, err, sizeof(err));
+		if (!topics[i]) {
+			svc_error("create-topics: %s: %s", a->names[i], err);
+			goto out;
+		}
+	}
+	opts = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+	if (rd_kafka_AdminOptions_set_operation_timeout(opts, SC_ADMIN_TIMEOUT_MS, err,
+	                                                sizeof(err)) ||
+	    rd_kafka_AdminOptions_set_request_timeout(opts, SC_ADMIN_TIMEOUT_MS, err,
+	                                              sizeof(err))) {
+		svc_error("create-topics: %s", err);
+		goto out;
+	}
+	queue = rd_kafka_queue_new(rk);
+	rd_kafka_CreateTopics(rk, topics, a->n, opts, queue);
+	ev = rd_kafka_queue_poll(queue, SC_ADMIN_TIMEOUT_MS + 5000);
+	if (!ev) {
+		svc_error("create-topics: no answer from %s", a->brokers);
+		goto out;
+	}
+	if (rd_kafka_event_error(ev)) {
+		svc_error("create-topics: %s", rd_kafka_event_error_string(ev));
+		goto out;
+	}
+	rc = count_failures(ev) == 0 ? 0 : 1;
+out:
+	if (ev)
+		rd_kafka_event_destroy(ev);
+	if (queue)
+		rd_kafka_queue_destroy(queue);
+	if (opts)
+		rd_kafka_AdminOptions_destroy(opts);
+	for (size_t i = 0; i < a->n; i++)
+		if (topics[i])
+			rd_kafka_NewTopic_destroy(topics[i]);
+	rd_kafka_destroy(rk);
+	return rc;
+}
+
+int sc_topics_main(int argc, char **argv)
+{
+	struct topics_args a;
+
+	if (parse_args(argc, argv, &a) != 0) {
+		fprintf(stderr, "usage: sidecar create-topics [--partitions N] [--replication R] "
+		                "[--brokers LIST] [topic...]\n");
+		return 2;
+	}
+	return create_all(&a);
+}

@@ -1,0 +1,63 @@
+/*
+ * Inbound events, service side: the endpoint the sidecar delivers to.
+ *
+ * POST /internal/events
+ *   {"messages":[{"topic":"order.events","partition":3,"offset":1234,
+ *                 "key":"<orderId>","value":"<the event JSON, as a string>"}]}
+ * -> 200 {"results":[{"status":"ok|duplicate|ignored|retry|rejected",
+ *                     "reason":"..."}]}   (one per message, same order)
+ *
+ * Messages are handled in order, each in its own transaction that also
+ * records the event id in processed_messages(event_id PK, event_type, topic,
+ * processed_at): a redelivered event is answered "duplicate" with no second
+ * effect. A transient failure stops the batch: that message and all after it
+ * are answered "retry" (so per-key order is kept). "rejected" means it can
+ * never be processed (malformed, unknown type, invalid): the sidecar
+ * dead-letters it.
+ */
+#ifndef SVC_CONSUMER_H
+#define SVC_CONSUMER_H
+
+#include <jansson.h>
+#include <mysql.h>
+#include <stddef.h>
+
+#include "svc/event.h"
+
+struct svc_ctx;
+
+struct svc_consumer_ops {
+	/*
+	 * Optional. Runs before the transaction, for effects that cannot be in
+	 * it (a call to the payment gateway). Must be idempotent: it runs again
+	 * when the event is redelivered. May leave state for apply() in
+	 * *scratch. Returns 0, SVC_IGNORED (done: record as processed, skip
+	 * apply), SVC_ETRANSIENT or SVC_EPERMANENT (reason in `reason`).
+	 */
+	int (*prepare)(struct svc_ctx *ctx, const struct svc_event *ev, void **scratch, char *reason,
+		       size_t reasonlen);
+	/*
+	 * Runs inside the transaction, after the event id was claimed in
+	 * processed_messages. Write the state change and the outbox rows here.
+	 * Returns 0, SVC_IGNORED (no effect; still recorded as processed),
+	 * SVC_ETRANSIENT (rolled back, retried) or SVC_EPERMANENT (rolled back,
+	 * rejected).
+	 */
+	int (*apply)(struct svc_ctx *ctx, MYSQL *conn, const struct svc_event *ev, void *scratch,
+		     char *reason, size_t reasonlen);
+	/* Optional. After a successful commit (cache updates). */
+	void (*committed)(struct svc_ctx *ctx, const struct svc_event *ev, void *scratch);
+	/* Optional. Frees what prepare() left in scratch. */
+	void (*scratch_free)(void *scratch);
+};
+
+/* Handles one delivery body as above; returns the response JSON (new
+ * reference) or NULL with *status set to 400 for a malformed batch. Used by
+ * the service bootstrap's route; exposed for tests. */
+json_t *svc_consumer_handle_batch(struct svc_ctx *ctx, const char *body, size_t len, int *status);
+
+/* Claims `event_id` in processed_messages inside the open transaction:
+ * 0 when new, SVC_DUPLICATE when already processed, or an error code. */
+int svc_inbox_claim(MYSQL *conn, const struct svc_event *ev, const char *topic);
+
+#endif

@@ -1,0 +1,75 @@
+/*
+ * MySQL / MariaDB access: a fixed-size connection pool that reconnects by
+ * itself, error classification, a string-escaping SQL builder and versioned
+ * migrations. SQL must be accepted by MySQL 8.0 and MariaDB 10.11 alike.
+ */
+#ifndef SVC_DB_H
+#define SVC_DB_H
+
+#include <mysql.h>
+#include <stdbool.h>
+
+#include "svc/buf.h"
+
+struct svc_db_config {
+	const char *host;     /* DB_HOST, default 127.0.0.1 */
+	unsigned port;        /* DB_PORT, default 3306 */
+	const char *socket;   /* DB_SOCKET: Unix socket path; preferred when set */
+	const char *user;     /* DB_USER */
+	const char *password; /* DB_PASSWORD */
+	const char *database; /* DB_NAME */
+	unsigned pool_size;   /* DB_POOL_SIZE, default 8 */
+	unsigned timeout_s;   /* DB_TIMEOUT_S: connect/read/write timeout, default 5 */
+};
+
+/* Fills `cfg` from the environment; strings point into the environment. */
+void svc_db_config_from_env(struct svc_db_config *cfg);
+
+struct svc_db;
+
+/* Creates the pool; connections are opened lazily. NULL only on allocation
+ * failure. The config strings are copied. */
+struct svc_db *svc_db_open(const struct svc_db_config *cfg);
+/* Closes every connection. All must have been released. Accepts NULL. */
+void svc_db_free(struct svc_db *db);
+
+/*
+ * Borrows a connection (blocking while all are in use), connecting if needed.
+ * NULL when the server cannot be reached: a transient condition.
+ * Give it back with svc_db_release(); pass broken=true after a transient
+ * error so the connection is closed and reopened next time.
+ */
+MYSQL *svc_db_acquire(struct svc_db *db);
+void svc_db_release(struct svc_db *db, MYSQL *conn, bool broken);
+
+/* True when the last error on `conn` may pass on retry: connection lost or
+ * refused, server gone/shutting down, deadlock, lock wait timeout, read-only. */
+bool svc_db_error_is_transient(MYSQL *conn);
+
+/* Runs a statement without a result set. 0, SVC_ETRANSIENT or SVC_EPERMANENT
+ * (error logged with the statement). */
+int svc_db_exec(MYSQL *conn, const char *sql);
+/* Runs a query and stores its result in *out (caller frees with
+ * mysql_free_result). Same codes as svc_db_exec. */
+int svc_db_query(MYSQL *conn, const char *sql, MYSQL_RES **out);
+int svc_db_begin(MYSQL *conn);
+int svc_db_commit(MYSQL *conn);
+/* Never fails from the caller's point of view; errors are logged. */
+void svc_db_rollback(MYSQL *conn);
+
+/* Appends `s` as a quoted, escaped SQL string literal, or NULL when s is NULL. */
+int svc_sql_add_str(struct svc_buf *b, MYSQL *conn, const char *s);
+
+/* Borrows a connection and runs SELECT 1. For readiness probes. */
+bool svc_db_ping(struct svc_db *db);
+
+/*
+ * Applies the migrations in `dir` not yet applied for `component`. Files are
+ * named NNN_description.sql and run in version order, each file in one go
+ * (multi-statement); applied versions are recorded in schema_migrations
+ * (component, version, name, applied_at). Serialized across instances with
+ * GET_LOCK. 0, SVC_ETRANSIENT (server unreachable) or SVC_EPERMANENT.
+ */
+int svc_db_migrate(struct svc_db *db, const char *component, const char *dir);
+
+#endif

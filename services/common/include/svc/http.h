@@ -1,0 +1,99 @@
+/*
+ * HTTP server on libmicrohttpd: a route table, whole-body requests and
+ * JSON / problem+json responses. Handlers run on the server's worker threads
+ * (HTTP_THREADS of them) and may block (database calls).
+ *
+ * Unknown path -> 404, known path with another method -> 405, body larger
+ * than max_body -> 413, all as application/problem+json.
+ */
+#ifndef SVC_HTTP_H
+#define SVC_HTTP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define SVC_HTTP_MAX_PARAMS 4
+#define SVC_HTTP_MAX_HEADERS 4
+
+struct MHD_Connection;
+
+struct svc_http_request {
+	const char *method; /* "GET", "POST", ... */
+	const char *path;   /* URL path without the query string */
+	/* Values of the {placeholders} of the matched route pattern, in order. */
+	const char *params[SVC_HTTP_MAX_PARAMS];
+	size_t nparams;
+	const char *body; /* NUL-terminated; "" when there is none */
+	size_t body_len;
+	struct MHD_Connection *conn;
+};
+
+struct svc_http_response {
+	int status;               /* 200 unless a reply function sets it */
+	char *body;               /* malloc'd, owned by the response */
+	size_t body_len;
+	const char *content_type; /* static string */
+	char *headers[SVC_HTTP_MAX_HEADERS][2]; /* extra headers, malloc'd copies */
+	size_t nheaders;
+};
+
+/* Sets a JSON body. Steals the reference to `body` (NULL gives "{}"). */
+void svc_http_reply_json(struct svc_http_response *res, int status, json_t *body);
+/* RFC 7807 problem: {"type":"about:blank","title","status","detail","field"?}
+ * with content type application/problem+json. `field` names the offending
+ * request field, or NULL. `detail` is printf-formatted. */
+void svc_http_reply_problem(struct svc_http_response *res, int status, const char *title,
+			    const char *field, const char *detail_fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+/* Copies `len` bytes of `data` as the body. */
+void svc_http_reply_raw(struct svc_http_response *res, int status, const char *content_type,
+			const void *data, size_t len);
+/* Serves a file from disk (content type from its extension); 404 problem if
+ * it cannot be read. */
+void svc_http_reply_file(struct svc_http_response *res, const char *path);
+/* Adds a response header (copied). SVC_ERANGE when the table is full. */
+int svc_http_add_header(struct svc_http_response *res, const char *name, const char *value);
+
+/* Request header / query argument, or NULL. Valid during the handler. */
+const char *svc_http_header(const struct svc_http_request *req, const char *name);
+const char *svc_http_query(const struct svc_http_request *req, const char *name);
+
+typedef void (*svc_http_handler_fn)(void *ctx, const struct svc_http_request *req,
+				    struct svc_http_response *res);
+
+/*
+ * Pattern: "/api/orders/{orderId}". Literal segments match exactly; "{name}"
+ * matches one non-empty segment and becomes the next params[] entry; a final
+ * "*" matches the rest of the path (possibly empty) as one param.
+ */
+struct svc_http_route {
+	const char *method;
+	const char *pattern;
+	svc_http_handler_fn handler;
+};
+
+/* Pure route matching, exposed for tests: index of the route, or -1 with
+ * *method_mismatch set when the path matched some route but not the method. */
+int svc_http_route_match(const struct svc_http_route *routes, size_t nroutes, const char *method,
+			 const char *path, const char *params[SVC_HTTP_MAX_PARAMS], size_t *nparams,
+			 char *scratch, size_t scratch_len, bool *method_mismatch);
+
+struct svc_http_server_config {
+	const char *bind_addr; /* NULL or "0.0.0.0": all interfaces */
+	unsigned port;
+	unsigned threads;  /* worker threads, >= 1 */
+	size_t max_body;   /* bytes; larger requests get 413 */
+};
+
+struct svc_http_server;
+
+/* Starts serving at once. `routes` must outlive the server; `ctx` is passed
+ * to every handler. NULL (and logged) when the port cannot be bound. */
+struct svc_http_server *svc_http_server_start(const struct svc_http_server_config *cfg,
+					      const struct svc_http_route *routes, size_t nroutes,
+					      void *ctx);
+/* Stops accepting, waits for running handlers, frees. Accepts NULL. */
+void svc_http_server_free(struct svc_http_server *srv);
+
+#endif

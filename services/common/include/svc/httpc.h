@@ -1,0 +1,33 @@
+/*
+ * Outbound HTTP with libcurl. Each thread keeps its own easy handle, so
+ * connections are reused (keep-alive) without locking.
+ */
+#ifndef SVC_HTTPC_H
+#define SVC_HTTPC_H
+
+#include <stddef.h>
+
+struct svc_httpc_response {
+	long status;      /* HTTP status, 0 when no response arrived */
+	char *body;       /* malloc'd, NUL-terminated; owned by the response */
+	size_t body_len;
+	char *content_type; /* malloc'd Content-Type of the response, or NULL */
+	double elapsed_ms;
+};
+
+/*
+ * Performs one request. `headers` is a NULL-terminated array of "Name: value"
+ * strings, or NULL. `body` may be NULL for no body.
+ * Returns 0 when a response arrived, whatever its status (read out->status);
+ * SVC_ETRANSIENT when none did (connect refused, timeout, reset);
+ * SVC_EPERMANENT for a malformed URL. Release `out` in every case.
+ */
+int svc_httpc_request(const char *method, const char *url, const char *const *headers,
+		      const char *body, size_t body_len, long timeout_ms,
+		      struct svc_httpc_response *out);
+void svc_httpc_response_release(struct svc_httpc_response *res);
+
+/* Call once at start-up (curl_global_init) before threads exist. */
+int svc_httpc_global_init(void);
+
+#endif

@@ -1,0 +1,36 @@
+/*
+ * Redis through hiredis: a small pool of contexts that reconnect by
+ * themselves. Redis is a cache here, never the truth: callers treat every
+ * failure as a miss and go to the database.
+ */
+#ifndef SVC_REDIS_H
+#define SVC_REDIS_H
+
+#include <hiredis/hiredis.h>
+#include <stdbool.h>
+
+struct svc_redis_config {
+	const char *host;   /* REDIS_HOST, default 127.0.0.1 */
+	unsigned port;      /* REDIS_PORT, default 6379 */
+	const char *socket; /* REDIS_SOCKET: Unix socket path; preferred when set */
+	unsigned timeout_ms; /* REDIS_TIMEOUT_MS, default 200 */
+	unsigned pool_size;  /* REDIS_POOL_SIZE, default 8 */
+};
+
+void svc_redis_config_from_env(struct svc_redis_config *cfg);
+
+struct svc_redis;
+
+/* NULL only on allocation failure; connects lazily. Strings are copied. */
+struct svc_redis *svc_redis_open(const struct svc_redis_config *cfg);
+void svc_redis_free(struct svc_redis *r);
+
+/*
+ * Runs one command (redisCommand format). Returns the reply (caller frees
+ * with freeReplyObject), or NULL when Redis is unreachable or the reply is an
+ * error; the context is then dropped and reconnected on a later call.
+ */
+redisReply *svc_redis_command(struct svc_redis *r, const char *fmt, ...);
+bool svc_redis_ping(struct svc_redis *r);
+
+#endif

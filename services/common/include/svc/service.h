@@ -1,0 +1,64 @@
+/*
+ * Service bootstrap: everything the four services share about starting,
+ * serving and stopping, so that each main.c only says what is its own.
+ *
+ * svc_run():
+ *   1. logging (svc_log_init), curl global init;
+ *   2. database pool from DB_* and migrations: services/common/migrations
+ *      (component "common": outbox_messages, processed_messages) then the
+ *      service's own MIGRATIONS_DIR (component = service name), retried
+ *      until the database answers (DB_WAIT_S, default 60);
+ *   3. Redis when REDIS_HOST or REDIS_SOCKET is set;
+ *   4. svc->start() for background threads;
+ *   5. HTTP on HTTP_PORT with the service's routes plus:
+ *        GET  /health/live        200 while the process runs
+ *        GET  /health/ready       200 when the database (and Redis, if
+ *                                 used) answer and svc->ready() agrees;
+ *                                 503 otherwise; JSON details either way
+ *        GET  /openapi.json       OPENAPI_FILE (default services/<name>/openapi.json)
+ *        GET  /swagger-ui.html    Swagger UI page for /openapi.json
+ *        GET  /swagger-ui/<file>  SWAGGER_UI_DIR (default .deps/swagger-ui)
+ *        POST /internal/events    svc/consumer.h (when svc->consumer is set)
+ *   6. waits for SIGTERM/SIGINT, then stops HTTP, calls svc->stop(), frees.
+ */
+#ifndef SVC_SERVICE_H
+#define SVC_SERVICE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "svc/consumer.h"
+#include "svc/db.h"
+#include "svc/http.h"
+#include "svc/redis.h"
+
+struct svc_ctx {
+	const struct svc_service *svc;
+	struct svc_db *db;
+	struct svc_redis *redis; /* NULL when Redis is not configured */
+	void *user;              /* the service's own state */
+};
+
+struct svc_service {
+	const char *name;         /* "order": log name, migration component */
+	const char *source;       /* "order-service": metadata.source of its events */
+	unsigned default_port;    /* HTTP_PORT default */
+	const struct svc_http_route *routes; /* handlers get the struct svc_ctx * */
+	size_t nroutes;
+	const struct svc_consumer_ops *consumer; /* NULL: no inbound events */
+	/* Optional: after migrations, before HTTP. Non-zero aborts start-up. */
+	int (*start)(struct svc_ctx *ctx);
+	/* Optional: after HTTP stopped. */
+	void (*stop)(struct svc_ctx *ctx);
+	/* Optional: extra readiness; add details to `details`. */
+	bool (*ready)(struct svc_ctx *ctx, json_t *details);
+};
+
+/* Runs the service until SIGTERM/SIGINT. Returns the process exit code. */
+int svc_run(const struct svc_service *svc, void *user);
+
+/* Parses a request body as a JSON object, or replies 400 problem and returns NULL. */
+json_t *svc_http_parse_json(const struct svc_http_request *req, struct svc_http_response *res);
+
+#endif

@@ -1,0 +1,270 @@
+/*
+ * Inbound events, service side (see svc/consumer.h): the batch the sidecar
+ * POSTs to /internal/events, handled message by message, each in its own
+ * transaction that also claims the event id in processed_messages.
+ */
+#include "svc/consumer.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "svc/buf.h"
+#include "svc/db.h"
+#include "svc/error.h"
+#include "svc/log.h"
+#include "svc/outbox.h"
+#include "svc/service.h"
+
+#define MYSQL_ER_DUP_ENTRY 1062
+/* Events slower than this are logged at warn level (latency target: 1 s). */
+#define SLOW_EVENT_MS 1000
+
+int svc_inbox_claim(MYSQL *conn, const struct svc_event *ev, const char *topic)
+{
+	struct svc_buf sql;
+	int ret = SVC_ENOMEM;
+
+	svc_buf_init(&sql);
+	svc_buf_adds(&sql, "INSERT INTO processed_messages (event_id, event_type, topic, "
+	                   "processed_at) VALUES (");
+	svc_sql_add_str(&sql, conn, ev->id);
+	svc_buf_adds(&sql, ",");
+	svc_sql_add_str(&sql, conn, ev->type);
+	svc_buf_adds(&sql, ",");
+	svc_sql_add_str(&sql, conn, topic ? topic : "");
+	if (svc_buf_adds(&sql, ",NOW(6))") != 0)
+		goto release;
+	/* Not svc_db_exec: a duplicate key is an expected outcome, not an error to log. */
+	if (mysql_real_query(conn, sql.data, sql.len) == 0) {
+		ret = 0;
+	} else if (mysql_errno(conn) == MYSQL_ER_DUP_ENTRY) {
+		ret = SVC_DUPLICATE;
+	} else {
+		ret = svc_db_error_is_transient(conn) ? SVC_ETRANSIENT : SVC_EPERMANENT;
+		svc_error("inbox: claiming event %s failed: %s", ev->id, mysql_error(conn));
+	}
+release:
+	svc_buf_release(&sql);
+	return ret;
+}
+
+/* Whether `ev` was processed already, without a transaction: lets a
+ * redelivered event skip prepare() (e.g. a second gateway call). */
+static int check_processed(struct svc_db *db, const struct svc_event *ev)
+{
+	struct svc_buf sql;
+	MYSQL_RES *rows = NULL;
+	MYSQL *conn;
+	int ret;
+
+	conn = svc_db_acquire(db);
+	if (!conn)
+		return SVC_ETRANSIENT;
+	svc_buf_init(&sql);
+	svc_buf_adds(&sql, "SELECT 1 FROM processed_messages WHERE event_id = ");
+	svc_sql_add_str(&sql, conn, ev->id);
+	if (sql.failed) {
+		ret = SVC_ENOMEM;
+		goto release;
+	}
+	ret = svc_db_query(conn, sql.data, &rows);
+	if (ret == 0 && mysql_num_rows(rows) > 0)
+		ret = SVC_DUPLICATE;
+release:
+	if (rows)
+		mysql_free_result(rows);
+	svc_buf_release(&sql);
+	svc_db_release(db, conn, ret == SVC_ETRANSIENT);
+	return ret;
+}
+
+/*
+ * The transaction: claim the id, apply (unless prepare() already said there
+ * is nothing to do), commit. Returns the outcome; *committed tells whether
+ * the transaction committed.
+ */
+static int run_transaction(struct svc_ctx *ctx, const struct svc_consumer_ops *ops,
+                           const struct svc_event *ev, const char *topic, void *scratch,
+                           bool skip_apply, char *reason, size_t reasonlen, bool *committed)
+{
+	MYSQL *conn;
+	int ret, rc;
+
+	*committed = false;
+	conn = svc_db_acquire(ctx->db);
+	if (!conn) {
+		snprintf(reason, reasonlen, "database unavailable");
+		return SVC_ETRANSIENT;
+	}
+	ret = svc_db_begin(conn);
+	if (ret != 0)
+		goto release;
+	ret = svc_inbox_claim(conn, ev, topic);
+	if (ret == 0 && skip_apply)
+		ret = SVC_IGNORED;
+	else if (ret == 0)
+		ret = ops->apply(ctx, conn, ev, scratch, reason, reasonlen);
+	if (ret != 0 && ret != SVC_IGNORED) {
+		svc_db_rollback(conn);
+		goto release;
+	}
+	rc = svc_db_commit(conn);
+	if (rc != 0) {
+		svc_db_rollback(conn);
+		snprintf(reason, reasonlen, "commit failed");
+		ret = rc;
+		goto release;
+	}
+	*committed = true;
+release:
+	svc_db_release(ctx->db, conn, ret == SVC_ETRANSIENT);
+	return ret;
+}
+
+/* Handles one decoded event; returns the outcome code. */
+static int handle_event(struct svc_ctx *ctx, const struct svc_event *ev, const char *topic,
+                        char *reason, size_t reasonlen, bool *committed)
+{
+	const struct svc_consumer_ops *ops = ctx->svc->consumer;
+	void *scratch = NULL;
+	bool skip_apply = false;
+	int ret = 0;
+
+	*committed = false;
+	if (ops->prepare) {
+		ret = check_processed(ctx->db, ev);
+		if (ret == 0) {
+			ret = ops->prepare(ctx, ev, &scratch, reason, reasonlen);
+			skip_apply = ret == SVC_IGNORED;
+			if (skip_apply)
+				ret = 0;
+		}
+	}
+	if (ret == 0)
+		ret = run_transaction(ctx, ops, ev, topic, scratch, skip_apply, reason, reasonlen,
+		                      committed);
+	/* Only an applied effect has caches to update; "ignored" had none. */
+	if (*committed && ret == 0 && ops->committed)
+		ops->committed(ctx, ev, scratch);
+	if (scratch && ops->scratch_free)
+		ops->scratch_free(scratch);
+	return ret;
+}
+
+/* Decodes and handles one message of the batch. */
+static int handle_message(struct svc_ctx *ctx, json_t *msg, char *reason, size_t reasonlen,
+                          bool *committed)
+{
+	struct svc_event ev;
+	const char *topic, *value;
+	int64_t started_ms = svc_now_ms(), elapsed_ms;
+	json_t *jvalue;
+	int ret;
+
+	memset(&ev, 0, sizeof(ev));
+	*committed = false;
+	topic = json_string_value(json_object_get(msg, "topic"));
+	jvalue = json_object_get(msg, "value");
+	value = json_string_value(jvalue);
+	if (!json_is_object(msg) || !topic) {
+		snprintf(reason, reasonlen, "message has no topic");
+		return SVC_EPERMANENT;
+	}
+	if (!value) {
+		snprintf(reason, reasonlen, "message value is not a string");
+		return SVC_EPERMANENT;
+	}
+	ret = svc_event_decode(value, json_string_length(jvalue), &ev, reason, reasonlen);
+	if (ret == 0)
+		ret = handle_event(ctx, &ev, topic, reason, reasonlen, committed);
+	if (ret < 0 && !reason[0])
+		snprintf(reason, reasonlen, "%s failure", svc_strerror(ret));
+	elapsed_ms = svc_now_ms() - started_ms;
+	if (ret != 0 && ret != SVC_DUPLICATE && ret != SVC_IGNORED)
+		svc_warn("inbox: %s event %s (%s) from %s after %lld ms: %s", svc_strerror(ret),
+		         ev.id[0] ? ev.id : "?", ev.type[0] ? ev.type : "?", topic,
+		         (long long)elapsed_ms, reason);
+	else if (elapsed_ms >= SLOW_EVENT_MS)
+		svc_warn("inbox: slow event %s (%s): %lld ms", ev.id, ev.type,
+		         (long long)elapsed_ms);
+	else
+		svc_debug("inbox: %s event %s (%s) in %lld ms", svc_strerror(ret), ev.id, ev.type,
+		          (long long)elapsed_ms);
+	svc_event_release(&ev);
+	return ret;
+}
+
+static const char *status_name(int code)
+{
+	switch (code) {
+	case 0:
+		return "ok";
+	case SVC_DUPLICATE:
+		return "duplicate";
+	case SVC_IGNORED:
+		return "ignored";
+	case SVC_ETRANSIENT:
+	case SVC_ENOMEM:
+		return "retry";
+	default:
+		return "rejected";
+	}
+}
+
+static int append_result(json_t *results, int code, const char *reason)
+{
+	json_t *r = json_pack("{s:s}", "status", status_name(code));
+
+	if (r && reason && *reason)
+		json_object_set_new(r, "reason", json_string(reason));
+	return r ? json_array_append_new(results, r) : -1;
+}
+
+json_t *svc_consumer_handle_batch(struct svc_ctx *ctx, const char *body, size_t len, int *status)
+{
+	json_t *batch = NULL, *messages, *results = NULL, *out = NULL;
+	bool any_committed = false, stopped = false;
+	size_t i;
+
+	*status = 400;
+	batch = json_loadb(body, len, 0, NULL);
+	messages = json_object_get(batch, "messages");
+	if (!json_is_array(messages) || !ctx->svc->consumer || !ctx->svc->consumer->apply)
+		goto release;
+	results = json_array();
+	if (!results)
+		goto oom;
+	for (i = 0; i < json_array_size(messages); i++) {
+		char reason[256] = "";
+		bool committed = false;
+		int code = SVC_ETRANSIENT;
+
+		if (stopped)
+			snprintf(reason, sizeof(reason),
+			         "an earlier message of the batch is retried");
+		else
+			code = handle_message(ctx, json_array_get(messages, i), reason,
+			                      sizeof(reason), &committed);
+		/* Stop at the first transient failure so per-key order is kept. */
+		stopped = stopped || !strcmp(status_name(code), "retry");
+		any_committed = any_committed || committed;
+		if (append_result(results, code, reason) != 0)
+			goto oom;
+	}
+	out = json_pack("{s:O}", "results", results);
+	if (!out)
+		goto oom;
+	*status = 200;
+	goto release;
+oom:
+	/* No answer: the sidecar retries the whole batch; what did commit comes
+	 * back as "duplicate". */
+	*status = 503;
+release:
+	if (any_committed)
+		svc_outbox_wake();
+	json_decref(results);
+	json_decref(batch);
+	return out;
+}

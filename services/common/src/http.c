@@ -1,0 +1,525 @@
+/*
+ * HTTP server on libmicrohttpd (see svc/http.h): route matching, whole-body
+ * request accumulation with a size limit, and response building.
+ *
+ * MHD calls the access handler several times per request: once when the
+ * headers are in (*con_cls == NULL), once per chunk of upload data, and a
+ * last time with *upload_data_size == 0. The per-request state below lives
+ * in *con_cls from the first call until MHD's "request completed" callback.
+ */
+#include "svc/http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "svc/buf.h"
+#include "svc/error.h"
+#include "svc/log.h"
+
+#define HTTP_CONNECTION_TIMEOUT_S 30
+/* Files served by svc_http_reply_file (the Swagger UI bundle is ~1.5 MB). */
+#define HTTP_FILE_MAX (16 * 1024 * 1024)
+/* Room for the copied path segments that route parameters point into. */
+#define HTTP_SCRATCH_LEN 2048
+
+struct svc_http_server {
+	struct MHD_Daemon *daemon;
+	const struct svc_http_route *routes;
+	size_t nroutes;
+	void *ctx;
+	size_t max_body;
+};
+
+/* One request in flight. */
+struct http_request_state {
+	struct svc_buf body;
+	bool too_large; /* body over max_body: its bytes are discarded */
+	bool answered;  /* a response was queued early (413 from Content-Length) */
+};
+
+/* ---- responses ------------------------------------------------------- */
+
+static void response_set_body(struct svc_http_response *res, int status, const char *content_type,
+                              char *body, size_t len)
+{
+	free(res->body);
+	res->status = status;
+	res->content_type = content_type;
+	res->body = body;
+	res->body_len = len;
+}
+
+void svc_http_reply_raw(struct svc_http_response *res, int status, const char *content_type,
+                        const void *data, size_t len)
+{
+	char *copy = malloc(len + 1);
+
+	if (!copy) {
+		response_set_body(res, 500, "text/plain", NULL, 0);
+		return;
+	}
+	if (len)
+		memcpy(copy, data, len);
+	copy[len] = '\0';
+	response_set_body(res, status, content_type, copy, len);
+}
+
+void svc_http_reply_json(struct svc_http_response *res, int status, json_t *body)
+{
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+
+	if (!text && !body) {
+		svc_http_reply_raw(res, status, "application/json", "{}", 2);
+		goto release;
+	}
+	if (!text) {
+		/* Only allocation failure (or a non-serialisable value) ends here. */
+		svc_http_reply_raw(res, 500, "application/json", "{}", 2);
+		goto release;
+	}
+	response_set_body(res, status, "application/json", text, strlen(text));
+release:
+	json_decref(body);
+}
+
+static const char *status_title(int status)
+{
+	switch (status) {
+	case 400:
+		return "Bad Request";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 409:
+		return "Conflict";
+	case 413:
+		return "Payload Too Large";
+	case 422:
+		return "Unprocessable Entity";
+	case 500:
+		return "Internal Server Error";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "Error";
+	}
+}
+
+void svc_http_reply_problem(struct svc_http_response *res, int status, const char *title,
+                            const char *field, const char *detail_fmt, ...)
+{
+	char detail[512];
+	json_t *p;
+	char *text;
+	va_list ap;
+
+	va_start(ap, detail_fmt);
+	vsnprintf(detail, sizeof(detail), detail_fmt, ap);
+	va_end(ap);
+
+	p = json_pack("{s:s, s:s, s:i, s:s}", "type", "about:blank", "title",
+	              title ? title : status_title(status), "status", status, "detail", detail);
+	if (p && field)
+		json_object_set_new(p, "field", json_string(field));
+	text = p ? json_dumps(p, JSON_COMPACT) : NULL;
+	json_decref(p);
+	if (!text) {
+		svc_http_reply_raw(res, status, "application/problem+json", "{}", 2);
+		return;
+	}
+	response_set_body(res, status, "application/problem+json", text, strlen(text));
+}
+
+static const char *content_type_for(const char *path)
+{
+	static const struct {
+		const char *ext;
+		const char *type;
+	} types[] = {
+	        {".html", "text/html; charset=utf-8"},
+	        {".css", "text/css; charset=utf-8"},
+	        {".js", "application/javascript; charset=utf-8"},
+	        {".json", "application/json"},
+	        {".map", "application/json"},
+	        {".png", "image/png"},
+	        {".svg", "image/svg+xml"},
+	        {".txt", "text/plain; charset=utf-8"},
+	};
+	const char *dot = strrchr(path, '.');
+	size_t i;
+
+	for (i = 0; dot && i < sizeof(types) / sizeof(types[0]); i++)
+		if (!strcmp(dot, types[i].ext))
+			return types[i].type;
+	return "application/octet-stream";
+}
+
+void svc_http_reply_file(struct svc_http_response *res, const char *path)
+{
+	FILE *f = NULL;
+	char *data = NULL;
+	long size;
+
+	f = fopen(path, "rb");
+	if (!f || fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || size > HTTP_FILE_MAX ||
+	    fseek(f, 0, SEEK_SET) != 0)
+		goto not_found;
+	data = malloc((size_t)size + 1);
+	if (!data || fread(data, 1, (size_t)size, f) != (size_t)size)
+		goto not_found;
+	data[size] = '\0';
+	response_set_body(res, 200, content_type_for(path), data, (size_t)size);
+	data = NULL;
+	goto close;
+not_found:
+	svc_http_reply_problem(res, 404, NULL, NULL, "no such file");
+close:
+	free(data);
+	if (f)
+		fclose(f);
+}
+
+int svc_http_add_header(struct svc_http_response *res, const char *name, const char *value)
+{
+	char *n, *v;
+
+	if (res->nheaders >= SVC_HTTP_MAX_HEADERS)
+		return SVC_ERANGE;
+	n = strdup(name);
+	v = strdup(value);
+	if (!n || !v) {
+		free(n);
+		free(v);
+		return SVC_ENOMEM;
+	}
+	res->headers[res->nheaders][0] = n;
+	res->headers[res->nheaders][1] = v;
+	res->nheaders++;
+	return 0;
+}
+
+static void response_release(struct svc_http_response *res)
+{
+	size_t i;
+
+	free(res->body);
+	for (i = 0; i < res->nheaders; i++) {
+		free(res->headers[i][0]);
+		free(res->headers[i][1]);
+	}
+	memset(res, 0, sizeof(*res));
+}
+
+const char *svc_http_header(const struct svc_http_request *req, const char *name)
+{
+	return req->conn ? MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name) : NULL;
+}
+
+const char *svc_http_query(const struct svc_http_request *req, const char *name)
+{
+	return req->conn ? MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name)
+	                 : NULL;
+}
+
+/* ---- route matching -------------------------------------------------- */
+
+struct span {
+	const char *start;
+	size_t len;
+};
+
+/* Matches one pattern against `path`; fills spans[] with the parameters. */
+static bool pattern_match(const char *p, const char *s, struct span spans[SVC_HTTP_MAX_PARAMS],
+                          size_t *nspans)
+{
+	*nspans = 0;
+	while (*p) {
+		if (p[0] == '*' && p[1] == '\0') {
+			if (*nspans >= SVC_HTTP_MAX_PARAMS)
+				return false;
+			spans[*nspans].start = s;
+			spans[(*nspans)++].len = strlen(s);
+			return true;
+		}
+		if (*p == '{') {
+			const char *close = strchr(p, '}');
+			size_t seg = strcspn(s, "/");
+
+			if (!close || seg == 0 || *nspans >= SVC_HTTP_MAX_PARAMS)
+				return false;
+			spans[*nspans].start = s;
+			spans[(*nspans)++].len = seg;
+			p = close + 1;
+			s += seg;
+			continue;
+		}
+		if (*p != *s)
+			return false;
+		p++;
+		s++;
+	}
+	return *s == '\0';
+}
+
+int svc_http_route_match(const struct svc_http_route *routes, size_t nroutes, const char *method,
+                         const char *path, const char *params[SVC_HTTP_MAX_PARAMS], size_t *nparams,
+                         char *scratch, size_t scratch_len, bool *method_mismatch)
+{
+	struct span spans[SVC_HTTP_MAX_PARAMS];
+	size_t nspans, i, j, used = 0;
+
+	*nparams = 0;
+	*method_mismatch = false;
+	if (!method || !path)
+		return -1;
+	for (i = 0; i < nroutes; i++) {
+		if (!pattern_match(routes[i].pattern, path, spans, &nspans))
+			continue;
+		if (strcmp(routes[i].method, method) != 0) {
+			*method_mismatch = true;
+			continue;
+		}
+		/* Copy each parameter, NUL-terminated, into the caller's scratch. */
+		for (j = 0; j < nspans; j++) {
+			if (spans[j].len + 1 > scratch_len - used) {
+				*nparams = 0;
+				*method_mismatch = false;
+				return -1; /* too long to hold: treated as unknown */
+			}
+			memcpy(scratch + used, spans[j].start, spans[j].len);
+			scratch[used + spans[j].len] = '\0';
+			params[j] = scratch + used;
+			used += spans[j].len + 1;
+		}
+		*nparams = nspans;
+		*method_mismatch = false;
+		return (int)i;
+	}
+	return -1;
+}
+
+/* ---- MHD glue -------------------------------------------------------- */
+
+static enum MHD_Result queue_response(struct MHD_Connection *conn, struct svc_http_response *res)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret = MHD_NO;
+	size_t i;
+
+	if (!res->body && res->status != 204 && res->status != 304)
+		svc_http_reply_problem(res, 500, NULL, NULL, "the handler produced no response");
+	if (res->body) {
+		r = MHD_create_response_from_buffer(res->body_len, res->body,
+		                                    MHD_RESPMEM_MUST_FREE);
+		if (r)
+			res->body = NULL; /* MHD frees it now */
+	} else {
+		r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+	}
+	if (!r)
+		goto release;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+	                        res->content_type ? res->content_type : "application/json");
+	for (i = 0; i < res->nheaders; i++)
+		MHD_add_response_header(r, res->headers[i][0], res->headers[i][1]);
+	ret = MHD_queue_response(conn, (unsigned)res->status, r);
+	MHD_destroy_response(r);
+release:
+	response_release(res);
+	return ret;
+}
+
+static enum MHD_Result reply_problem_now(struct MHD_Connection *conn, int status,
+                                         const char *detail)
+{
+	struct svc_http_response res = {.status = status};
+
+	svc_http_reply_problem(&res, status, NULL, NULL, "%s", detail);
+	return queue_response(conn, &res);
+}
+
+static void dispatch(struct svc_http_server *srv, struct MHD_Connection *conn, const char *method,
+                     const char *url, struct http_request_state *st, struct svc_http_response *res)
+{
+	char scratch[HTTP_SCRATCH_LEN];
+	struct svc_http_request req = {0};
+	bool mismatch;
+	int idx;
+
+	idx = svc_http_route_match(srv->routes, srv->nroutes, method, url, req.params, &req.nparams,
+	                           scratch, sizeof(scratch), &mismatch);
+	if (idx < 0 && mismatch) {
+		svc_http_reply_problem(res, 405, NULL, NULL, "%s is not allowed here", method);
+		return;
+	}
+	if (idx < 0) {
+		svc_http_reply_problem(res, 404, NULL, NULL, "no such resource");
+		return;
+	}
+	req.method = method;
+	req.path = url;
+	req.body = svc_buf_str(&st->body);
+	req.body_len = st->body.len;
+	req.conn = conn;
+	srv->routes[idx].handler(srv->ctx, &req, res);
+}
+
+/* True when the request announces a body larger than the limit. */
+static bool announced_too_large(struct MHD_Connection *conn, size_t max_body)
+{
+	const char *cl =
+	        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	unsigned long long n;
+	char *end = NULL;
+
+	if (!cl)
+		return false;
+	errno = 0;
+	n = strtoull(cl, &end, 10);
+	return errno == 0 && end != cl && n > max_body;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+	struct svc_http_server *srv = cls;
+	struct http_request_state *st = *con_cls;
+	struct svc_http_response res = {.status = 200};
+
+	(void)version;
+	if (!st) {
+		st = calloc(1, sizeof(*st));
+		if (!st)
+			return MHD_NO; /* closes the connection */
+		svc_buf_init(&st->body);
+		*con_cls = st;
+		if (announced_too_large(conn, srv->max_body)) {
+			/* Answer before the body is sent; MHD then closes the connection. */
+			st->answered = true;
+			return reply_problem_now(conn, 413, "request body too large");
+		}
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		if (!st->answered && !st->too_large) {
+			if (*upload_data_size > srv->max_body - st->body.len) {
+				/* Chunked upload past the limit: drop what we have and
+				 * discard the rest, answering 413 at the end. */
+				st->too_large = true;
+				svc_buf_release(&st->body);
+				svc_buf_init(&st->body);
+			} else if (svc_buf_add(&st->body, upload_data, *upload_data_size) != 0) {
+				return MHD_NO;
+			}
+		}
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (st->answered)
+		return MHD_YES;
+	if (st->too_large)
+		return reply_problem_now(conn, 413, "request body too large");
+	if (st->body.failed)
+		return reply_problem_now(conn, 500, "out of memory");
+	dispatch(srv, conn, method, url, st, &res);
+	return queue_response(conn, &res);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+	struct http_request_state *st = *con_cls;
+
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (!st)
+		return;
+	svc_buf_release(&st->body);
+	free(st);
+	*con_cls = NULL;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+	size_t n;
+
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+		msg[--n] = '\0';
+	svc_warn("http: %s", msg);
+}
+
+struct svc_http_server *svc_http_server_start(const struct svc_http_server_config *cfg,
+                                              const struct svc_http_route *routes, size_t nroutes,
+                                              void *ctx)
+{
+	struct svc_http_server *srv = NULL;
+	struct sockaddr_in addr = {0};
+	unsigned threads = cfg->threads ? cfg->threads : 1;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+
+	if (cfg->port == 0 || cfg->port > 65535) {
+		svc_error("http: invalid port %u", cfg->port);
+		goto fail;
+	}
+	addr.sin_family = AF_INET;
+	addr.sin_port = htons((uint16_t)cfg->port);
+	addr.sin_addr.s_addr = htonl(INADDR_ANY);
+	if (cfg->bind_addr && *cfg->bind_addr &&
+	    inet_pton(AF_INET, cfg->bind_addr, &addr.sin_addr) != 1) {
+		svc_error("http: invalid bind address \"%s\"", cfg->bind_addr);
+		goto fail;
+	}
+	srv = calloc(1, sizeof(*srv));
+	if (!srv)
+		goto fail;
+	srv->routes = routes;
+	srv->nroutes = nroutes;
+	srv->ctx = ctx;
+	srv->max_body = cfg->max_body;
+	/* One option and its arguments per line. */
+	/* clang-format off */
+	srv->daemon = MHD_start_daemon(
+		flags, (uint16_t)cfg->port, NULL, NULL, &on_request, srv,
+		MHD_OPTION_EXTERNAL_LOGGER, &on_mhd_log, NULL, /* first, to catch everything */
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+		MHD_OPTION_THREAD_POOL_SIZE, threads,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONNECTION_TIMEOUT_S,
+		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+		MHD_OPTION_NOTIFY_COMPLETED, &on_completed, srv,
+		MHD_OPTION_END);
+	/* clang-format on */
+	if (!srv->daemon) {
+		svc_error("http: cannot listen on %s:%u",
+		          cfg->bind_addr ? cfg->bind_addr : "0.0.0.0", cfg->port);
+		goto fail;
+	}
+	svc_info("http: listening on %s:%u with %u threads",
+	         cfg->bind_addr ? cfg->bind_addr : "0.0.0.0", cfg->port, threads);
+	return srv;
+fail:
+	free(srv);
+	return NULL;
+}
+
+void svc_http_server_free(struct svc_http_server *srv)
+{
+	if (!srv)
+		return;
+	MHD_stop_daemon(srv->daemon);
+	free(srv);
+}

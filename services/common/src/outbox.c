@@ -1,0 +1,125 @@
+/*
+ * The transactional outbox, service side (svc/outbox.h): an INSERT in the
+ * caller's transaction and a best-effort wake-up datagram to the sidecar.
+ */
+#include "svc/outbox.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "svc/buf.h"
+#include "svc/config.h"
+#include "svc/db.h"
+#include "svc/error.h"
+#include "svc/log.h"
+
+int svc_outbox_add(MYSQL *conn, const char *topic, const char *key, const struct svc_event *ev)
+{
+	struct svc_buf sql;
+	char *payload = NULL;
+	int rc = SVC_EPERMANENT;
+
+	svc_buf_init(&sql);
+	if (!conn || !topic || !*topic || !key || !*key || !ev || !ev->id[0] || !ev->type[0])
+		goto out;
+	payload = svc_event_encode(ev);
+	if (!payload) {
+		rc = SVC_ENOMEM;
+		goto out;
+	}
+	/* Consumers refuse bigger events: fail here, not after the commit. */
+	if (strlen(payload) > SVC_EVENT_MAX_BYTES) {
+		svc_error("outbox: %s %s is larger than %d bytes", ev->type, ev->id,
+			  SVC_EVENT_MAX_BYTES);
+		goto free_payload;
+	}
+	svc_buf_adds(&sql, "INSERT INTO outbox_messages (event_id, topic, msg_key, event_type, "
+			   "payload, created_at) VALUES (");
+	svc_sql_add_str(&sql, conn, ev->id);
+	svc_buf_adds(&sql, ", ");
+	svc_sql_add_str(&sql, conn, topic);
+	svc_buf_adds(&sql, ", ");
+	svc_sql_add_str(&sql, conn, key);
+	svc_buf_adds(&sql, ", ");
+	svc_sql_add_str(&sql, conn, ev->type);
+	svc_buf_adds(&sql, ", ");
+	svc_sql_add_str(&sql, conn, payload);
+	if (svc_buf_adds(&sql, ", NOW(6))")) {
+		rc = SVC_ENOMEM;
+		goto free_payload;
+	}
+	rc = svc_db_exec(conn, svc_buf_str(&sql));
+
+free_payload:
+	free(payload);
+out:
+	svc_buf_release(&sql);
+	return rc;
+}
+
+int svc_outbox_emit(MYSQL *conn, const char *topic, const char *type, const char *order_id,
+		    const char *source, const char *causation_id, json_t *data)
+{
+	struct svc_event ev;
+	int rc;
+
+	rc = svc_event_init(&ev, type, order_id, source, causation_id, data);
+	if (rc) {
+		svc_error("outbox: cannot build %s for %s: %s", type ? type : "(null)",
+			  order_id ? order_id : "(null)", svc_strerror(rc));
+		return rc;
+	}
+	rc = svc_outbox_add(conn, topic, order_id, &ev);
+	svc_event_release(&ev);
+	return rc;
+}
+
+/* The wake socket and the sidecar's address, set up once per process. */
+static pthread_once_t wake_once = PTHREAD_ONCE_INIT;
+static int wake_fd = -1;
+static struct sockaddr_un wake_addr;
+static socklen_t wake_addrlen;
+
+static void wake_init(void)
+{
+	const char *path = svc_env_str("OUTBOX_WAKE_SOCKET", NULL);
+	size_t len;
+
+	if (!path)
+		return;
+	len = strlen(path);
+	if (len >= sizeof(wake_addr.sun_path)) {
+		svc_warn("outbox: OUTBOX_WAKE_SOCKET path too long; relying on the sidecar's poll");
+		return;
+	}
+	wake_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (wake_fd < 0) {
+		svc_warn("outbox: wake socket: %s; relying on the sidecar's poll", strerror(errno));
+		return;
+	}
+	wake_addr.sun_family = AF_UNIX;
+	memcpy(wake_addr.sun_path, path, len + 1);
+	wake_addrlen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + 1);
+}
+
+void svc_outbox_wake(void)
+{
+	static const char ping = 'w';
+
+	pthread_once(&wake_once, wake_init);
+	if (wake_fd < 0)
+		return;
+	/* EAGAIN (sidecar's queue full: it is awake anyway), ENOENT or
+	 * ECONNREFUSED (sidecar not running) all only delay relaying until the
+	 * sidecar's fallback poll. */
+	if (sendto(wake_fd, &ping, 1, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&wake_addr,
+		   wake_addrlen) < 0 &&
+	    errno != EAGAIN && errno != ENOENT && errno != ECONNREFUSED)
+		svc_debug("outbox: wake: %s", strerror(errno));
+}

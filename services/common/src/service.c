@@ -1,0 +1,350 @@
+/*
+ * Service bootstrap (see svc/service.h): logging, database and migrations,
+ * Redis, the HTTP server with the routes every service has, and an orderly
+ * stop on SIGTERM/SIGINT.
+ */
+#include "svc/service.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "svc/config.h"
+#include "svc/error.h"
+#include "svc/httpc.h"
+#include "svc/log.h"
+
+#define PATH_LEN 1024
+
+/* What svc_run owns. The server's handler context is &run->ctx (first
+ * member), so the built-in handlers can reach the rest. */
+struct svc_run_state {
+	struct svc_ctx ctx;
+	char openapi_file[PATH_LEN];
+	const char *swagger_dir;
+	struct svc_http_route *routes;
+	size_t nroutes;
+};
+
+static const char swagger_page[] =
+        "<!DOCTYPE html>\n"
+        "<html lang=\"en\">\n"
+        "<head>\n"
+        "<meta charset=\"utf-8\">\n"
+        "<title>API documentation</title>\n"
+        "<link rel=\"stylesheet\" href=\"/swagger-ui/swagger-ui.css\">\n"
+        "</head>\n"
+        "<body>\n"
+        "<div id=\"swagger-ui\"></div>\n"
+        "<script src=\"/swagger-ui/swagger-ui-bundle.js\"></script>\n"
+        "<script src=\"/swagger-ui/swagger-ui-standalone-preset.js\"></script>\n"
+        "<script>\n"
+        "window.onload = function () {\n"
+        "  window.ui = SwaggerUIBundle({\n"
+        "    url: \"/openapi.json\",\n"
+        "    dom_id: \"#swagger-ui\",\n"
+        "    presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],\n"
+        "    layout: \"StandaloneLayout\"\n"
+        "  });\n"
+        "};\n"
+        "</script>\n"
+        "</body>\n"
+        "</html>\n";
+
+json_t *svc_http_parse_json(const struct svc_http_request *req, struct svc_http_response *res)
+{
+	json_error_t err;
+	json_t *v;
+
+	if (!req->body || req->body_len == 0) {
+		svc_http_reply_problem(res, 400, NULL, NULL, "a JSON request body is required");
+		return NULL;
+	}
+	v = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &err);
+	if (!v) {
+		svc_http_reply_problem(res, 400, NULL, NULL,
+		                       "malformed JSON at line %d column %d: %s", err.line,
+		                       err.column, err.text);
+		return NULL;
+	}
+	if (!json_is_object(v)) {
+		json_decref(v);
+		svc_http_reply_problem(res, 400, NULL, NULL,
+		                       "the request body must be a JSON object");
+		return NULL;
+	}
+	return v;
+}
+
+/* ---- built-in routes ------------------------------------------------- */
+
+static void on_live(void *ctx, const struct svc_http_request *req, struct svc_http_response *res)
+{
+	(void)ctx;
+	(void)req;
+	svc_http_reply_json(res, 200, json_pack("{s:s}", "status", "UP"));
+}
+
+static const char *up_down(bool up)
+{
+	return up ? "UP" : "DOWN";
+}
+
+static void on_ready(void *ctx, const struct svc_http_request *req, struct svc_http_response *res)
+{
+	struct svc_ctx *c = ctx;
+	json_t *checks = json_object();
+	bool up, ok;
+
+	(void)req;
+	if (!checks) {
+		svc_http_reply_problem(res, 503, NULL, NULL, "out of memory");
+		return;
+	}
+	up = svc_db_ping(c->db);
+	json_object_set_new(checks, "database", json_string(up_down(up)));
+	if (c->redis) {
+		ok = svc_redis_ping(c->redis);
+		json_object_set_new(checks, "redis", json_string(up_down(ok)));
+		up = up && ok;
+	}
+	if (c->svc->ready) {
+		ok = c->svc->ready(c, checks);
+		json_object_set_new(checks, "service", json_string(up_down(ok)));
+		up = up && ok;
+	}
+	svc_http_reply_json(res, up ? 200 : 503,
+	                    json_pack("{s:s, s:o}", "status", up_down(up), "checks", checks));
+}
+
+static void on_openapi(void *ctx, const struct svc_http_request *req, struct svc_http_response *res)
+{
+	const struct svc_run_state *run = ctx;
+
+	(void)req;
+	svc_http_reply_file(res, run->openapi_file);
+}
+
+static void on_swagger_page(void *ctx, const struct svc_http_request *req,
+                            struct svc_http_response *res)
+{
+	(void)ctx;
+	(void)req;
+	svc_http_reply_raw(res, 200, "text/html; charset=utf-8", swagger_page,
+	                   sizeof(swagger_page) - 1);
+}
+
+/* A file name under the Swagger UI directory: no way up or out of it. */
+static bool asset_name_safe(const char *name)
+{
+	return *name && *name != '/' && !strstr(name, "..") && !strchr(name, '\\');
+}
+
+static void on_swagger_asset(void *ctx, const struct svc_http_request *req,
+                             struct svc_http_response *res)
+{
+	const struct svc_run_state *run = ctx;
+	char path[PATH_LEN];
+	const char *name = req->params[0];
+	int n;
+
+	if (!asset_name_safe(name)) {
+		svc_http_reply_problem(res, 404, NULL, NULL, "no such file");
+		return;
+	}
+	n = snprintf(path, sizeof(path), "%s/%s", run->swagger_dir, name);
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		svc_http_reply_problem(res, 404, NULL, NULL, "no such file");
+		return;
+	}
+	svc_http_reply_file(res, path);
+	if (res->status == 200)
+		svc_http_add_header(res, "Cache-Control", "public, max-age=86400");
+}
+
+static void on_events(void *ctx, const struct svc_http_request *req, struct svc_http_response *res)
+{
+	int status = 400;
+	json_t *out = svc_consumer_handle_batch(ctx, req->body, req->body_len, &status);
+
+	if (!out) {
+		svc_http_reply_problem(res, status, NULL, NULL,
+		                       status == 400 ? "expected {\"messages\":[...]}"
+		                                     : "cannot handle the batch now");
+		return;
+	}
+	svc_http_reply_json(res, status, out);
+}
+
+static const struct svc_http_route builtin_routes[] = {
+        {"GET", "/health/live", on_live},           {"GET", "/health/ready", on_ready},
+        {"GET", "/openapi.json", on_openapi},       {"GET", "/swagger-ui.html", on_swagger_page},
+        {"GET", "/swagger-ui/*", on_swagger_asset},
+};
+static const struct svc_http_route events_route = {"POST", "/internal/events", on_events};
+
+/* The service's routes first, then the built-in ones. */
+static int build_routes(struct svc_run_state *run)
+{
+	const struct svc_service *svc = run->ctx.svc;
+	size_t nbuiltin = sizeof(builtin_routes) / sizeof(builtin_routes[0]);
+	size_t n = svc->nroutes;
+
+	run->routes = calloc(svc->nroutes + nbuiltin + 1, sizeof(*run->routes));
+	if (!run->routes)
+		return SVC_ENOMEM;
+	if (svc->nroutes)
+		memcpy(run->routes, svc->routes, svc->nroutes * sizeof(*run->routes));
+	memcpy(run->routes + n, builtin_routes, sizeof(builtin_routes));
+	n += nbuiltin;
+	if (svc->consumer)
+		run->routes[n++] = events_route;
+	run->nroutes = n;
+	return 0;
+}
+
+/* ---- start-up -------------------------------------------------------- */
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* Applies one migration directory, retrying while the database is not
+ * reachable until `deadline` (CLOCK_MONOTONIC seconds). */
+static int migrate_until(struct svc_db *db, const char *component, const char *dir, time_t deadline)
+{
+	struct timespec now;
+	int rc;
+
+	for (;;) {
+		rc = svc_db_migrate(db, component, dir);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (rc != SVC_ETRANSIENT || now.tv_sec >= deadline)
+			break;
+		svc_warn("migrations (%s): database not reachable yet; retrying", component);
+		sleep_ms(1000);
+	}
+	if (rc != 0)
+		svc_error("migrations (%s) from %s failed: %s", component, dir, svc_strerror(rc));
+	return rc;
+}
+
+static int open_database(struct svc_run_state *run)
+{
+	const char *name = run->ctx.svc->name;
+	struct svc_db_config cfg;
+	struct timespec now;
+	char own_dir[PATH_LEN];
+	time_t deadline;
+	int rc;
+
+	svc_db_config_from_env(&cfg);
+	run->ctx.db = svc_db_open(&cfg);
+	if (!run->ctx.db)
+		return SVC_ENOMEM;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	deadline = now.tv_sec + svc_env_long("DB_WAIT_S", 60, 0, 86400);
+	snprintf(own_dir, sizeof(own_dir), "services/%s/migrations", name);
+	rc = migrate_until(run->ctx.db, "common",
+	                   svc_env_str("SVC_COMMON_MIGRATIONS_DIR", "services/common/migrations"),
+	                   deadline);
+	if (rc == 0)
+		rc = migrate_until(run->ctx.db, name, svc_env_str("MIGRATIONS_DIR", own_dir),
+		                   deadline);
+	return rc;
+}
+
+static int open_redis(struct svc_run_state *run)
+{
+	struct svc_redis_config cfg;
+
+	if (!svc_env_str("REDIS_HOST", NULL) && !svc_env_str("REDIS_SOCKET", NULL))
+		return 0;
+	svc_redis_config_from_env(&cfg);
+	run->ctx.redis = svc_redis_open(&cfg);
+	return run->ctx.redis ? 0 : SVC_ENOMEM;
+}
+
+static struct svc_http_server *start_http(struct svc_run_state *run)
+{
+	struct svc_http_server_config cfg = {
+	        .bind_addr = NULL, /* all interfaces: probes and port-forwards reach it */
+	        .port = (unsigned)svc_env_long("HTTP_PORT", (long)run->ctx.svc->default_port, 1,
+	                                       65535),
+	        .threads = (unsigned)svc_env_long("HTTP_THREADS", 8, 1, 1024),
+	        .max_body = (size_t)svc_env_long("HTTP_MAX_BODY", 65536, 1, 64L * 1024 * 1024),
+	};
+
+	return svc_http_server_start(&cfg, run->routes, run->nroutes, &run->ctx);
+}
+
+/* Blocks until SIGTERM or SIGINT arrives (they are blocked in every thread). */
+static void wait_for_stop(const sigset_t *stop)
+{
+	int sig = 0;
+
+	while (sigwait(stop, &sig) != 0)
+		;
+	svc_info("received %s; stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+int svc_run(const struct svc_service *svc, void *user)
+{
+	struct svc_run_state run = {.ctx = {.svc = svc, .user = user}};
+	struct svc_http_server *http = NULL;
+	sigset_t blocked, stop;
+	bool started = false;
+	char default_openapi[PATH_LEN];
+	int exit_code = 1;
+
+	/* Before any thread exists, so that every thread inherits the mask:
+	 * SIGTERM/SIGINT are taken by sigwait here, SIGPIPE never kills us. */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	blocked = stop;
+	sigaddset(&blocked, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &blocked, NULL);
+
+	svc_log_init(svc->name);
+	if (svc_httpc_global_init() != 0) {
+		svc_error("curl initialisation failed");
+		goto release;
+	}
+	snprintf(default_openapi, sizeof(default_openapi), "services/%s/openapi.json", svc->name);
+	snprintf(run.openapi_file, sizeof(run.openapi_file), "%s",
+	         svc_env_str("OPENAPI_FILE", default_openapi));
+	run.swagger_dir = svc_env_str("SWAGGER_UI_DIR", ".deps/swagger-ui");
+
+	if (open_database(&run) != 0 || open_redis(&run) != 0 || build_routes(&run) != 0)
+		goto release;
+	if (svc->start && svc->start(&run.ctx) != 0) {
+		svc_error("start-up of %s failed", svc->name);
+		goto release;
+	}
+	started = true;
+	http = start_http(&run);
+	if (!http)
+		goto release;
+	svc_info("%s started", svc->name);
+	wait_for_stop(&stop);
+	exit_code = 0;
+release:
+	svc_http_server_free(http);
+	if (started && svc->stop)
+		svc->stop(&run.ctx);
+	if (run.ctx.redis)
+		svc_redis_free(run.ctx.redis);
+	svc_db_free(run.ctx.db);
+	free(run.routes);
+	svc_info("%s stopped", svc->name);
+	return exit_code;
+}

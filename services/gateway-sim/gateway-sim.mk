@@ -1,0 +1,1 @@
+$(eval $(call program,gateway-sim,services/gateway-sim))

@@ -1,0 +1,52 @@
+/*
+ * gateway-sim: the virtual payment gateway the Payment service charges
+ * through its sidecar. No database: answers live in memory (store.c).
+ * Behaviour: GATEWAY_LATENCY_MS, GATEWAY_DECLINE_RATE, GATEWAY_DECLINE_ABOVE,
+ * GATEWAY_FAIL_RATE, or POST /admin/config at run time.
+ */
+#include <signal.h>
+#include <stdlib.h>
+
+#include "services/gateway-sim/api.h"
+#include "svc/config.h"
+#include "svc/http.h"
+#include "svc/log.h"
+
+int main(void)
+{
+	struct svc_http_server_config hc = {0};
+	struct svc_http_server *srv = NULL;
+	struct gw_app app;
+	sigset_t sigs;
+	int sig = 0, rc = EXIT_FAILURE;
+
+	svc_log_init("gateway-sim");
+	if (gw_app_init(&app)) {
+		svc_error("out of memory at start-up");
+		return EXIT_FAILURE;
+	}
+	/* Block the stop signals before any thread exists, so all inherit the
+	 * mask and sigwait below receives them. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
+	hc.bind_addr = svc_env_str("HTTP_BIND", NULL);
+	hc.port = (unsigned)svc_env_long("HTTP_PORT", 8089, 1, 65535);
+	hc.threads = (unsigned)svc_env_long("HTTP_THREADS", 8, 1, 256);
+	hc.max_body = (size_t)svc_env_long("HTTP_MAX_BODY", 65536, 1024, 16 * 1024 * 1024);
+	srv = svc_http_server_start(&hc, gw_routes, gw_nroutes, &app);
+	if (!srv)
+		goto release;
+	svc_info("listening on port %u (latency %ld ms, decline above %lld, decline rate %.2f)",
+	         hc.port, app.cfg.latency_ms, (long long)app.cfg.decline_above,
+	         app.cfg.decline_rate);
+	sigwait(&sigs, &sig);
+	svc_info("signal %d: stopping", sig);
+	svc_http_server_free(srv);
+	rc = EXIT_SUCCESS;
+release:
+	gw_app_release(&app);
+	return rc;
+}

@@ -1,0 +1,1 @@
+$(eval $(call program,inventory-service,services/inventory))

@@ -1,0 +1,104 @@
+/* The notification service's event consumer (see events.h). */
+#include "services/notification/events.h"
+
+#include <string.h>
+
+#include "services/notification/format.h"
+#include "services/notification/notify.h"
+#include "services/notification/store.h"
+#include "svc/error.h"
+#include "svc/service.h"
+
+static int already_recorded(struct svc_db *db, const char *event_id)
+{
+	MYSQL *conn = svc_db_acquire(db);
+	int rc;
+
+	if (!conn)
+		return SVC_ETRANSIENT;
+	rc = notif_store_event_seen(conn, event_id);
+	svc_db_release(db, conn, rc == SVC_ETRANSIENT);
+	return rc;
+}
+
+static int notif_prepare(struct svc_ctx *ctx, const struct svc_event *ev, void **scratch,
+                         char *reason, size_t reasonlen)
+{
+	struct notif_service *ns = ctx->user;
+	struct notif_outgoing *n = NULL;
+	struct notif_order_event oe;
+	struct notif_text text;
+	int rc;
+
+	rc = notif_order_event_read(ev, &oe, reason, reasonlen);
+	if (rc != 0)
+		return rc;
+	rc = already_recorded(ctx->db, ev->id);
+	if (rc == SVC_DUPLICATE)
+		return SVC_IGNORED;
+	if (rc != 0)
+		goto transient;
+	if (notif_format_order(&oe, &text) != 0) {
+		snprintf(reason, reasonlen, "data.totalAmount: cannot be formatted");
+		return SVC_EPERMANENT;
+	}
+	n = malloc(sizeof(*n));
+	if (!n)
+		goto transient;
+	rc = notif_outgoing_init(n, text.kind, ns->channels.dflt, text.subject, text.body);
+	if (rc != 0)
+		goto transient;
+	snprintf(n->order_id, sizeof(n->order_id), "%s", oe.order_id);
+	snprintf(n->event_id, sizeof(n->event_id), "%s", ev->id);
+	if (notif_recipient_resolve(ctx->db, oe.user_id, n->recipient, sizeof(n->recipient)) != 0)
+		goto transient;
+	rc = notif_deliver(n, reason, reasonlen);
+	if (rc != 0)
+		goto fail;
+	*scratch = n;
+	return 0;
+transient:
+	snprintf(reason, reasonlen, "database unavailable or out of memory");
+	rc = SVC_ETRANSIENT;
+fail:
+	if (n)
+		notif_outgoing_release(n);
+	free(n);
+	return rc;
+}
+
+static int notif_apply(struct svc_ctx *ctx, MYSQL *conn, const struct svc_event *ev, void *scratch,
+                       char *reason, size_t reasonlen)
+{
+	const struct notif_outgoing *n = scratch;
+	int rc;
+
+	(void)ctx;
+	if (!n) /* prepare() decided there is nothing to do */
+		return SVC_IGNORED;
+	rc = notif_record(conn, n, ev->id);
+	if (rc == SVC_DUPLICATE)
+		return SVC_IGNORED;
+	if (rc == SVC_ENOMEM)
+		rc = SVC_ETRANSIENT;
+	if (rc != 0)
+		snprintf(reason, reasonlen, "cannot record notification %s: %s", n->notification_id,
+		         svc_strerror(rc));
+	return rc;
+}
+
+static void notif_scratch_free(void *scratch)
+{
+	struct notif_outgoing *n = scratch;
+
+	if (!n)
+		return;
+	notif_outgoing_release(n);
+	free(n);
+}
+
+const struct svc_consumer_ops notif_consumer_ops = {
+        .prepare = notif_prepare,
+        .apply = notif_apply,
+        .scratch_free = notif_scratch_free,
+};

@@ -1,0 +1,89 @@
+/* Order events -> notification text (pure). */
+#include "services/notification/format.h"
+
+#include <ctype.h>
+#include <string.h>
+
+#include "svc/error.h"
+#include "svc/events.h"
+#include "svc/money.h"
+
+int notif_order_event_read(const struct svc_event *ev, struct notif_order_event *out, char *err,
+                           size_t errlen)
+{
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (strcmp(ev->type, EV_ORDER_CONFIRMED) == 0)
+		out->cancelled = false;
+	else if (strcmp(ev->type, EV_ORDER_CANCELLED) == 0)
+		out->cancelled = true;
+	else
+		return SVC_IGNORED;
+	rc = svc_event_str(ev, "orderId", &out->order_id, err, errlen);
+	if (rc == 0)
+		rc = svc_event_str(ev, "userId", &out->user_id, err, errlen);
+	if (rc == 0 && out->cancelled)
+		rc = svc_event_str(ev, "reason", &out->reason, err, errlen);
+	if (rc == 0 && !out->cancelled)
+		rc = svc_event_int(ev, "totalAmount", &out->total_amount, err, errlen);
+	if (rc == 0 && !out->cancelled)
+		rc = svc_event_str(ev, "currency", &out->currency, err, errlen);
+	if (rc != 0)
+		return SVC_EPERMANENT;
+	if (!svc_uuid_valid(out->order_id)) {
+		snprintf(err, errlen, "data.orderId: not a UUID");
+		return SVC_EPERMANENT;
+	}
+	if (out->user_id[0] == '\0' || strlen(out->user_id) > 64) {
+		snprintf(err, errlen, "data.userId: must be 1..64 characters");
+		return SVC_EPERMANENT;
+	}
+	if (!out->cancelled && out->total_amount < 0) {
+		snprintf(err, errlen, "data.totalAmount: negative");
+		return SVC_EPERMANENT;
+	}
+	return 0;
+}
+
+int notif_format_order(const struct notif_order_event *oe, struct notif_text *out)
+{
+	char amount[32];
+
+	if (oe->cancelled) {
+		out->kind = NOTIF_KIND_CANCELLED;
+		snprintf(out->subject, sizeof(out->subject), "Order %s cancelled", oe->order_id);
+		snprintf(out->body, sizeof(out->body), "Your order %s was cancelled: %.500s",
+		         oe->order_id, oe->reason[0] ? oe->reason : "no reason given");
+		return 0;
+	}
+	if (svc_money_format(oe->total_amount, amount, sizeof(amount)) != 0)
+		return SVC_ERANGE;
+	out->kind = NOTIF_KIND_CONFIRMED;
+	snprintf(out->subject, sizeof(out->subject), "Order %s confirmed", oe->order_id);
+	snprintf(out->body, sizeof(out->body), "Your order %s is confirmed: total %s %.8s",
+	         oe->order_id, amount, oe->currency);
+	return 0;
+}
+
+void notif_fallback_recipient(const char *user_id, char *out, size_t outlen)
+{
+	static const char domain[] = "@customers.invalid";
+	size_t max_local = outlen > sizeof(domain) ? outlen - sizeof(domain) : 0;
+	size_t n = 0;
+
+	if (outlen == 0)
+		return;
+	if (max_local > 64)
+		max_local = 64;
+	for (const char *p = user_id; *p && n < max_local; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		out[n++] = (isalnum(c) || c == '.' || c == '-' || c == '_') ? (char)c : '_';
+	}
+	if (n == 0 && max_local > 0)
+		out[n++] = '_';
+	out[n] = '\0';
+	if (outlen - n >= sizeof(domain))
+		memcpy(out + n, domain, sizeof(domain));
+}

@@ -1,0 +1,1 @@
+$(eval $(call program,notification-service,services/notification))

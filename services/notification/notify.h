@@ -1,0 +1,57 @@
+/*
+ * The core shared by the event consumer and the API: find the recipient,
+ * send through a channel, record the outcome (and announce it).
+ */
+#ifndef NOTIF_NOTIFY_H
+#define NOTIF_NOTIFY_H
+
+#include <mysql.h>
+#include <stddef.h>
+
+#include "services/notification/channel.h"
+#include "services/notification/request.h"
+#include "svc/db.h"
+
+#define NOTIF_SOURCE "notification-service"
+
+/* The process's state, svc_ctx.user. */
+struct notif_service {
+	struct notif_channels channels;
+};
+
+/* One notification on its way out; embedded by the caller. */
+struct notif_outgoing {
+	char notification_id[37];
+	char order_id[37]; /* "" for none */
+	char event_id[40]; /* "" for a manual send; sized like svc_event.id */
+	const char *kind;  /* static */
+	const struct notif_channel *channel;
+	char recipient[NOTIF_RECIPIENT_MAX + 1];
+	char subject[NOTIF_SUBJECT_MAX + 1];
+	char *body;         /* owned: notif_outgoing_release frees it */
+	const char *status; /* "SENT" | "FAILED" once delivered */
+	char error[256];    /* why it FAILED */
+};
+
+/* Sets a fresh id and copies the texts. 0, SVC_ENOMEM, or SVC_ERANGE when a
+ * text is longer than its column. */
+int notif_outgoing_init(struct notif_outgoing *n, const char *kind,
+                        const struct notif_channel *channel, const char *subject, const char *body);
+void notif_outgoing_release(struct notif_outgoing *n);
+
+/* The user's address from contacts, or the fallback address (logged) for an
+ * unknown user. 0 or SVC_ETRANSIENT (database unreachable). */
+int notif_recipient_resolve(struct svc_db *db, const char *user_id, char *out, size_t outlen);
+
+/* Sends `n` through its channel: 0 with status SENT, or FAILED and the error
+ * for a permanent failure (recorded, not lost); SVC_ETRANSIENT (reason in
+ * `err`) when it should be tried again later, status unset. */
+int notif_deliver(struct notif_outgoing *n, char *err, size_t errlen);
+
+/* In the caller's open transaction: inserts the row and, when it was SENT
+ * and concerns an order, emits NotificationSent on notification.events
+ * (caused by `causation_id`, may be NULL). 0, SVC_DUPLICATE (already
+ * recorded: nothing done), SVC_ETRANSIENT or SVC_EPERMANENT. */
+int notif_record(MYSQL *conn, const struct notif_outgoing *n, const char *causation_id);
+
+#endif

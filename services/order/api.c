@@ -1,0 +1,300 @@
+/*
+ * The public API: POST /api/orders and GET /api/orders/{orderId}
+ * (services/order/openapi.json describes both).
+ *
+ * Creating an order writes the order, its lines, its first history row and
+ * the OrderCreated outbox row in one transaction; the saga then runs on
+ * events. With an Idempotency-Key header the same key and the same request
+ * give back the order created first (200) and never start a second saga;
+ * the same key with another request is refused (422). The unique index on
+ * orders.idempotency_key settles races between concurrent requests.
+ */
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "services/order/emit.h"
+#include "services/order/order.h"
+#include "services/order/pricing.h"
+#include "services/order/request.h"
+#include "services/order/store.h"
+#include "svc/db.h"
+#include "svc/error.h"
+#include "svc/event.h"
+#include "svc/log.h"
+#include "svc/outbox.h"
+
+static const char *status_title(int status)
+{
+	switch (status) {
+	case 400:
+		return "Bad Request";
+	case 404:
+		return "Not Found";
+	case 422:
+		return "Unprocessable Entity";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "Internal Server Error";
+	}
+}
+
+static void reply_problem(struct svc_http_response *res, const struct order_problem *p)
+{
+	svc_http_reply_problem(res, p->status, status_title(p->status),
+	                       p->field[0] ? p->field : NULL, "%s", p->detail);
+}
+
+/* A database failure: 503 when it may pass, 500 otherwise. */
+static void reply_db_error(struct svc_http_response *res, int rc)
+{
+	int status = rc == SVC_ETRANSIENT ? 503 : 500;
+
+	svc_http_reply_problem(res, status, status_title(status), NULL,
+	                       "the order database cannot be used now%s",
+	                       status == 503 ? "; retry later" : "");
+}
+
+static void add_location(struct svc_http_response *res, const char *order_id)
+{
+	char loc[64];
+
+	snprintf(loc, sizeof(loc), "/api/orders/%s", order_id);
+	svc_http_add_header(res, "Location", loc);
+}
+
+/* Idempotency-Key: 1..128 visible ASCII characters. */
+static bool key_valid(const char *k)
+{
+	size_t n = 0;
+
+	for (; k[n] != '\0'; n++) {
+		if (n >= ORDER_KEY_MAX || !isgraph((unsigned char)k[n]))
+			return false;
+	}
+	return n > 0;
+}
+
+/* Answers with the stored order (GET representation) and `status`.
+ * Returns the database outcome (SVC_ETRANSIENT: the connection is suspect). */
+static int reply_order(struct svc_http_response *res, MYSQL *conn, const char *order_id, int status)
+{
+	json_t *doc = NULL;
+	int rc = svc_db_begin(conn); /* one snapshot for the order, lines and history */
+
+	if (rc == 0)
+		rc = order_store_load_json(conn, order_id, &doc);
+	if (rc == 0)
+		rc = svc_db_commit(conn);
+	else
+		svc_db_rollback(conn);
+	if (rc == SVC_ENOTFOUND) {
+		svc_http_reply_problem(res, 404, "Not Found", NULL, "no order %s", order_id);
+	} else if (rc != 0) {
+		json_decref(doc);
+		reply_db_error(res, rc);
+	} else {
+		svc_http_reply_json(res, status, doc);
+		add_location(res, order_id);
+	}
+	return rc;
+}
+
+/*
+ * The answer to a request whose Idempotency-Key was used before: the first
+ * order again (200), or 422 when it was created from another request.
+ * Returns false when the key is unused (nothing answered).
+ */
+static bool replay_by_key(struct svc_http_response *res, MYSQL *conn, const char *key,
+                          const char *canonical, int *rc)
+{
+	char order_id[37];
+	bool same = false;
+
+	*rc = order_store_find_by_key(conn, key, canonical, order_id, &same);
+	if (*rc == SVC_ENOTFOUND) {
+		*rc = 0;
+		return false;
+	}
+	if (*rc != 0)
+		reply_db_error(res, *rc);
+	else if (!same)
+		svc_http_reply_problem(res, 422, "Unprocessable Entity", "Idempotency-Key",
+		                       "Idempotency-Key already used for another request "
+		                       "(order %s)",
+		                       order_id);
+	else
+		*rc = reply_order(res, conn, order_id, 200);
+	return true;
+}
+
+/* Inserts the order, its lines, its first history row and its OrderCreated
+ * outbox row in one transaction. */
+static int create_order(MYSQL *conn, const struct order_new *o, const char *source)
+{
+	char event_id[40] = "";
+	struct order_history h = {
+	        .from = NULL,
+	        .to = order_state_name(ORDER_PENDING),
+	        .step = order_state_step(ORDER_PENDING),
+	        .event_type = "OrderCreatedEvent",
+	        .event_id = event_id,
+	        .detail = "order accepted; sent OrderCreated",
+	};
+	int rc = svc_db_begin(conn);
+
+	if (rc == 0)
+		rc = order_store_insert(conn, o);
+	if (rc == 0)
+		rc = order_emit_created(conn, o, source, event_id);
+	if (rc == 0)
+		rc = order_store_add_history(conn, o->order_id, &h);
+	if (rc == 0)
+		rc = svc_db_commit(conn);
+	if (rc != 0)
+		svc_db_rollback(conn);
+	return rc;
+}
+
+/* 202 {"orderId","status","totalAmount","currency","items"} + Location. */
+static void reply_created(struct svc_http_response *res, const struct order_new *o)
+{
+	const struct order_request *req = o->req;
+	json_t *items = json_array(), *body;
+
+	for (size_t i = 0; items && i < req->nitems; i++)
+		json_array_append_new(items, json_pack("{s:s, s:i, s:I}", "productId",
+		                                       req->items[i].product_id, "quantity",
+		                                       req->items[i].quantity, "unitPrice",
+		                                       (json_int_t)o->unit_prices[i]));
+	body = json_pack("{s:s, s:s, s:I, s:s, s:o}", "orderId", o->order_id, "status",
+	                 order_state_name(ORDER_PENDING), "totalAmount", (json_int_t)o->total,
+	                 "currency", o->currency, "items", items);
+	if (!body) {
+		svc_http_reply_problem(res, 500, status_title(500), NULL, "out of memory");
+		return;
+	}
+	svc_http_reply_json(res, 202, body);
+	add_location(res, o->order_id);
+}
+
+static void post_order(void *vctx, const struct svc_http_request *req,
+                       struct svc_http_response *res)
+{
+	struct svc_ctx *ctx = vctx;
+	const struct order_app *app = ctx->user;
+	const char *key = svc_http_header(req, "Idempotency-Key");
+	struct order_request *oreq = NULL;
+	struct order_problem problem;
+	int64_t prices[ORDER_MAX_ITEMS];
+	struct order_new o = {0};
+	char *canonical = NULL;
+	json_t *body = NULL;
+	MYSQL *conn = NULL;
+	int rc = 0;
+
+	body = svc_http_parse_json(req, res);
+	if (!body)
+		return;
+	oreq = malloc(sizeof(*oreq));
+	if (!oreq)
+		goto oom;
+	if (order_request_parse(body, oreq, &problem) != 0) {
+		reply_problem(res, &problem);
+		goto free_body;
+	}
+	if (key && !key_valid(key)) {
+		svc_http_reply_problem(res, 400, "Bad Request", "Idempotency-Key",
+		                       "Idempotency-Key must be 1 to %d visible ASCII characters",
+		                       ORDER_KEY_MAX);
+		goto free_body;
+	}
+	canonical = order_request_canonical(oreq);
+	if (!canonical)
+		goto oom;
+
+	/* A known key needs no pricing: answer from the database. */
+	if (key) {
+		conn = svc_db_acquire(ctx->db);
+		if (!conn) {
+			reply_db_error(res, SVC_ETRANSIENT);
+			goto free_body;
+		}
+		if (replay_by_key(res, conn, key, canonical, &rc))
+			goto release_conn;
+		svc_db_release(ctx->db, conn, false);
+		conn = NULL; /* no connection held during the HTTP calls */
+	}
+
+	if (order_pricing_quote(&app->cfg, oreq, prices, &o.total, &problem) != 0) {
+		reply_problem(res, &problem);
+		goto free_body;
+	}
+	svc_uuid7(o.order_id);
+	o.req = oreq;
+	o.unit_prices = prices;
+	o.currency = app->cfg.currency;
+	o.idempotency_key = key;
+	o.canonical = canonical;
+	o.deadline_ms = order_config_step_timeout(&app->cfg, ORDER_PENDING);
+
+	conn = svc_db_acquire(ctx->db);
+	if (!conn) {
+		reply_db_error(res, SVC_ETRANSIENT);
+		goto free_body;
+	}
+	rc = create_order(conn, &o, ctx->svc->source);
+	if (rc == SVC_ECONFLICT && key) {
+		/* A concurrent request with the same key won the race. */
+		if (!replay_by_key(res, conn, key, canonical, &rc))
+			reply_db_error(res, SVC_ETRANSIENT);
+		goto release_conn;
+	}
+	if (rc != 0) {
+		reply_db_error(res, rc);
+		goto release_conn;
+	}
+	svc_outbox_wake();
+	svc_debug("order %s created for %s: %zu lines, total %lld", o.order_id, oreq->user_id,
+	          oreq->nitems, (long long)o.total);
+	reply_created(res, &o);
+	rc = 0;
+release_conn:
+	svc_db_release(ctx->db, conn, rc == SVC_ETRANSIENT);
+	goto free_body;
+oom:
+	svc_http_reply_problem(res, 500, status_title(500), NULL, "out of memory");
+free_body:
+	free(canonical);
+	free(oreq);
+	json_decref(body);
+}
+
+static void get_order(void *vctx, const struct svc_http_request *req, struct svc_http_response *res)
+{
+	struct svc_ctx *ctx = vctx;
+	const char *order_id = req->params[0];
+	MYSQL *conn;
+	int rc;
+
+	if (!svc_uuid_valid(order_id)) {
+		svc_http_reply_problem(res, 400, "Bad Request", "orderId",
+		                       "orderId must be a UUID");
+		return;
+	}
+	conn = svc_db_acquire(ctx->db);
+	if (!conn) {
+		reply_db_error(res, SVC_ETRANSIENT);
+		return;
+	}
+	rc = reply_order(res, conn, order_id, 200);
+	svc_db_release(ctx->db, conn, rc == SVC_ETRANSIENT);
+}
+
+const struct svc_http_route order_routes[] = {
+        {"POST", "/api/orders", post_order},
+        {"GET", "/api/orders/{orderId}", get_order},
+};
+const size_t order_nroutes = sizeof(order_routes) / sizeof(order_routes[0]);

@@ -1,0 +1,89 @@
+/*
+ * Inbound events (inventory.events, payment.events, notification.events):
+ * each becomes a saga input for its order (see transition.h). The consumer
+ * endpoint (svc/consumer.h) has already claimed the event id, so a
+ * redelivered event never gets here twice.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "services/order/order.h"
+#include "services/order/transition.h"
+#include "svc/error.h"
+#include "svc/event.h"
+#include "svc/events.h"
+
+static const struct {
+	const char *type;
+	enum order_input input;
+} inputs[] = {
+        {EV_INVENTORY_RESERVED, ORDER_IN_INVENTORY_RESERVED},
+        {EV_INVENTORY_SHORTAGE, ORDER_IN_INVENTORY_SHORTAGE},
+        {EV_INVENTORY_RELEASED, ORDER_IN_INVENTORY_RELEASED},
+        {EV_PAYMENT_REQUESTED, ORDER_IN_PAYMENT_REQUESTED},
+        {EV_PAYMENT_COMPLETED, ORDER_IN_PAYMENT_COMPLETED},
+        {EV_PAYMENT_FAILED, ORDER_IN_PAYMENT_FAILED},
+        {EV_PAYMENT_REFUNDED, ORDER_IN_PAYMENT_REFUNDED},
+        {EV_NOTIFICATION_SENT, ORDER_IN_NOTIFICATION_SENT},
+};
+
+static bool input_of(const char *type, enum order_input *out)
+{
+	for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+		if (strcmp(type, inputs[i].type) == 0) {
+			*out = inputs[i].input;
+			return true;
+		}
+	}
+	return false;
+}
+
+static int apply(struct svc_ctx *ctx, MYSQL *conn, const struct svc_event *ev, void *scratch,
+                 char *reason, size_t reasonlen)
+{
+	struct order_input_event in = {.event_type = ev->type, .event_id = ev->id};
+	const char *order_id = NULL, *why = NULL;
+	char ignored[8];
+	int rc;
+
+	(void)scratch;
+	if (!input_of(ev->type, &in.input)) {
+		snprintf(reason, reasonlen, "unknown event type %s", ev->type);
+		return SVC_EPERMANENT;
+	}
+	rc = svc_event_str(ev, "orderId", &order_id, reason, reasonlen);
+	if (rc != 0)
+		return SVC_EPERMANENT;
+	if (!svc_uuid_valid(order_id)) {
+		snprintf(reason, reasonlen, "data.orderId is not a UUID");
+		return SVC_EPERMANENT;
+	}
+	/* "reason" is optional context (shortage, decline, release). */
+	if (svc_event_str(ev, "reason", &why, ignored, sizeof(ignored)) == 0)
+		in.reason = why;
+
+	rc = order_transition_apply(ctx, conn, order_id, &in);
+	switch (rc) {
+	case 0:
+		break;
+	case SVC_IGNORED:
+		snprintf(reason, reasonlen, "%s unexpected in the order's state", ev->type);
+		break;
+	case SVC_ENOTFOUND:
+		snprintf(reason, reasonlen, "unknown order %s", order_id);
+		rc = SVC_EPERMANENT;
+		break;
+	case SVC_EPERMANENT:
+		snprintf(reason, reasonlen, "cannot apply %s to order %s", ev->type, order_id);
+		break;
+	default:
+		snprintf(reason, reasonlen, "%s applying %s", svc_strerror(rc), ev->type);
+		rc = rc == SVC_ENOMEM ? SVC_ETRANSIENT : rc;
+		break;
+	}
+	return rc;
+}
+
+const struct svc_consumer_ops order_consumer_ops = {
+        .apply = apply,
+};

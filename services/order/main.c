@@ -1,0 +1,41 @@
+/*
+ * order-service: creates and reads orders and orchestrates each order's saga
+ * (docs/architecture.md). Everything generic comes from svc_run(); this file
+ * says only what is the Order service's own.
+ */
+#include "services/order/order.h"
+
+static int start(struct svc_ctx *ctx)
+{
+	struct order_app *app = ctx->user;
+
+	order_config_load(&app->cfg);
+	app->timeouts = order_timeouts_start(ctx);
+	return app->timeouts ? 0 : -1;
+}
+
+static void stop(struct svc_ctx *ctx)
+{
+	struct order_app *app = ctx->user;
+
+	order_timeouts_stop(app->timeouts);
+	app->timeouts = NULL;
+}
+
+int main(void)
+{
+	static struct order_app app;
+	/* svc_run() returns only at exit, so automatic storage is fine. */
+	const struct svc_service svc = {
+	        .name = "order",
+	        .source = "order-service",
+	        .default_port = 8081,
+	        .routes = order_routes,
+	        .nroutes = order_nroutes,
+	        .consumer = &order_consumer_ops,
+	        .start = start,
+	        .stop = stop,
+	};
+
+	return svc_run(&svc, &app);
+}

@@ -1,0 +1,59 @@
+/*
+ * The Order service's own state and the entry points main.c wires into
+ * struct svc_service. Internal to services/order/.
+ */
+#ifndef ORDER_ORDER_H
+#define ORDER_ORDER_H
+
+#include <stddef.h>
+
+#include "services/order/saga.h"
+#include "svc/consumer.h"
+#include "svc/http.h"
+#include "svc/service.h"
+
+struct order_timeouts;
+
+/* Configuration from the environment (read once at start-up). */
+struct order_config {
+	char currency[4];        /* CURRENCY, default "USD" */
+	const char *sidecar_url; /* SIDECAR_URL, default http://127.0.0.1:9081 */
+	long pricing_timeout_ms; /* PRICING_TIMEOUT_MS, default 2000 */
+	/* Deadline of each waiting state's step: SAGA_TIMEOUT_INVENTORY_MS,
+	 * SAGA_TIMEOUT_PAYMENT_MS, SAGA_TIMEOUT_COMPENSATION_MS, each defaulting
+	 * to SAGA_STEP_TIMEOUT_MS (300000). Indexed by enum order_state. */
+	long step_timeout_ms[ORDER_STATE_COUNT];
+	long scan_ms; /* SAGA_SCAN_MS, default 1000 */
+};
+
+/* Everything the service keeps between requests: struct svc_ctx.user. */
+struct order_app {
+	struct order_config cfg;
+	struct order_timeouts *timeouts;
+};
+
+/* Fills `cfg` from the environment (logs and uses the default for bad values). */
+void order_config_load(struct order_config *cfg);
+/* Milliseconds until the deadline of an order entering state `s`; 0 for the
+ * terminal states (no deadline). */
+long order_config_step_timeout(const struct order_config *cfg, enum order_state s);
+
+/* The public API routes (api.c). Handlers get the struct svc_ctx *. */
+extern const struct svc_http_route order_routes[];
+extern const size_t order_nroutes;
+
+/* Inbound events from inventory, payment and notification (events.c). */
+extern const struct svc_consumer_ops order_consumer_ops;
+
+/*
+ * The step-deadline scanner (timeouts.c): a thread that every cfg->scan_ms
+ * applies StepTimeout to the orders whose deadline has passed. Safe with
+ * several instances. _start returns NULL when the thread cannot start;
+ * _stop joins and frees (accepts NULL).
+ */
+struct order_timeouts *order_timeouts_start(struct svc_ctx *ctx);
+void order_timeouts_stop(struct order_timeouts *t);
+/* One scan, exposed for tests: number of orders timed out, or an error code. */
+int order_timeouts_scan(struct svc_ctx *ctx);
+
+#endif

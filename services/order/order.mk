@@ -1,0 +1,1 @@
+$(eval $(call program,order-service,services/order))

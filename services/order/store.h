@@ -1,0 +1,97 @@
+/*
+ * The Order service's tables (migrations/001_orders.sql): orders,
+ * order_lines, saga_transitions. Every function runs its statements on the
+ * caller's connection, inside the caller's transaction when one is open;
+ * none commits. Results: 0, SVC_ENOTFOUND, SVC_ECONFLICT (where said),
+ * SVC_ETRANSIENT (retry: connection lost, deadlock) or SVC_EPERMANENT.
+ * Times are stored in UTC and read as ISO-8601 with milliseconds.
+ */
+#ifndef ORDER_STORE_H
+#define ORDER_STORE_H
+
+#include <jansson.h>
+#include <mysql.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "services/order/request.h"
+#include "services/order/saga.h"
+
+#define ORDER_KEY_MAX 128 /* longest Idempotency-Key */
+
+/* A new order, as the API validated and priced it. Pointers are borrowed. */
+struct order_new {
+	char order_id[37];
+	const struct order_request *req;
+	const int64_t *unit_prices; /* one per req->items[] */
+	int64_t total;
+	const char *currency;
+	const char *idempotency_key; /* NULL: none */
+	const char *canonical;       /* order_request_canonical(); hashed with the key */
+	long deadline_ms;            /* inventory step deadline from now */
+};
+
+/*
+ * Inserts the order (PENDING, step INVENTORY) and its lines. SVC_ECONFLICT
+ * when the idempotency key is already taken (the unique index decides races
+ * between concurrent requests).
+ */
+int order_store_insert(MYSQL *conn, const struct order_new *o);
+
+/*
+ * Looks up the order created with Idempotency-Key `key`. 0 with order_id
+ * filled and *same_request telling whether it was created from the same
+ * canonical request; SVC_ENOTFOUND when the key is unused.
+ */
+int order_store_find_by_key(MYSQL *conn, const char *key, const char *canonical, char order_id[37],
+                            bool *same_request);
+
+/* The fields of an order the saga needs. */
+struct order_row {
+	char order_id[37];
+	char user_id[ORDER_ID_MAX + 1];
+	enum order_state state;
+	int64_t total;
+	char currency[4];
+	char reason[ORDER_REASON_MAX]; /* cancel_reason, "" when none */
+};
+
+/* Reads and row-locks (FOR UPDATE) the order: needs an open transaction. */
+int order_store_lock(MYSQL *conn, const char *order_id, struct order_row *row);
+
+/*
+ * Locks up to `max` orders in a waiting state whose step deadline has passed
+ * (FOR UPDATE SKIP LOCKED: rows another instance or a consumer holds are
+ * left to them) and writes their ids to ids[]. Needs an open transaction.
+ */
+int order_store_lock_due(MYSQL *conn, size_t max, char (*ids)[37], size_t *n);
+
+/* New state of an order. deadline_ms > 0: now + that; 0: none; < 0: unchanged.
+ * `reason` NULL or "": unchanged. */
+int order_store_update(MYSQL *conn, const char *order_id, enum order_state state, const char *step,
+                       long deadline_ms, const char *reason);
+
+/* One saga_transitions row. `from` NULL for the creation; event_id and
+ * detail may be NULL (detail is cut to 255 characters). */
+struct order_history {
+	const char *from;
+	const char *to;
+	const char *step;
+	const char *event_type;
+	const char *event_id;
+	const char *detail;
+};
+int order_store_add_history(MYSQL *conn, const char *order_id, const struct order_history *h);
+
+/* The order's lines as [{"productId","quantity","unitPrice"}] (new reference). */
+int order_store_items(MYSQL *conn, const char *order_id, json_t **out);
+
+/*
+ * The order as GET /api/orders/{orderId} shows it: orderId, userId, status,
+ * step, stepDeadline, totalAmount, currency, items, cancellationReason (null
+ * unless CANCELLED), createdAt, updatedAt, history[{from,to,step,event,
+ * eventId,detail,at}]. New reference in *out.
+ */
+int order_store_load_json(MYSQL *conn, const char *order_id, json_t **out);
+
+#endif

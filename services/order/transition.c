@@ -1,0 +1,104 @@
+/*
+ * Lock, decide, persist, emit: one saga input for one order (see transition.h).
+ */
+#include "services/order/transition.h"
+
+#include <stdio.h>
+
+#include "services/order/emit.h"
+#include "services/order/order.h"
+#include "services/order/store.h"
+#include "svc/buf.h"
+#include "svc/error.h"
+#include "svc/log.h"
+
+/* The history "detail": the input's reason and the messages sent. */
+static void describe(const struct order_row *row, const struct order_input_event *in,
+                     const struct order_saga_result *r, struct svc_buf *b)
+{
+	static const struct {
+		unsigned bit;
+		const char *name;
+	} sent[] = {
+	        {ORDER_SEND_PROCESS_PAYMENT, "ProcessPayment"},
+	        {ORDER_SEND_REFUND_PAYMENT, "RefundPayment"},
+	        {ORDER_SEND_RELEASE_INVENTORY, "ReleaseInventory"},
+	        {ORDER_EMIT_ORDER_CONFIRMED, "OrderConfirmed"},
+	        {ORDER_EMIT_ORDER_CANCELLED, "OrderCancelled"},
+	};
+	const char *sep = "";
+
+	if (r->unexpected) {
+		svc_buf_addf(b, "ignored: unexpected in %s", order_state_name(row->state));
+		return;
+	}
+	if (in->input == ORDER_IN_STEP_TIMEOUT) {
+		svc_buf_addf(b, "step %s timed out", order_state_step(row->state));
+		sep = "; ";
+	} else if (in->reason && in->reason[0]) {
+		svc_buf_adds(b, in->reason);
+		sep = "; ";
+	}
+	for (size_t i = 0; i < sizeof(sent) / sizeof(sent[0]); i++) {
+		if (!(r->actions & sent[i].bit))
+			continue;
+		svc_buf_addf(b, "%s%s%s", sep, sep[0] == ',' ? "" : "sent ", sent[i].name);
+		sep = ", ";
+	}
+}
+
+/* Deadline of the new state: a fresh one when the saga asks, none when
+ * terminal, otherwise unchanged (-1). */
+static long next_deadline(const struct order_config *cfg, const struct order_saga_result *r)
+{
+	if (r->actions & ORDER_RESET_DEADLINE)
+		return order_config_step_timeout(cfg, r->next);
+	if (order_state_is_terminal(r->next))
+		return 0;
+	return -1;
+}
+
+int order_transition_apply(struct svc_ctx *ctx, MYSQL *conn, const char *order_id,
+                           const struct order_input_event *in)
+{
+	const struct order_app *app = ctx->user;
+	struct order_saga_result r;
+	struct order_row row;
+	struct order_history h;
+	struct svc_buf detail;
+	int rc;
+
+	rc = order_store_lock(conn, order_id, &row);
+	if (rc != 0)
+		return rc;
+	order_saga_next(row.state, in->input, row.reason, in->reason, &r);
+
+	svc_buf_init(&detail);
+	describe(&row, in, &r, &detail);
+	h = (struct order_history){
+	        .from = order_state_name(row.state),
+	        .to = order_state_name(r.next),
+	        .step = r.step,
+	        .event_type = in->event_type,
+	        .event_id = in->event_id,
+	        .detail = detail.len ? svc_buf_str(&detail) : NULL,
+	};
+	if (!r.noop && !r.unexpected)
+		rc = order_store_update(conn, order_id, r.next, r.step,
+		                        next_deadline(&app->cfg, &r), r.reason);
+	if (rc == 0)
+		rc = order_store_add_history(conn, order_id, &h);
+	if (rc == 0)
+		rc = order_emit_actions(conn, &row, r.actions, r.reason, ctx->svc->source,
+		                        in->event_id);
+	if (rc == 0 && r.unexpected) {
+		svc_warn("order %s: %s unexpected in %s; ignored", order_id, in->event_type,
+		         order_state_name(row.state));
+		rc = SVC_IGNORED;
+	} else if (rc == 0 && r.next != row.state) {
+		svc_debug("order %s: %s -> %s on %s", order_id, order_state_name(row.state),
+		          order_state_name(r.next), in->event_type);
+	}
+	svc_buf_release(&detail);
+	return rc;
+}

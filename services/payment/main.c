@@ -1,0 +1,40 @@
+/*
+ * payment-service: charges orders through the virtual gateway (via its
+ * sidecar's egress route "gateway") and refunds or voids them on command.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "services/payment/api.h"
+#include "services/payment/consumer.h"
+#include "services/payment/process.h"
+#include "svc/config.h"
+#include "svc/service.h"
+
+static int start(struct svc_ctx *ctx)
+{
+	struct pay_service *ps = ctx->user;
+	const char *url = svc_env_str("SIDECAR_URL", "http://127.0.0.1:9082");
+	size_t n = strlen(url);
+
+	while (n > 0 && url[n - 1] == '/') /* paths are appended with their own slash */
+		n--;
+	snprintf(ps->sidecar_url, sizeof(ps->sidecar_url), "%.*s", (int)n, url);
+	return 0;
+}
+
+int main(void)
+{
+	static struct pay_service ps;
+	const struct svc_service payment_service = {
+	        .name = "payment",
+	        .source = "payment-service",
+	        .default_port = 8082,
+	        .routes = pay_routes,
+	        .nroutes = pay_nroutes,
+	        .consumer = &pay_consumer_ops,
+	        .start = start,
+	};
+
+	return svc_run(&payment_service, &ps);
+}

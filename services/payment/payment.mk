@@ -1,0 +1,1 @@
+$(eval $(call program,payment-service,services/payment))

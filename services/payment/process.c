@@ -1,0 +1,272 @@
+/*
+ * Payment core (process.h). The gateway is called only from prepare, never
+ * while a transaction holds row locks; the transaction then re-reads the
+ * row and lets pay_apply_step decide, so a RefundPayment that voided the
+ * payment meanwhile is never overwritten by a capture.
+ */
+#include "services/payment/process.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "services/payment/gateway.h"
+#include "svc/db.h"
+#include "svc/error.h"
+#include "svc/event.h"
+#include "svc/events.h"
+#include "svc/log.h"
+#include "svc/outbox.h"
+#include "svc/service.h"
+
+#define VOIDED_REASON "payment voided"
+
+int pay_row_fetch(struct svc_ctx *ctx, const char *order_id, struct pay_row *row)
+{
+	MYSQL *conn = svc_db_acquire(ctx->db);
+	int rc;
+
+	if (!conn)
+		return SVC_ETRANSIENT;
+	rc = pay_row_load(conn, order_id, false, row);
+	svc_db_release(ctx->db, conn, rc == SVC_ETRANSIENT);
+	return rc;
+}
+
+/* Adds the event `type` about `row` to the outbox. */
+static int emit(struct svc_ctx *ctx, MYSQL *conn, const char *type, const struct pay_job *job,
+                const struct pay_row *row, const char *reason)
+{
+	int64_t amount = row->amount > 0 ? row->amount : job->amount;
+	json_t *data = json_pack("{s:s, s:s, s:I}", "orderId", row->order_id, "paymentId",
+	                         row->payment_id, "amount", (json_int_t)amount);
+
+	if (!data)
+		return SVC_ENOMEM;
+	if (!strcmp(type, EV_PAYMENT_REQUESTED) || !strcmp(type, EV_PAYMENT_COMPLETED))
+		json_object_set_new(data, "currency", json_string(row->currency));
+	if (!strcmp(type, EV_PAYMENT_COMPLETED))
+		json_object_set_new(data, "gatewayRef", json_string(row->gateway_ref));
+	if (!strcmp(type, EV_PAYMENT_FAILED) || !strcmp(type, EV_PAYMENT_REFUNDED))
+		json_object_set_new(data, "reason", json_string(reason));
+	return svc_outbox_emit(conn, TOPIC_PAYMENT_EVENTS, type, row->order_id, ctx->svc->source,
+	                       job->causation_id[0] ? job->causation_id : NULL, data);
+}
+
+/*
+ * Inserts the REQUESTED row and PaymentRequested in one short transaction of
+ * their own, committed before the gateway is called, so the request is on
+ * record even if the charge's answer never arrives. SVC_DUPLICATE when
+ * another delivery inserted it first.
+ */
+static int create_requested(struct svc_ctx *ctx, struct pay_job *job)
+{
+	MYSQL *conn = svc_db_acquire(ctx->db);
+	struct pay_row row = {0};
+	int rc;
+
+	if (!conn)
+		return SVC_ETRANSIENT;
+	snprintf(row.order_id, sizeof(row.order_id), "%s", job->order_id);
+	svc_uuid7(row.payment_id);
+	row.amount = job->amount;
+	snprintf(row.currency, sizeof(row.currency), "%s", job->currency);
+	row.status = PAY_REQUESTED;
+	rc = svc_db_begin(conn);
+	if (rc)
+		goto release;
+	rc = pay_row_insert(conn, &row);
+	if (!rc)
+		rc = emit(ctx, conn, EV_PAYMENT_REQUESTED, job, &row, NULL);
+	if (!rc)
+		rc = svc_db_commit(conn);
+	if (rc)
+		svc_db_rollback(conn);
+	else
+		svc_outbox_wake();
+release:
+	svc_db_release(ctx->db, conn, rc == SVC_ETRANSIENT);
+	return rc;
+}
+
+/* Maps a failed gateway answer to a result code with the cause in err. */
+static int gateway_failure(const struct pay_gw_answer *gw, const char *what, char *err,
+                           size_t errlen)
+{
+	snprintf(err, errlen, "gateway %s: %s", what, gw->reason);
+	return gw->result == PAY_GW_PERMANENT ? SVC_EPERMANENT : SVC_ETRANSIENT;
+}
+
+/* Refunds the capture just made for a payment that was voided meanwhile. */
+static int refund_voided(struct svc_ctx *ctx, struct pay_job *job, char *err, size_t errlen)
+{
+	struct pay_service *ps = ctx->user;
+	struct pay_gw_answer gw;
+
+	pay_gateway_refund(ps->sidecar_url, job->order_id, job->gateway_ref, job->amount, &gw);
+	if (gw.result != PAY_GW_OK)
+		return gateway_failure(&gw, "refund", err, errlen);
+	job->outcome = PAY_OUT_VOID_REFUNDED;
+	snprintf(job->reason, sizeof(job->reason), "%s after capture; refunded", VOIDED_REASON);
+	svc_warn("order %s: charge %s captured after the payment was voided; refunded",
+	         job->order_id, job->gateway_ref);
+	return 0;
+}
+
+static int prepare_process(struct svc_ctx *ctx, struct pay_job *job, char *err, size_t errlen)
+{
+	struct pay_service *ps = ctx->user;
+	struct pay_gw_answer gw;
+	enum pay_plan plan = PAY_PLAN_DONE;
+	int rc = 0, attempt;
+
+	for (attempt = 0; attempt < 3; attempt++) {
+		rc = pay_row_fetch(ctx, job->order_id, &job->row);
+		if (rc)
+			return rc;
+		if (job->row.amount > 0) { /* charge what was requested first */
+			job->amount = job->row.amount;
+			snprintf(job->currency, sizeof(job->currency), "%s", job->row.currency);
+		}
+		plan = pay_process_plan(job->row.status, job->row.amount);
+		if (plan != PAY_PLAN_CREATE)
+			break;
+		rc = create_requested(ctx, job);
+		if (rc == 0) {
+			plan = PAY_PLAN_CHARGE;
+			break;
+		}
+		if (rc != SVC_DUPLICATE)
+			return rc;
+	}
+	if (rc == SVC_DUPLICATE)
+		return SVC_ETRANSIENT;
+	if (plan == PAY_PLAN_DONE)
+		return SVC_IGNORED;
+	if (plan == PAY_PLAN_FAIL_VOIDED) {
+		job->outcome = PAY_OUT_VOID_FAILED;
+		snprintf(job->reason, sizeof(job->reason), "%s", VOIDED_REASON);
+		return 0;
+	}
+
+	pay_gateway_charge(ps->sidecar_url, job->order_id, job->amount, job->currency, &gw);
+	if (gw.result == PAY_GW_DECLINED) {
+		job->outcome = PAY_OUT_DECLINED;
+		snprintf(job->reason, sizeof(job->reason), "payment declined: %s", gw.reason);
+		return 0;
+	}
+	if (gw.result != PAY_GW_OK)
+		return gateway_failure(&gw, "charge", err, errlen);
+	snprintf(job->gateway_ref, sizeof(job->gateway_ref), "%s", gw.ref);
+	job->outcome = PAY_OUT_CAPTURED;
+	if (plan == PAY_PLAN_CHARGE) {
+		/* A RefundPayment may have voided the payment while we charged. */
+		rc = pay_row_fetch(ctx, job->order_id, &job->row);
+		if (rc)
+			return rc;
+		if (job->row.status == PAY_VOIDED)
+			plan = PAY_PLAN_CHARGE_VOID;
+	}
+	return plan == PAY_PLAN_CHARGE_VOID ? refund_voided(ctx, job, err, errlen) : 0;
+}
+
+static int prepare_refund(struct svc_ctx *ctx, struct pay_job *job, char *err, size_t errlen)
+{
+	struct pay_service *ps = ctx->user;
+	struct pay_gw_answer gw;
+	int rc = pay_row_fetch(ctx, job->order_id, &job->row);
+
+	if (rc)
+		return rc;
+	snprintf(job->reason, sizeof(job->reason), "%s",
+	         job->refund_reason[0] ? job->refund_reason : "refund requested");
+	switch (pay_refund_plan(job->row.status)) {
+	case PAY_REFUND_NOTHING:
+		return SVC_IGNORED;
+	case PAY_REFUND_VOID:
+		job->outcome = PAY_OUT_VOID;
+		return 0;
+	case PAY_REFUND_CALL:
+		break;
+	}
+	pay_gateway_refund(ps->sidecar_url, job->order_id, job->row.gateway_ref,
+	                   job->row.amount - job->row.refunded, &gw);
+	if (gw.result != PAY_GW_OK)
+		return gateway_failure(&gw, "refund", err, errlen);
+	job->outcome = PAY_OUT_REFUNDED;
+	return 0;
+}
+
+int pay_job_prepare(struct svc_ctx *ctx, struct pay_job *job, char *err, size_t errlen)
+{
+	if (job->kind == PAY_JOB_PROCESS)
+		return prepare_process(ctx, job, err, errlen);
+	return prepare_refund(ctx, job, err, errlen);
+}
+
+/* Fills the fields of `row` that the outcome changes (status is set by the caller). */
+static void write_outcome(const struct pay_job *job, struct pay_row *row)
+{
+	switch (job->outcome) {
+	case PAY_OUT_CAPTURED:
+		snprintf(row->gateway_ref, sizeof(row->gateway_ref), "%s", job->gateway_ref);
+		break;
+	case PAY_OUT_DECLINED:
+		if (row->status == PAY_DECLINED)
+			snprintf(row->reason, sizeof(row->reason), "%s", job->reason);
+		break;
+	case PAY_OUT_VOID_REFUNDED:
+		snprintf(row->gateway_ref, sizeof(row->gateway_ref), "%s", job->gateway_ref);
+		/* fall through */
+	case PAY_OUT_REFUNDED:
+		row->refunded = row->amount;
+		snprintf(row->reason, sizeof(row->reason), "%s", job->reason);
+		break;
+	case PAY_OUT_VOID:
+		snprintf(row->reason, sizeof(row->reason), "%s", job->reason);
+		break;
+	case PAY_OUT_VOID_FAILED:
+		break;
+	}
+}
+
+int pay_job_apply(struct svc_ctx *ctx, MYSQL *conn, struct pay_job *job, char *err, size_t errlen)
+{
+	struct pay_row *row = &job->row;
+	struct pay_step st;
+	int rc = pay_row_load(conn, job->order_id, true, row);
+
+	if (rc)
+		return rc;
+	st = pay_apply_step(job->outcome, row->status);
+	if (st.rc) {
+		if (st.rc == SVC_ETRANSIENT)
+			snprintf(err, errlen, "payment of %s became %s meanwhile", job->order_id,
+			         pay_status_name(row->status));
+		return st.rc;
+	}
+	if (row->status == PAY_NONE) { /* a tombstone: nothing was ever requested */
+		svc_uuid7(row->payment_id);
+		row->amount = 0;
+		snprintf(row->currency, sizeof(row->currency), "%s",
+		         job->currency[0] ? job->currency : "USD");
+		row->status = st.next;
+		write_outcome(job, row);
+		rc = pay_row_insert(conn, row);
+		if (rc == SVC_DUPLICATE) /* a ProcessPayment inserted first: decide again */
+			rc = SVC_ETRANSIENT;
+	} else {
+		row->status = st.next;
+		write_outcome(job, row);
+		rc = pay_row_update(conn, row);
+	}
+	if (!rc && st.event)
+		rc = emit(ctx, conn, st.event, job, row,
+		          row->status == PAY_VOIDED ? VOIDED_REASON : job->reason);
+	if (rc)
+		snprintf(err, errlen, "cannot record the payment of %s: %s", job->order_id,
+		         svc_strerror(rc));
+	else
+		svc_info("order %s: payment %s (%s)", job->order_id, pay_status_name(row->status),
+		         st.event ? st.event : "no event");
+	return rc;
+}

@@ -1,0 +1,231 @@
+"""Helpers for the end-to-end tests: where the stack runs, HTTP calls, polling
+with deadlines and Kafka access through the kcat command.
+
+Python 3 standard library only. Every endpoint can be overridden from the
+environment (ORDER_URL, PAYMENT_URL, INVENTORY_URL, NOTIFICATION_URL,
+GATEWAY_URL, ORDER_SIDECAR_URL, ..., KAFKA_BROKERS, KCAT).
+"""
+
+import http.client
+import json
+import os
+import subprocess
+import time
+import urllib.parse
+
+SERVICES = {
+    "order": os.environ.get("ORDER_URL", "http://127.0.0.1:8081"),
+    "payment": os.environ.get("PAYMENT_URL", "http://127.0.0.1:8082"),
+    "inventory": os.environ.get("INVENTORY_URL", "http://127.0.0.1:8083"),
+    "notification": os.environ.get("NOTIFICATION_URL", "http://127.0.0.1:8084"),
+}
+SIDECARS = {
+    "order": os.environ.get("ORDER_SIDECAR_URL", "http://127.0.0.1:9081"),
+    "payment": os.environ.get("PAYMENT_SIDECAR_URL", "http://127.0.0.1:9082"),
+    "inventory": os.environ.get("INVENTORY_SIDECAR_URL", "http://127.0.0.1:9083"),
+    "notification": os.environ.get("NOTIFICATION_SIDECAR_URL", "http://127.0.0.1:9084"),
+}
+GATEWAY = os.environ.get("GATEWAY_URL", "http://127.0.0.1:8089")
+KAFKA = os.environ.get("KAFKA_BROKERS", "127.0.0.1:9092")
+KCAT = os.environ.get("KCAT", "kcat")
+HTTP_TIMEOUT_S = float(os.environ.get("E2E_HTTP_TIMEOUT_S", "10"))
+TERMINAL = ("CONFIRMED", "CANCELLED")
+
+
+class TestFailure(AssertionError):
+    """An expectation of a test did not hold."""
+
+
+def check(cond, what):
+    """Fails the running test with `what` unless `cond` holds."""
+    if not cond:
+        raise TestFailure(what)
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers  # lower-case names
+        self.body = body  # bytes
+
+    @property
+    def content_type(self):
+        return self.headers.get("content-type", "").split(";")[0].strip()
+
+    def json(self):
+        try:
+            return json.loads(self.body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as e:
+            raise TestFailure("response is not JSON (%s): %r" % (e, self.body[:200]))
+
+    def __repr__(self):
+        return "HTTP %d %s" % (self.status, self.body[:300].decode("utf-8", "replace"))
+
+
+def request(method, url, body=None, headers=None, raw=None):
+    """One HTTP request. `body` is sent as JSON, `raw` as bytes. Returns a
+    Response for any status; raises TestFailure when no answer arrives."""
+    parts = urllib.parse.urlsplit(url)
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    hdrs = dict(headers or {})
+    data = raw
+    if body is not None:
+        data = json.dumps(body).encode("utf-8")
+        hdrs.setdefault("Content-Type", "application/json")
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=HTTP_TIMEOUT_S)
+    try:
+        conn.request(method, path, body=data, headers=hdrs)
+        res = conn.getresponse()
+        return Response(res.status, {k.lower(): v for k, v in res.getheaders()}, res.read())
+    except (OSError, http.client.HTTPException) as e:
+        raise TestFailure("%s %s: no answer (%s)" % (method, url, e))
+    finally:
+        conn.close()
+
+
+def get(url):
+    return request("GET", url)
+
+
+def expect_status(res, statuses, what):
+    if isinstance(statuses, int):
+        statuses = (statuses,)
+    check(res.status in statuses, "%s: expected HTTP %s, got %r" % (what, statuses, res))
+    return res
+
+
+def get_json(url, what=None):
+    return expect_status(get(url), 200, what or "GET " + url).json()
+
+
+def eventually(probe, what, timeout_s=30.0, interval_s=0.2):
+    """Calls probe() until it returns a true value other than a TestFailure
+    (returned) or timeout_s passes (TestFailure naming `what` and the last
+    value seen). A probe may return or raise a TestFailure to say why not yet."""
+    deadline = time.monotonic() + timeout_s
+    last = None
+    while True:
+        try:
+            last = probe()
+        except TestFailure as e:
+            last = e
+        if last and not isinstance(last, TestFailure):
+            return last
+        if time.monotonic() >= deadline:
+            raise TestFailure("%s: not within %.0f s (last: %s)" % (what, timeout_s, last))
+        time.sleep(interval_s)
+
+
+# ---- the services' APIs --------------------------------------------------
+
+def put_product(product_id, available, price, name=None):
+    body = {"available": available, "price": price}
+    if name:
+        body["name"] = name
+    res = request("PUT", "%s/api/inventory/%s" % (SERVICES["inventory"], product_id), body)
+    expect_status(res, (200, 201), "PUT product %s" % product_id)
+    return res.json()
+
+
+def stock(product_id):
+    return get_json("%s/api/inventory/%s" % (SERVICES["inventory"], product_id))
+
+
+def create_order(body, idempotency_key=None):
+    headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+    return request("POST", SERVICES["order"] + "/api/orders", body, headers)
+
+
+def order(order_id):
+    return get_json("%s/api/orders/%s" % (SERVICES["order"], order_id))
+
+
+def wait_terminal(order_id, timeout_s=30.0, interval_s=0.2):
+    """Polls the order until CONFIRMED or CANCELLED; returns it."""
+    def probe():
+        o = order(order_id)
+        return o if o.get("status") in TERMINAL else None
+    return eventually(probe, "order %s terminal" % order_id, timeout_s, interval_s)
+
+
+def payment(order_id):
+    """The payment record, or None when the order has none (404)."""
+    res = get("%s/api/payments/%s" % (SERVICES["payment"], order_id))
+    if res.status == 404:
+        return None
+    expect_status(res, 200, "GET payment of %s" % order_id)
+    return res.json()
+
+
+def notifications(order_id):
+    doc = get_json("%s/api/notifications?orderId=%s" % (SERVICES["notification"], order_id))
+    check(isinstance(doc, dict) and isinstance(doc.get("items"), list),
+          "notification list has an items array: %r" % (doc,))
+    return doc["items"]
+
+
+def sidecar_counter(service, name):
+    """A counter from the sidecar's /metrics (searched for at any depth)."""
+    doc = get_json(SIDECARS[service] + "/metrics")
+
+    def find(node):
+        if isinstance(node, dict):
+            if isinstance(node.get(name), (int, float)):
+                return node[name]
+            for v in node.values():
+                found = find(v)
+                if found is not None:
+                    return found
+        return None
+    value = find(doc)
+    check(value is not None, "%s sidecar /metrics has a %r counter: %r" % (service, name, doc))
+    return value
+
+
+# ---- Kafka through kcat ----------------------------------------------------
+
+def kcat_read(topic, since_ms):
+    """Every message of `topic` produced since `since_ms` (epoch ms), as
+    (key, value) string pairs, read to the current end."""
+    cmd = [KCAT, "-C", "-b", KAFKA, "-t", topic, "-o", "s@%d" % since_ms, "-e", "-q",
+           "-f", "%k\t%s\n"]
+    try:
+        out = subprocess.run(cmd, capture_output=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise TestFailure("kcat on %s failed: %s" % (topic, e))
+    check(out.returncode == 0, "kcat on %s: exit %d %s" % (topic, out.returncode,
+                                                            out.stderr.decode()[-300:]))
+    pairs = []
+    for line in out.stdout.decode("utf-8", "replace").splitlines():
+        key, sep, value = line.partition("\t")
+        if sep:
+            pairs.append((key, value))
+    return pairs
+
+
+def kcat_events(topic, since_ms, order_id):
+    """The decoded events of `topic` keyed by `order_id`, with their raw text."""
+    found = []
+    for key, value in kcat_read(topic, since_ms):
+        if key != order_id:
+            continue
+        try:
+            found.append((json.loads(value), value))
+        except ValueError:
+            continue
+    return found
+
+
+def kcat_produce(topic, key, value):
+    """Produces one message with `key` (tab-separated input, kcat -K)."""
+    check("\t" not in key and "\n" not in value, "message fits kcat's line format")
+    cmd = [KCAT, "-P", "-b", KAFKA, "-t", topic, "-K", "\t"]
+    try:
+        out = subprocess.run(cmd, input=("%s\t%s\n" % (key, value)).encode("utf-8"),
+                             capture_output=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise TestFailure("kcat produce to %s failed: %s" % (topic, e))
+    check(out.returncode == 0, "kcat produce to %s: exit %d %s" % (
+        topic, out.returncode, out.stderr.decode()[-300:]))
