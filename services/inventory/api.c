@@ -38,10 +38,10 @@ static int db_get(struct svc_ctx *ctx, const char *product_id, struct inv_produc
 
 static bool check_id(const char *id, struct svc_http_response *res)
 {
-	if (inv_product_id_valid(id))
+	if (svc_id_valid(id))
 		return true;
 	svc_http_reply_problem(res, 400, "Invalid productId", "productId",
-	                       "productId must be 1-%d characters of A-Z a-z 0-9 . _ : -",
+	                       "productId must be 1-%d characters of A-Z a-z 0-9 . _ : @ -",
 	                       INV_PRODUCT_ID_MAX);
 	return false;
 }

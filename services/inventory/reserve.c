@@ -10,24 +10,7 @@
 
 #include "svc/error.h"
 #include "svc/money.h"
-
-bool inv_product_id_valid(const char *id)
-{
-	size_t i;
-
-	if (!id || !*id)
-		return false;
-	for (i = 0; id[i]; i++) {
-		char c = id[i];
-
-		if (i >= INV_PRODUCT_ID_MAX)
-			return false;
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == ':' || c == '-'))
-			return false;
-	}
-	return true;
-}
+#include "svc/validate.h"
 
 static int cmp_items(const void *a, const void *b)
 {
@@ -50,7 +33,7 @@ int inv_items_parse(const json_t *items, struct inv_item *out, size_t max, size_
 		const char *id = json_string_value(json_object_get(it, "productId"));
 		json_t *q = json_object_get(it, "quantity");
 
-		if (!inv_product_id_valid(id)) {
+		if (!svc_id_valid(id)) {
 			snprintf(err, errlen, "items[%zu].productId is missing or invalid", i);
 			return SVC_EPERMANENT;
 		}

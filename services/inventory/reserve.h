@@ -12,8 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "svc/validate.h"
+
 #define INV_MAX_ITEMS      100 /* distinct products per order */
-#define INV_PRODUCT_ID_MAX 64  /* products.product_id VARCHAR(64) */
+#define INV_PRODUCT_ID_MAX SVC_ID_MAX /* products.product_id VARCHAR(64) */
 #define INV_MAX_QUANTITY   1000000
 
 struct inv_item {
@@ -21,9 +23,6 @@ struct inv_item {
 	int64_t quantity;
 	int64_t unit_price; /* minor units; the inventory's price once reserved */
 };
-
-/* True when `id` is a valid product id: 1-64 characters of [A-Za-z0-9._:-]. */
-bool inv_product_id_valid(const char *id);
 
 /*
  * Reads an order's "items" ([{"productId","quantity",...}]) into `out`

@@ -14,18 +14,6 @@
 #include "svc/db.h"
 #include "svc/error.h"
 
-static int64_t to_i64(const char *s)
-{
-	char *end = NULL;
-	long long v;
-
-	if (!s)
-		return 0;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	return (errno || end == s) ? 0 : (int64_t)v;
-}
-
 /* Runs the statement in `sql` (SVC_ENOMEM if building it failed) and releases it. */
 static int run(MYSQL *conn, struct svc_buf *sql, MYSQL_RES **res)
 {
@@ -68,11 +56,11 @@ int inv_stock_lock(MYSQL *conn, const struct inv_item *items, size_t n, struct i
 		if (i == n)
 			continue;
 		out[i].found = true;
-		out[i].available = to_i64(r[1]);
-		out[i].reserved = to_i64(r[2]);
-		out[i].sold = to_i64(r[3]);
-		out[i].price = to_i64(r[4]);
-		out[i].version = to_i64(r[5]);
+		out[i].available = svc_db_col_i64(r[1]);
+		out[i].reserved = svc_db_col_i64(r[2]);
+		out[i].sold = svc_db_col_i64(r[3]);
+		out[i].price = svc_db_col_i64(r[4]);
+		out[i].version = svc_db_col_i64(r[5]);
 	}
 	mysql_free_result(res);
 	return 0;
@@ -192,8 +180,8 @@ int inv_reservation_lines(MYSQL *conn, const char *order_id, struct inv_item *ou
 	while ((r = mysql_fetch_row(res)) && *n < max) {
 		memset(&out[*n], 0, sizeof(out[*n]));
 		snprintf(out[*n].product_id, sizeof(out[*n].product_id), "%s", r[0] ? r[0] : "");
-		out[*n].quantity = to_i64(r[1]);
-		out[*n].unit_price = to_i64(r[2]);
+		out[*n].quantity = svc_db_col_i64(r[1]);
+		out[*n].unit_price = svc_db_col_i64(r[2]);
 		(*n)++;
 	}
 	mysql_free_result(res);
@@ -223,11 +211,11 @@ int inv_product_get(MYSQL *conn, const char *product_id, struct inv_product *p)
 	snprintf(p->product_id, sizeof(p->product_id), "%s", r[0] ? r[0] : "");
 	snprintf(p->name, sizeof(p->name), "%s", r[1] ? r[1] : "");
 	p->c.found = true;
-	p->c.available = to_i64(r[2]);
-	p->c.reserved = to_i64(r[3]);
-	p->c.sold = to_i64(r[4]);
-	p->c.price = to_i64(r[5]);
-	p->c.version = to_i64(r[6]);
+	p->c.available = svc_db_col_i64(r[2]);
+	p->c.reserved = svc_db_col_i64(r[3]);
+	p->c.sold = svc_db_col_i64(r[4]);
+	p->c.price = svc_db_col_i64(r[5]);
+	p->c.version = svc_db_col_i64(r[6]);
 release:
 	mysql_free_result(res);
 	return rc;

@@ -15,16 +15,6 @@
 
 #define NOTIF_LIST_MAX 100
 
-static void reply_db_error(struct svc_http_response *res, int rc)
-{
-	if (rc == SVC_ETRANSIENT)
-		svc_http_reply_problem(res, 503, "Service Unavailable", NULL,
-		                       "the database is unavailable; retry later");
-	else
-		svc_http_reply_problem(res, 500, "Internal Server Error", NULL,
-		                       "the request could not be completed (%s)", svc_strerror(rc));
-}
-
 /* Records `n` in one transaction and wakes the outbox relay. */
 static int record(struct svc_db *db, const struct notif_outgoing *n)
 {
@@ -56,7 +46,7 @@ static void reply_record(struct svc_db *db, const char *id, int status,
 	int rc;
 
 	if (!conn) {
-		reply_db_error(res, SVC_ETRANSIENT);
+		svc_http_reply_error(res, SVC_ETRANSIENT, "the notification database");
 		return;
 	}
 	rc = notif_store_get(conn, id, &doc);
@@ -66,7 +56,7 @@ static void reply_record(struct svc_db *db, const char *id, int status,
 		return;
 	}
 	if (rc != 0) {
-		reply_db_error(res, rc);
+		svc_http_reply_error(res, rc, "the notification database");
 		return;
 	}
 	if (status == 201) {
@@ -82,7 +72,7 @@ static void handle_create(void *vctx, const struct svc_http_request *req,
 	struct svc_ctx *ctx = vctx;
 	struct notif_service *ns = ctx->user;
 	struct notif_request in;
-	struct notif_request_error bad;
+	struct svc_problem bad;
 	struct notif_outgoing n = {0};
 	const struct notif_channel *ch;
 	json_t *body;
@@ -93,9 +83,7 @@ static void handle_create(void *vctx, const struct svc_http_request *req,
 	if (!body)
 		return;
 	if (notif_request_parse(body, &in, &bad) != 0) {
-		svc_http_reply_problem(res, bad.status,
-		                       bad.status == 400 ? "Bad Request" : "Unprocessable Entity",
-		                       bad.field[0] ? bad.field : NULL, "%s", bad.detail);
+		svc_http_reply_invalid(res, &bad);
 		goto out;
 	}
 	ch = in.channel ? notif_channels_find(&ns->channels, in.channel) : ns->channels.dflt;
@@ -114,7 +102,7 @@ static void handle_create(void *vctx, const struct svc_http_request *req,
 		snprintf(n.recipient, sizeof(n.recipient), "%s", in.recipient);
 	} else if (notif_recipient_resolve(ctx->db, in.user_id, n.recipient, sizeof(n.recipient)) !=
 	           0) {
-		reply_db_error(res, SVC_ETRANSIENT);
+		svc_http_reply_error(res, SVC_ETRANSIENT, "the notification database");
 		goto out;
 	}
 	if (notif_deliver(&n, why, sizeof(why)) != 0) {
@@ -126,7 +114,7 @@ static void handle_create(void *vctx, const struct svc_http_request *req,
 	/* A permanent failure is recorded too; the record says FAILED and why. */
 	rc = record(ctx->db, &n);
 	if (rc != 0) {
-		reply_db_error(res, rc);
+		svc_http_reply_error(res, rc, "the notification database");
 		goto out;
 	}
 	reply_record(ctx->db, n.notification_id, 201, res);
@@ -151,13 +139,13 @@ static void handle_list(void *vctx, const struct svc_http_request *req,
 	}
 	conn = svc_db_acquire(ctx->db);
 	if (!conn) {
-		reply_db_error(res, SVC_ETRANSIENT);
+		svc_http_reply_error(res, SVC_ETRANSIENT, "the notification database");
 		return;
 	}
 	rc = notif_store_list(conn, order_id, NOTIF_LIST_MAX, &items);
 	svc_db_release(ctx->db, conn, rc == SVC_ETRANSIENT);
 	if (rc != 0) {
-		reply_db_error(res, rc);
+		svc_http_reply_error(res, rc, "the notification database");
 		return;
 	}
 	svc_http_reply_json(res, 200, json_pack("{s:o}", "items", items));

@@ -10,38 +10,22 @@
 #include "svc/error.h"
 #include "svc/event.h"
 
-static int fail(struct notif_request_error *err, int status, const char *field, const char *fmt,
-                ...) __attribute__((format(printf, 4, 5)));
-
-static int fail(struct notif_request_error *err, int status, const char *field, const char *fmt,
-                ...)
-{
-	va_list ap;
-
-	err->status = status;
-	snprintf(err->field, sizeof(err->field), "%s", field);
-	va_start(ap, fmt);
-	vsnprintf(err->detail, sizeof(err->detail), fmt, ap);
-	va_end(ap);
-	return SVC_EPERMANENT;
-}
-
 /* Optional string field: 0 with *out NULL when absent or null; mistyped -> 400. */
 static int get_str(const json_t *body, const char *field, bool required, const char **out,
-                   struct notif_request_error *err)
+                   struct svc_problem *err)
 {
 	const json_t *v = json_object_get(body, field);
 
 	*out = NULL;
 	if (!v || json_is_null(v)) {
 		if (required)
-			return fail(err, 400, field, "%s is required", field);
+			return svc_problem_set(err, 400, field, "%s is required", field);
 		return 0;
 	}
 	if (!json_is_string(v))
-		return fail(err, 400, field, "%s must be a string", field);
+		return svc_problem_set(err, 400, field, "%s must be a string", field);
 	if (strlen(json_string_value(v)) != json_string_length(v))
-		return fail(err, 422, field, "%s must not contain NUL characters", field);
+		return svc_problem_set(err, 422, field, "%s must not contain NUL characters", field);
 	*out = json_string_value(v);
 	return 0;
 }
@@ -59,25 +43,13 @@ static bool text_ok(const char *s, bool multiline)
 	return true;
 }
 
-int notif_user_id_valid(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n < 1 || n > 64)
-		return 0;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && !strchr("._:@-", *s))
-			return 0;
-	return 1;
-}
-
 int notif_request_parse(const json_t *body, struct notif_request *out,
-                        struct notif_request_error *err)
+                        struct svc_problem *err)
 {
 	memset(out, 0, sizeof(*out));
 	memset(err, 0, sizeof(*err));
 	if (!json_is_object(body))
-		return fail(err, 400, "", "the body must be a JSON object");
+		return svc_problem_set(err, 400, "", "the body must be a JSON object");
 	if (get_str(body, "subject", true, &out->subject, err) ||
 	    get_str(body, "message", true, &out->message, err) ||
 	    get_str(body, "orderId", false, &out->order_id, err) ||
@@ -87,27 +59,27 @@ int notif_request_parse(const json_t *body, struct notif_request *out,
 		return SVC_EPERMANENT;
 	if (out->subject[0] == '\0' || strlen(out->subject) > NOTIF_SUBJECT_MAX ||
 	    !text_ok(out->subject, false))
-		return fail(err, 422, "subject",
+		return svc_problem_set(err, 422, "subject",
 		            "subject must be 1..%d characters without control characters",
 		            NOTIF_SUBJECT_MAX);
 	if (out->message[0] == '\0' || strlen(out->message) > NOTIF_MESSAGE_MAX ||
 	    !text_ok(out->message, true))
-		return fail(err, 422, "message", "message must be 1..%d characters of text",
+		return svc_problem_set(err, 422, "message", "message must be 1..%d characters of text",
 		            NOTIF_MESSAGE_MAX);
 	if (out->order_id && !svc_uuid_valid(out->order_id))
-		return fail(err, 422, "orderId", "orderId must be a UUID");
-	if (out->user_id && !notif_user_id_valid(out->user_id))
-		return fail(err, 422, "userId", "userId must be 1..64 of [A-Za-z0-9._:@-]");
+		return svc_problem_set(err, 422, "orderId", "orderId must be a UUID");
+	if (out->user_id && !svc_id_valid(out->user_id))
+		return svc_problem_set(err, 422, "userId", "userId must be 1..64 of [A-Za-z0-9._:@-]");
 	if (out->recipient &&
 	    (out->recipient[0] == '\0' || strlen(out->recipient) > NOTIF_RECIPIENT_MAX ||
 	     !text_ok(out->recipient, false)))
-		return fail(err, 422, "recipient",
+		return svc_problem_set(err, 422, "recipient",
 		            "recipient must be 1..%d characters without control characters",
 		            NOTIF_RECIPIENT_MAX);
 	if (!out->recipient && !out->user_id)
-		return fail(err, 422, "recipient", "give a recipient or a userId to look one up");
+		return svc_problem_set(err, 422, "recipient", "give a recipient or a userId to look one up");
 	if (out->channel && strcasecmp(out->channel, "log") != 0 &&
 	    strcasecmp(out->channel, "webhook") != 0 && strcasecmp(out->channel, "smtp") != 0)
-		return fail(err, 422, "channel", "channel must be log, webhook or smtp");
+		return svc_problem_set(err, 422, "channel", "channel must be log, webhook or smtp");
 	return 0;
 }

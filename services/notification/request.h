@@ -9,6 +9,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "svc/validate.h"
+
 #define NOTIF_SUBJECT_MAX   255
 #define NOTIF_MESSAGE_MAX   4000
 #define NOTIF_RECIPIENT_MAX 254
@@ -23,17 +25,9 @@ struct notif_request {
 	const char *message;   /* 1..4000 bytes, no control characters but \n \r \t */
 };
 
-struct notif_request_error {
-	int status;     /* 400: missing or mistyped; 422: a value out of its rules */
-	char field[32]; /* the offending field */
-	char detail[160];
-};
-
 /* 0, or SVC_EPERMANENT with `err` filled. */
 int notif_request_parse(const json_t *body, struct notif_request *out,
-                        struct notif_request_error *err);
+                        struct svc_problem *err);
 
-/* True for 1..64 characters of [A-Za-z0-9._:@-] (the order service's rule). */
-int notif_user_id_valid(const char *s);
 
 #endif

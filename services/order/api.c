@@ -25,38 +25,6 @@
 #include "svc/log.h"
 #include "svc/outbox.h"
 
-static const char *status_title(int status)
-{
-	switch (status) {
-	case 400:
-		return "Bad Request";
-	case 404:
-		return "Not Found";
-	case 422:
-		return "Unprocessable Entity";
-	case 503:
-		return "Service Unavailable";
-	default:
-		return "Internal Server Error";
-	}
-}
-
-static void reply_problem(struct svc_http_response *res, const struct order_problem *p)
-{
-	svc_http_reply_problem(res, p->status, status_title(p->status),
-	                       p->field[0] ? p->field : NULL, "%s", p->detail);
-}
-
-/* A database failure: 503 when it may pass, 500 otherwise. */
-static void reply_db_error(struct svc_http_response *res, int rc)
-{
-	int status = rc == SVC_ETRANSIENT ? 503 : 500;
-
-	svc_http_reply_problem(res, status, status_title(status), NULL,
-	                       "the order database cannot be used now%s",
-	                       status == 503 ? "; retry later" : "");
-}
-
 static void add_location(struct svc_http_response *res, const char *order_id)
 {
 	char loc[64];
@@ -94,7 +62,7 @@ static int reply_order(struct svc_http_response *res, MYSQL *conn, const char *o
 		svc_http_reply_problem(res, 404, "Not Found", NULL, "no order %s", order_id);
 	} else if (rc != 0) {
 		json_decref(doc);
-		reply_db_error(res, rc);
+		svc_http_reply_error(res, rc, "the order database");
 	} else {
 		svc_http_reply_json(res, status, doc);
 		add_location(res, order_id);
@@ -119,7 +87,7 @@ static bool replay_by_key(struct svc_http_response *res, MYSQL *conn, const char
 		return false;
 	}
 	if (*rc != 0)
-		reply_db_error(res, *rc);
+		svc_http_reply_error(res, *rc, "the order database");
 	else if (!same)
 		svc_http_reply_problem(res, 422, "Unprocessable Entity", "Idempotency-Key",
 		                       "Idempotency-Key already used for another request "
@@ -173,7 +141,7 @@ static void reply_created(struct svc_http_response *res, const struct order_new 
 	                 order_state_name(ORDER_PENDING), "totalAmount", (json_int_t)o->total,
 	                 "currency", o->currency, "items", items);
 	if (!body) {
-		svc_http_reply_problem(res, 500, status_title(500), NULL, "out of memory");
+		svc_http_reply_problem(res, 500, NULL, NULL, "out of memory");
 		return;
 	}
 	svc_http_reply_json(res, 202, body);
@@ -187,7 +155,7 @@ static void post_order(void *vctx, const struct svc_http_request *req,
 	const struct order_app *app = ctx->user;
 	const char *key = svc_http_header(req, "Idempotency-Key");
 	struct order_request *oreq = NULL;
-	struct order_problem problem;
+	struct svc_problem problem;
 	int64_t prices[ORDER_MAX_ITEMS];
 	struct order_new o = {0};
 	char *canonical = NULL;
@@ -202,7 +170,7 @@ static void post_order(void *vctx, const struct svc_http_request *req,
 	if (!oreq)
 		goto oom;
 	if (order_request_parse(body, oreq, &problem) != 0) {
-		reply_problem(res, &problem);
+		svc_http_reply_invalid(res, &problem);
 		goto free_body;
 	}
 	if (key && !key_valid(key)) {
@@ -219,7 +187,7 @@ static void post_order(void *vctx, const struct svc_http_request *req,
 	if (key) {
 		conn = svc_db_acquire(ctx->db);
 		if (!conn) {
-			reply_db_error(res, SVC_ETRANSIENT);
+			svc_http_reply_error(res, SVC_ETRANSIENT, "the order database");
 			goto free_body;
 		}
 		if (replay_by_key(res, conn, key, canonical, &rc))
@@ -229,7 +197,7 @@ static void post_order(void *vctx, const struct svc_http_request *req,
 	}
 
 	if (order_pricing_quote(&app->cfg, oreq, prices, &o.total, &problem) != 0) {
-		reply_problem(res, &problem);
+		svc_http_reply_invalid(res, &problem);
 		goto free_body;
 	}
 	svc_uuid7(o.order_id);
@@ -242,18 +210,18 @@ static void post_order(void *vctx, const struct svc_http_request *req,
 
 	conn = svc_db_acquire(ctx->db);
 	if (!conn) {
-		reply_db_error(res, SVC_ETRANSIENT);
+		svc_http_reply_error(res, SVC_ETRANSIENT, "the order database");
 		goto free_body;
 	}
 	rc = create_order(conn, &o, ctx->svc->source);
 	if (rc == SVC_ECONFLICT && key) {
 		/* A concurrent request with the same key won the race. */
 		if (!replay_by_key(res, conn, key, canonical, &rc))
-			reply_db_error(res, SVC_ETRANSIENT);
+			svc_http_reply_error(res, SVC_ETRANSIENT, "the order database");
 		goto release_conn;
 	}
 	if (rc != 0) {
-		reply_db_error(res, rc);
+		svc_http_reply_error(res, rc, "the order database");
 		goto release_conn;
 	}
 	svc_outbox_wake();
@@ -265,7 +233,7 @@ release_conn:
 	svc_db_release(ctx->db, conn, rc == SVC_ETRANSIENT);
 	goto free_body;
 oom:
-	svc_http_reply_problem(res, 500, status_title(500), NULL, "out of memory");
+	svc_http_reply_problem(res, 500, NULL, NULL, "out of memory");
 free_body:
 	free(canonical);
 	free(oreq);
@@ -286,7 +254,7 @@ static void get_order(void *vctx, const struct svc_http_request *req, struct svc
 	}
 	conn = svc_db_acquire(ctx->db);
 	if (!conn) {
-		reply_db_error(res, SVC_ETRANSIENT);
+		svc_http_reply_error(res, SVC_ETRANSIENT, "the order database");
 		return;
 	}
 	rc = reply_order(res, conn, order_id, 200);

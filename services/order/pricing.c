@@ -57,7 +57,7 @@ release_res:
 
 int order_pricing_quote(const struct order_config *cfg, const struct order_request *req,
                         int64_t unit_prices[ORDER_MAX_ITEMS], int64_t *total,
-                        struct order_problem *err)
+                        struct svc_problem *err)
 {
 	int64_t sum = 0;
 
@@ -73,18 +73,18 @@ int order_pricing_quote(const struct order_config *cfg, const struct order_reque
 			snprintf(field, sizeof(field), "items[%zu].productId", i);
 		rc = fetch_price(cfg, it->product_id, &unit_prices[i]);
 		if (rc == SVC_ENOTFOUND) {
-			order_problem_set(err, 422, field, "unknown product %s", it->product_id);
+			svc_problem_set(err, 422, field, "unknown product %s", it->product_id);
 			return rc;
 		}
 		if (rc != 0) {
-			order_problem_set(err, 503, "",
+			svc_problem_set(err, 503, "",
 			                  "the inventory service cannot be asked for prices now; "
 			                  "retry later");
 			return SVC_ETRANSIENT;
 		}
 		if (svc_money_mul(unit_prices[i], it->quantity, &line) != 0 ||
 		    svc_money_add(sum, line, &sum) != 0) {
-			order_problem_set(err, 422, "", "the order total is too large");
+			svc_problem_set(err, 422, "", "the order total is too large");
 			return SVC_ERANGE;
 		}
 	}

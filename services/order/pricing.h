@@ -22,6 +22,6 @@
  */
 int order_pricing_quote(const struct order_config *cfg, const struct order_request *req,
                         int64_t unit_prices[ORDER_MAX_ITEMS], int64_t *total,
-                        struct order_problem *err);
+                        struct svc_problem *err);
 
 #endif

@@ -11,69 +11,39 @@
 #include "svc/buf.h"
 #include "svc/error.h"
 
-int order_problem_set(struct order_problem *err, int status, const char *field, const char *fmt,
-                      ...)
-{
-	va_list ap;
-
-	err->status = status;
-	snprintf(err->field, sizeof(err->field), "%s", field);
-	va_start(ap, fmt);
-	vsnprintf(err->detail, sizeof(err->detail), fmt, ap);
-	va_end(ap);
-	return SVC_EPERMANENT;
-}
-
-bool order_request_id_valid(const char *s)
-{
-	size_t n = 0;
-
-	if (!s)
-		return false;
-	for (; s[n] != '\0'; n++) {
-		char c = s[n];
-		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		          (c >= '0' && c <= '9') || c == '.' || c == '_' || c == ':' || c == '@' ||
-		          c == '-';
-		if (!ok || n >= ORDER_ID_MAX)
-			return false;
-	}
-	return n > 0;
-}
-
-/* Copies the id member `name` of `obj` into dst (ORDER_ID_MAX + 1 bytes). */
+/* Copies the id member `name` of `obj` into dst (SVC_ID_MAX + 1 bytes). */
 static int parse_id(const json_t *obj, const char *name, const char *field, char *dst,
-                    struct order_problem *err)
+                    struct svc_problem *err)
 {
 	const json_t *v = json_object_get(obj, name);
 	const char *s;
 
 	if (!v)
-		return order_problem_set(err, 400, field, "%s is required", field);
+		return svc_problem_set(err, 400, field, "%s is required", field);
 	if (!json_is_string(v))
-		return order_problem_set(err, 400, field, "%s must be a string", field);
+		return svc_problem_set(err, 400, field, "%s must be a string", field);
 	s = json_string_value(v);
-	if (strlen(s) != json_string_length(v) || !order_request_id_valid(s))
-		return order_problem_set(
+	if (strlen(s) != json_string_length(v) || !svc_id_valid(s))
+		return svc_problem_set(
 		        err, 422, field,
 		        "%s must be 1 to %d characters of letters, digits and . _ : @ -", field,
-		        ORDER_ID_MAX);
-	snprintf(dst, ORDER_ID_MAX + 1, "%s", s);
+		        SVC_ID_MAX);
+	snprintf(dst, SVC_ID_MAX + 1, "%s", s);
 	return 0;
 }
 
-static int parse_quantity(const json_t *obj, const char *field, int *out, struct order_problem *err)
+static int parse_quantity(const json_t *obj, const char *field, int *out, struct svc_problem *err)
 {
 	const json_t *v = json_object_get(obj, "quantity");
 	json_int_t q;
 
 	if (!v)
-		return order_problem_set(err, 400, field, "%s is required", field);
+		return svc_problem_set(err, 400, field, "%s is required", field);
 	if (!json_is_integer(v))
-		return order_problem_set(err, 400, field, "%s must be an integer", field);
+		return svc_problem_set(err, 400, field, "%s must be an integer", field);
 	q = json_integer_value(v);
 	if (q < 1 || q > ORDER_MAX_QUANTITY)
-		return order_problem_set(err, 422, field, "%s must be between 1 and %d", field,
+		return svc_problem_set(err, 422, field, "%s must be between 1 and %d", field,
 		                         ORDER_MAX_QUANTITY);
 	*out = (int)q;
 	return 0;
@@ -81,36 +51,36 @@ static int parse_quantity(const json_t *obj, const char *field, int *out, struct
 
 /* Adds one line, merging it into an earlier line for the same product. */
 static int add_line(struct order_request *out, const char *product_id, int quantity,
-                    const char *qty_field, struct order_problem *err)
+                    const char *qty_field, struct svc_problem *err)
 {
 	for (size_t i = 0; i < out->nitems; i++) {
 		if (strcmp(out->items[i].product_id, product_id) != 0)
 			continue;
 		if (out->items[i].quantity + quantity > ORDER_MAX_QUANTITY)
-			return order_problem_set(err, 422, qty_field,
+			return svc_problem_set(err, 422, qty_field,
 			                         "total quantity of product %s must be at most %d",
 			                         product_id, ORDER_MAX_QUANTITY);
 		out->items[i].quantity += quantity;
 		return 0;
 	}
-	snprintf(out->items[out->nitems].product_id, ORDER_ID_MAX + 1, "%s", product_id);
+	snprintf(out->items[out->nitems].product_id, SVC_ID_MAX + 1, "%s", product_id);
 	out->items[out->nitems].quantity = quantity;
 	out->nitems++;
 	return 0;
 }
 
-static int parse_items(const json_t *items, struct order_request *out, struct order_problem *err)
+static int parse_items(const json_t *items, struct order_request *out, struct svc_problem *err)
 {
 	size_t n = json_array_size(items);
 
 	if (!json_is_array(items))
-		return order_problem_set(err, 400, "items", "items must be an array");
+		return svc_problem_set(err, 400, "items", "items must be an array");
 	if (n < 1 || n > ORDER_MAX_ITEMS)
-		return order_problem_set(err, 422, "items", "items must hold 1 to %d lines",
+		return svc_problem_set(err, 422, "items", "items must hold 1 to %d lines",
 		                         ORDER_MAX_ITEMS);
 	for (size_t i = 0; i < n; i++) {
 		const json_t *it = json_array_get(items, i);
-		char pfield[32], qfield[32], pid[ORDER_ID_MAX + 1];
+		char pfield[32], qfield[32], pid[SVC_ID_MAX + 1];
 		int q = 0, rc;
 
 		snprintf(pfield, sizeof(pfield), "items[%zu].productId", i);
@@ -118,7 +88,7 @@ static int parse_items(const json_t *items, struct order_request *out, struct or
 		if (!json_is_object(it)) {
 			char f[32];
 			snprintf(f, sizeof(f), "items[%zu]", i);
-			return order_problem_set(err, 400, f, "%s must be an object", f);
+			return svc_problem_set(err, 400, f, "%s must be an object", f);
 		}
 		rc = parse_id(it, "productId", pfield, pid, err);
 		if (rc == 0)
@@ -131,14 +101,14 @@ static int parse_items(const json_t *items, struct order_request *out, struct or
 	return 0;
 }
 
-int order_request_parse(const json_t *body, struct order_request *out, struct order_problem *err)
+int order_request_parse(const json_t *body, struct order_request *out, struct svc_problem *err)
 {
 	const json_t *items;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (!json_is_object(body))
-		return order_problem_set(err, 400, "", "the body must be a JSON object");
+		return svc_problem_set(err, 400, "", "the body must be a JSON object");
 	rc = parse_id(body, "userId", "userId", out->user_id, err);
 	if (rc != 0)
 		return rc;
@@ -146,7 +116,7 @@ int order_request_parse(const json_t *body, struct order_request *out, struct or
 	items = json_object_get(body, "items");
 	if (items) {
 		if (json_object_get(body, "productId") || json_object_get(body, "quantity"))
-			return order_problem_set(
+			return svc_problem_set(
 			        err, 400, "items",
 			        "give either items or productId and quantity, not both");
 		return parse_items(items, out, err);

@@ -19,44 +19,29 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define ORDER_ID_MAX       64 /* longest userId / productId */
+#include "svc/validate.h"
+
 #define ORDER_MAX_ITEMS    50
 #define ORDER_MAX_QUANTITY 1000
 
 struct order_item {
-	char product_id[ORDER_ID_MAX + 1];
+	char product_id[SVC_ID_MAX + 1];
 	int quantity;
 };
 
 struct order_request {
-	char user_id[ORDER_ID_MAX + 1];
+	char user_id[SVC_ID_MAX + 1];
 	size_t nitems;
 	struct order_item items[ORDER_MAX_ITEMS];
 	int single_form; /* given as {"productId","quantity"}: errors name those fields */
 };
 
-/* Why a request was refused, for an RFC 7807 answer: the HTTP status (here
- * 400 for a missing or mistyped member, 422 for a value out of its rules),
- * the offending field as the client wrote it ("items[1].quantity"; "" for
- * none) and a sentence. */
-struct order_problem {
-	int status;
-	char field[48];
-	char detail[160];
-};
-
-/* Fills *p; returns SVC_EPERMANENT so callers can `return order_problem_set(...)`. */
-int order_problem_set(struct order_problem *p, int status, const char *field, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
-
 /*
  * Validates `body` (a JSON object; borrowed) into *out. 0 on success, or
  * SVC_EPERMANENT with *err filled.
  */
-int order_request_parse(const json_t *body, struct order_request *out, struct order_problem *err);
+int order_request_parse(const json_t *body, struct order_request *out, struct svc_problem *err);
 
-/* True when `s` is a valid userId/productId (see the rules above). */
-bool order_request_id_valid(const char *s);
 
 /*
  * The canonical text of a validated request, for the Idempotency-Key check:

@@ -46,19 +46,6 @@ static int query_buf(MYSQL *conn, struct svc_buf *b, MYSQL_RES **out)
 	return rc;
 }
 
-/* A BIGINT/INT column value; 0 for NULL or garbage (the schema prevents both). */
-static int64_t col_int(const char *s)
-{
-	char *end = NULL;
-	long long v;
-
-	if (!s)
-		return 0;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	return (errno != 0 || end == s) ? 0 : (int64_t)v;
-}
-
 /* json string of a nullable column */
 static json_t *col_json(const char *s)
 {
@@ -169,7 +156,7 @@ int order_store_lock(MYSQL *conn, const char *order_id, struct order_row *out)
 		rc = SVC_EPERMANENT;
 		goto free_res;
 	}
-	out->total = col_int(row[3]);
+	out->total = svc_db_col_i64(row[3]);
 	snprintf(out->currency, sizeof(out->currency), "%s", row[4] ? row[4] : "");
 	snprintf(out->reason, sizeof(out->reason), "%s", row[5] ? row[5] : "");
 free_res:
@@ -273,8 +260,8 @@ int order_store_items(MYSQL *conn, const char *order_id, json_t **out)
 	items = json_array();
 	while (items && (row = mysql_fetch_row(res))) {
 		json_t *it = json_pack("{s:s, s:I, s:I}", "productId", row[0] ? row[0] : "",
-		                       "quantity", (json_int_t)col_int(row[1]), "unitPrice",
-		                       (json_int_t)col_int(row[2]));
+		                       "quantity", (json_int_t)svc_db_col_i64(row[1]), "unitPrice",
+		                       (json_int_t)svc_db_col_i64(row[2]));
 		if (!it || json_array_append_new(items, it) != 0) {
 			json_decref(items);
 			items = NULL;
@@ -350,7 +337,7 @@ int order_store_load_json(MYSQL *conn, const char *order_id, json_t **out)
 	doc = json_pack("{s:o, s:o, s:o, s:o, s:o, s:I, s:o, s:O, s:o, s:o, s:o, s:O}", "orderId",
 	                col_json(row[0]), "userId", col_json(row[1]), "status", col_json(row[2]),
 	                "step", col_json(row[3]), "stepDeadline", col_json(row[4]), "totalAmount",
-	                (json_int_t)col_int(row[5]), "currency", col_json(row[6]), "items", items,
+	                (json_int_t)svc_db_col_i64(row[5]), "currency", col_json(row[6]), "items", items,
 	                "cancellationReason", col_json(cancelled ? row[7] : NULL), "createdAt",
 	                col_json(row[8]), "updatedAt", col_json(row[9]), "history", hist);
 	rc = doc ? 0 : SVC_ENOMEM;

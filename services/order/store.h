@@ -49,7 +49,7 @@ int order_store_find_by_key(MYSQL *conn, const char *key, const char *canonical,
 /* The fields of an order the saga needs. */
 struct order_row {
 	char order_id[37];
-	char user_id[ORDER_ID_MAX + 1];
+	char user_id[SVC_ID_MAX + 1];
 	enum order_state state;
 	int64_t total;
 	char currency[4];

@@ -18,18 +18,6 @@ static void copy_field(char *dst, size_t len, const char *src)
 	snprintf(dst, len, "%s", src ? src : "");
 }
 
-static int64_t to_i64(const char *s)
-{
-	char *end = NULL;
-	long long v;
-
-	if (!s)
-		return 0;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	return (errno || end == s) ? 0 : (int64_t)v;
-}
-
 int pay_row_load(MYSQL *conn, const char *order_id, bool lock, struct pay_row *row)
 {
 	struct svc_buf sql;
@@ -55,7 +43,7 @@ int pay_row_load(MYSQL *conn, const char *order_id, bool lock, struct pay_row *r
 	if (!r)
 		goto release;
 	copy_field(row->payment_id, sizeof(row->payment_id), r[0]);
-	row->amount = to_i64(r[1]);
+	row->amount = svc_db_col_i64(r[1]);
 	copy_field(row->currency, sizeof(row->currency), r[2]);
 	if (pay_status_parse(r[3], &row->status)) {
 		rc = SVC_EPERMANENT; /* only this service writes the column */
@@ -63,7 +51,7 @@ int pay_row_load(MYSQL *conn, const char *order_id, bool lock, struct pay_row *r
 	}
 	copy_field(row->gateway_ref, sizeof(row->gateway_ref), r[4]);
 	copy_field(row->reason, sizeof(row->reason), r[5]);
-	row->refunded = to_i64(r[6]);
+	row->refunded = svc_db_col_i64(r[6]);
 	copy_field(row->created_at, sizeof(row->created_at), r[7]);
 	copy_field(row->updated_at, sizeof(row->updated_at), r[8]);
 release:

@@ -146,7 +146,9 @@ def wait_terminal(order_id, timeout_s=30.0, interval_s=0.2):
     """Polls the order until CONFIRMED or CANCELLED; returns it."""
     def probe():
         o = order(order_id)
-        return o if o.get("status") in TERMINAL else None
+        if o.get("status") in TERMINAL:
+            return o
+        return TestFailure("status %s, step %s" % (o.get("status"), o.get("step")))
     return eventually(probe, "order %s terminal" % order_id, timeout_s, interval_s)
 
 

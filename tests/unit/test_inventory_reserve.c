@@ -141,12 +141,12 @@ static void test_inventory_product_ids_are_checked(void **state)
 	(void)state;
 	memset(long_id, 'x', sizeof(long_id) - 1);
 	long_id[sizeof(long_id) - 1] = '\0';
-	assert_true(inv_product_id_valid("sku-1.A_b:2"));
-	assert_false(inv_product_id_valid(""));
-	assert_false(inv_product_id_valid("a/b"));
-	assert_false(inv_product_id_valid(long_id));
+	assert_true(svc_id_valid("sku-1.A_b:2"));
+	assert_false(svc_id_valid(""));
+	assert_false(svc_id_valid("a/b"));
+	assert_false(svc_id_valid(long_id));
 	long_id[INV_PRODUCT_ID_MAX] = '\0';
-	assert_true(inv_product_id_valid(long_id));
+	assert_true(svc_id_valid(long_id));
 }
 
 int main(void)

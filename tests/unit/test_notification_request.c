@@ -10,7 +10,7 @@
 #include "services/notification/request.h"
 #include "svc/error.h"
 
-static int parse(const char *json, struct notif_request *req, struct notif_request_error *err)
+static int parse(const char *json, struct notif_request *req, struct svc_problem *err)
 {
 	json_error_t jerr;
 	json_t *body = json_loads(json, JSON_ALLOW_NUL, &jerr);
@@ -29,7 +29,7 @@ static void test_full_request_is_accepted(void **state)
 	                         "recipient", "a@example.com", "channel", "webhook", "subject",
 	                         "Hello", "message", "Line 1\nLine 2", "extra", 1);
 	struct notif_request req;
-	struct notif_request_error err;
+	struct svc_problem err;
 
 	(void)state;
 	assert_int_equal(notif_request_parse(body, &req, &err), 0);
@@ -42,7 +42,7 @@ static void test_full_request_is_accepted(void **state)
 static void test_user_id_alone_is_enough_and_nulls_are_absent(void **state)
 {
 	struct notif_request req;
-	struct notif_request_error err;
+	struct svc_problem err;
 
 	(void)state;
 	assert_int_equal(parse("{\"userId\":\"u-1\",\"subject\":\"s\",\"message\":\"m\","
@@ -82,7 +82,7 @@ static void test_bad_fields_are_named_with_400_or_422(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct notif_request req;
-		struct notif_request_error err;
+		struct svc_problem err;
 
 		assert_int_equal(parse(cases[i].json, &req, &err), SVC_EPERMANENT);
 		assert_int_equal(err.status, cases[i].status);
@@ -96,7 +96,7 @@ static void test_length_limits_are_enforced(void **state)
 	char subject[NOTIF_SUBJECT_MAX + 2];
 	json_t *body;
 	struct notif_request req;
-	struct notif_request_error err;
+	struct svc_problem err;
 
 	(void)state;
 	memset(subject, 's', sizeof(subject) - 1);
@@ -114,7 +114,7 @@ static void test_non_object_body_is_a_400(void **state)
 {
 	json_t *body = json_array();
 	struct notif_request req;
-	struct notif_request_error err;
+	struct svc_problem err;
 
 	(void)state;
 	assert_int_equal(notif_request_parse(body, &req, &err), SVC_EPERMANENT);

@@ -13,7 +13,7 @@
 #include "svc/error.h"
 
 static struct order_request req;
-static struct order_problem err;
+static struct svc_problem err;
 
 /* Parses `text` (must be valid JSON); returns order_request_parse's code. */
 static int parse(const char *text)
@@ -141,9 +141,9 @@ static void test_request_id_length_bounds(void **state)
 	         "\"quantity\":1}]}",
 	         id65);
 	assert_refused(body, 422, "items[0].productId");
-	assert_true(order_request_id_valid("A-z.0_9:@"));
-	assert_false(order_request_id_valid(NULL));
-	assert_false(order_request_id_valid(""));
+	assert_true(svc_id_valid("A-z.0_9:@"));
+	assert_false(svc_id_valid(NULL));
+	assert_false(svc_id_valid(""));
 }
 
 static void test_request_quantity_rules(void **state)

@@ -336,6 +336,18 @@ void svc_db_rollback(MYSQL *conn)
 		svc_db_exec(conn, "ROLLBACK");
 }
 
+int64_t svc_db_col_i64(const char *s)
+{
+	char *end = NULL;
+	long long v;
+
+	if (!s)
+		return 0;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	return (errno != 0 || end == s) ? 0 : (int64_t)v;
+}
+
 int svc_sql_add_str(struct svc_buf *b, MYSQL *conn, const char *s)
 {
 	size_t len;

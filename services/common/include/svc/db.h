@@ -8,6 +8,7 @@
 
 #include <mysql.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "svc/buf.h"
 
@@ -56,6 +57,10 @@ int svc_db_begin(MYSQL *conn);
 int svc_db_commit(MYSQL *conn);
 /* Never fails from the caller's point of view; errors are logged. */
 void svc_db_rollback(MYSQL *conn);
+
+/* A BIGINT/INT column value of a fetched row; 0 for NULL or non-numeric
+ * text (the schema prevents both). */
+int64_t svc_db_col_i64(const char *s);
 
 /* Appends `s` as a quoted, escaped SQL string literal, or NULL when s is NULL. */
 int svc_sql_add_str(struct svc_buf *b, MYSQL *conn, const char *s);

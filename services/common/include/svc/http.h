@@ -46,6 +46,13 @@ void svc_http_reply_json(struct svc_http_response *res, int status, json_t *body
 void svc_http_reply_problem(struct svc_http_response *res, int status, const char *title,
 			    const char *field, const char *detail_fmt, ...)
 	__attribute__((format(printf, 5, 6)));
+struct svc_problem;
+/* A validation problem (svc/validate.h): its status, field and detail. */
+void svc_http_reply_invalid(struct svc_http_response *res, const struct svc_problem *p);
+/* The reply for a failed operation's code: SVC_ETRANSIENT 503 ("retry
+ * later"), SVC_ENOTFOUND 404, SVC_ECONFLICT 409, anything else 500. `what`
+ * names what could not be done, for the detail. */
+void svc_http_reply_error(struct svc_http_response *res, int rc, const char *what);
 /* Copies `len` bytes of `data` as the body. */
 void svc_http_reply_raw(struct svc_http_response *res, int status, const char *content_type,
 			const void *data, size_t len);
