@@ -174,9 +174,10 @@ stop_proc() {
 }
 
 # wait_ready NAME...: until each answers /health/ready with 200; fails early
-# when one exits, and after READY_TIMEOUT with the log of one not ready
+# when one exits, and after READY_TIMEOUT (or at READY_DEADLINE, in $SECONDS,
+# when set) with the log of each one not ready
 wait_ready() {
-    local pending=("$@") left name deadline=$((SECONDS + READY_TIMEOUT))
+    local pending=("$@") left name deadline="${READY_DEADLINE:-$((SECONDS + READY_TIMEOUT))}"
     while [ "${#pending[@]}" -gt 0 ]; do
         left=()
         for name in "${pending[@]}"; do
@@ -251,6 +252,7 @@ cmd_up() {
     check_binaries
     "$ROOT/scripts/infra.sh" start
     create_topics
+    READY_DEADLINE=$((SECONDS + READY_TIMEOUT)) # one budget for both waits
     mapfile -t apps < <(all_procs | grep -v -- '-sidecar$')
     mapfile -t sidecars < <(all_procs | grep -- '-sidecar$')
     for name in "${apps[@]}"; do start_proc "$name"; done
