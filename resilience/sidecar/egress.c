@@ -25,11 +25,11 @@
 #include "svc/log.h"
 
 #define EGRESS_MAX_ROUTES 64
-#define EGRESS_MAX_NAME 64
+#define EGRESS_MAX_NAME   64
 /* Request headers passed on to the upstream; Content-Type must stay first. */
-static const char *const forwarded_headers[] = { "Content-Type", "Accept", "Idempotency-Key" };
+static const char *const forwarded_headers[] = {"Content-Type", "Accept", "Idempotency-Key"};
 #define EGRESS_NFORWARDED (sizeof(forwarded_headers) / sizeof(forwarded_headers[0]))
-#define EGRESS_NLINES (EGRESS_NFORWARDED + 1) /* + the NULL terminator */
+#define EGRESS_NLINES     (EGRESS_NFORWARDED + 1) /* + the NULL terminator */
 
 struct sc_route {
 	char *name;
@@ -64,7 +64,8 @@ static uint64_t now_ms(void)
 
 static void sleep_ms(uint64_t ms)
 {
-	struct timespec ts = { .tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000L };
+	struct timespec ts = {.tv_sec = (time_t)(ms / 1000),
+	                      .tv_nsec = (long)(ms % 1000) * 1000000L};
 
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
@@ -127,15 +128,16 @@ static void breaker_config_from_env(struct rs_breaker_config *cfg)
 {
 	rs_breaker_config_default(cfg);
 	cfg->window = (unsigned)svc_env_long("EGRESS_BREAKER_WINDOW", cfg->window, 1, 1024);
-	cfg->min_calls = (unsigned)svc_env_long("EGRESS_BREAKER_MIN_CALLS", cfg->min_calls, 1, 1024);
-	cfg->failure_rate_pct =
-		(unsigned)svc_env_long("EGRESS_BREAKER_FAILURE_RATE", cfg->failure_rate_pct, 1, 100);
-	cfg->open_ms = (uint64_t)svc_env_long("EGRESS_BREAKER_OPEN_MS", (long)cfg->open_ms, 1,
-					      86400000L);
-	cfg->slow_call_ms = (uint64_t)svc_env_long("EGRESS_BREAKER_SLOW_MS", (long)cfg->slow_call_ms,
-						   0, 86400000L);
+	cfg->min_calls =
+	        (unsigned)svc_env_long("EGRESS_BREAKER_MIN_CALLS", cfg->min_calls, 1, 1024);
+	cfg->failure_rate_pct = (unsigned)svc_env_long("EGRESS_BREAKER_FAILURE_RATE",
+	                                               cfg->failure_rate_pct, 1, 100);
+	cfg->open_ms =
+	        (uint64_t)svc_env_long("EGRESS_BREAKER_OPEN_MS", (long)cfg->open_ms, 1, 86400000L);
+	cfg->slow_call_ms = (uint64_t)svc_env_long("EGRESS_BREAKER_SLOW_MS",
+	                                           (long)cfg->slow_call_ms, 0, 86400000L);
 	cfg->half_open_calls = (unsigned)svc_env_long("EGRESS_BREAKER_HALF_OPEN_CALLS",
-						      cfg->half_open_calls, 1, 1024);
+	                                              cfg->half_open_calls, 1, 1024);
 }
 
 /* Parses one "name=url" entry into the next route. 0 or SVC_EPERMANENT/ENOMEM. */
@@ -157,8 +159,9 @@ static int add_route(struct sc_egress *eg, char *entry, const struct rs_breaker_
 	while (len > 0 && url[len - 1] == '/')
 		url[--len] = '\0';
 	if (!route_name_valid(name) || !route_url_valid(url)) {
-		svc_error("EGRESS_ROUTES: bad route '%s=%s' (name [A-Za-z0-9._-], url http(s)://host...)",
-			  name, url);
+		svc_error("EGRESS_ROUTES: bad route '%s=%s' (name [A-Za-z0-9._-], url "
+		          "http(s)://host...)",
+		          name, url);
 		return SVC_EPERMANENT;
 	}
 	if (find_route(eg, name)) {
@@ -182,8 +185,9 @@ static int parse_routes(struct sc_egress *eg, const char *spec)
 
 	breaker_config_from_env(&bcfg);
 	if (bcfg.min_calls > bcfg.window) {
-		svc_error("EGRESS_BREAKER_MIN_CALLS %u > EGRESS_BREAKER_WINDOW %u: it could never open",
-			  bcfg.min_calls, bcfg.window);
+		svc_error("EGRESS_BREAKER_MIN_CALLS %u > EGRESS_BREAKER_WINDOW %u: it could never "
+		          "open",
+		          bcfg.min_calls, bcfg.window);
 		return SVC_EPERMANENT;
 	}
 	copy = strdup(spec);
@@ -253,7 +257,7 @@ void sc_egress_free(struct sc_egress *eg)
 static void add_encoded(struct svc_buf *b, const char *s, const char *keep)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	char esc[3] = { '%', 0, 0 };
+	char esc[3] = {'%', 0, 0};
 
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
@@ -287,7 +291,7 @@ static bool rest_has_dot_segment(const char *rest)
 }
 
 static enum MHD_Result add_query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
-				     const char *value)
+                                     const char *value)
 {
 	struct svc_buf *b = cls;
 
@@ -303,7 +307,7 @@ static enum MHD_Result add_query_arg(void *cls, enum MHD_ValueKind kind, const c
 
 /* <route url>/<rest>[?query]. NULL on OOM. Caller frees. */
 static char *upstream_url(const struct sc_route *r, const char *rest,
-			  const struct svc_http_request *req)
+                          const struct svc_http_request *req)
 {
 	struct svc_buf b;
 
@@ -354,7 +358,7 @@ static void free_header_lines(char *lines[EGRESS_NLINES])
  * upstream deduplicates on. */
 static bool repeatable(const struct svc_http_request *req)
 {
-	static const char *const idempotent[] = { "GET", "HEAD", "PUT", "DELETE" };
+	static const char *const idempotent[] = {"GET", "HEAD", "PUT", "DELETE"};
 
 	for (size_t i = 0; i < sizeof(idempotent) / sizeof(idempotent[0]); i++)
 		if (!strcmp(req->method, idempotent[i]))
@@ -371,8 +375,7 @@ static enum rs_class attempt_class(const struct attempt *a)
 
 /* One upstream call, recorded in the route's breaker and counters. */
 static void attempt_run(struct sc_route *r, long timeout_ms, const char *method, const char *url,
-			char *const *headers, const struct svc_http_request *req,
-			struct attempt *a)
+                        char *const *headers, const struct svc_http_request *req, struct attempt *a)
 {
 	enum rs_breaker_state before = rs_breaker_state(r->breaker, now_ms());
 	enum rs_breaker_state after;
@@ -381,8 +384,8 @@ static void attempt_run(struct sc_route *r, long timeout_ms, const char *method,
 	bool failed;
 
 	a->rc = svc_httpc_request(method, url, (const char *const *)headers,
-				  req->body_len ? req->body : NULL, req->body_len, timeout_ms,
-				  &a->resp);
+	                          req->body_len ? req->body : NULL, req->body_len, timeout_ms,
+	                          &a->resp);
 	a->duration_ms = now_ms() - start;
 	cls = attempt_class(a);
 	/* A 4xx is the caller's mistake, not a sign the upstream is unwell;
@@ -395,7 +398,7 @@ static void attempt_run(struct sc_route *r, long timeout_ms, const char *method,
 	after = rs_breaker_state(r->breaker, now_ms());
 	if (after != before)
 		svc_warn("egress route %s: breaker %s -> %s", r->name,
-			 rs_breaker_state_name(before), rs_breaker_state_name(after));
+		         rs_breaker_state_name(before), rs_breaker_state_name(after));
 }
 
 /* ---- the response ---------------------------------------------------- */
@@ -403,8 +406,9 @@ static void attempt_run(struct sc_route *r, long timeout_ms, const char *method,
 /* res->content_type must be a static string, so the upstream's type is
  * mapped onto this table by its media type (parameters dropped). */
 static const char *const known_types[] = {
-	"application/json", "application/problem+json", "text/plain", "text/html",
-	"application/xml",  "text/xml",                 "text/csv",
+        "application/json", "application/problem+json", "text/plain",
+        "text/html",        "application/xml",          "text/xml",
+        "text/csv",
 };
 
 static const char *static_content_type(const char *upstream, const char *body, size_t len)
@@ -429,33 +433,34 @@ static const char *static_content_type(const char *upstream, const char *body, s
 }
 
 static void reply_from_attempt(struct sc_egress *eg, const struct sc_route *r,
-			       const struct attempt *a, struct svc_http_response *res)
+                               const struct attempt *a, struct svc_http_response *res)
 {
 	if (a->rc == 0 && (a->resp.status < 100 || a->resp.status > 599)) {
 		svc_http_reply_problem(res, 502, "Bad upstream response", NULL,
-				       "route '%s': status %ld", r->name, a->resp.status);
+		                       "route '%s': status %ld", r->name, a->resp.status);
 	} else if (a->rc == 0) {
-		svc_http_reply_raw(res, (int)a->resp.status,
-				   static_content_type(a->resp.content_type, a->resp.body, a->resp.body_len),
-				   a->resp.body ? a->resp.body : "", a->resp.body_len);
+		svc_http_reply_raw(
+		        res, (int)a->resp.status,
+		        static_content_type(a->resp.content_type, a->resp.body, a->resp.body_len),
+		        a->resp.body ? a->resp.body : "", a->resp.body_len);
 	} else if (a->rc == SVC_EPERMANENT) {
 		svc_http_reply_problem(res, 502, "Bad egress route", NULL,
-				       "route '%s' cannot reach %s", r->name, r->url);
+		                       "route '%s' cannot reach %s", r->name, r->url);
 	} else if (a->duration_ms >= (uint64_t)eg->timeout_ms) {
 		svc_http_reply_problem(res, 504, "Upstream timed out", NULL,
-				       "route '%s': no answer within %ld ms", r->name,
-				       eg->timeout_ms);
+		                       "route '%s': no answer within %ld ms", r->name,
+		                       eg->timeout_ms);
 	} else {
 		svc_http_reply_problem(res, 502, "Upstream unreachable", NULL,
-				       "route '%s': no response from upstream", r->name);
+		                       "route '%s': no response from upstream", r->name);
 	}
 }
 
 void sc_egress_handle(struct sc_egress *eg, const char *route, const char *rest,
-		      const struct svc_http_request *req, struct svc_http_response *res)
+                      const struct svc_http_request *req, struct svc_http_response *res)
 {
 	char *headers[EGRESS_NLINES];
-	struct attempt a = { 0 };
+	struct attempt a = {0};
 	struct sc_route *r = find_route(eg, route);
 	unsigned attempts = 0, max_attempts;
 	char *url = NULL;
@@ -464,7 +469,7 @@ void sc_egress_handle(struct sc_egress *eg, const char *route, const char *rest,
 	memset(headers, 0, sizeof(headers));
 	if (!r) {
 		svc_http_reply_problem(res, 404, "Unknown egress route", NULL,
-				       "no egress route named '%s'", route ? route : "");
+		                       "no egress route named '%s'", route ? route : "");
 		goto out;
 	}
 	rest = rest ? rest : "";
@@ -472,7 +477,7 @@ void sc_egress_handle(struct sc_egress *eg, const char *route, const char *rest,
 		rest++;
 	if (rest_has_dot_segment(rest)) {
 		svc_http_reply_problem(res, 400, "Invalid egress path", NULL,
-				       "'.' and '..' path segments are not forwarded");
+		                       "'.' and '..' path segments are not forwarded");
 		goto out;
 	}
 	url = upstream_url(r, rest, req);
@@ -493,7 +498,8 @@ void sc_egress_handle(struct sc_egress *eg, const char *route, const char *rest,
 	}
 	if (attempts == 0) {
 		svc_http_reply_problem(res, 503, "Circuit breaker open", NULL,
-				       "egress route '%s' is failing; calls are held back", r->name);
+		                       "egress route '%s' is failing; calls are held back",
+		                       r->name);
 		svc_http_add_header(res, "X-Egress-Breaker", "open");
 		goto out;
 	}
@@ -515,10 +521,10 @@ void sc_egress_status(struct sc_egress *eg, json_t *details)
 		struct sc_route *r = &eg->routes[i];
 		enum rs_breaker_state s = rs_breaker_state(r->breaker, now_ms());
 
-		json_object_set_new(
-			details, r->name,
-			json_pack("{s:s, s:s, s:I, s:I}", "breaker", rs_breaker_state_name(s), "url",
-				  r->url, "calls", (json_int_t)atomic_load(&r->calls), "failures",
-				  (json_int_t)atomic_load(&r->failures)));
+		json_object_set_new(details, r->name,
+		                    json_pack("{s:s, s:s, s:I, s:I}", "breaker",
+		                              rs_breaker_state_name(s), "url", r->url, "calls",
+		                              (json_int_t)atomic_load(&r->calls), "failures",
+		                              (json_int_t)atomic_load(&r->failures)));
 	}
 }

@@ -47,7 +47,7 @@ void sc_egress_free(struct sc_egress *eg);
  * Thread-safe; blocks for the attempts and backoff sleeps. `rest` may be NULL.
  */
 void sc_egress_handle(struct sc_egress *eg, const char *route, const char *rest,
-		      const struct svc_http_request *req, struct svc_http_response *res);
+                      const struct svc_http_request *req, struct svc_http_response *res);
 
 /*
  * Adds one member per route to the object `details` (readiness, /metrics):

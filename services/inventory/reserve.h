@@ -14,7 +14,7 @@
 
 #include "svc/validate.h"
 
-#define INV_MAX_ITEMS      100 /* distinct products per order */
+#define INV_MAX_ITEMS      100        /* distinct products per order */
 #define INV_PRODUCT_ID_MAX SVC_ID_MAX /* products.product_id VARCHAR(64) */
 #define INV_MAX_QUANTITY   1000000
 

@@ -25,7 +25,8 @@ static int get_str(const json_t *body, const char *field, bool required, const c
 	if (!json_is_string(v))
 		return svc_problem_set(err, 400, field, "%s must be a string", field);
 	if (strlen(json_string_value(v)) != json_string_length(v))
-		return svc_problem_set(err, 422, field, "%s must not contain NUL characters", field);
+		return svc_problem_set(err, 422, field, "%s must not contain NUL characters",
+		                       field);
 	*out = json_string_value(v);
 	return 0;
 }
@@ -43,8 +44,7 @@ static bool text_ok(const char *s, bool multiline)
 	return true;
 }
 
-int notif_request_parse(const json_t *body, struct notif_request *out,
-                        struct svc_problem *err)
+int notif_request_parse(const json_t *body, struct notif_request *out, struct svc_problem *err)
 {
 	memset(out, 0, sizeof(*out));
 	memset(err, 0, sizeof(*err));
@@ -59,25 +59,30 @@ int notif_request_parse(const json_t *body, struct notif_request *out,
 		return SVC_EPERMANENT;
 	if (out->subject[0] == '\0' || strlen(out->subject) > NOTIF_SUBJECT_MAX ||
 	    !text_ok(out->subject, false))
-		return svc_problem_set(err, 422, "subject",
-		            "subject must be 1..%d characters without control characters",
-		            NOTIF_SUBJECT_MAX);
+		return svc_problem_set(
+		        err, 422, "subject",
+		        "subject must be 1..%d characters without control characters",
+		        NOTIF_SUBJECT_MAX);
 	if (out->message[0] == '\0' || strlen(out->message) > NOTIF_MESSAGE_MAX ||
 	    !text_ok(out->message, true))
-		return svc_problem_set(err, 422, "message", "message must be 1..%d characters of text",
-		            NOTIF_MESSAGE_MAX);
+		return svc_problem_set(err, 422, "message",
+		                       "message must be 1..%d characters of text",
+		                       NOTIF_MESSAGE_MAX);
 	if (out->order_id && !svc_uuid_valid(out->order_id))
 		return svc_problem_set(err, 422, "orderId", "orderId must be a UUID");
 	if (out->user_id && !svc_id_valid(out->user_id))
-		return svc_problem_set(err, 422, "userId", "userId must be 1..64 of [A-Za-z0-9._:@-]");
+		return svc_problem_set(err, 422, "userId",
+		                       "userId must be 1..64 of [A-Za-z0-9._:@-]");
 	if (out->recipient &&
 	    (out->recipient[0] == '\0' || strlen(out->recipient) > NOTIF_RECIPIENT_MAX ||
 	     !text_ok(out->recipient, false)))
-		return svc_problem_set(err, 422, "recipient",
-		            "recipient must be 1..%d characters without control characters",
-		            NOTIF_RECIPIENT_MAX);
+		return svc_problem_set(
+		        err, 422, "recipient",
+		        "recipient must be 1..%d characters without control characters",
+		        NOTIF_RECIPIENT_MAX);
 	if (!out->recipient && !out->user_id)
-		return svc_problem_set(err, 422, "recipient", "give a recipient or a userId to look one up");
+		return svc_problem_set(err, 422, "recipient",
+		                       "give a recipient or a userId to look one up");
 	if (out->channel && strcasecmp(out->channel, "log") != 0 &&
 	    strcasecmp(out->channel, "webhook") != 0 && strcasecmp(out->channel, "smtp") != 0)
 		return svc_problem_set(err, 422, "channel", "channel must be log, webhook or smtp");

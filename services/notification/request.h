@@ -26,8 +26,6 @@ struct notif_request {
 };
 
 /* 0, or SVC_EPERMANENT with `err` filled. */
-int notif_request_parse(const json_t *body, struct notif_request *out,
-                        struct svc_problem *err);
-
+int notif_request_parse(const json_t *body, struct notif_request *out, struct svc_problem *err);
 
 #endif

@@ -78,8 +78,8 @@ int order_pricing_quote(const struct order_config *cfg, const struct order_reque
 		}
 		if (rc != 0) {
 			svc_problem_set(err, 503, "",
-			                  "the inventory service cannot be asked for prices now; "
-			                  "retry later");
+			                "the inventory service cannot be asked for prices now; "
+			                "retry later");
 			return SVC_ETRANSIENT;
 		}
 		if (svc_money_mul(unit_prices[i], it->quantity, &line) != 0 ||

@@ -44,7 +44,7 @@ static int parse_quantity(const json_t *obj, const char *field, int *out, struct
 	q = json_integer_value(v);
 	if (q < 1 || q > ORDER_MAX_QUANTITY)
 		return svc_problem_set(err, 422, field, "%s must be between 1 and %d", field,
-		                         ORDER_MAX_QUANTITY);
+		                       ORDER_MAX_QUANTITY);
 	*out = (int)q;
 	return 0;
 }
@@ -58,8 +58,8 @@ static int add_line(struct order_request *out, const char *product_id, int quant
 			continue;
 		if (out->items[i].quantity + quantity > ORDER_MAX_QUANTITY)
 			return svc_problem_set(err, 422, qty_field,
-			                         "total quantity of product %s must be at most %d",
-			                         product_id, ORDER_MAX_QUANTITY);
+			                       "total quantity of product %s must be at most %d",
+			                       product_id, ORDER_MAX_QUANTITY);
 		out->items[i].quantity += quantity;
 		return 0;
 	}
@@ -77,7 +77,7 @@ static int parse_items(const json_t *items, struct order_request *out, struct sv
 		return svc_problem_set(err, 400, "items", "items must be an array");
 	if (n < 1 || n > ORDER_MAX_ITEMS)
 		return svc_problem_set(err, 422, "items", "items must hold 1 to %d lines",
-		                         ORDER_MAX_ITEMS);
+		                       ORDER_MAX_ITEMS);
 	for (size_t i = 0; i < n; i++) {
 		const json_t *it = json_array_get(items, i);
 		char pfield[32], qfield[32], pid[SVC_ID_MAX + 1];

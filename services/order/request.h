@@ -42,7 +42,6 @@ struct order_request {
  */
 int order_request_parse(const json_t *body, struct order_request *out, struct svc_problem *err);
 
-
 /*
  * The canonical text of a validated request, for the Idempotency-Key check:
  * the userId and the merged lines sorted by productId, so that two bodies

@@ -337,9 +337,10 @@ int order_store_load_json(MYSQL *conn, const char *order_id, json_t **out)
 	doc = json_pack("{s:o, s:o, s:o, s:o, s:o, s:I, s:o, s:O, s:o, s:o, s:o, s:O}", "orderId",
 	                col_json(row[0]), "userId", col_json(row[1]), "status", col_json(row[2]),
 	                "step", col_json(row[3]), "stepDeadline", col_json(row[4]), "totalAmount",
-	                (json_int_t)svc_db_col_i64(row[5]), "currency", col_json(row[6]), "items", items,
-	                "cancellationReason", col_json(cancelled ? row[7] : NULL), "createdAt",
-	                col_json(row[8]), "updatedAt", col_json(row[9]), "history", hist);
+	                (json_int_t)svc_db_col_i64(row[5]), "currency", col_json(row[6]), "items",
+	                items, "cancellationReason", col_json(cancelled ? row[7] : NULL),
+	                "createdAt", col_json(row[8]), "updatedAt", col_json(row[9]), "history",
+	                hist);
 	rc = doc ? 0 : SVC_ENOMEM;
 	*out = doc;
 free_res:

@@ -13,7 +13,7 @@ static uint64_t mix(uint64_t x)
 }
 
 void datagen_init(struct datagen *g, enum datagen_kind kind, uint64_t seed, uint64_t first,
-		  uint64_t count, uint64_t stock)
+                  uint64_t count, uint64_t stock)
 {
 	g->kind = kind;
 	g->seed = seed;
@@ -33,13 +33,14 @@ size_t datagen_row(const struct datagen *g, uint64_t index, char *buf, size_t le
 	if (g->kind == DATAGEN_PRODUCTS) {
 		uint64_t price = 100 + h % 99901;
 		uint64_t stock = g->stock ? g->stock : 10 + (h >> 20) % 991;
-		n = snprintf(buf, len, "P%09" PRIu64 "\tProduct %" PRIu64 "\t%" PRIu64 "\t%" PRIu64
-				       "\t0\t0\t1\n",
-			     id, id, price, stock);
+		n = snprintf(buf, len,
+		             "P%09" PRIu64 "\tProduct %" PRIu64 "\t%" PRIu64 "\t%" PRIu64
+		             "\t0\t0\t1\n",
+		             id, id, price, stock);
 	} else {
-		n = snprintf(buf, len, "U%09" PRIu64 "\tuser%" PRIu64 "@example.com\t+1555%07" PRIu64
-				       "\n",
-			     id, id, id % 10000000);
+		n = snprintf(buf, len,
+		             "U%09" PRIu64 "\tuser%" PRIu64 "@example.com\t+1555%07" PRIu64 "\n",
+		             id, id, id % 10000000);
 	}
 	if (n < 0 || (size_t)n >= len)
 		return 0;

@@ -28,7 +28,7 @@ struct datagen {
 };
 
 void datagen_init(struct datagen *g, enum datagen_kind kind, uint64_t seed, uint64_t first,
-		  uint64_t count, uint64_t stock);
+                  uint64_t count, uint64_t stock);
 
 /* Writes row `index` (absolute, 0-based) with its trailing newline into buf.
  * Returns its length, or 0 when it does not fit. */

@@ -96,7 +96,7 @@ static MYSQL *connect_db(const char *user, const char *password, const char *db)
 	mysql_options(conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	if (!mysql_real_connect(conn, sock ? NULL : host, user, password, db, port, sock, 0)) {
 		fprintf(stderr, "seed: cannot connect to %s as %s: %s\n", db, user,
-			mysql_error(conn));
+		        mysql_error(conn));
 		mysql_close(conn);
 		return NULL;
 	}
@@ -125,11 +125,10 @@ static void *stream_main(void *arg)
 	/* Bulk-load mode: no per-row unique/foreign-key checks (the generator's
 	 * keys are unique by construction) and one transaction for the lot. */
 	if (run_sql(conn, "SET SESSION unique_checks = 0, foreign_key_checks = 0", s->error,
-		    sizeof(s->error)) ||
+	            sizeof(s->error)) ||
 	    run_sql(conn, "SET SESSION autocommit = 0", s->error, sizeof(s->error)))
 		goto close_conn;
-	mysql_set_local_infile_handler(conn, infile_init, infile_read, infile_end, infile_error,
-				       s);
+	mysql_set_local_infile_handler(conn, infile_init, infile_read, infile_end, infile_error, s);
 	if (run_sql(conn, s->sql, s->error, sizeof(s->error)) ||
 	    run_sql(conn, "COMMIT", s->error, sizeof(s->error)))
 		goto close_conn;
@@ -152,8 +151,9 @@ static void progress(struct stream *streams, size_t n, double t0, bool final)
 	}
 	rate = el > 0 ? (double)done / el : 0;
 	eta = rate > 0 ? (double)(total - done) / rate : 0;
-	fprintf(stderr, "\rseed: %" PRIu64 "/%" PRIu64 " rows  %.0f rows/s  %.1fs elapsed  ETA %.0fs   %s",
-		done, total, rate, el, eta, final ? "\n" : "");
+	fprintf(stderr,
+	        "\rseed: %" PRIu64 "/%" PRIu64 " rows  %.0f rows/s  %.1fs elapsed  ETA %.0fs   %s",
+	        done, total, rate, el, eta, final ? "\n" : "");
 	fflush(stderr);
 }
 
@@ -173,7 +173,7 @@ static int parse_u64(const char *s, uint64_t *out)
 static void usage(void)
 {
 	fprintf(stderr, "usage: seed [--products N] [--users N] [--seed S] [--stock N] "
-			"[--replace] [--streams K]\n");
+	                "[--replace] [--streams K]\n");
 }
 
 int main(int argc, char **argv)
@@ -219,16 +219,16 @@ int main(int argc, char **argv)
 	}
 
 	snprintf(product_sql, sizeof(product_sql),
-		 "LOAD DATA LOCAL INFILE 'products.tsv' %s INTO TABLE products "
-		 "CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' LINES TERMINATED BY '\\n' "
-		 "(product_id, name, price, available, reserved, sold, version) "
-		 "SET updated_at = NOW(3)",
-		 replace ? "REPLACE" : "IGNORE");
+	         "LOAD DATA LOCAL INFILE 'products.tsv' %s INTO TABLE products "
+	         "CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' LINES TERMINATED BY '\\n' "
+	         "(product_id, name, price, available, reserved, sold, version) "
+	         "SET updated_at = NOW(3)",
+	         replace ? "REPLACE" : "IGNORE");
 	snprintf(user_sql, sizeof(user_sql),
-		 "LOAD DATA LOCAL INFILE 'contacts.tsv' %s INTO TABLE contacts "
-		 "CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' LINES TERMINATED BY '\\n' "
-		 "(user_id, email, phone)",
-		 replace ? "REPLACE" : "IGNORE");
+	         "LOAD DATA LOCAL INFILE 'contacts.tsv' %s INTO TABLE contacts "
+	         "CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' LINES TERMINATED BY '\\n' "
+	         "(user_id, email, phone)",
+	         replace ? "REPLACE" : "IGNORE");
 
 	/* products split into contiguous id ranges, one connection each */
 	for (uint64_t k = 0; k < streams_n && products > 0; k++) {
@@ -279,8 +279,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!rc)
-		printf("seeded %" PRIu64 " products and %" PRIu64
-		       " users (seed %" PRIu64 ") in %.1f s\n",
+		printf("seeded %" PRIu64 " products and %" PRIu64 " users (seed %" PRIu64
+		       ") in %.1f s\n",
 		       products, users, seed, now_s() - t0);
 	mysql_library_end();
 	return rc;

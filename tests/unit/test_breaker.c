@@ -15,7 +15,7 @@
 static uint64_t now_ms;
 
 static struct rs_breaker *new_breaker(unsigned window, unsigned min_calls, unsigned rate,
-				      uint64_t slow_ms)
+                                      uint64_t slow_ms)
 {
 	struct rs_breaker_config cfg;
 	struct rs_breaker *b;
@@ -49,7 +49,7 @@ static void calls(struct rs_breaker *b, const char *outcomes)
 static void assert_state(struct rs_breaker *b, enum rs_breaker_state s)
 {
 	assert_string_equal(rs_breaker_state_name(rs_breaker_state(b, now_ms)),
-			    rs_breaker_state_name(s));
+	                    rs_breaker_state_name(s));
 }
 
 /* Opens b (window 10, min 4, 50 %) with four failures. */
@@ -334,7 +334,7 @@ static void test_breaker_failures_sliding_out_stop_counting(void **state)
 	calls(b, "F");    /* SSSF 25 % */
 	calls(b, "F");    /* SSFF 50 % */
 	assert_state(b, RS_BREAKER_CLOSED);
-	calls(b, "F");    /* SFFF 75 % */
+	calls(b, "F"); /* SFFF 75 % */
 	assert_state(b, RS_BREAKER_OPEN);
 	rs_breaker_free(b);
 }
@@ -386,26 +386,26 @@ static void test_breaker_is_consistent_under_concurrent_calls(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_breaker_defaults_match_header),
-		cmocka_unit_test(test_breaker_rejects_invalid_config),
-		cmocka_unit_test(test_breaker_copies_name_and_names_states),
-		cmocka_unit_test(test_breaker_starts_closed_and_allows),
-		cmocka_unit_test(test_breaker_stays_closed_below_min_calls),
-		cmocka_unit_test(test_breaker_opens_after_failure_rate_exceeded),
-		cmocka_unit_test(test_breaker_stays_closed_below_failure_rate),
-		cmocka_unit_test(test_breaker_slow_calls_count_as_failures),
-		cmocka_unit_test(test_breaker_call_at_slow_threshold_is_not_slow),
-		cmocka_unit_test(test_breaker_slow_call_off_when_zero),
-		cmocka_unit_test(test_breaker_open_rejects_calls_until_open_ms),
-		cmocka_unit_test(test_breaker_goes_half_open_after_open_ms),
-		cmocka_unit_test(test_breaker_half_open_admits_only_half_open_calls_probes),
-		cmocka_unit_test(test_breaker_half_open_closes_after_probe_successes),
-		cmocka_unit_test(test_breaker_half_open_reopens_on_failure),
-		cmocka_unit_test(test_breaker_half_open_slow_probe_reopens),
-		cmocka_unit_test(test_breaker_ignores_stale_outcomes_while_open),
-		cmocka_unit_test(test_breaker_window_slides_so_old_outcomes_are_forgotten),
-		cmocka_unit_test(test_breaker_failures_sliding_out_stop_counting),
-		cmocka_unit_test(test_breaker_is_consistent_under_concurrent_calls),
+	        cmocka_unit_test(test_breaker_defaults_match_header),
+	        cmocka_unit_test(test_breaker_rejects_invalid_config),
+	        cmocka_unit_test(test_breaker_copies_name_and_names_states),
+	        cmocka_unit_test(test_breaker_starts_closed_and_allows),
+	        cmocka_unit_test(test_breaker_stays_closed_below_min_calls),
+	        cmocka_unit_test(test_breaker_opens_after_failure_rate_exceeded),
+	        cmocka_unit_test(test_breaker_stays_closed_below_failure_rate),
+	        cmocka_unit_test(test_breaker_slow_calls_count_as_failures),
+	        cmocka_unit_test(test_breaker_call_at_slow_threshold_is_not_slow),
+	        cmocka_unit_test(test_breaker_slow_call_off_when_zero),
+	        cmocka_unit_test(test_breaker_open_rejects_calls_until_open_ms),
+	        cmocka_unit_test(test_breaker_goes_half_open_after_open_ms),
+	        cmocka_unit_test(test_breaker_half_open_admits_only_half_open_calls_probes),
+	        cmocka_unit_test(test_breaker_half_open_closes_after_probe_successes),
+	        cmocka_unit_test(test_breaker_half_open_reopens_on_failure),
+	        cmocka_unit_test(test_breaker_half_open_slow_probe_reopens),
+	        cmocka_unit_test(test_breaker_ignores_stale_outcomes_while_open),
+	        cmocka_unit_test(test_breaker_window_slides_so_old_outcomes_are_forgotten),
+	        cmocka_unit_test(test_breaker_failures_sliding_out_stop_counting),
+	        cmocka_unit_test(test_breaker_is_consistent_under_concurrent_calls),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -126,14 +126,14 @@ static void test_buf_failure_is_sticky_and_take_gives_null(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_buf_empty_reads_as_empty_string),
-		cmocka_unit_test(test_buf_appends_are_concatenated_and_terminated),
-		cmocka_unit_test(test_buf_grows_past_many_reallocations),
-		cmocka_unit_test(test_buf_keeps_embedded_nul_bytes),
-		cmocka_unit_test(test_buf_zero_length_add_is_fine),
-		cmocka_unit_test(test_buf_take_hands_out_contents_and_resets),
-		cmocka_unit_test(test_buf_take_of_empty_buffer_allocates_empty_string),
-		cmocka_unit_test(test_buf_failure_is_sticky_and_take_gives_null),
+	        cmocka_unit_test(test_buf_empty_reads_as_empty_string),
+	        cmocka_unit_test(test_buf_appends_are_concatenated_and_terminated),
+	        cmocka_unit_test(test_buf_grows_past_many_reallocations),
+	        cmocka_unit_test(test_buf_keeps_embedded_nul_bytes),
+	        cmocka_unit_test(test_buf_zero_length_add_is_fine),
+	        cmocka_unit_test(test_buf_take_hands_out_contents_and_resets),
+	        cmocka_unit_test(test_buf_take_of_empty_buffer_allocates_empty_string),
+	        cmocka_unit_test(test_buf_failure_is_sticky_and_take_gives_null),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -75,13 +75,13 @@ static void test_classify_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_classify_no_response_is_transient),
-		cmocka_unit_test(test_classify_2xx_is_success),
-		cmocka_unit_test(test_classify_retry_later_4xx_are_transient),
-		cmocka_unit_test(test_classify_other_4xx_are_permanent),
-		cmocka_unit_test(test_classify_5xx_are_transient_except_501_and_505),
-		cmocka_unit_test(test_classify_1xx_3xx_and_nonsense_are_permanent),
-		cmocka_unit_test(test_classify_names),
+	        cmocka_unit_test(test_classify_no_response_is_transient),
+	        cmocka_unit_test(test_classify_2xx_is_success),
+	        cmocka_unit_test(test_classify_retry_later_4xx_are_transient),
+	        cmocka_unit_test(test_classify_other_4xx_are_permanent),
+	        cmocka_unit_test(test_classify_5xx_are_transient_except_501_and_505),
+	        cmocka_unit_test(test_classify_1xx_3xx_and_nonsense_are_permanent),
+	        cmocka_unit_test(test_classify_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -83,8 +83,8 @@ static void test_datagen_products_are_well_formed_and_bounded(void **state)
 	for (uint64_t i = 0; i < 1000; i++) {
 		assert_true(datagen_row(&g, i, row, sizeof(row)) > 0);
 		assert_int_equal(sscanf(row, "%31[^\t]\t%63[^\t]\t%llu\t%llu\t%llu\t%llu\t%llu", id,
-					name, &price, &stock, &reserved, &sold, &version),
-				 7);
+		                        name, &price, &stock, &reserved, &sold, &version),
+		                 7);
 		assert_int_equal(strlen(id), 10);
 		assert_true(price >= 100 && price <= 100000);
 		assert_true(stock >= 10 && stock <= 1000);
@@ -92,7 +92,8 @@ static void test_datagen_products_are_well_formed_and_bounded(void **state)
 	}
 	datagen_init(&g, DATAGEN_PRODUCTS, 42, 0, 10, 5000);
 	datagen_row(&g, 3, row, sizeof(row));
-	assert_int_equal(sscanf(row, "%31[^\t]\t%63[^\t]\t%llu\t%llu", id, name, &price, &stock), 4);
+	assert_int_equal(sscanf(row, "%31[^\t]\t%63[^\t]\t%llu\t%llu", id, name, &price, &stock),
+	                 4);
 	assert_int_equal(stock, 5000);
 	assert_string_equal(id, "P000000004");
 }
@@ -109,12 +110,12 @@ static void test_datagen_row_refuses_a_too_small_buffer(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_datagen_same_seed_gives_same_bytes),
-		cmocka_unit_test(test_datagen_other_seed_gives_other_prices),
-		cmocka_unit_test(test_datagen_ranges_concatenate_to_the_whole),
-		cmocka_unit_test(test_datagen_fill_writes_whole_rows_only),
-		cmocka_unit_test(test_datagen_products_are_well_formed_and_bounded),
-		cmocka_unit_test(test_datagen_row_refuses_a_too_small_buffer),
+	        cmocka_unit_test(test_datagen_same_seed_gives_same_bytes),
+	        cmocka_unit_test(test_datagen_other_seed_gives_other_prices),
+	        cmocka_unit_test(test_datagen_ranges_concatenate_to_the_whole),
+	        cmocka_unit_test(test_datagen_fill_writes_whole_rows_only),
+	        cmocka_unit_test(test_datagen_products_are_well_formed_and_bounded),
+	        cmocka_unit_test(test_datagen_row_refuses_a_too_small_buffer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

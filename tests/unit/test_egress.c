@@ -70,8 +70,7 @@ static void up_slow(void *ctx, const struct svc_http_request *req, struct svc_ht
 	svc_http_reply_raw(res, 200, "text/plain", "late", 4);
 }
 
-static void up_missing(void *ctx, const struct svc_http_request *req,
-		       struct svc_http_response *res)
+static void up_missing(void *ctx, const struct svc_http_request *req, struct svc_http_response *res)
 {
 	(void)ctx;
 	(void)req;
@@ -80,24 +79,22 @@ static void up_missing(void *ctx, const struct svc_http_request *req,
 }
 
 static const struct svc_http_route upstream_routes[] = {
-	{ "POST", "/base/echo/*", up_echo },
-	{ "GET", "/base/flaky", up_flaky },
-	{ "POST", "/base/flaky", up_flaky },
-	{ "POST", "/base/slow", up_slow },
-	{ "GET", "/base/missing", up_missing },
+        {"POST", "/base/echo/*", up_echo},    {"GET", "/base/flaky", up_flaky},
+        {"POST", "/base/flaky", up_flaky},    {"POST", "/base/slow", up_slow},
+        {"GET", "/base/missing", up_missing},
 };
 
 /* ---- the proxy ------------------------------------------------------- */
 
 static void proxy_egress(void *ctx, const struct svc_http_request *req,
-			 struct svc_http_response *res)
+                         struct svc_http_response *res)
 {
 	sc_egress_handle(ctx, req->params[0], req->params[1], req, res);
 }
 
 static const struct svc_http_route proxy_routes[] = {
-	{ "GET", "/egress/{route}/*", proxy_egress },
-	{ "POST", "/egress/{route}/*", proxy_egress },
+        {"GET", "/egress/{route}/*", proxy_egress},
+        {"POST", "/egress/{route}/*", proxy_egress},
 };
 
 struct fixture {
@@ -108,11 +105,11 @@ struct fixture {
 	unsigned proxy_port;
 };
 
-static struct svc_http_server *start_on_random_port(const struct svc_http_route *routes,
-						    size_t n, void *ctx, unsigned *port)
+static struct svc_http_server *start_on_random_port(const struct svc_http_route *routes, size_t n,
+                                                    void *ctx, unsigned *port)
 {
-	struct svc_http_server_config cfg = { .bind_addr = "127.0.0.1", .threads = 2,
-					      .max_body = 65536 };
+	struct svc_http_server_config cfg = {
+	        .bind_addr = "127.0.0.1", .threads = 2, .max_body = 65536};
 	struct svc_http_server *srv = NULL;
 
 	for (int i = 0; i < 10 && !srv; i++) {
@@ -151,8 +148,8 @@ static int setup_servers(void **state)
 		return -1;
 	*state = f;
 	f->upstream = start_on_random_port(upstream_routes,
-					   sizeof(upstream_routes) / sizeof(upstream_routes[0]),
-					   NULL, &f->up_port);
+	                                   sizeof(upstream_routes) / sizeof(upstream_routes[0]),
+	                                   NULL, &f->up_port);
 	if (!f->upstream)
 		return -1;
 	/* min_calls = window: the few calls of this group never open the breaker. */
@@ -161,8 +158,9 @@ static int setup_servers(void **state)
 	f->eg = sc_egress_new(spec);
 	if (!f->eg)
 		return -1;
-	f->proxy = start_on_random_port(proxy_routes, sizeof(proxy_routes) / sizeof(proxy_routes[0]),
-					f->eg, &f->proxy_port);
+	f->proxy =
+	        start_on_random_port(proxy_routes, sizeof(proxy_routes) / sizeof(proxy_routes[0]),
+	                             f->eg, &f->proxy_port);
 	return f->proxy ? 0 : -1;
 }
 
@@ -181,16 +179,16 @@ static int teardown_servers(void **state)
 
 /* A request through the proxy; `path` starts after /egress/. */
 static long via_proxy(struct fixture *f, const char *method, const char *path,
-		      const char *const *headers, const char *body, json_t **json_out)
+                      const char *const *headers, const char *body, json_t **json_out)
 {
 	struct svc_httpc_response resp;
 	char url[256];
 	long status;
 
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u/egress/%s", f->proxy_port, path);
-	assert_int_equal(svc_httpc_request(method, url, headers, body, body ? strlen(body) : 0,
-					   5000, &resp),
-			 0);
+	assert_int_equal(
+	        svc_httpc_request(method, url, headers, body, body ? strlen(body) : 0, 5000, &resp),
+	        0);
 	status = resp.status;
 	if (json_out) {
 		*json_out = json_loads(resp.body, 0, NULL);
@@ -221,9 +219,9 @@ static const char *response_header(const struct svc_http_response *res, const ch
 }
 
 static int call_direct(struct sc_egress *eg, const char *method, const char *route,
-		       const char *rest, struct svc_http_response *res)
+                       const char *rest, struct svc_http_response *res)
 {
-	struct svc_http_request req = { .method = method, .path = "/egress", .body = "" };
+	struct svc_http_request req = {.method = method, .path = "/egress", .body = ""};
 
 	memset(res, 0, sizeof(*res));
 	res->status = 200;
@@ -236,16 +234,16 @@ static int call_direct(struct sc_egress *eg, const char *method, const char *rou
 static void test_egress_rejects_malformed_routes(void **state)
 {
 	static const char *const bad[] = {
-		"nourl",
-		"=http://h:1",
-		"a=",
-		"a=ftp://h:1",
-		"a=http://",
-		"a=http:///path",
-		"a b=http://h:1",
-		"a=http://h:1/x y",
-		"a=http://h:1/?q=1",
-		"a=http://h:1,a=http://h:2",
+	        "nourl",
+	        "=http://h:1",
+	        "a=",
+	        "a=ftp://h:1",
+	        "a=http://",
+	        "a=http:///path",
+	        "a b=http://h:1",
+	        "a=http://h:1/x y",
+	        "a=http://h:1/?q=1",
+	        "a=http://h:1,a=http://h:2",
 	};
 
 	(void)state;
@@ -275,15 +273,15 @@ static void test_egress_accepts_empty_and_listed_routes(void **state)
 	assert_non_null(eg);
 	sc_egress_status(eg, details);
 	assert_int_equal(json_object_size(details), 2);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(details, "gateway"),
-								"url")),
-			    "http://127.0.0.1:8089");
-	assert_string_equal(json_string_value(json_object_get(json_object_get(details, "hook-1"),
-								"breaker")),
-			    "closed");
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(details, "hook-1"),
-							     "calls")),
-			 0);
+	assert_string_equal(
+	        json_string_value(json_object_get(json_object_get(details, "gateway"), "url")),
+	        "http://127.0.0.1:8089");
+	assert_string_equal(
+	        json_string_value(json_object_get(json_object_get(details, "hook-1"), "breaker")),
+	        "closed");
+	assert_int_equal(
+	        json_integer_value(json_object_get(json_object_get(details, "hook-1"), "calls")),
+	        0);
 	json_decref(details);
 	sc_egress_free(eg);
 	sc_egress_free(NULL);
@@ -377,32 +375,31 @@ static void test_egress_breaker_opens_and_short_circuits(void **state)
 static void test_egress_forwards_method_body_headers_and_query(void **state)
 {
 	struct fixture *f = *state;
-	const char *const headers[] = { "Content-Type: application/json", "Idempotency-Key: k-1",
-					"X-Secret: not-forwarded", NULL };
+	const char *const headers[] = {"Content-Type: application/json", "Idempotency-Key: k-1",
+	                               "X-Secret: not-forwarded", NULL};
 	json_t *echo = NULL;
 
-	assert_int_equal(via_proxy(f, "POST", "up/echo/a%20b?x=1&y=z%26w", headers,
-				   "{\"amount\":5}", &echo),
-			 201);
+	assert_int_equal(
+	        via_proxy(f, "POST", "up/echo/a%20b?x=1&y=z%26w", headers, "{\"amount\":5}", &echo),
+	        201);
 	assert_string_equal(json_string_value(json_object_get(echo, "method")), "POST");
 	assert_string_equal(json_string_value(json_object_get(echo, "path")), "/base/echo/a b");
 	assert_string_equal(json_string_value(json_object_get(echo, "x")), "1");
 	assert_string_equal(json_string_value(json_object_get(echo, "y")), "z&w");
 	assert_string_equal(json_string_value(json_object_get(echo, "content_type")),
-			    "application/json");
+	                    "application/json");
 	assert_string_equal(json_string_value(json_object_get(echo, "key")), "k-1");
 	assert_true(json_is_null(json_object_get(echo, "secret")));
 	assert_string_equal(json_string_value(json_object_get(echo, "body")), "{\"amount\":5}");
 	json_decref(echo);
-
 }
 
 static void test_egress_invents_no_content_type(void **state)
 {
 	struct fixture *f = *state;
-	struct svc_http_request req = { .method = "POST", .path = "/egress/up/echo/x",
-					.body = "raw", .body_len = 3 };
-	struct svc_http_response res = { .status = 200 };
+	struct svc_http_request req = {
+	        .method = "POST", .path = "/egress/up/echo/x", .body = "raw", .body_len = 3};
+	struct svc_http_response res = {.status = 200};
 	json_t *echo;
 
 	/* Called directly: the request has no headers at all. */
@@ -440,7 +437,7 @@ static void test_egress_does_not_retry_post_without_idempotency_key(void **state
 static void test_egress_retries_post_with_idempotency_key(void **state)
 {
 	struct fixture *f = *state;
-	const char *const headers[] = { "Idempotency-Key: pay-42", NULL };
+	const char *const headers[] = {"Idempotency-Key: pay-42", NULL};
 
 	atomic_store(&flaky_calls, 0);
 	atomic_store(&flaky_fail_n, 1);
@@ -481,22 +478,22 @@ static void test_egress_timeout_is_504(void **state)
 int main(void)
 {
 	const struct CMUnitTest direct[] = {
-		cmocka_unit_test(test_egress_rejects_malformed_routes),
-		cmocka_unit_test(test_egress_accepts_empty_and_listed_routes),
-		cmocka_unit_test(test_egress_unknown_route_is_404),
-		cmocka_unit_test(test_egress_refuses_dot_segments),
-		cmocka_unit_test(test_egress_no_response_is_retried_then_502),
-		cmocka_unit_test(test_egress_breaker_opens_and_short_circuits),
+	        cmocka_unit_test(test_egress_rejects_malformed_routes),
+	        cmocka_unit_test(test_egress_accepts_empty_and_listed_routes),
+	        cmocka_unit_test(test_egress_unknown_route_is_404),
+	        cmocka_unit_test(test_egress_refuses_dot_segments),
+	        cmocka_unit_test(test_egress_no_response_is_retried_then_502),
+	        cmocka_unit_test(test_egress_breaker_opens_and_short_circuits),
 	};
 	const struct CMUnitTest proxied[] = {
-		cmocka_unit_test(test_egress_forwards_method_body_headers_and_query),
-		cmocka_unit_test(test_egress_invents_no_content_type),
-		cmocka_unit_test(test_egress_retries_transient_get_until_success),
-		cmocka_unit_test(test_egress_does_not_retry_post_without_idempotency_key),
-		cmocka_unit_test(test_egress_retries_post_with_idempotency_key),
-		cmocka_unit_test(test_egress_gives_up_with_upstream_response),
-		cmocka_unit_test(test_egress_permanent_status_is_passed_through_once),
-		cmocka_unit_test(test_egress_timeout_is_504),
+	        cmocka_unit_test(test_egress_forwards_method_body_headers_and_query),
+	        cmocka_unit_test(test_egress_invents_no_content_type),
+	        cmocka_unit_test(test_egress_retries_transient_get_until_success),
+	        cmocka_unit_test(test_egress_does_not_retry_post_without_idempotency_key),
+	        cmocka_unit_test(test_egress_retries_post_with_idempotency_key),
+	        cmocka_unit_test(test_egress_gives_up_with_upstream_response),
+	        cmocka_unit_test(test_egress_permanent_status_is_passed_through_once),
+	        cmocka_unit_test(test_egress_timeout_is_504),
 	};
 	int failed;
 
@@ -506,6 +503,6 @@ int main(void)
 	srand((unsigned)time(NULL) ^ (unsigned)getpid());
 	failed = cmocka_run_group_tests_name("egress", direct, NULL, NULL);
 	failed += cmocka_run_group_tests_name("egress via proxy", proxied, setup_servers,
-					      teardown_servers);
+	                                      teardown_servers);
 	return failed;
 }

@@ -20,10 +20,10 @@
 static json_t *valid_envelope(void)
 {
 	return json_pack("{s:s, s:s, s:I, s:{s:s, s:i}, s:{s:s, s:s, s:s, s:s}}", "eventId",
-			 EVENT_ID, "type", "OrderCreatedEvent", "timestamp",
-			 (json_int_t)1732479424123LL, "data", "orderId", ORDER_ID, "quantity", 2,
-			 "metadata", "correlationId", ORDER_ID, "version", "1", "source",
-			 "order-service", "causationId", CAUSE_ID);
+	                 EVENT_ID, "type", "OrderCreatedEvent", "timestamp",
+	                 (json_int_t)1732479424123LL, "data", "orderId", ORDER_ID, "quantity", 2,
+	                 "metadata", "correlationId", ORDER_ID, "version", "1", "source",
+	                 "order-service", "causationId", CAUSE_ID);
 }
 
 /* Decodes `root` (dumped compactly); returns the code and fills err. */
@@ -141,11 +141,11 @@ static void test_event_round_trip_keeps_every_field(void **state)
 	char *text;
 
 	(void)state;
-	assert_int_equal(svc_event_init(&ev, "PaymentCompletedEvent", ORDER_ID, "payment-service",
-					 CAUSE_ID,
-					 json_pack("{s:s, s:I, s:s}", "orderId", ORDER_ID, "amount",
-						   (json_int_t)5997, "gatewayRef", "gw-\"1\"\u00e9")),
-			 0);
+	assert_int_equal(
+	        svc_event_init(&ev, "PaymentCompletedEvent", ORDER_ID, "payment-service", CAUSE_ID,
+	                       json_pack("{s:s, s:I, s:s}", "orderId", ORDER_ID, "amount",
+	                                 (json_int_t)5997, "gatewayRef", "gw-\"1\"\u00e9")),
+	        0);
 	assert_true(svc_uuid_valid(ev.id));
 	assert_string_equal(ev.version, SVC_EVENT_VERSION);
 	text = svc_event_encode(&ev);
@@ -171,8 +171,8 @@ static void test_event_encode_omits_empty_causation(void **state)
 
 	(void)state;
 	assert_int_equal(svc_event_init(&ev, "OrderCreatedEvent", ORDER_ID, "order-service", NULL,
-					 json_object()),
-			 0);
+	                                json_object()),
+	                 0);
 	text = svc_event_encode(&ev);
 	assert_non_null(text);
 	assert_null(strstr(text, "causationId"));
@@ -192,14 +192,15 @@ static void test_event_init_rejects_oversized_strings_and_releases_data(void **s
 	memset(longer, 'x', sizeof(longer) - 1);
 	longer[sizeof(longer) - 1] = '\0';
 	/* under ASan/LSan a leaked data object would fail the run */
-	assert_int_equal(svc_event_init(&ev, longer, ORDER_ID, "order-service", NULL, json_object()),
-			 SVC_ERANGE);
+	assert_int_equal(
+	        svc_event_init(&ev, longer, ORDER_ID, "order-service", NULL, json_object()),
+	        SVC_ERANGE);
 	assert_int_equal(svc_event_init(&ev, "T", longer, "order-service", NULL, json_object()),
-			 SVC_ERANGE);
+	                 SVC_ERANGE);
 	assert_int_equal(svc_event_init(&ev, "T", ORDER_ID, longer, NULL, json_object()),
-			 SVC_ERANGE);
+	                 SVC_ERANGE);
 	assert_int_equal(svc_event_init(&ev, "T", ORDER_ID, "s", longer, json_object()),
-			 SVC_ERANGE);
+	                 SVC_ERANGE);
 	assert_null(ev.data);
 }
 
@@ -209,17 +210,19 @@ static void test_event_init_rejects_non_object_data(void **state)
 
 	(void)state;
 	assert_int_equal(svc_event_init(&ev, "T", ORDER_ID, "s", NULL, json_array()),
-			 SVC_EPERMANENT);
+	                 SVC_EPERMANENT);
 	assert_int_equal(svc_event_init(&ev, "T", ORDER_ID, "s", NULL, NULL), SVC_ENOMEM);
 	assert_int_equal(svc_event_init(&ev, "", ORDER_ID, "s", NULL, json_object()),
-			 SVC_EPERMANENT);
+	                 SVC_EPERMANENT);
 }
 
 /* ---- strictness: every field ---- */
 
 static const char *const required_fields[] = {
-	"eventId",	     "type",	 "timestamp", "data", "metadata", "metadata.correlationId",
-	"metadata.version", "metadata.source",
+        "eventId",          "type",
+        "timestamp",        "data",
+        "metadata",         "metadata.correlationId",
+        "metadata.version", "metadata.source",
 };
 
 static void test_event_decode_rejects_each_missing_field_naming_it(void **state)
@@ -242,16 +245,22 @@ static void test_event_decode_rejects_each_missing_field_naming_it(void **state)
 static void test_event_decode_rejects_each_mistyped_field_naming_it(void **state)
 {
 	static const char *const fields[] = {
-		"eventId",	   "type",	      "timestamp",	   "data",
-		"metadata",	   "metadata.correlationId", "metadata.version", "metadata.source",
-		"metadata.causationId",
+	        "eventId",
+	        "type",
+	        "timestamp",
+	        "data",
+	        "metadata",
+	        "metadata.correlationId",
+	        "metadata.version",
+	        "metadata.source",
+	        "metadata.causationId",
 	};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		/* Each field gets every type it must not have. */
-		json_t *wrong[] = { json_integer(5), json_string("x"), json_true(), json_array(),
-				    json_object(), json_real(1.5), json_null() };
+		json_t *wrong[] = {json_integer(5), json_string("x"), json_true(), json_array(),
+		                   json_object(),   json_real(1.5),   json_null()};
 
 		for (size_t j = 0; j < sizeof(wrong) / sizeof(wrong[0]); j++) {
 			json_t *root;
@@ -392,8 +401,18 @@ static void test_event_data_access_names_missing_and_mistyped_fields(void **stat
 static void test_event_decode_rejects_non_objects_and_garbage(void **state)
 {
 	static const char *const inputs[] = {
-		"[]", "1", "\"x\"", "null", "true", "{", "}", "{\"eventId\":", "\xff\xfe{}",
-		"{\"a\":1} trailing", "{'eventId':'x'}", "   ",
+	        "[]",
+	        "1",
+	        "\"x\"",
+	        "null",
+	        "true",
+	        "{",
+	        "}",
+	        "{\"eventId\":",
+	        "\xff\xfe{}",
+	        "{\"a\":1} trailing",
+	        "{'eventId':'x'}",
+	        "   ",
 	};
 	char err[128];
 
@@ -403,8 +422,8 @@ static void test_event_decode_rejects_non_objects_and_garbage(void **state)
 		assert_int_equal(decode_str(inputs[i], err, sizeof(err)), SVC_EPERMANENT);
 		assert_true(strncmp(err, "event: ", 7) == 0);
 	}
-	assert_int_equal(svc_event_decode(NULL, 0, &(struct svc_event){ 0 }, err, sizeof(err)),
-			 SVC_EPERMANENT);
+	assert_int_equal(svc_event_decode(NULL, 0, &(struct svc_event){0}, err, sizeof(err)),
+	                 SVC_EPERMANENT);
 	assert_string_equal(err, "event: empty");
 	/* a tiny or absent error buffer is fine */
 	assert_int_equal(decode_str("[", err, 1), SVC_EPERMANENT);
@@ -426,7 +445,7 @@ static void test_event_decode_rejects_every_truncation_of_a_valid_event(void **s
 
 		memcpy(part, text, cut);
 		assert_int_equal(svc_event_decode(part, cut, &ev, err, sizeof(err)),
-				 SVC_EPERMANENT);
+		                 SVC_EPERMANENT);
 		free(part);
 	}
 	free(text);
@@ -436,26 +455,26 @@ static void test_event_decode_rejects_every_truncation_of_a_valid_event(void **s
 static void test_event_decode_rejects_nul_bytes_in_strings(void **state)
 {
 	static const char escaped[] =
-		"{\"eventId\":\"" EVENT_ID "\",\"type\":\"Order\\u0000Created\",\"timestamp\":1,"
-		"\"data\":{},\"metadata\":{\"correlationId\":\"o\",\"version\":\"1\","
-		"\"source\":\"s\"}}";
+	        "{\"eventId\":\"" EVENT_ID "\",\"type\":\"Order\\u0000Created\",\"timestamp\":1,"
+	        "\"data\":{},\"metadata\":{\"correlationId\":\"o\",\"version\":\"1\","
+	        "\"source\":\"s\"}}";
 	static const char raw[] = "{\"eventId\":\"" EVENT_ID "\",\"type\":\"Order\0Created\","
-				  "\"timestamp\":1,\"data\":{},\"metadata\":{\"correlationId\":"
-				  "\"o\",\"version\":\"1\",\"source\":\"s\"}}";
+	                          "\"timestamp\":1,\"data\":{},\"metadata\":{\"correlationId\":"
+	                          "\"o\",\"version\":\"1\",\"source\":\"s\"}}";
 	static const char in_data[] =
-		"{\"eventId\":\"" EVENT_ID "\",\"type\":\"T\",\"timestamp\":1,"
-		"\"data\":{\"orderId\":\"a\\u0000b\"},\"metadata\":{\"correlationId\":\"o\","
-		"\"version\":\"1\",\"source\":\"s\"}}";
+	        "{\"eventId\":\"" EVENT_ID "\",\"type\":\"T\",\"timestamp\":1,"
+	        "\"data\":{\"orderId\":\"a\\u0000b\"},\"metadata\":{\"correlationId\":\"o\","
+	        "\"version\":\"1\",\"source\":\"s\"}}";
 	struct svc_event ev;
 	char err[128];
 
 	(void)state;
 	assert_int_equal(svc_event_decode(escaped, sizeof(escaped) - 1, &ev, err, sizeof(err)),
-			 SVC_EPERMANENT);
+	                 SVC_EPERMANENT);
 	assert_int_equal(svc_event_decode(raw, sizeof(raw) - 1, &ev, err, sizeof(err)),
-			 SVC_EPERMANENT);
+	                 SVC_EPERMANENT);
 	assert_int_equal(svc_event_decode(in_data, sizeof(in_data) - 1, &ev, err, sizeof(err)),
-			 SVC_EPERMANENT);
+	                 SVC_EPERMANENT);
 	/* the reason itself stays printable */
 	for (const char *p = err; *p; p++)
 		assert_true(*p >= 0x20 && *p <= 0x7e);
@@ -464,9 +483,9 @@ static void test_event_decode_rejects_nul_bytes_in_strings(void **state)
 static void test_event_decode_rejects_duplicate_keys(void **state)
 {
 	static const char dup[] =
-		"{\"eventId\":\"" EVENT_ID "\",\"type\":\"A\",\"type\":\"B\",\"timestamp\":1,"
-		"\"data\":{},\"metadata\":{\"correlationId\":\"o\",\"version\":\"1\","
-		"\"source\":\"s\"}}";
+	        "{\"eventId\":\"" EVENT_ID "\",\"type\":\"A\",\"type\":\"B\",\"timestamp\":1,"
+	        "\"data\":{},\"metadata\":{\"correlationId\":\"o\",\"version\":\"1\","
+	        "\"source\":\"s\"}}";
 	char err[128];
 
 	(void)state;
@@ -476,17 +495,17 @@ static void test_event_decode_rejects_duplicate_keys(void **state)
 
 static void test_event_decode_rejects_huge_numbers(void **state)
 {
-	static const char *const stamps[] = { "99999999999999999999999", "1e400", "-1e400",
-					      "9223372036854775808" };
+	static const char *const stamps[] = {"99999999999999999999999", "1e400", "-1e400",
+	                                     "9223372036854775808"};
 	char json[512], err[128];
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(stamps) / sizeof(stamps[0]); i++) {
 		snprintf(json, sizeof(json),
-			 "{\"eventId\":\"" EVENT_ID "\",\"type\":\"T\",\"timestamp\":%s,"
-			 "\"data\":{},\"metadata\":{\"correlationId\":\"o\",\"version\":\"1\","
-			 "\"source\":\"s\"}}",
-			 stamps[i]);
+		         "{\"eventId\":\"" EVENT_ID "\",\"type\":\"T\",\"timestamp\":%s,"
+		         "\"data\":{},\"metadata\":{\"correlationId\":\"o\",\"version\":\"1\","
+		         "\"source\":\"s\"}}",
+		         stamps[i]);
 		assert_int_equal(decode_str(json, err, sizeof(err)), SVC_EPERMANENT);
 	}
 }
@@ -495,8 +514,8 @@ static void test_event_decode_rejects_deep_nesting_without_crashing(void **state
 {
 	const size_t depth = 200000;
 	const char *head = "{\"eventId\":\"" EVENT_ID "\",\"type\":\"T\",\"timestamp\":1,"
-			   "\"metadata\":{\"correlationId\":\"o\",\"version\":\"1\","
-			   "\"source\":\"s\"},\"data\":{\"x\":";
+	                   "\"metadata\":{\"correlationId\":\"o\",\"version\":\"1\","
+	                   "\"source\":\"s\"},\"data\":{\"x\":";
 	size_t hlen = strlen(head), len = hlen + 2 * depth + 2;
 	char *json = malloc(len);
 	char err[128];
@@ -620,31 +639,31 @@ static void test_now_ms_is_epoch_milliseconds(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_event_decode_accepts_valid_envelope),
-		cmocka_unit_test(test_event_decode_treats_absent_or_null_causation_as_none),
-		cmocka_unit_test(test_event_decode_ignores_unknown_fields),
-		cmocka_unit_test(test_event_round_trip_keeps_every_field),
-		cmocka_unit_test(test_event_encode_omits_empty_causation),
-		cmocka_unit_test(test_event_init_rejects_oversized_strings_and_releases_data),
-		cmocka_unit_test(test_event_init_rejects_non_object_data),
-		cmocka_unit_test(test_event_decode_rejects_each_missing_field_naming_it),
-		cmocka_unit_test(test_event_decode_rejects_each_mistyped_field_naming_it),
-		cmocka_unit_test(test_event_decode_accepts_only_the_right_type_per_field),
-		cmocka_unit_test(test_event_decode_rejects_empty_and_oversized_strings),
-		cmocka_unit_test(test_event_decode_rejects_bad_ids_and_versions),
-		cmocka_unit_test(test_event_data_access_names_missing_and_mistyped_fields),
-		cmocka_unit_test(test_event_decode_rejects_non_objects_and_garbage),
-		cmocka_unit_test(test_event_decode_rejects_every_truncation_of_a_valid_event),
-		cmocka_unit_test(test_event_decode_rejects_nul_bytes_in_strings),
-		cmocka_unit_test(test_event_decode_rejects_duplicate_keys),
-		cmocka_unit_test(test_event_decode_rejects_huge_numbers),
-		cmocka_unit_test(test_event_decode_rejects_deep_nesting_without_crashing),
-		cmocka_unit_test(test_event_decode_rejects_input_over_the_size_limit),
-		cmocka_unit_test(test_event_decode_survives_random_mutations),
-		cmocka_unit_test(test_uuid7_has_version_variant_and_current_time),
-		cmocka_unit_test(test_uuid7_ids_sort_in_creation_order),
-		cmocka_unit_test(test_uuid_valid_accepts_canonical_form_only),
-		cmocka_unit_test(test_now_ms_is_epoch_milliseconds),
+	        cmocka_unit_test(test_event_decode_accepts_valid_envelope),
+	        cmocka_unit_test(test_event_decode_treats_absent_or_null_causation_as_none),
+	        cmocka_unit_test(test_event_decode_ignores_unknown_fields),
+	        cmocka_unit_test(test_event_round_trip_keeps_every_field),
+	        cmocka_unit_test(test_event_encode_omits_empty_causation),
+	        cmocka_unit_test(test_event_init_rejects_oversized_strings_and_releases_data),
+	        cmocka_unit_test(test_event_init_rejects_non_object_data),
+	        cmocka_unit_test(test_event_decode_rejects_each_missing_field_naming_it),
+	        cmocka_unit_test(test_event_decode_rejects_each_mistyped_field_naming_it),
+	        cmocka_unit_test(test_event_decode_accepts_only_the_right_type_per_field),
+	        cmocka_unit_test(test_event_decode_rejects_empty_and_oversized_strings),
+	        cmocka_unit_test(test_event_decode_rejects_bad_ids_and_versions),
+	        cmocka_unit_test(test_event_data_access_names_missing_and_mistyped_fields),
+	        cmocka_unit_test(test_event_decode_rejects_non_objects_and_garbage),
+	        cmocka_unit_test(test_event_decode_rejects_every_truncation_of_a_valid_event),
+	        cmocka_unit_test(test_event_decode_rejects_nul_bytes_in_strings),
+	        cmocka_unit_test(test_event_decode_rejects_duplicate_keys),
+	        cmocka_unit_test(test_event_decode_rejects_huge_numbers),
+	        cmocka_unit_test(test_event_decode_rejects_deep_nesting_without_crashing),
+	        cmocka_unit_test(test_event_decode_rejects_input_over_the_size_limit),
+	        cmocka_unit_test(test_event_decode_survives_random_mutations),
+	        cmocka_unit_test(test_uuid7_has_version_variant_and_current_time),
+	        cmocka_unit_test(test_uuid7_ids_sort_in_creation_order),
+	        cmocka_unit_test(test_uuid_valid_accepts_canonical_form_only),
+	        cmocka_unit_test(test_now_ms_is_epoch_milliseconds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

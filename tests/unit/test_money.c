@@ -29,8 +29,7 @@ static void test_money_mul_rejects_overflow_and_leaves_output(void **state)
 	(void)state;
 	assert_int_equal(svc_money_mul(INT64_MAX, 2, &out), SVC_ERANGE);
 	assert_int_equal(svc_money_mul(INT64_MAX / 2 + 1, 2, &out), SVC_ERANGE);
-	assert_int_equal(svc_money_mul(INT64_C(3037000500), INT64_C(3037000500), &out),
-			 SVC_ERANGE);
+	assert_int_equal(svc_money_mul(INT64_C(3037000500), INT64_C(3037000500), &out), SVC_ERANGE);
 	assert_int_equal(out, 7);
 }
 
@@ -116,14 +115,14 @@ static void test_money_format_rejects_too_small_buffer(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_money_mul_multiplies_unit_price_by_quantity),
-		cmocka_unit_test(test_money_mul_rejects_overflow_and_leaves_output),
-		cmocka_unit_test(test_money_mul_rejects_negative_inputs),
-		cmocka_unit_test(test_money_add_sums_and_rejects_overflow),
-		cmocka_unit_test(test_money_add_rejects_negative_inputs),
-		cmocka_unit_test(test_money_format_writes_major_dot_two_digit_minor),
-		cmocka_unit_test(test_money_format_negative_amounts_get_a_minus_sign),
-		cmocka_unit_test(test_money_format_rejects_too_small_buffer),
+	        cmocka_unit_test(test_money_mul_multiplies_unit_price_by_quantity),
+	        cmocka_unit_test(test_money_mul_rejects_overflow_and_leaves_output),
+	        cmocka_unit_test(test_money_mul_rejects_negative_inputs),
+	        cmocka_unit_test(test_money_add_sums_and_rejects_overflow),
+	        cmocka_unit_test(test_money_add_rejects_negative_inputs),
+	        cmocka_unit_test(test_money_format_writes_major_dot_two_digit_minor),
+	        cmocka_unit_test(test_money_format_negative_amounts_get_a_minus_sign),
+	        cmocka_unit_test(test_money_format_rejects_too_small_buffer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -162,10 +162,10 @@ static MYSQL *db_connect(const struct svc_db *db, unsigned long flags, unsigned 
 	mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &write_timeout);
 	mysql_options(m, MYSQL_OPT_RECONNECT, &reconnect);
 	mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-	if (!mysql_real_connect(m, host, db->user, db->password, db->database, db->port,
-				db->socket, flags)) {
+	if (!mysql_real_connect(m, host, db->user, db->password, db->database, db->port, db->socket,
+	                        flags)) {
 		svc_warn("db: cannot connect to %s: %s (%u)", db->socket ? db->socket : db->host,
-			 mysql_error(m), mysql_errno(m));
+		         mysql_error(m), mysql_errno(m));
 		goto close_conn;
 	}
 	if (mysql_autocommit(m, 1)) {
@@ -250,27 +250,27 @@ bool svc_db_error_is_transient(MYSQL *conn)
 	if (!conn)
 		return true; /* no connection at all: the server is unreachable */
 	switch (mysql_errno(conn)) {
-	case CR_CONNECTION_ERROR:   /* 2002: socket connect failed */
-	case CR_CONN_HOST_ERROR:    /* 2003: TCP connect failed */
-	case CR_SERVER_GONE_ERROR:  /* 2006: closed between statements */
-	case CR_SERVER_LOST:        /* 2013: lost during a statement */
-	case 2055:                  /* CR_SERVER_LOST_EXTENDED */
-	case ER_CON_COUNT_ERROR:    /* 1040: too many connections */
-	case ER_SERVER_SHUTDOWN:    /* 1053 */
-	case 1152:                  /* ER_ABORTING_CONNECTION */
-	case 1158:                  /* ER_NET_READ_ERROR */
-	case 1159:                  /* ER_NET_READ_INTERRUPTED */
-	case 1160:                  /* ER_NET_ERROR_ON_WRITE */
-	case 1161:                  /* ER_NET_WRITE_INTERRUPTED */
-	case ER_LOCK_WAIT_TIMEOUT:  /* 1205 */
-	case ER_LOCK_DEADLOCK:      /* 1213 */
-	case 1290:                  /* ER_OPTION_PREVENTS_STATEMENT: --read-only */
-	case 1317:                  /* ER_QUERY_INTERRUPTED: KILL QUERY */
-	case 1836:                  /* ER_READ_ONLY_MODE */
-	case 1927:                  /* ER_CONNECTION_KILLED (MariaDB) */
-	case 1969:                  /* ER_STATEMENT_TIMEOUT (MariaDB max_statement_time) */
-	case 3024:                  /* ER_QUERY_TIMEOUT (MySQL max_execution_time) */
-	case 4031:                  /* ER_CLIENT_INTERACTION_TIMEOUT (MySQL 8.0.24+) */
+	case CR_CONNECTION_ERROR:  /* 2002: socket connect failed */
+	case CR_CONN_HOST_ERROR:   /* 2003: TCP connect failed */
+	case CR_SERVER_GONE_ERROR: /* 2006: closed between statements */
+	case CR_SERVER_LOST:       /* 2013: lost during a statement */
+	case 2055:                 /* CR_SERVER_LOST_EXTENDED */
+	case ER_CON_COUNT_ERROR:   /* 1040: too many connections */
+	case ER_SERVER_SHUTDOWN:   /* 1053 */
+	case 1152:                 /* ER_ABORTING_CONNECTION */
+	case 1158:                 /* ER_NET_READ_ERROR */
+	case 1159:                 /* ER_NET_READ_INTERRUPTED */
+	case 1160:                 /* ER_NET_ERROR_ON_WRITE */
+	case 1161:                 /* ER_NET_WRITE_INTERRUPTED */
+	case ER_LOCK_WAIT_TIMEOUT: /* 1205 */
+	case ER_LOCK_DEADLOCK:     /* 1213 */
+	case 1290:                 /* ER_OPTION_PREVENTS_STATEMENT: --read-only */
+	case 1317:                 /* ER_QUERY_INTERRUPTED: KILL QUERY */
+	case 1836:                 /* ER_READ_ONLY_MODE */
+	case 1927:                 /* ER_CONNECTION_KILLED (MariaDB) */
+	case 1969:                 /* ER_STATEMENT_TIMEOUT (MariaDB max_statement_time) */
+	case 3024:                 /* ER_QUERY_TIMEOUT (MySQL max_execution_time) */
+	case 4031:                 /* ER_CLIENT_INTERACTION_TIMEOUT (MySQL 8.0.24+) */
 		return true;
 	default:
 		return false;
@@ -284,9 +284,9 @@ static int db_fail(MYSQL *conn, const char *sql)
 	size_t len = strlen(sql);
 
 	svc_error("db: %s (%u, %s) in: %.*s%s", mysql_error(conn), mysql_errno(conn),
-		  transient ? "transient" : "permanent",
-		  (int)(len > DB_LOG_SQL_MAX ? DB_LOG_SQL_MAX : len), sql,
-		  len > DB_LOG_SQL_MAX ? "..." : "");
+	          transient ? "transient" : "permanent",
+	          (int)(len > DB_LOG_SQL_MAX ? DB_LOG_SQL_MAX : len), sql,
+	          len > DB_LOG_SQL_MAX ? "..." : "");
 	return transient ? SVC_ETRANSIENT : SVC_EPERMANENT;
 }
 
@@ -479,8 +479,8 @@ static int migrations_list(const char *dir, struct migration **out, size_t *coun
 	qsort(list, n, sizeof(*list), migration_cmp);
 	for (size_t i = 1; i < n; i++) {
 		if (list[i].version == list[i - 1].version) {
-			svc_error("db: migrations %s and %s in %s share a version", list[i - 1].name,
-				  list[i].name, dir);
+			svc_error("db: migrations %s and %s in %s share a version",
+			          list[i - 1].name, list[i].name, dir);
 			goto close_dir;
 		}
 	}
@@ -515,7 +515,7 @@ static int read_file(const char *dir, const char *name, struct svc_buf *out)
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
 		if (out->len + n > (size_t)DB_MIGRATE_MAX_FILE) {
 			svc_error("db: migration %s is larger than %ld bytes", path,
-				  DB_MIGRATE_MAX_FILE);
+			          DB_MIGRATE_MAX_FILE);
 			goto close_file;
 		}
 		if (svc_buf_add(out, chunk, n)) {
@@ -552,7 +552,7 @@ static int run_script(MYSQL *conn, const char *name, const char *sql, size_t len
 			if (mysql_errno(conn) == ER_EMPTY_QUERY)
 				return 0;
 			svc_error("db: migration %s failed at statement %u: %s (%u)", name, stmt,
-				  mysql_error(conn), mysql_errno(conn));
+			          mysql_error(conn), mysql_errno(conn));
 			return svc_db_error_is_transient(conn) ? SVC_ETRANSIENT : SVC_EPERMANENT;
 		}
 		res = mysql_store_result(conn);
@@ -595,7 +595,7 @@ release_sql:
 
 /* Applies one file if not yet applied, and records it. */
 static int migration_apply(MYSQL *conn, const char *component, const char *dir,
-			   const struct migration *m)
+                           const struct migration *m)
 {
 	struct svc_buf script, sql;
 	int rc;
@@ -617,7 +617,7 @@ static int migration_apply(MYSQL *conn, const char *component, const char *dir,
 	if (rc)
 		goto release;
 	svc_buf_adds(&sql, "INSERT INTO schema_migrations (component, version, name, applied_at) "
-			   "VALUES (");
+	                   "VALUES (");
 	svc_sql_add_str(&sql, conn, component);
 	svc_buf_addf(&sql, ", %ld, ", m->version);
 	svc_sql_add_str(&sql, conn, m->name);
@@ -641,8 +641,8 @@ static int migrate_lock(MYSQL *conn)
 	int rc;
 
 	snprintf(sql, sizeof(sql),
-		 "SELECT GET_LOCK(CONCAT('svc_migrate.', IFNULL(DATABASE(), '')), %d)",
-		 DB_MIGRATE_LOCK_WAIT_S);
+	         "SELECT GET_LOCK(CONCAT('svc_migrate.', IFNULL(DATABASE(), '')), %d)",
+	         DB_MIGRATE_LOCK_WAIT_S);
 	rc = svc_db_query(conn, sql, &res);
 	if (rc)
 		return rc;
@@ -658,13 +658,13 @@ static int migrate_lock(MYSQL *conn)
 int svc_db_migrate(struct svc_db *db, const char *component, const char *dir)
 {
 	static const char create_table[] =
-		"CREATE TABLE IF NOT EXISTS schema_migrations ("
-		" component VARCHAR(64) NOT NULL,"
-		" version INT UNSIGNED NOT NULL,"
-		" name VARCHAR(255) NOT NULL,"
-		" applied_at DATETIME(6) NOT NULL,"
-		" PRIMARY KEY (component, version)"
-		") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
+	        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+	        " component VARCHAR(64) NOT NULL,"
+	        " version INT UNSIGNED NOT NULL,"
+	        " name VARCHAR(255) NOT NULL,"
+	        " applied_at DATETIME(6) NOT NULL,"
+	        " PRIMARY KEY (component, version)"
+	        ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
 	struct migration *list = NULL;
 	size_t count = 0;
 	MYSQL *conn = NULL;

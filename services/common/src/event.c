@@ -26,7 +26,7 @@
 /* Writes a reason into err, replacing bytes that are not printable ASCII so
  * that text echoed from the input cannot corrupt logs or Kafka headers. */
 static void set_reason(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 
 static void set_reason(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -60,7 +60,7 @@ static bool is_token(const char *s, size_t len)
  * absent or null (out becomes ""); a required one must be a non-empty token.
  */
 static int get_token(json_t *obj, const char *key, const char *path, bool required, char *out,
-		     size_t outlen, char *err, size_t errlen)
+                     size_t outlen, char *err, size_t errlen)
 {
 	json_t *v = json_object_get(obj, key);
 	size_t len;
@@ -113,7 +113,7 @@ static int copy_field(char *out, size_t outlen, const char *s)
 /* envelope                                                            */
 
 int svc_event_init(struct svc_event *ev, const char *type, const char *correlation_id,
-		   const char *source, const char *causation_id, json_t *data)
+                   const char *source, const char *causation_id, json_t *data)
 {
 	int rc;
 
@@ -164,20 +164,21 @@ static int decode_metadata(json_t *root, struct svc_event *ev, char *err, size_t
 		return SVC_EPERMANENT;
 	}
 	rc = get_token(md, "correlationId", "metadata.correlationId", true, ev->correlation_id,
-		       sizeof(ev->correlation_id), err, errlen);
+	               sizeof(ev->correlation_id), err, errlen);
 	if (!rc)
 		rc = get_token(md, "version", "metadata.version", true, ev->version,
-			       sizeof(ev->version), err, errlen);
+		               sizeof(ev->version), err, errlen);
 	if (!rc && strcmp(ev->version, SVC_EVENT_VERSION) != 0) {
-		set_reason(err, errlen, "metadata.version: unsupported version \"%s\"", ev->version);
+		set_reason(err, errlen, "metadata.version: unsupported version \"%s\"",
+		           ev->version);
 		rc = SVC_EPERMANENT;
 	}
 	if (!rc)
-		rc = get_token(md, "source", "metadata.source", true, ev->source, sizeof(ev->source),
-			       err, errlen);
+		rc = get_token(md, "source", "metadata.source", true, ev->source,
+		               sizeof(ev->source), err, errlen);
 	if (!rc)
 		rc = get_token(md, "causationId", "metadata.causationId", false, ev->causation_id,
-			       sizeof(ev->causation_id), err, errlen);
+		               sizeof(ev->causation_id), err, errlen);
 	if (!rc && ev->causation_id[0] && !svc_uuid_valid(ev->causation_id)) {
 		set_reason(err, errlen, "metadata.causationId: not a UUID");
 		rc = SVC_EPERMANENT;
@@ -233,8 +234,7 @@ static int decode_root(json_t *root, struct svc_event *ev, char *err, size_t err
 	return 0;
 }
 
-int svc_event_decode(const char *json, size_t len, struct svc_event *ev, char *err,
-		     size_t errlen)
+int svc_event_decode(const char *json, size_t len, struct svc_event *ev, char *err, size_t errlen)
 {
 	json_t *root = NULL;
 	json_error_t jerr;
@@ -257,7 +257,7 @@ int svc_event_decode(const char *json, size_t len, struct svc_event *ev, char *e
 	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
 		set_reason(err, errlen, "event: invalid JSON at position %d: %s", jerr.position,
-			   jerr.text);
+		           jerr.text);
 		goto out;
 	}
 	if (!json_is_object(root)) {
@@ -330,7 +330,7 @@ static json_t *data_get(const struct svc_event *ev, const char *field, char *err
 }
 
 int svc_event_str(const struct svc_event *ev, const char *field, const char **out, char *err,
-		  size_t errlen)
+                  size_t errlen)
 {
 	json_t *v = data_get(ev, field, err, errlen);
 
@@ -345,7 +345,7 @@ int svc_event_str(const struct svc_event *ev, const char *field, const char **ou
 }
 
 int svc_event_int(const struct svc_event *ev, const char *field, int64_t *out, char *err,
-		  size_t errlen)
+                  size_t errlen)
 {
 	json_t *v = data_get(ev, field, err, errlen);
 
@@ -461,7 +461,7 @@ int svc_uuid_valid(const char *s)
 			if (c != '-')
 				return 0;
 		} else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-			     (c >= 'A' && c <= 'F'))) {
+		             (c >= 'A' && c <= 'F'))) {
 			return 0; /* also stops at a NUL before 36 chars */
 		}
 	}

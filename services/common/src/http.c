@@ -61,24 +61,27 @@ static void response_set_body(struct svc_http_response *res, int status, const c
 
 void svc_http_reply_invalid(struct svc_http_response *res, const struct svc_problem *p)
 {
-	svc_http_reply_problem(res, p->status, NULL, p->field[0] ? p->field : NULL, "%s", p->detail);
+	svc_http_reply_problem(res, p->status, NULL, p->field[0] ? p->field : NULL, "%s",
+	                       p->detail);
 }
 
 void svc_http_reply_error(struct svc_http_response *res, int rc, const char *what)
 {
 	switch (rc) {
 	case SVC_ETRANSIENT:
-		svc_http_reply_problem(res, 503, NULL, NULL, "%s: a dependency is unavailable; retry later",
-		                       what);
+		svc_http_reply_problem(res, 503, NULL, NULL,
+		                       "%s: a dependency is unavailable; retry later", what);
 		break;
 	case SVC_ENOTFOUND:
 		svc_http_reply_problem(res, 404, NULL, NULL, "%s: not found", what);
 		break;
 	case SVC_ECONFLICT:
-		svc_http_reply_problem(res, 409, NULL, NULL, "%s: conflicts with the current state", what);
+		svc_http_reply_problem(res, 409, NULL, NULL, "%s: conflicts with the current state",
+		                       what);
 		break;
 	default:
-		svc_http_reply_problem(res, 500, NULL, NULL, "%s failed (%s)", what, svc_strerror(rc));
+		svc_http_reply_problem(res, 500, NULL, NULL, "%s failed (%s)", what,
+		                       svc_strerror(rc));
 		break;
 	}
 }

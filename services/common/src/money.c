@@ -38,7 +38,7 @@ int svc_money_format(int64_t minor, char *buf, size_t len)
 	if (!buf || len == 0)
 		return SVC_ERANGE;
 	n = snprintf(buf, len, "%s%" PRIu64 ".%02" PRIu64, minor < 0 ? "-" : "", mag / 100,
-		     mag % 100);
+	             mag % 100);
 	if (n < 0 || (size_t)n >= len) {
 		buf[0] = '\0';
 		return SVC_ERANGE;

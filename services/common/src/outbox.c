@@ -36,11 +36,11 @@ int svc_outbox_add(MYSQL *conn, const char *topic, const char *key, const struct
 	/* Consumers refuse bigger events: fail here, not after the commit. */
 	if (strlen(payload) > SVC_EVENT_MAX_BYTES) {
 		svc_error("outbox: %s %s is larger than %d bytes", ev->type, ev->id,
-			  SVC_EVENT_MAX_BYTES);
+		          SVC_EVENT_MAX_BYTES);
 		goto free_payload;
 	}
 	svc_buf_adds(&sql, "INSERT INTO outbox_messages (event_id, topic, msg_key, event_type, "
-			   "payload, created_at) VALUES (");
+	                   "payload, created_at) VALUES (");
 	svc_sql_add_str(&sql, conn, ev->id);
 	svc_buf_adds(&sql, ", ");
 	svc_sql_add_str(&sql, conn, topic);
@@ -64,7 +64,7 @@ out:
 }
 
 int svc_outbox_emit(MYSQL *conn, const char *topic, const char *type, const char *order_id,
-		    const char *source, const char *causation_id, json_t *data)
+                    const char *source, const char *causation_id, json_t *data)
 {
 	struct svc_event ev;
 	int rc;
@@ -72,7 +72,7 @@ int svc_outbox_emit(MYSQL *conn, const char *topic, const char *type, const char
 	rc = svc_event_init(&ev, type, order_id, source, causation_id, data);
 	if (rc) {
 		svc_error("outbox: cannot build %s for %s: %s", type ? type : "(null)",
-			  order_id ? order_id : "(null)", svc_strerror(rc));
+		          order_id ? order_id : "(null)", svc_strerror(rc));
 		return rc;
 	}
 	rc = svc_outbox_add(conn, topic, order_id, &ev);
@@ -119,7 +119,7 @@ void svc_outbox_wake(void)
 	 * ECONNREFUSED (sidecar not running) all only delay relaying until the
 	 * sidecar's fallback poll. */
 	if (sendto(wake_fd, &ping, 1, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&wake_addr,
-		   wake_addrlen) < 0 &&
+	           wake_addrlen) < 0 &&
 	    errno != EAGAIN && errno != ENOENT && errno != ECONNREFUSED)
 		svc_debug("outbox: wake: %s", strerror(errno));
 }

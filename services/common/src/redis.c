@@ -102,13 +102,13 @@ static void redis_set_down(struct svc_redis *r, bool down, const char *why)
 static redisContext *redis_connect(struct svc_redis *r)
 {
 	struct timeval tv = {
-		.tv_sec = r->timeout_ms / 1000,
-		.tv_usec = (suseconds_t)(r->timeout_ms % 1000) * 1000,
+	        .tv_sec = r->timeout_ms / 1000,
+	        .tv_usec = (suseconds_t)(r->timeout_ms % 1000) * 1000,
 	};
 	redisContext *c;
 
 	c = r->socket ? redisConnectUnixWithTimeout(r->socket, tv)
-		      : redisConnectWithTimeout(r->host, (int)r->port, tv);
+	              : redisConnectWithTimeout(r->host, (int)r->port, tv);
 	if (!c) {
 		redis_set_down(r, true, "out of memory");
 		return NULL;
@@ -197,7 +197,7 @@ bool svc_redis_ping(struct svc_redis *r)
 {
 	redisReply *reply = svc_redis_command(r, "PING");
 	bool ok = reply && reply->type == REDIS_REPLY_STATUS && reply->str &&
-		  strcmp(reply->str, "PONG") == 0;
+	          strcmp(reply->str, "PONG") == 0;
 
 	if (reply)
 		freeReplyObject(reply);

@@ -34,8 +34,8 @@ struct svc_consumer_ops {
 	 * *scratch. Returns 0, SVC_IGNORED (done: record as processed, skip
 	 * apply), SVC_ETRANSIENT or SVC_EPERMANENT (reason in `reason`).
 	 */
-	int (*prepare)(struct svc_ctx *ctx, const struct svc_event *ev, void **scratch, char *reason,
-		       size_t reasonlen);
+	int (*prepare)(struct svc_ctx *ctx, const struct svc_event *ev, void **scratch,
+	               char *reason, size_t reasonlen);
 	/*
 	 * Runs inside the transaction, after the event id was claimed in
 	 * processed_messages. Write the state change and the outbox rows here.
@@ -44,7 +44,7 @@ struct svc_consumer_ops {
 	 * rejected).
 	 */
 	int (*apply)(struct svc_ctx *ctx, MYSQL *conn, const struct svc_event *ev, void *scratch,
-		     char *reason, size_t reasonlen);
+	             char *reason, size_t reasonlen);
 	/* Optional. After a successful commit (cache updates). */
 	void (*committed)(struct svc_ctx *ctx, const struct svc_event *ev, void *scratch);
 	/* Optional. Frees what prepare() left in scratch. */

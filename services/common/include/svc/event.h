@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SVC_EVENT_VERSION "1"
+#define SVC_EVENT_VERSION   "1"
 #define SVC_EVENT_MAX_BYTES (1024 * 1024)
 
 struct svc_event {
@@ -40,10 +40,9 @@ struct svc_event {
  * failure `data` is released too.
  */
 int svc_event_init(struct svc_event *ev, const char *type, const char *correlation_id,
-		   const char *source, const char *causation_id, json_t *data);
+                   const char *source, const char *causation_id, json_t *data);
 /* Parses `len` bytes of JSON. 0, or SVC_EPERMANENT with a reason in err. */
-int svc_event_decode(const char *json, size_t len, struct svc_event *ev, char *err,
-		     size_t errlen);
+int svc_event_decode(const char *json, size_t len, struct svc_event *ev, char *err, size_t errlen);
 /* Compact JSON of the envelope, malloc'd (caller frees); NULL on OOM. */
 char *svc_event_encode(const struct svc_event *ev);
 /* Drops the data reference. Accepts a zeroed or released event. */
@@ -52,9 +51,9 @@ void svc_event_release(struct svc_event *ev);
 /* Typed access to ev->data with the same strictness as decoding: SVC_EPERMANENT
  * and a reason naming the field when missing or mistyped. */
 int svc_event_str(const struct svc_event *ev, const char *field, const char **out, char *err,
-		  size_t errlen);
+                  size_t errlen);
 int svc_event_int(const struct svc_event *ev, const char *field, int64_t *out, char *err,
-		  size_t errlen);
+                  size_t errlen);
 
 /* UUIDv7 (time-ordered, so inserts stay local in a B-tree), 36 chars + NUL. */
 void svc_uuid7(char out[37]);

@@ -16,11 +16,11 @@
 #ifndef SVC_EVENTS_H
 #define SVC_EVENTS_H
 
-#define TOPIC_ORDER_EVENTS "order.events"
-#define TOPIC_INVENTORY_COMMANDS "inventory.commands"
-#define TOPIC_INVENTORY_EVENTS "inventory.events"
-#define TOPIC_PAYMENT_COMMANDS "payment.commands"
-#define TOPIC_PAYMENT_EVENTS "payment.events"
+#define TOPIC_ORDER_EVENTS        "order.events"
+#define TOPIC_INVENTORY_COMMANDS  "inventory.commands"
+#define TOPIC_INVENTORY_EVENTS    "inventory.events"
+#define TOPIC_PAYMENT_COMMANDS    "payment.commands"
+#define TOPIC_PAYMENT_EVENTS      "payment.events"
 #define TOPIC_NOTIFICATION_EVENTS "notification.events"
 
 /* order.events
@@ -28,7 +28,7 @@
  *                 totalAmount, currency, timestamp
  * OrderConfirmed: orderId, userId, items, totalAmount, currency, timestamp
  * OrderCancelled: orderId, userId, items, totalAmount, currency, reason, timestamp */
-#define EV_ORDER_CREATED "OrderCreatedEvent"
+#define EV_ORDER_CREATED   "OrderCreatedEvent"
 #define EV_ORDER_CONFIRMED "OrderConfirmedEvent"
 #define EV_ORDER_CANCELLED "OrderCancelledEvent"
 
@@ -50,7 +50,7 @@
  * RefundPayment:  orderId, reason. Refunds a capture; when there is none yet,
  *                 voids the order's payment so a late ProcessPayment fails. */
 #define CMD_PROCESS_PAYMENT "ProcessPaymentCommand"
-#define CMD_REFUND_PAYMENT "RefundPaymentCommand"
+#define CMD_REFUND_PAYMENT  "RefundPaymentCommand"
 
 /* payment.events
  * PaymentRequested: orderId, paymentId, amount, currency
@@ -59,8 +59,8 @@
  * PaymentRefunded:  orderId, paymentId, amount, reason */
 #define EV_PAYMENT_REQUESTED "PaymentRequestedEvent"
 #define EV_PAYMENT_COMPLETED "PaymentCompletedEvent"
-#define EV_PAYMENT_FAILED "PaymentFailedEvent"
-#define EV_PAYMENT_REFUNDED "PaymentRefundedEvent"
+#define EV_PAYMENT_FAILED    "PaymentFailedEvent"
+#define EV_PAYMENT_REFUNDED  "PaymentRefundedEvent"
 
 /* notification.events
  * NotificationSent: orderId, notificationId, channel, kind

@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define SVC_HTTP_MAX_PARAMS 4
+#define SVC_HTTP_MAX_PARAMS  4
 #define SVC_HTTP_MAX_HEADERS 4
 
 struct MHD_Connection;
@@ -30,10 +30,10 @@ struct svc_http_request {
 };
 
 struct svc_http_response {
-	int status;               /* 200 unless a reply function sets it */
-	char *body;               /* malloc'd, owned by the response */
+	int status; /* 200 unless a reply function sets it */
+	char *body; /* malloc'd, owned by the response */
 	size_t body_len;
-	const char *content_type; /* static string */
+	const char *content_type;               /* static string */
 	char *headers[SVC_HTTP_MAX_HEADERS][2]; /* extra headers, malloc'd copies */
 	size_t nheaders;
 };
@@ -44,8 +44,8 @@ void svc_http_reply_json(struct svc_http_response *res, int status, json_t *body
  * with content type application/problem+json. `field` names the offending
  * request field, or NULL. `detail` is printf-formatted. */
 void svc_http_reply_problem(struct svc_http_response *res, int status, const char *title,
-			    const char *field, const char *detail_fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+                            const char *field, const char *detail_fmt, ...)
+        __attribute__((format(printf, 5, 6)));
 struct svc_problem;
 /* A validation problem (svc/validate.h): its status, field and detail. */
 void svc_http_reply_invalid(struct svc_http_response *res, const struct svc_problem *p);
@@ -55,7 +55,7 @@ void svc_http_reply_invalid(struct svc_http_response *res, const struct svc_prob
 void svc_http_reply_error(struct svc_http_response *res, int rc, const char *what);
 /* Copies `len` bytes of `data` as the body. */
 void svc_http_reply_raw(struct svc_http_response *res, int status, const char *content_type,
-			const void *data, size_t len);
+                        const void *data, size_t len);
 /* Serves a file from disk (content type from its extension); 404 problem if
  * it cannot be read. */
 void svc_http_reply_file(struct svc_http_response *res, const char *path);
@@ -67,7 +67,7 @@ const char *svc_http_header(const struct svc_http_request *req, const char *name
 const char *svc_http_query(const struct svc_http_request *req, const char *name);
 
 typedef void (*svc_http_handler_fn)(void *ctx, const struct svc_http_request *req,
-				    struct svc_http_response *res);
+                                    struct svc_http_response *res);
 
 /*
  * Pattern: "/api/orders/{orderId}". Literal segments match exactly; "{name}"
@@ -83,14 +83,14 @@ struct svc_http_route {
 /* Pure route matching, exposed for tests: index of the route, or -1 with
  * *method_mismatch set when the path matched some route but not the method. */
 int svc_http_route_match(const struct svc_http_route *routes, size_t nroutes, const char *method,
-			 const char *path, const char *params[SVC_HTTP_MAX_PARAMS], size_t *nparams,
-			 char *scratch, size_t scratch_len, bool *method_mismatch);
+                         const char *path, const char *params[SVC_HTTP_MAX_PARAMS], size_t *nparams,
+                         char *scratch, size_t scratch_len, bool *method_mismatch);
 
 struct svc_http_server_config {
 	const char *bind_addr; /* NULL or "0.0.0.0": all interfaces */
 	unsigned port;
-	unsigned threads;  /* worker threads, >= 1 */
-	size_t max_body;   /* bytes; larger requests get 413 */
+	unsigned threads; /* worker threads, >= 1 */
+	size_t max_body;  /* bytes; larger requests get 413 */
 };
 
 struct svc_http_server;
@@ -98,8 +98,8 @@ struct svc_http_server;
 /* Starts serving at once. `routes` must outlive the server; `ctx` is passed
  * to every handler. NULL (and logged) when the port cannot be bound. */
 struct svc_http_server *svc_http_server_start(const struct svc_http_server_config *cfg,
-					      const struct svc_http_route *routes, size_t nroutes,
-					      void *ctx);
+                                              const struct svc_http_route *routes, size_t nroutes,
+                                              void *ctx);
 /* Stops accepting, waits for running handlers, frees. Accepts NULL. */
 void svc_http_server_free(struct svc_http_server *srv);
 

@@ -8,8 +8,8 @@
 #include <stddef.h>
 
 struct svc_httpc_response {
-	long status;      /* HTTP status, 0 when no response arrived */
-	char *body;       /* malloc'd, NUL-terminated; owned by the response */
+	long status; /* HTTP status, 0 when no response arrived */
+	char *body;  /* malloc'd, NUL-terminated; owned by the response */
 	size_t body_len;
 	char *content_type; /* malloc'd Content-Type of the response, or NULL */
 	double elapsed_ms;
@@ -23,8 +23,8 @@ struct svc_httpc_response {
  * SVC_EPERMANENT for a malformed URL. Release `out` in every case.
  */
 int svc_httpc_request(const char *method, const char *url, const char *const *headers,
-		      const char *body, size_t body_len, long timeout_ms,
-		      struct svc_httpc_response *out);
+                      const char *body, size_t body_len, long timeout_ms,
+                      struct svc_httpc_response *out);
 void svc_httpc_response_release(struct svc_httpc_response *res);
 
 /* Call once at start-up (curl_global_init) before threads exist. */

@@ -15,8 +15,8 @@ void svc_log(enum svc_log_level level, const char *fmt, ...) __attribute__((form
 int svc_log_enabled(enum svc_log_level level);
 
 #define svc_debug(...) svc_log(SVC_LOG_DEBUG, __VA_ARGS__)
-#define svc_info(...) svc_log(SVC_LOG_INFO, __VA_ARGS__)
-#define svc_warn(...) svc_log(SVC_LOG_WARN, __VA_ARGS__)
+#define svc_info(...)  svc_log(SVC_LOG_INFO, __VA_ARGS__)
+#define svc_warn(...)  svc_log(SVC_LOG_WARN, __VA_ARGS__)
 #define svc_error(...) svc_log(SVC_LOG_ERROR, __VA_ARGS__)
 
 #endif

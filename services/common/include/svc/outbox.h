@@ -25,7 +25,7 @@ int svc_outbox_add(MYSQL *conn, const char *topic, const char *key, const struct
 /* Builds the event and adds it: svc_event_init + svc_outbox_add + release.
  * Steals `data`. */
 int svc_outbox_emit(MYSQL *conn, const char *topic, const char *type, const char *order_id,
-		    const char *source, const char *causation_id, json_t *data);
+                    const char *source, const char *causation_id, json_t *data);
 
 /*
  * Tells the sidecar that new rows are committed: one non-blocking datagram to

@@ -10,9 +10,9 @@
 #include <stdbool.h>
 
 struct svc_redis_config {
-	const char *host;   /* REDIS_HOST, default 127.0.0.1 */
-	unsigned port;      /* REDIS_PORT, default 6379 */
-	const char *socket; /* REDIS_SOCKET: Unix socket path; preferred when set */
+	const char *host;    /* REDIS_HOST, default 127.0.0.1 */
+	unsigned port;       /* REDIS_PORT, default 6379 */
+	const char *socket;  /* REDIS_SOCKET: Unix socket path; preferred when set */
 	unsigned timeout_ms; /* REDIS_TIMEOUT_MS, default 200 */
 	unsigned pool_size;  /* REDIS_POOL_SIZE, default 8 */
 };

@@ -41,9 +41,9 @@ struct svc_ctx {
 };
 
 struct svc_service {
-	const char *name;         /* "order": log name, migration component */
-	const char *source;       /* "order-service": metadata.source of its events */
-	unsigned default_port;    /* HTTP_PORT default */
+	const char *name;                    /* "order": log name, migration component */
+	const char *source;                  /* "order-service": metadata.source of its events */
+	unsigned default_port;               /* HTTP_PORT default */
 	const struct svc_http_route *routes; /* handlers get the struct svc_ctx * */
 	size_t nroutes;
 	const struct svc_consumer_ops *consumer; /* NULL: no inbound events */

@@ -13,14 +13,14 @@ bool svc_id_valid(const char *s);
 
 /* What is wrong with a request, for a problem+json reply naming the field. */
 struct svc_problem {
-	int status;      /* 400: missing or mistyped; 422: a value outside its rules */
-	char field[48];  /* e.g. "items[1].quantity"; "" when no single field */
+	int status;     /* 400: missing or mistyped; 422: a value outside its rules */
+	char field[48]; /* e.g. "items[1].quantity"; "" when no single field */
 	char detail[160];
 };
 
 /* Fills *p (detail is printf-formatted); returns SVC_EPERMANENT so that a
  * validator can `return svc_problem_set(...)`. */
 int svc_problem_set(struct svc_problem *p, int status, const char *field, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+        __attribute__((format(printf, 4, 5)));
 
 #endif
