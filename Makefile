@@ -114,3 +114,12 @@ SEED     ?= 42
 seed: $(BIN)/seed
 	DB_SOCKET=$${DB_SOCKET:-$(CURDIR)/run/mariadb/mysqld.sock} \
 	  $(BIN)/seed --products $(PRODUCTS) --users $(USERS) --seed $(SEED)
+
+# seed-check: small-scale correctness of the generator (counts, determinism,
+# an order on seeded data); seed-bench: the full-size timing and lookups.
+.PHONY: seed-check seed-bench
+seed-check: $(BIN)/seed
+	SEED_BIN=$(BIN)/seed python3 tests/data/check_seed.py
+seed-bench: $(BIN)/seed
+	SEED_BIN=$(BIN)/seed PRODUCTS=$(PRODUCTS) USERS=$(USERS) SEED=$(SEED) \
+	  python3 tests/data/bench_seed.py
