@@ -2,7 +2,7 @@
 # make            build everything (build/bin, build/lib)
 # make SAN=1      the same with ASan+UBSan, under build/san
 # make run        install what is missing, start the whole stack (scripts/stack.sh)
-# make test       unit tests (sanitized) + end-to-end tests against the real stack
+# make test       unit tests (sanitized) + end-to-end and fault-injection tests against the real stack
 
 CC       ?= cc
 SAN      ?= 0
@@ -57,10 +57,12 @@ include services/payment/payment.mk
 include services/notification/notification.mk
 include services/gateway-sim/gateway-sim.mk
 include tests/data/seed.mk
+include loadtest/loadtest.mk
 include tests/unit/unit.mk
+include tests/fuzz/fuzz.mk
 
 .DEFAULT_GOAL := all
-.PHONY: all clean run stop status test unit e2e deps format format-check
+.PHONY: all clean run stop status test unit e2e faults deps format format-check
 all: $(ALL_BINS)
 
 $(OBJ)/%.o: %.c
@@ -89,10 +91,23 @@ e2e: deps
 	BIN_DIR=build/san/bin scripts/stack.sh up
 	python3 tests/e2e/run.py
 
-# one after the other even under -j: both build into build/san
+# fault injection (tests/faults): the stack (sanitized) with short saga
+# deadlines; an order service already running with others is restarted with
+# these for the run and with its former ones after it
+FAULT_DEADLINE_MS ?= 4000
+FAULT_ENV = SAGA_TIMEOUT_INVENTORY_MS=$(FAULT_DEADLINE_MS) \
+            SAGA_TIMEOUT_PAYMENT_MS=$(FAULT_DEADLINE_MS) \
+            SAGA_TIMEOUT_COMPENSATION_MS=$(FAULT_DEADLINE_MS)
+faults: deps
+	$(MAKE) SAN=1 all
+	$(FAULT_ENV) BIN_DIR=build/san/bin scripts/stack.sh up
+	$(FAULT_ENV) python3 tests/faults/run.py
+
+# one after the other even under -j: they build into build/san and share the stack
 test:
 	$(MAKE) unit
 	$(MAKE) e2e
+	$(MAKE) faults
 
 CLANG_FORMAT ?= clang-format
 SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
@@ -123,3 +138,12 @@ seed-check: $(BIN)/seed
 seed-bench: $(BIN)/seed
 	SEED_BIN=$(BIN)/seed PRODUCTS=$(PRODUCTS) USERS=$(USERS) SEED=$(SEED) \
 	  python3 tests/data/bench_seed.py
+
+# Load benchmark (docs/benchmarks.md): the whole stack in a private network
+# namespace, RATE (1000) orders/s for DURATION (300) s, report under run/bench/.
+# BENCH_RATES="100 500 1000" for a series; BENCH_SMOKE=1 for the CI smoke.
+.PHONY: bench bench-smoke
+bench: all
+	scripts/bench.sh
+bench-smoke: all
+	BENCH_SMOKE=1 scripts/bench.sh

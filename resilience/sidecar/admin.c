@@ -1,4 +1,4 @@
-/* Health, metrics and egress routes of the sidecar's HTTP server. */
+/* Health, metrics, DLQ and egress routes of the sidecar's HTTP server. */
 #include "resilience/sidecar/admin.h"
 
 #include <pthread.h>
@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "resilience/sidecar/dlq_admin.h"
+#include "resilience/sidecar/inbound.h"
 #include "resilience/sidecar/stop.h"
 #include "svc/httpc.h"
 #include "svc/log.h"
@@ -20,7 +22,9 @@ struct sc_admin {
 	struct sc_producer *producer;
 	struct svc_db *db;
 	struct sc_egress *egress;
+	struct sc_inbound *inbound; /* NULL: no consumption */
 	struct sc_metrics *metrics;
+	struct sc_dlq_admin dlq;
 	struct svc_http_server *srv;
 	char live_url[512];
 	pthread_mutex_t mu;          /* guards the cached service check */
@@ -66,6 +70,19 @@ static void handle_live(void *ctx, const struct svc_http_request *req,
 	svc_http_reply_json(res, ok ? 200 : 503, json_pack("{s:s}", "status", up(ok)));
 }
 
+/* "inbound": the delivery breaker towards the service and its counters. */
+static void add_inbound(struct sc_admin *a, json_t *body)
+{
+	json_t *inbound = json_object(), *service;
+
+	sc_inbound_status(a->inbound, inbound);
+	/* sc_inbound_status names its object "service"; here that key is taken */
+	service = json_object_get(inbound, "service");
+	if (service)
+		json_object_set(body, "inbound", service);
+	json_decref(inbound);
+}
+
 static void handle_ready(void *ctx, const struct svc_http_request *req,
                          struct svc_http_response *res)
 {
@@ -85,6 +102,7 @@ static void handle_ready(void *ctx, const struct svc_http_request *req,
 	json_object_set_new(body, "service", json_string(up(service)));
 	sc_egress_status(a->egress, egress);
 	json_object_set_new(body, "egress", egress);
+	add_inbound(a, body);
 	json_object_set_new(body, "status", json_string(up(ready)));
 	svc_http_reply_json(res, ready ? 200 : 503, body);
 }
@@ -98,8 +116,25 @@ static void handle_metrics(void *ctx, const struct svc_http_request *req,
 	(void)req;
 	sc_egress_status(a->egress, egress);
 	json_object_set_new(body, "egress", egress);
+	add_inbound(a, body);
 	json_object_set_new(body, "service", json_string(a->cfg->service));
 	svc_http_reply_json(res, 200, body);
+}
+
+static void handle_dlq_list(void *ctx, const struct svc_http_request *req,
+                            struct svc_http_response *res)
+{
+	struct sc_admin *a = ctx;
+
+	sc_dlq_admin_http_list(&a->dlq, req, res);
+}
+
+static void handle_dlq_redrive(void *ctx, const struct svc_http_request *req,
+                               struct svc_http_response *res)
+{
+	struct sc_admin *a = ctx;
+
+	sc_dlq_admin_http_redrive(&a->dlq, req, res);
 }
 
 /* /egress/{route}/<rest> and /egress/{route}: params[0] is the route, params[1] the rest. */
@@ -122,6 +157,8 @@ static const struct svc_http_route routes[] = {
         {"GET", "/health/live", handle_live},
         {"GET", "/health/ready", handle_ready},
         {"GET", "/metrics", handle_metrics},
+        {"GET", "/dlq", handle_dlq_list},
+        {"POST", "/dlq/redrive", handle_dlq_redrive},
         EGRESS_ROUTES("GET"),
         EGRESS_ROUTES("POST"),
         EGRESS_ROUTES("PUT"),
@@ -132,7 +169,7 @@ static const struct svc_http_route routes[] = {
 
 struct sc_admin *sc_admin_start(const struct sc_config *cfg, struct sc_producer *producer,
                                 struct svc_db *db, struct sc_egress *egress,
-                                struct sc_metrics *metrics)
+                                struct sc_inbound *inbound, struct sc_metrics *metrics)
 {
 	struct sc_admin *a = calloc(1, sizeof(*a));
 	struct svc_http_server_config http = {
@@ -152,7 +189,9 @@ struct sc_admin *sc_admin_start(const struct sc_config *cfg, struct sc_producer 
 	a->producer = producer;
 	a->db = db;
 	a->egress = egress;
+	a->inbound = inbound;
 	a->metrics = metrics;
+	sc_dlq_admin_init(&a->dlq, cfg, producer, db);
 	snprintf(a->live_url, sizeof(a->live_url), "%s/health/live", cfg->service_url);
 	a->srv = svc_http_server_start(&http, routes, sizeof(routes) / sizeof(routes[0]), a);
 	if (!a->srv) {

@@ -6,6 +6,7 @@
  *                         the service answer, else 503; JSON details either
  *                         way, including the egress breakers
  *   GET /metrics          counters (metrics.h) and egress breaker status
+ *   GET /dlq, POST /dlq/redrive   dead letters: list, re-drive (dlq_admin.h)
  *   ANY /egress/{route}/...  the egress proxy (egress.h)
  */
 #ifndef SC_ADMIN_H
@@ -18,13 +19,14 @@
 #include "svc/db.h"
 
 struct sc_admin;
+struct sc_inbound;
 
 /* Starts serving (4 threads). All pointers are borrowed and must outlive the
- * server; `db` is NULL when there is no relay. NULL (logged) when the port
- * cannot be bound or on OOM. */
+ * server; `db` is NULL when there is no relay, `inbound` when there is no
+ * consumption. NULL (logged) when the port cannot be bound or on OOM. */
 struct sc_admin *sc_admin_start(const struct sc_config *cfg, struct sc_producer *producer,
                                 struct svc_db *db, struct sc_egress *egress,
-                                struct sc_metrics *metrics);
+                                struct sc_inbound *inbound, struct sc_metrics *metrics);
 /* Stops the server (waiting for running handlers) and frees. Accepts NULL. */
 void sc_admin_free(struct sc_admin *a);
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "svc/breaker.h"
 #include "svc/config.h"
 
 void sc_config_from_env(struct sc_config *cfg)
@@ -38,6 +39,15 @@ void sc_config_from_env(struct sc_config *cfg)
 	cfg->retry_max_ms = svc_env_long("RETRY_MAX_MS", 5000, 1, 3600000);
 	cfg->retry_max_attempts = svc_env_long("RETRY_MAX_ATTEMPTS", 10, 1, 1000000);
 	cfg->egress_routes = svc_env_str("EGRESS_ROUTES", "");
+
+	/* Deliveries are one at a time with backoff between failures, so a
+	 * smaller window than the egress's reacts within seconds. An invalid
+	 * combination is logged here and refused by sc_inbound_start(). */
+	rs_breaker_config_default(&cfg->service_breaker);
+	cfg->service_breaker.window = 10;
+	cfg->service_breaker.min_calls = 5;
+	cfg->service_breaker.half_open_calls = 1;
+	svc_breaker_config_from_env(&cfg->service_breaker, "SERVICE_BREAKER", "delivery to");
 }
 
 bool sc_config_has_relay(const struct sc_config *cfg)

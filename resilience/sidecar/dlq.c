@@ -27,20 +27,23 @@ static bool add_i64(rd_kafka_headers_t *h, const char *name, int64_t value)
 rd_kafka_headers_t *sc_dlq_headers(const struct sc_dlq_record *r, const char *service,
                                    int64_t now_ms)
 {
-	rd_kafka_headers_t *h = rd_kafka_headers_new(8);
+	rd_kafka_headers_t *h = rd_kafka_headers_new(9);
 
 	if (!h)
 		return NULL;
-	bool ok =
-	        add_str(h, "dlq-reason", r->reason) &&
-	        add_str(h, "dlq-source-topic", r->source_topic) &&
-	        add_i64(h, "dlq-source-partition", r->source_partition) &&
-	        add_i64(h, "dlq-source-offset", r->source_offset) &&
-	        add_i64(h, "dlq-timestamp", now_ms) &&
-	        add_i64(h, "dlq-attempts", (int64_t)r->attempts) &&
-	        add_str(h, "dlq-service", service) &&
-	        rd_kafka_header_add(h, "order-id", -1, r->key ? r->key : "",
-	                            r->key ? (ssize_t)r->keylen : 0) == RD_KAFKA_RESP_ERR_NO_ERROR;
+	bool ok = add_str(h, "dlq-reason", r->reason) &&
+	          add_str(h, "dlq-source-topic", r->source_topic) &&
+	          add_i64(h, "dlq-source-partition", r->source_partition) &&
+	          add_i64(h, "dlq-source-offset", r->source_offset) &&
+	          add_i64(h, "dlq-timestamp", now_ms) &&
+	          add_i64(h, "dlq-attempts", (int64_t)r->attempts) &&
+	          add_str(h, "dlq-service", service) &&
+	          rd_kafka_header_add(h, "order-id", -1, r->key ? r->key : "",
+	                              r->key ? (ssize_t)r->keylen : 0) ==
+	                  RD_KAFKA_RESP_ERR_NO_ERROR &&
+	          (!r->event_id ||
+	           rd_kafka_header_add(h, "event-id", -1, r->event_id, (ssize_t)r->event_id_len) ==
+	                   RD_KAFKA_RESP_ERR_NO_ERROR);
 	if (!ok) {
 		rd_kafka_headers_destroy(h);
 		return NULL;
@@ -48,25 +51,35 @@ rd_kafka_headers_t *sc_dlq_headers(const struct sc_dlq_record *r, const char *se
 	return h;
 }
 
-/* One produce-and-wait: 0 when acknowledged, else the error code. */
-static rd_kafka_resp_err_t send_once(struct sc_dlq *d, const struct sc_dlq_record *r)
+rd_kafka_resp_err_t sc_dlq_produce_wait(struct sc_producer *producer, const char *topic,
+                                        const void *key, size_t keylen, const void *payload,
+                                        size_t len, rd_kafka_headers_t *hdrs)
 {
 	struct sc_ack_group group;
 	struct sc_ack ack = {&group, RD_KAFKA_RESP_ERR_NO_ERROR};
+
+	if (sc_ack_group_init(&group) != 0) {
+		if (hdrs)
+			rd_kafka_headers_destroy(hdrs);
+		return RD_KAFKA_RESP_ERR__FAIL;
+	}
+	/* On failure the headers are freed and ack.err set; nothing to wait for. */
+	sc_producer_send(producer, topic, key, key ? keylen : 0, payload, payload ? len : 0, hdrs,
+	                 &ack);
+	sc_ack_group_wait(&group);
+	sc_ack_group_release(&group);
+	return ack.err;
+}
+
+/* One produce-and-wait: 0 when acknowledged, else the error code. */
+static rd_kafka_resp_err_t send_once(struct sc_dlq *d, const struct sc_dlq_record *r)
+{
 	rd_kafka_headers_t *hdrs = sc_dlq_headers(r, d->service, svc_now_ms());
 
 	if (!hdrs)
 		return RD_KAFKA_RESP_ERR__FAIL;
-	if (sc_ack_group_init(&group) != 0) {
-		rd_kafka_headers_destroy(hdrs);
-		return RD_KAFKA_RESP_ERR__FAIL;
-	}
-	/* On failure the headers are freed and ack.err set; nothing to wait for. */
-	sc_producer_send(d->producer, d->topic, r->key, r->key ? r->keylen : 0, r->payload,
-	                 r->payload ? r->len : 0, hdrs, &ack);
-	sc_ack_group_wait(&group);
-	sc_ack_group_release(&group);
-	return ack.err;
+	return sc_dlq_produce_wait(d->producer, d->topic, r->key, r->keylen, r->payload, r->len,
+	                           hdrs);
 }
 
 int sc_dlq_send(struct sc_dlq *d, const struct sc_dlq_record *r)

@@ -3,7 +3,8 @@
  * unchanged (same key, same payload), to the service's DLQ topic with
  * headers saying why and where from:
  *   dlq-reason, dlq-source-topic, dlq-source-partition, dlq-source-offset,
- *   dlq-timestamp (epoch ms), dlq-attempts, dlq-service, order-id (the key).
+ *   dlq-timestamp (epoch ms), dlq-attempts, dlq-service, order-id (the key),
+ *   and the source message's event-id header when it had one.
  * The source offset may be stored only once the DLQ copy is acknowledged.
  */
 #ifndef SC_DLQ_H
@@ -26,7 +27,9 @@ struct sc_dlq_record {
 	const void *payload; /* may be NULL */
 	size_t len;
 	const char *reason;
-	unsigned attempts; /* deliveries tried before giving up */
+	unsigned attempts;    /* deliveries tried before giving up */
+	const void *event_id; /* the source's event-id header, or NULL */
+	size_t event_id_len;
 };
 
 /* Caller-embedded; every pointer is borrowed and must outlive it. */
@@ -41,6 +44,14 @@ struct sc_dlq {
 /* The DLQ headers of `r` at time `now_ms` (caller owns; NULL on OOM). Pure. */
 rd_kafka_headers_t *sc_dlq_headers(const struct sc_dlq_record *r, const char *service,
                                    int64_t now_ms);
+
+/* Produces one message with the shared producer and waits for its delivery
+ * report. Takes ownership of `hdrs` (may be NULL) in every case. Returns
+ * RD_KAFKA_RESP_ERR_NO_ERROR once acknowledged, else why it was not. Also
+ * used to re-drive DLQ entries (dlq_redrive.h). */
+rd_kafka_resp_err_t sc_dlq_produce_wait(struct sc_producer *producer, const char *topic,
+                                        const void *key, size_t keylen, const void *payload,
+                                        size_t len, rd_kafka_headers_t *hdrs);
 
 /*
  * Produces the record and waits for its acknowledgement, retrying with

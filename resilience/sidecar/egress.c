@@ -18,6 +18,7 @@
 #include "resilience/backoff.h"
 #include "resilience/breaker.h"
 #include "resilience/classify.h"
+#include "svc/breaker.h"
 #include "svc/buf.h"
 #include "svc/config.h"
 #include "svc/error.h"
@@ -42,7 +43,8 @@ struct sc_route {
 struct sc_egress {
 	struct sc_route *routes;
 	size_t nroutes;
-	long timeout_ms;
+	long timeout_ms;  /* per attempt */
+	long deadline_ms; /* all attempts and backoff sleeps of one request */
 	unsigned retries;
 	struct rs_backoff backoff;
 };
@@ -51,6 +53,7 @@ struct sc_egress {
 struct attempt {
 	int rc; /* svc_httpc_request() result */
 	struct svc_httpc_response resp;
+	long timeout_ms; /* what this attempt was given */
 	uint64_t duration_ms;
 };
 
@@ -124,22 +127,6 @@ static struct sc_route *find_route(const struct sc_egress *eg, const char *name)
 	return NULL;
 }
 
-static void breaker_config_from_env(struct rs_breaker_config *cfg)
-{
-	rs_breaker_config_default(cfg);
-	cfg->window = (unsigned)svc_env_long("EGRESS_BREAKER_WINDOW", cfg->window, 1, 1024);
-	cfg->min_calls =
-	        (unsigned)svc_env_long("EGRESS_BREAKER_MIN_CALLS", cfg->min_calls, 1, 1024);
-	cfg->failure_rate_pct = (unsigned)svc_env_long("EGRESS_BREAKER_FAILURE_RATE",
-	                                               cfg->failure_rate_pct, 1, 100);
-	cfg->open_ms =
-	        (uint64_t)svc_env_long("EGRESS_BREAKER_OPEN_MS", (long)cfg->open_ms, 1, 86400000L);
-	cfg->slow_call_ms = (uint64_t)svc_env_long("EGRESS_BREAKER_SLOW_MS",
-	                                           (long)cfg->slow_call_ms, 0, 86400000L);
-	cfg->half_open_calls = (unsigned)svc_env_long("EGRESS_BREAKER_HALF_OPEN_CALLS",
-	                                              cfg->half_open_calls, 1, 1024);
-}
-
 /* Parses one "name=url" entry into the next route. 0 or SVC_EPERMANENT/ENOMEM. */
 static int add_route(struct sc_egress *eg, char *entry, const struct rs_breaker_config *bcfg)
 {
@@ -183,13 +170,9 @@ static int parse_routes(struct sc_egress *eg, const char *spec)
 	char *copy = NULL, *save = NULL, *entry;
 	int rc = 0;
 
-	breaker_config_from_env(&bcfg);
-	if (bcfg.min_calls > bcfg.window) {
-		svc_error("EGRESS_BREAKER_MIN_CALLS %u > EGRESS_BREAKER_WINDOW %u: it could never "
-		          "open",
-		          bcfg.min_calls, bcfg.window);
+	rs_breaker_config_default(&bcfg);
+	if (svc_breaker_config_from_env(&bcfg, "EGRESS_BREAKER", "egress route") != 0)
 		return SVC_EPERMANENT;
-	}
 	copy = strdup(spec);
 	if (!copy)
 		return SVC_ENOMEM;
@@ -221,6 +204,8 @@ struct sc_egress *sc_egress_new(const char *spec)
 		goto fail;
 	eg->timeout_ms = svc_env_long("EGRESS_TIMEOUT_MS", 2000, 1, 3600000L);
 	eg->retries = (unsigned)svc_env_long("EGRESS_RETRIES", 2, 0, 10);
+	eg->deadline_ms = svc_env_long("EGRESS_DEADLINE_MS",
+	                               eg->timeout_ms * (long)(eg->retries + 1), 1, 36000000L);
 	backoff_ms = svc_env_long("EGRESS_BACKOFF_MS", 50, 0, 60000);
 	eg->backoff.base_ms = (uint32_t)backoff_ms;
 	/* A pause longer than one attempt's timeout buys nothing. */
@@ -377,12 +362,11 @@ static enum rs_class attempt_class(const struct attempt *a)
 static void attempt_run(struct sc_route *r, long timeout_ms, const char *method, const char *url,
                         char *const *headers, const struct svc_http_request *req, struct attempt *a)
 {
-	enum rs_breaker_state before = rs_breaker_state(r->breaker, now_ms());
-	enum rs_breaker_state after;
 	uint64_t start = now_ms();
 	enum rs_class cls;
 	bool failed;
 
+	a->timeout_ms = timeout_ms;
 	a->rc = svc_httpc_request(method, url, (const char *const *)headers,
 	                          req->body_len ? req->body : NULL, req->body_len, timeout_ms,
 	                          &a->resp);
@@ -395,10 +379,14 @@ static void attempt_run(struct sc_route *r, long timeout_ms, const char *method,
 	atomic_fetch_add(&r->calls, 1);
 	if (failed)
 		atomic_fetch_add(&r->failures, 1);
-	after = rs_breaker_state(r->breaker, now_ms());
-	if (after != before)
-		svc_warn("egress route %s: breaker %s -> %s", r->name,
-		         rs_breaker_state_name(before), rs_breaker_state_name(after));
+}
+
+/* The per-attempt timeout, cut to what is left before `deadline` (>= 1 ms). */
+static long attempt_timeout(long timeout_ms, uint64_t deadline, uint64_t now)
+{
+	uint64_t left = deadline > now ? deadline - now : 1;
+
+	return left < (uint64_t)timeout_ms ? (long)left : timeout_ms;
 }
 
 /* ---- the response ---------------------------------------------------- */
@@ -432,8 +420,8 @@ static const char *static_content_type(const char *upstream, const char *body, s
 	return j ? "application/json" : "application/octet-stream";
 }
 
-static void reply_from_attempt(struct sc_egress *eg, const struct sc_route *r,
-                               const struct attempt *a, struct svc_http_response *res)
+static void reply_from_attempt(const struct sc_route *r, const struct attempt *a,
+                               struct svc_http_response *res)
 {
 	if (a->rc == 0 && (a->resp.status < 100 || a->resp.status > 599)) {
 		svc_http_reply_problem(res, 502, "Bad upstream response", NULL,
@@ -446,10 +434,10 @@ static void reply_from_attempt(struct sc_egress *eg, const struct sc_route *r,
 	} else if (a->rc == SVC_EPERMANENT) {
 		svc_http_reply_problem(res, 502, "Bad egress route", NULL,
 		                       "route '%s' cannot reach %s", r->name, r->url);
-	} else if (a->duration_ms >= (uint64_t)eg->timeout_ms) {
+	} else if (a->duration_ms >= (uint64_t)a->timeout_ms) {
 		svc_http_reply_problem(res, 504, "Upstream timed out", NULL,
 		                       "route '%s': no answer within %ld ms", r->name,
-		                       eg->timeout_ms);
+		                       a->timeout_ms);
 	} else {
 		svc_http_reply_problem(res, 502, "Upstream unreachable", NULL,
 		                       "route '%s': no response from upstream", r->name);
@@ -463,6 +451,7 @@ void sc_egress_handle(struct sc_egress *eg, const char *route, const char *rest,
 	struct attempt a = {0};
 	struct sc_route *r = find_route(eg, route);
 	unsigned attempts = 0, max_attempts;
+	uint64_t deadline = now_ms() + (uint64_t)eg->deadline_ms, now, delay;
 	char *url = NULL;
 	char count[16];
 
@@ -487,14 +476,21 @@ void sc_egress_handle(struct sc_egress *eg, const char *route, const char *rest,
 	}
 	max_attempts = repeatable(req) ? 1 + eg->retries : 1;
 	for (;;) {
-		if (!rs_breaker_allow(r->breaker, now_ms()))
+		now = now_ms();
+		if (!rs_breaker_allow(r->breaker, now))
 			break;
 		svc_httpc_response_release(&a.resp);
-		attempt_run(r, eg->timeout_ms, req->method, url, headers, req, &a);
+		/* The first attempt always runs (deadline >= 1 ms); a retry only
+		 * gets what is left of the deadline. */
+		attempt_run(r, attempt_timeout(eg->timeout_ms, deadline, now), req->method, url,
+		            headers, req, &a);
 		attempts++;
 		if (attempt_class(&a) != RS_TRANSIENT || attempts >= max_attempts)
 			break;
-		sleep_ms(rs_backoff_delay_ms(&eg->backoff, attempts - 1, rs_random()));
+		delay = rs_backoff_delay_ms(&eg->backoff, attempts - 1, rs_random());
+		if (now_ms() + delay >= deadline)
+			break; /* no time left for another attempt */
+		sleep_ms(delay);
 	}
 	if (attempts == 0) {
 		svc_http_reply_problem(res, 503, "Circuit breaker open", NULL,
@@ -504,7 +500,7 @@ void sc_egress_handle(struct sc_egress *eg, const char *route, const char *rest,
 		goto out;
 	}
 	/* When the breaker opened between retries, the last outcome stands. */
-	reply_from_attempt(eg, r, &a, res);
+	reply_from_attempt(r, &a, res);
 	snprintf(count, sizeof(count), "%u", attempts);
 	svc_http_add_header(res, "X-Egress-Attempts", count);
 out:

@@ -18,7 +18,9 @@ struct sc_egress;
  * spec = EGRESS_ROUTES, "name=http://host:port[/base][,name=url...]"; NULL or
  * "" = no routes. Names are [A-Za-z0-9._-]; URLs are http:// or https://
  * without query or fragment. Also reads EGRESS_TIMEOUT_MS (2000, per
- * attempt), EGRESS_RETRIES (2), EGRESS_BACKOFF_MS (50) and the breaker's
+ * attempt), EGRESS_RETRIES (2), EGRESS_BACKOFF_MS (50), EGRESS_DEADLINE_MS
+ * (default timeout * (retries + 1): all attempts and backoff pauses of one
+ * request together) and the breaker's
  * EGRESS_BREAKER_WINDOW (20), _MIN_CALLS (10), _FAILURE_RATE (50, percent),
  * _OPEN_MS (5000), _SLOW_MS (0 = off), _HALF_OPEN_CALLS (3).
  * NULL on a malformed spec or invalid breaker config (logged) or on OOM.
@@ -38,7 +40,9 @@ void sc_egress_free(struct sc_egress *eg);
  * - a transient failure (no response, or 408/425/429/5xx per rs_classify_http)
  *   is retried with rs_backoff only when the request is safe to repeat
  *   (GET, HEAD, PUT, DELETE, or it carries an Idempotency-Key), at most
- *   EGRESS_RETRIES times and while the breaker allows;
+ *   EGRESS_RETRIES times, while the breaker allows and while the deadline
+ *   leaves time: no retry starts once backoff would reach the deadline, and a
+ *   retry's timeout is cut to what is left of it;
  * - after the last attempt: the upstream's response if there was one, else
  *   504 problem (timed out) or 502 problem (no connection / reset).
  * Each attempt is recorded in the route's breaker: transient outcomes and

@@ -1,4 +1,5 @@
-/* Inbound delivery thread: Kafka consumer -> POST /internal/events -> offsets / DLQ. */
+/* Inbound delivery thread: Kafka consumer -> POST /internal/events -> offsets / DLQ,
+ * behind the service's circuit breaker. */
 #include "resilience/sidecar/inbound.h"
 
 #include <inttypes.h>
@@ -9,9 +10,11 @@
 #include <string.h>
 
 #include "resilience/backoff.h"
+#include "resilience/breaker.h"
 #include "resilience/classify.h"
 #include "resilience/sidecar/delivery.h"
 #include "resilience/sidecar/dlq.h"
+#include "resilience/sidecar/outcome.h"
 #include "svc/error.h"
 #include "svc/httpc.h"
 #include "svc/log.h"
@@ -19,6 +22,8 @@
 #define SC_POLL_MS 250
 /* Past the cap, still remind at warn level every this many attempts. */
 #define SC_RETRY_REMIND_EVERY 50
+/* While the service breaker is open, how often to ask it for a probe. */
+#define SC_BREAKER_POLL_MS 100
 
 struct sc_inbound {
 	const struct sc_config *cfg;
@@ -27,6 +32,10 @@ struct sc_inbound {
 	struct sc_stop *stop;
 	struct sc_dlq dlq;
 	struct rs_backoff backoff;
+	struct rs_breaker *breaker;  /* "service": around every delivery POST */
+	pthread_mutex_t status_lock; /* guards last_error */
+	bool status_lock_ready;
+	char last_error[320]; /* why the last failed delivery failed, "" if none */
 	char url[512];
 	pthread_t thread;
 	bool thread_started;
@@ -190,6 +199,18 @@ static int dead_letter(struct sc_inbound *in, size_t i, const char *reason)
 	        .reason = reason,
 	        .attempts = in->attempts[i],
 	};
+	rd_kafka_headers_t *hdrs = NULL;
+	const void *event_id;
+	size_t event_id_len;
+
+	/* keep the event id, so a re-drive can be recognised as the same event */
+	if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+	    rd_kafka_header_get_last(hdrs, "event-id", &event_id, &event_id_len) ==
+	            RD_KAFKA_RESP_ERR_NO_ERROR &&
+	    event_id) {
+		r.event_id = event_id;
+		r.event_id_len = event_id_len;
+	}
 	int rc = sc_dlq_send(&in->dlq, &r);
 	if (rc == 0)
 		atomic_fetch_add(&in->metrics->dead_lettered, 1);
@@ -307,6 +328,34 @@ static bool backoff_wait(struct sc_inbound *in, unsigned attempt, size_t left, l
 	return sc_stop_wait_ms(in->stop, delay);
 }
 
+/* Waits while the service breaker holds deliveries back: no delivery, no
+ * dead letter, the batch kept as it is (consumption pauses). Once a probe is
+ * admitted the caller must deliver and record. True when stop was requested. */
+static bool breaker_wait(struct sc_inbound *in)
+{
+	while (!rs_breaker_allow(in->breaker, sc_monotonic_ms()))
+		if (sc_stop_wait_ms(in->stop, SC_BREAKER_POLL_MS))
+			return true;
+	return false;
+}
+
+/* deliver() behind the breaker: records the outcome of msgs[from, to). */
+static void deliver_guarded(struct sc_inbound *in, size_t from, size_t to, long *status)
+{
+	uint64_t start = sc_monotonic_ms();
+	char why[sizeof(in->last_error)];
+	bool failed;
+
+	deliver(in, from, to, status);
+	failed = sc_delivery_failed(*status, in->results + from, to - from, why, sizeof(why));
+	rs_breaker_record(in->breaker, sc_monotonic_ms(), !failed, sc_monotonic_ms() - start);
+	if (failed) {
+		pthread_mutex_lock(&in->status_lock);
+		snprintf(in->last_error, sizeof(in->last_error), "%s", why);
+		pthread_mutex_unlock(&in->status_lock);
+	}
+}
+
 /* Delivers msgs[0, n) until all are finished or stop is requested. */
 static void process_batch(struct sc_inbound *in, size_t n)
 {
@@ -319,7 +368,9 @@ static void process_batch(struct sc_inbound *in, size_t n)
 		long status;
 
 		atomic_store(&in->metrics->delivery_inflight, end - done);
-		deliver(in, done, end, &status);
+		if (breaker_wait(in))
+			break;
+		deliver_guarded(in, done, end, &status);
 		if (apply_verdicts(in, &done, end) != 0)
 			break;
 		if (done == end) {
@@ -387,6 +438,9 @@ static void inbound_destroy(struct sc_inbound *in)
 	free(in->results);
 	free(in->answers);
 	free(in->sent);
+	rs_breaker_free(in->breaker);
+	if (in->status_lock_ready)
+		pthread_mutex_destroy(&in->status_lock);
 	free(in);
 }
 
@@ -416,6 +470,14 @@ struct sc_inbound *sc_inbound_start(const struct sc_config *cfg, struct sc_produ
 	in->sent = calloc(in->cap, sizeof(*in->sent));
 	if (!in->msgs || !in->attempts || !in->results || !in->answers || !in->sent)
 		goto fail;
+	if (pthread_mutex_init(&in->status_lock, NULL) != 0)
+		goto fail;
+	in->status_lock_ready = true;
+	in->breaker = rs_breaker_new("service", &cfg->service_breaker);
+	if (!in->breaker) {
+		svc_error("inbound: invalid SERVICE_BREAKER_* settings");
+		goto fail;
+	}
 	in->rk = consumer_new(cfg);
 	if (!in->rk || subscribe(in->rk, cfg->subscribe) != 0)
 		goto fail;
@@ -438,4 +500,23 @@ void sc_inbound_free(struct sc_inbound *in)
 	if (in->thread_started)
 		pthread_join(in->thread, NULL);
 	inbound_destroy(in);
+}
+
+void sc_inbound_status(struct sc_inbound *in, json_t *details)
+{
+	char last_error[sizeof(in->last_error)];
+	enum rs_breaker_state state;
+
+	if (!in || !json_is_object(details))
+		return;
+	state = rs_breaker_state(in->breaker, sc_monotonic_ms());
+	pthread_mutex_lock(&in->status_lock);
+	memcpy(last_error, in->last_error, sizeof(last_error));
+	pthread_mutex_unlock(&in->status_lock);
+	json_object_set_new(details, "service",
+	                    json_pack("{s:s, s:I, s:I, s:s?}", "breaker",
+	                              rs_breaker_state_name(state), "delivered",
+	                              (json_int_t)atomic_load(&in->metrics->delivered), "retried",
+	                              (json_int_t)atomic_load(&in->metrics->retried), "lastError",
+	                              last_error[0] ? last_error : NULL));
 }

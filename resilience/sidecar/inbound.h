@@ -10,9 +10,21 @@
  * permanent HTTP status (a 4xx such as 413 that will not change on resend):
  * the batch shrinks to the first message alone, and when the service keeps
  * answering it that way RETRY_MAX_ATTEMPTS times it is dead-lettered.
+ *
+ * Every delivery POST goes through a circuit breaker named "service"
+ * (SERVICE_BREAKER_*, config.h); a delivery fails when no answer came, on a
+ * transient status (5xx, timeout) or when every message was answered "retry"
+ * (outcome.h). While the breaker is open nothing is delivered, dead-lettered
+ * or skipped: the batch waits and consumption pauses; after open_ms one probe
+ * delivery goes out (half-open), and its success closes the breaker. A pause
+ * longer than the consumer's max.poll.interval.ms (10 min) makes Kafka hand
+ * the partitions to another member; the uncommitted messages are redelivered
+ * there and the service answers "duplicate" for any it had finished.
  */
 #ifndef SC_INBOUND_H
 #define SC_INBOUND_H
+
+#include <jansson.h>
 
 #include "resilience/sidecar/config.h"
 #include "resilience/sidecar/metrics.h"
@@ -29,5 +41,14 @@ struct sc_inbound *sc_inbound_start(const struct sc_config *cfg, struct sc_produ
 /* After sc_stop_request(): waits for the thread, closes the consumer (which
  * commits the stored offsets) and frees. Accepts NULL. */
 void sc_inbound_free(struct sc_inbound *in);
+
+/*
+ * Adds to the object `details` (readiness, /metrics):
+ *   "service": {"breaker": "closed|open|half-open", "delivered": n,
+ *               "retried": n, "lastError": "why the last failed delivery
+ *               failed" or null}
+ * Thread-safe. Accepts a NULL `in` (no inbound delivery: adds nothing).
+ */
+void sc_inbound_status(struct sc_inbound *in, json_t *details);
 
 #endif

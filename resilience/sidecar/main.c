@@ -6,6 +6,7 @@
  *
  *   sidecar                 run until SIGTERM/SIGINT
  *   sidecar create-topics   create the saga's topics (topics.h)
+ *   sidecar dlq list|redrive list or re-drive dead letters (dlq_admin.h)
  */
 #include <pthread.h>
 #include <signal.h>
@@ -14,6 +15,7 @@
 
 #include "resilience/sidecar/admin.h"
 #include "resilience/sidecar/config.h"
+#include "resilience/sidecar/dlq_admin.h"
 #include "resilience/sidecar/egress.h"
 #include "resilience/sidecar/inbound.h"
 #include "resilience/sidecar/metrics.h"
@@ -26,7 +28,9 @@
 #include "svc/log.h"
 
 static const char usage[] = "usage: sidecar [create-topics [--partitions N] [--replication R] "
-                            "[--brokers LIST] [topic...]]\n";
+                            "[--brokers LIST] [topic...]]\n"
+                            "       sidecar dlq list [--limit N]\n"
+                            "       sidecar dlq redrive --all | --partition P --offset O\n";
 
 /* Blocks the signals every thread would otherwise receive; main waits for
  * TERM/INT with sigwait, and a closed peer never kills the process. */
@@ -85,7 +89,7 @@ static int run(void)
 		if (!inbound)
 			goto out;
 	}
-	admin = sc_admin_start(&cfg, producer, db, egress, &metrics);
+	admin = sc_admin_start(&cfg, producer, db, egress, inbound, &metrics);
 	if (!admin)
 		goto out;
 	svc_info("started: relay %s, inbound %s, DLQ %s", relay ? "on" : "off",
@@ -95,13 +99,13 @@ static int run(void)
 	svc_info("signal %d: stopping", sig);
 	rc = 0;
 out:
-	/* Order matters: the consumer closes (committing stored offsets) and
-	 * the relay finishes its round while the producer still delivers; the
-	 * HTTP server goes before the objects its handlers use. */
+	/* Order matters: the HTTP server goes first, before the objects its
+	 * handlers use; then the consumer closes (committing stored offsets)
+	 * and the relay finishes its round while the producer still delivers. */
 	sc_stop_request(&stop);
+	sc_admin_free(admin);
 	sc_inbound_free(inbound);
 	sc_relay_free(relay);
-	sc_admin_free(admin);
 	sc_producer_free(producer);
 	sc_egress_free(egress);
 	svc_db_free(db);
@@ -121,7 +125,8 @@ int main(int argc, char **argv)
 		svc_log_init("sidecar");
 		return sc_topics_main(argc - 2, argv + 2);
 	}
-	/* "dlq list|redrive" will join here. */
+	if (strcmp(argv[1], "dlq") == 0)
+		return sc_dlq_admin_main(argc - 2, argv + 2);
 	fputs(usage, stderr);
 	return 2;
 }

@@ -36,6 +36,8 @@ void rs_breaker_config_default(struct rs_breaker_config *cfg)
 	cfg->open_ms = 5000;
 	cfg->slow_call_ms = 0;
 	cfg->half_open_calls = 3;
+	cfg->on_change = NULL;
+	cfg->on_change_arg = NULL;
 }
 
 static bool config_valid(const struct rs_breaker_config *cfg)
@@ -108,9 +110,19 @@ static void window_push(struct rs_breaker *b, bool failure)
 	b->head = (b->head + 1) % b->cfg.window;
 }
 
+/* Moves to state `to`, telling the on_change callback. Lock held. */
+static void set_state(struct rs_breaker *b, enum rs_breaker_state to)
+{
+	enum rs_breaker_state from = b->state;
+
+	b->state = to;
+	if (from != to && b->cfg.on_change)
+		b->cfg.on_change(b->name, from, to, b->cfg.on_change_arg);
+}
+
 static void trip(struct rs_breaker *b, uint64_t now_ms)
 {
-	b->state = RS_BREAKER_OPEN;
+	set_state(b, RS_BREAKER_OPEN);
 	b->opened_at_ms = now_ms;
 	b->probes_in_flight = 0;
 	b->probe_successes = 0;
@@ -122,7 +134,7 @@ static void advance(struct rs_breaker *b, uint64_t now_ms)
 {
 	if (b->state == RS_BREAKER_OPEN && now_ms >= b->opened_at_ms &&
 	    now_ms - b->opened_at_ms >= b->cfg.open_ms) {
-		b->state = RS_BREAKER_HALF_OPEN;
+		set_state(b, RS_BREAKER_HALF_OPEN);
 		b->probes_in_flight = 0;
 		b->probe_successes = 0;
 	}
@@ -176,7 +188,7 @@ void rs_breaker_record(struct rs_breaker *b, uint64_t now_ms, bool success, uint
 		if (failure) {
 			trip(b, now_ms);
 		} else if (++b->probe_successes >= b->cfg.half_open_calls) {
-			b->state = RS_BREAKER_CLOSED;
+			set_state(b, RS_BREAKER_CLOSED);
 			window_clear(b);
 		}
 		break;

@@ -5,10 +5,10 @@
  */
 #include "services/inventory/api.h"
 
-#include <limits.h>
 #include <string.h>
 
 #include "services/inventory/cache.h"
+#include "services/inventory/request.h"
 #include "services/inventory/stock.h"
 #include "svc/db.h"
 #include "svc/error.h"
@@ -77,52 +77,28 @@ static void handle_get(void *ctxp, const struct svc_http_request *req,
 	svc_http_reply_json(res, 200, product_json(&p));
 }
 
-/* Reads a required non-negative integer member, or replies a problem. */
-static bool get_count(json_t *body, const char *name, int64_t max, int64_t *out,
-                      struct svc_http_response *res)
-{
-	json_t *v = json_object_get(body, name);
-
-	if (!json_is_integer(v)) {
-		svc_http_reply_problem(res, 400, "Invalid request", name,
-		                       "%s is required and must be an integer", name);
-		return false;
-	}
-	if (json_integer_value(v) < 0 || json_integer_value(v) > max) {
-		svc_http_reply_problem(res, 422, "Invalid value", name,
-		                       "%s must be between 0 and %lld", name, (long long)max);
-		return false;
-	}
-	*out = json_integer_value(v);
-	return true;
-}
-
 static void handle_put(void *ctxp, const struct svc_http_request *req,
                        struct svc_http_response *res)
 {
 	struct svc_ctx *ctx = ctxp;
-	const char *id = req->params[0], *name = NULL;
-	json_t *body = NULL, *jname;
+	const char *id = req->params[0];
+	json_t *body = NULL;
+	struct inv_put_request put;
+	struct svc_problem problem;
 	struct inv_product p;
-	int64_t available, price;
 	MYSQL *conn = NULL;
 	int rc;
 
 	if (!check_id(id, res) || !(body = svc_http_parse_json(req, res)))
 		goto out;
-	if (!get_count(body, "available", INT_MAX, &available, res) ||
-	    !get_count(body, "price", INT64_MAX / 1000000, &price, res))
-		goto out;
-	jname = json_object_get(body, "name");
-	if (jname && (!json_is_string(jname) || json_string_length(jname) == 0 ||
-	              json_string_length(jname) > 255)) {
-		svc_http_reply_problem(res, 422, "Invalid value", "name",
-		                       "name must be a string of 1-255 characters");
+	if (inv_put_request_parse(body, &put, &problem)) {
+		svc_http_reply_problem(res, problem.status,
+		                       problem.status == 400 ? "Invalid request" : "Invalid value",
+		                       problem.field, "%s", problem.detail);
 		goto out;
 	}
-	name = json_string_value(jname);
 	conn = svc_db_acquire(ctx->db);
-	rc = conn ? inv_product_put(conn, id, available, price, name) : SVC_ETRANSIENT;
+	rc = conn ? inv_product_put(conn, id, put.available, put.price, put.name) : SVC_ETRANSIENT;
 	if (!rc)
 		rc = inv_product_get(conn, id, &p);
 	if (conn)
@@ -134,7 +110,7 @@ static void handle_put(void *ctxp, const struct svc_http_request *req,
 	}
 	inv_cache_store(ctx, &p);
 	svc_info("product %s set: available %lld, price %lld (version %lld)", id,
-	         (long long)available, (long long)price, (long long)p.c.version);
+	         (long long)put.available, (long long)put.price, (long long)p.c.version);
 	svc_http_reply_json(res, 200, product_json(&p));
 out:
 	json_decref(body);

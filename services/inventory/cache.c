@@ -1,13 +1,19 @@
 /*
  * Redis stock cache (cache.h). Writes go through one Lua script: compare the
- * cached version, set all fields and the TTL atomically.
+ * cached version, set all fields and the TTL atomically. Every Redis call is
+ * admitted and recorded by the "redis" circuit breaker.
  */
 #include "services/inventory/cache.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "resilience/breaker.h"
+#include "svc/breaker.h"
 #include "svc/config.h"
 #include "svc/db.h"
 #include "svc/error.h"
@@ -19,6 +25,16 @@
 #define INV_CACHE_TTL_S         300
 #define INV_CACHE_WARN_EVERY_MS 5000
 
+struct inv_cache {
+	struct rs_breaker *breaker;
+	pthread_mutex_t lock; /* guards the dirty list */
+	/* Products whose cached copy may be stale: a write was skipped or failed. */
+	char (*dirty)[INV_PRODUCT_ID_MAX + 1];
+	size_t ndirty;
+	atomic_bool has_dirty;
+	bool overflowed; /* some were not remembered: logged once per outage */
+};
+
 /* KEYS[1] = the hash; ARGV = version, available, reserved, sold, price, name, ttl. */
 static const char set_if_newer[] =
         "local v = redis.call('HGET', KEYS[1], 'version') "
@@ -27,6 +43,55 @@ static const char set_if_newer[] =
         "'reserved', ARGV[3], 'sold', ARGV[4], 'price', ARGV[5], 'name', ARGV[6]) "
         "redis.call('EXPIRE', KEYS[1], ARGV[7]) "
         "return 1";
+
+static uint64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+struct inv_cache *inv_cache_new(void)
+{
+	struct inv_cache *c = calloc(1, sizeof(*c));
+	struct rs_breaker_config cfg;
+
+	if (!c)
+		return NULL;
+	c->dirty = calloc(INV_CACHE_DIRTY_MAX, sizeof(*c->dirty));
+	if (!c->dirty || pthread_mutex_init(&c->lock, NULL) != 0) {
+		free(c->dirty);
+		free(c);
+		return NULL;
+	}
+	atomic_init(&c->has_dirty, false);
+	rs_breaker_config_default(&cfg);
+	if (svc_breaker_config_from_env(&cfg, "REDIS_BREAKER", "cache") == 0)
+		c->breaker = rs_breaker_new("redis", &cfg);
+	if (!c->breaker) {
+		svc_error("cache: cannot create the Redis circuit breaker (REDIS_BREAKER_*)");
+		inv_cache_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void inv_cache_free(struct inv_cache *c)
+{
+	if (!c)
+		return;
+	rs_breaker_free(c->breaker);
+	pthread_mutex_destroy(&c->lock);
+	free(c->dirty);
+	free(c);
+}
+
+/* The cache state when Redis is configured, else NULL (every call a no-op). */
+static struct inv_cache *cache_of(struct svc_ctx *ctx)
+{
+	return ctx->redis ? ctx->user : NULL;
+}
 
 /* Logs that Redis is unavailable, at most once per INV_CACHE_WARN_EVERY_MS. */
 static void warn_unavailable(const char *what)
@@ -39,22 +104,96 @@ static void warn_unavailable(const char *what)
 		svc_warn("redis unavailable (%s): serving stock from the database", what);
 }
 
+/* Remembers that the cached copy of `product_id` may be stale. */
+static void mark_dirty(struct inv_cache *c, const char *product_id)
+{
+	size_t i;
+
+	pthread_mutex_lock(&c->lock);
+	for (i = 0; i < c->ndirty && strcmp(c->dirty[i], product_id) != 0; i++)
+		;
+	if (i == c->ndirty && c->ndirty < INV_CACHE_DIRTY_MAX) {
+		snprintf(c->dirty[c->ndirty++], sizeof(c->dirty[0]), "%s", product_id);
+	} else if (i == c->ndirty && !c->overflowed) {
+		c->overflowed = true;
+		svc_warn("cache: more than %d products changed while Redis was unavailable; "
+		         "the others may be served stale until their TTL",
+		         INV_CACHE_DIRTY_MAX);
+	}
+	atomic_store(&c->has_dirty, true);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Redis answers again: deletes the possibly stale copies, so that the next
+ * read loads the database's state. Stops at the first failure (Redis gone
+ * again); what is left stays listed for the next time. */
+static void forget_dirty(struct svc_ctx *ctx, struct inv_cache *c)
+{
+	size_t done = 0;
+
+	pthread_mutex_lock(&c->lock);
+	for (; done < c->ndirty; done++) {
+		redisReply *reply = svc_redis_command(ctx->redis, "DEL inv:%s", c->dirty[done]);
+
+		if (!reply)
+			break;
+		freeReplyObject(reply);
+	}
+	if (done > 0)
+		svc_info("cache: dropped %zu cached product(s) changed during the Redis outage",
+		         done);
+	memmove(c->dirty, c->dirty + done, (c->ndirty - done) * sizeof(c->dirty[0]));
+	c->ndirty -= done;
+	if (c->ndirty == 0)
+		c->overflowed = false;
+	atomic_store(&c->has_dirty, c->ndirty > 0);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* May a Redis call go ahead? Sets *start for cache_done(). */
+static bool cache_allow(struct inv_cache *c, uint64_t *start)
+{
+	*start = monotonic_ms();
+	return rs_breaker_allow(c->breaker, *start);
+}
+
+/* Records the outcome of an admitted call; after a success, cleans up what
+ * the outage left behind. */
+static void cache_done(struct svc_ctx *ctx, struct inv_cache *c, uint64_t start, bool ok)
+{
+	uint64_t now = monotonic_ms();
+
+	rs_breaker_record(c->breaker, now, ok, now - start);
+	if (ok && atomic_load(&c->has_dirty) &&
+	    rs_breaker_state(c->breaker, now) == RS_BREAKER_CLOSED)
+		forget_dirty(ctx, c);
+}
+
 void inv_cache_store(struct svc_ctx *ctx, const struct inv_product *p)
 {
+	struct inv_cache *c = cache_of(ctx);
 	char key[INV_PRODUCT_ID_MAX + 8];
 	redisReply *reply;
+	uint64_t start;
 
-	if (!ctx->redis)
+	if (!c)
 		return;
+	if (!cache_allow(c, &start)) {
+		mark_dirty(c, p->product_id);
+		return;
+	}
 	snprintf(key, sizeof(key), "inv:%s", p->product_id);
 	reply = svc_redis_command(
 	        ctx->redis, "EVAL %s 1 %s %lld %lld %lld %lld %lld %s %d", set_if_newer, key,
 	        (long long)p->c.version, (long long)p->c.available, (long long)p->c.reserved,
 	        (long long)p->c.sold, (long long)p->c.price, p->name,
 	        (int)svc_env_long("INVENTORY_CACHE_TTL_S", INV_CACHE_TTL_S, 1, 86400));
-	if (!reply)
+	if (!reply) {
 		warn_unavailable("cache write");
-	else
+		mark_dirty(c, p->product_id);
+	}
+	cache_done(ctx, c, start, reply != NULL);
+	if (reply)
 		freeReplyObject(reply);
 }
 
@@ -70,21 +209,13 @@ static int64_t to_i64(const char *s, bool *ok)
 	return (int64_t)v;
 }
 
-int inv_cache_load(struct svc_ctx *ctx, const char *product_id, struct inv_product *p)
+/* Fills *p from an HGETALL reply. 0, or SVC_ENOTFOUND when it is not a
+ * complete entry written by us. */
+static int parse_entry(const redisReply *reply, const char *product_id, struct inv_product *p)
 {
-	char key[INV_PRODUCT_ID_MAX + 8];
-	redisReply *reply;
 	size_t i, seen = 0;
 	bool ok = true;
 
-	if (!ctx->redis)
-		return SVC_ENOTFOUND;
-	snprintf(key, sizeof(key), "inv:%s", product_id);
-	reply = svc_redis_command(ctx->redis, "HGETALL %s", key);
-	if (!reply) {
-		warn_unavailable("cache read");
-		return SVC_ENOTFOUND;
-	}
 	memset(p, 0, sizeof(*p));
 	snprintf(p->product_id, sizeof(p->product_id), "%s", product_id);
 	for (i = 0; reply->type == REDIS_REPLY_ARRAY && i + 1 < reply->elements; i += 2) {
@@ -108,39 +239,85 @@ int inv_cache_load(struct svc_ctx *ctx, const char *product_id, struct inv_produ
 		else
 			seen--;
 	}
-	freeReplyObject(reply);
 	if (seen != 6 || !ok) /* absent or not written by us: a miss */
 		return SVC_ENOTFOUND;
 	p->c.found = true;
 	return 0;
 }
 
-/* Drops the cached product, so the next GET reads the database. */
-static void forget(struct svc_ctx *ctx, const char *product_id)
+int inv_cache_load(struct svc_ctx *ctx, const char *product_id, struct inv_product *p)
 {
-	redisReply *reply = svc_redis_command(ctx->redis, "DEL inv:%s", product_id);
+	struct inv_cache *c = cache_of(ctx);
+	char key[INV_PRODUCT_ID_MAX + 8];
+	redisReply *reply;
+	uint64_t start;
+	int rc;
 
+	if (!c || !cache_allow(c, &start))
+		return SVC_ENOTFOUND;
+	snprintf(key, sizeof(key), "inv:%s", product_id);
+	reply = svc_redis_command(ctx->redis, "HGETALL %s", key);
+	if (!reply)
+		warn_unavailable("cache read");
+	cache_done(ctx, c, start, reply != NULL);
+	if (!reply)
+		return SVC_ENOTFOUND;
+	rc = parse_entry(reply, product_id, p);
+	freeReplyObject(reply);
+	return rc;
+}
+
+/* Drops the cached product, so the next GET reads the database. */
+static void forget(struct svc_ctx *ctx, struct inv_cache *c, const char *product_id)
+{
+	redisReply *reply = NULL;
+	uint64_t start;
+
+	if (cache_allow(c, &start)) {
+		reply = svc_redis_command(ctx->redis, "DEL inv:%s", product_id);
+		cache_done(ctx, c, start, reply != NULL);
+	}
 	if (reply)
 		freeReplyObject(reply);
+	else
+		mark_dirty(c, product_id);
 }
 
 void inv_cache_refresh(struct svc_ctx *ctx, const struct inv_item *items, size_t n)
 {
+	struct inv_cache *c = cache_of(ctx);
 	struct inv_product p;
 	MYSQL *conn;
 	size_t i;
 	int rc = 0;
 
-	if (!ctx->redis || n == 0)
+	if (!c || n == 0)
 		return;
+	if (rs_breaker_state(c->breaker, monotonic_ms()) == RS_BREAKER_OPEN) {
+		/* No database round trip for writes that would be skipped. */
+		for (i = 0; i < n; i++)
+			mark_dirty(c, items[i].product_id);
+		return;
+	}
 	conn = svc_db_acquire(ctx->db);
 	for (i = 0; i < n; i++) {
 		rc = conn ? inv_product_get(conn, items[i].product_id, &p) : SVC_ETRANSIENT;
 		if (rc == 0)
 			inv_cache_store(ctx, &p);
 		else
-			forget(ctx, items[i].product_id); /* never leave an old version behind */
+			forget(ctx, c, items[i].product_id); /* never leave an old version behind */
 	}
 	if (conn)
 		svc_db_release(ctx->db, conn, rc == SVC_ETRANSIENT);
+}
+
+void inv_cache_status(struct svc_ctx *ctx, json_t *details)
+{
+	struct inv_cache *c = cache_of(ctx);
+
+	if (!c || !json_is_object(details))
+		return;
+	json_object_set_new(
+	        details, "redisBreaker",
+	        json_string(rs_breaker_state_name(rs_breaker_state(c->breaker, monotonic_ms()))));
 }

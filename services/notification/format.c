@@ -46,6 +46,19 @@ int notif_order_event_read(const struct svc_event *ev, struct notif_order_event 
 	return 0;
 }
 
+/* The longest prefix of `s`, at most `max` bytes, that does not cut a UTF-8
+ * character (`s` is valid UTF-8, as every jansson string is): the texts are
+ * stored in utf8mb4 columns and sent as JSON, which refuse half characters. */
+static int utf8_prefix(const char *s, size_t max)
+{
+	size_t n = strnlen(s, max);
+
+	if (n == max)
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80) /* continuation byte */
+			n--;
+	return (int)n;
+}
+
 int notif_format_order(const struct notif_order_event *oe, struct notif_text *out)
 {
 	char amount[32];
@@ -53,16 +66,18 @@ int notif_format_order(const struct notif_order_event *oe, struct notif_text *ou
 	if (oe->cancelled) {
 		out->kind = NOTIF_KIND_CANCELLED;
 		snprintf(out->subject, sizeof(out->subject), "Order %s cancelled", oe->order_id);
-		snprintf(out->body, sizeof(out->body), "Your order %s was cancelled: %.500s",
-		         oe->order_id, oe->reason[0] ? oe->reason : "no reason given");
+		const char *reason = oe->reason[0] ? oe->reason : "no reason given";
+
+		snprintf(out->body, sizeof(out->body), "Your order %s was cancelled: %.*s",
+		         oe->order_id, utf8_prefix(reason, 500), reason);
 		return 0;
 	}
 	if (svc_money_format(oe->total_amount, amount, sizeof(amount)) != 0)
 		return SVC_ERANGE;
 	out->kind = NOTIF_KIND_CONFIRMED;
 	snprintf(out->subject, sizeof(out->subject), "Order %s confirmed", oe->order_id);
-	snprintf(out->body, sizeof(out->body), "Your order %s is confirmed: total %s %.8s",
-	         oe->order_id, amount, oe->currency);
+	snprintf(out->body, sizeof(out->body), "Your order %s is confirmed: total %s %.*s",
+	         oe->order_id, amount, utf8_prefix(oe->currency, 8), oe->currency);
 	return 0;
 }
 

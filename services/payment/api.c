@@ -5,55 +5,34 @@
  */
 #include "services/payment/api.h"
 
-#include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "services/payment/process.h"
+#include "services/payment/request.h"
 #include "svc/db.h"
 #include "svc/error.h"
 #include "svc/event.h"
 #include "svc/outbox.h"
 #include "svc/service.h"
 
-/* Validates the request into `job`; on failure replies a problem and returns -1. */
-static int parse_request(json_t *body, struct pay_job *job, struct svc_http_response *res)
+/* Validates the body into `job`; on failure replies a problem and returns -1. */
+static int parse_request(const json_t *body, struct pay_job *job, struct svc_http_response *res)
 {
-	json_t *order_id = json_object_get(body, "orderId");
-	json_t *amount = json_object_get(body, "amount");
-	json_t *currency = json_object_get(body, "currency");
-	const char *cur = "USD";
+	struct pay_request r;
+	struct svc_problem p;
+	char title[64];
 
-	if (!json_is_string(order_id) || !json_is_integer(amount)) {
-		const char *field = !json_is_string(order_id) ? "orderId" : "amount";
-
-		svc_http_reply_problem(
-		        res, 400, "Invalid request", field, "%s is required (%s)", field,
-		        field[0] == 'o' ? "a UUID string" : "an integer in minor units");
+	if (pay_request_parse(body, &r, &p)) {
+		/* "Invalid request" for a missing member, "Invalid <member>" for a bad value */
+		snprintf(title, sizeof(title), "Invalid %s", p.status == 400 ? "request" : p.field);
+		svc_http_reply_problem(res, p.status, title, p.field, "%s", p.detail);
 		return -1;
-	}
-	if (!svc_uuid_valid(json_string_value(order_id))) {
-		svc_http_reply_problem(res, 422, "Invalid orderId", "orderId",
-		                       "orderId must be a UUID");
-		return -1;
-	}
-	if (json_integer_value(amount) <= 0) {
-		svc_http_reply_problem(res, 422, "Invalid amount", "amount",
-		                       "amount must be a positive integer (minor units)");
-		return -1;
-	}
-	if (currency) {
-		cur = json_string_value(currency);
-		if (!cur || strlen(cur) != 3 || !isupper((unsigned char)cur[0]) ||
-		    !isupper((unsigned char)cur[1]) || !isupper((unsigned char)cur[2])) {
-			svc_http_reply_problem(res, 422, "Invalid currency", "currency",
-			                       "currency must be a 3-letter ISO 4217 code");
-			return -1;
-		}
 	}
 	job->kind = PAY_JOB_PROCESS;
-	snprintf(job->order_id, sizeof(job->order_id), "%s", json_string_value(order_id));
-	job->amount = json_integer_value(amount);
-	snprintf(job->currency, sizeof(job->currency), "%s", cur);
+	snprintf(job->order_id, sizeof(job->order_id), "%s", r.order_id);
+	job->amount = r.amount;
+	snprintf(job->currency, sizeof(job->currency), "%s", r.currency);
 	return 0;
 }
 

@@ -9,6 +9,8 @@ Product ids carry a per-run id, so reruns on the same stack do not interfere.
 Endpoints: see stack.py (ORDER_URL, ..., KAFKA_BROKERS).
 """
 
+import importlib
+import importlib.util
 import json
 import re
 import sys
@@ -367,6 +369,19 @@ TESTS = [
     ("health_and_docs", test_health_and_docs),
     ("invariants", test_invariants),
 ]
+
+
+def optional_tests(module):
+    """TESTS of tests/e2e/<module>.py when that file exists (modules other
+    work adds); an existing module that fails to import fails loudly."""
+    if importlib.util.find_spec(module) is None:
+        return []
+    return list(importlib.import_module(module).TESTS)
+
+
+# DLQ list/re-drive (test_dlq.py) before the closing invariants, which then
+# cover its orders too
+TESTS[-1:-1] = optional_tests("test_dlq")
 
 
 def main(argv):

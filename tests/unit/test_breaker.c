@@ -8,6 +8,8 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "resilience/breaker.h"
 
@@ -383,6 +385,57 @@ static void test_breaker_is_consistent_under_concurrent_calls(void **state)
 	rs_breaker_free(h[0].b);
 }
 
+/* What the on_change callback saw, in order. */
+struct changes {
+	char log[256];
+	int n;
+};
+
+static void record_change(const char *name, enum rs_breaker_state from, enum rs_breaker_state to,
+                          void *arg)
+{
+	struct changes *c = arg;
+	size_t len = strlen(c->log);
+
+	snprintf(c->log + len, sizeof(c->log) - len, "%s%s:%s>%s", len ? " " : "", name,
+	         rs_breaker_state_name(from), rs_breaker_state_name(to));
+	c->n++;
+}
+
+static void test_breaker_reports_each_state_change_once(void **state)
+{
+	struct rs_breaker_config cfg;
+	struct changes seen = {.n = 0};
+	struct rs_breaker *b;
+
+	(void)state;
+	rs_breaker_config_default(&cfg);
+	assert_null(cfg.on_change);
+	cfg.window = 4;
+	cfg.min_calls = 2;
+	cfg.open_ms = 1000;
+	cfg.half_open_calls = 1;
+	cfg.on_change = record_change;
+	cfg.on_change_arg = &seen;
+	b = rs_breaker_new("svc", &cfg);
+	assert_non_null(b);
+	now_ms = 1000000;
+	calls(b, "FF"); /* opens */
+	assert_state(b, RS_BREAKER_OPEN);
+	assert_state(b, RS_BREAKER_OPEN); /* asking again changes nothing */
+	now_ms += 1000;
+	assert_state(b, RS_BREAKER_HALF_OPEN); /* time-driven: seen by the query */
+	assert_state(b, RS_BREAKER_HALF_OPEN);
+	call(b, false); /* failed probe: open again */
+	now_ms += 1000;
+	call(b, true); /* half-open, then the probe closes it */
+	calls(b, "S");
+	assert_string_equal(seen.log, "svc:closed>open svc:open>half-open svc:half-open>open "
+	                              "svc:open>half-open svc:half-open>closed");
+	assert_int_equal(seen.n, 5);
+	rs_breaker_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -406,6 +459,7 @@ int main(void)
 	        cmocka_unit_test(test_breaker_window_slides_so_old_outcomes_are_forgotten),
 	        cmocka_unit_test(test_breaker_failures_sliding_out_stop_counting),
 	        cmocka_unit_test(test_breaker_is_consistent_under_concurrent_calls),
+	        cmocka_unit_test(test_breaker_reports_each_state_change_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

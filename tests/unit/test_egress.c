@@ -79,9 +79,9 @@ static void up_missing(void *ctx, const struct svc_http_request *req, struct svc
 }
 
 static const struct svc_http_route upstream_routes[] = {
-        {"POST", "/base/echo/*", up_echo},    {"GET", "/base/flaky", up_flaky},
-        {"POST", "/base/flaky", up_flaky},    {"POST", "/base/slow", up_slow},
-        {"GET", "/base/missing", up_missing},
+        {"POST", "/base/echo/*", up_echo}, {"GET", "/base/flaky", up_flaky},
+        {"POST", "/base/flaky", up_flaky}, {"POST", "/base/slow", up_slow},
+        {"GET", "/base/slow", up_slow},    {"GET", "/base/missing", up_missing},
 };
 
 /* ---- the proxy ------------------------------------------------------- */
@@ -475,6 +475,39 @@ static void test_egress_timeout_is_504(void **state)
 	assert_int_equal(via_proxy(f, "POST", "up/slow", NULL, "{}", NULL), 504);
 }
 
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void test_egress_retries_stop_at_the_deadline(void **state)
+{
+	struct fixture *f = *state;
+	struct svc_http_response res;
+	struct sc_egress *eg;
+	char spec[128];
+	uint64_t start, took;
+
+	/* 200 ms per attempt, 2 retries, but only 300 ms in all: the second
+	 * attempt gets the ~100 ms left and there is no third. */
+	egress_env(2, 20);
+	set_env_long("EGRESS_DEADLINE_MS", 300);
+	snprintf(spec, sizeof(spec), "up=http://127.0.0.1:%u/base/", f->up_port);
+	eg = sc_egress_new(spec);
+	unsetenv("EGRESS_DEADLINE_MS");
+	assert_non_null(eg);
+	start = mono_ms();
+	assert_int_equal(call_direct(eg, "GET", "up", "slow", &res), 504);
+	took = mono_ms() - start;
+	assert_string_equal(response_header(&res, "X-Egress-Attempts"), "2");
+	assert_true(took < 450); /* without the deadline: 3 x 200 ms */
+	response_release(&res);
+	sc_egress_free(eg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest direct[] = {
@@ -494,6 +527,7 @@ int main(void)
 	        cmocka_unit_test(test_egress_gives_up_with_upstream_response),
 	        cmocka_unit_test(test_egress_permanent_status_is_passed_through_once),
 	        cmocka_unit_test(test_egress_timeout_is_504),
+	        cmocka_unit_test(test_egress_retries_stop_at_the_deadline),
 	};
 	int failed;
 

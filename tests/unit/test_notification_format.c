@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "services/notification/format.h"
@@ -57,6 +58,32 @@ static void test_cancelled_event_carries_the_reason(void **state)
 	assert_string_equal(text.kind, "order-cancelled");
 	assert_string_equal(text.body, "Your order " ORDER_ID
 	                               " was cancelled: payment declined: amount above limit");
+	svc_event_release(&ev);
+}
+
+/* A long reason is cut to 500 bytes, never inside a UTF-8 character: the body
+ * is stored in a utf8mb4 column and sent as JSON (found by tests/fuzz). */
+static void test_long_reason_is_cut_on_a_character_boundary(void **state)
+{
+	struct svc_event ev;
+	struct notif_order_event oe;
+	struct notif_text text;
+	char reason[600], err[128] = "";
+	json_t *body;
+
+	(void)state;
+	memset(reason, 'x', 499);
+	snprintf(reason + 499, sizeof(reason) - 499, "\xc3\xa9 declined"); /* "é" at 499..500 */
+	make_event(&ev, EV_ORDER_CANCELLED,
+	           json_pack("{s:s, s:s, s:s}", "orderId", ORDER_ID, "userId", "u-2", "reason",
+	                     reason));
+	assert_int_equal(notif_order_event_read(&ev, &oe, err, sizeof(err)), 0);
+	assert_int_equal(notif_format_order(&oe, &text), 0);
+	assert_int_equal(strlen(text.body),
+	                 strlen("Your order " ORDER_ID " was cancelled: ") + 499);
+	body = json_string(text.body); /* NULL if not valid UTF-8 */
+	assert_non_null(body);
+	json_decref(body);
 	svc_event_release(&ev);
 }
 
@@ -157,6 +184,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_confirmed_event_reads_and_formats_total_with_currency),
 	        cmocka_unit_test(test_cancelled_event_carries_the_reason),
+	        cmocka_unit_test(test_long_reason_is_cut_on_a_character_boundary),
 	        cmocka_unit_test(test_other_event_types_are_ignored),
 	        cmocka_unit_test(test_missing_or_mistyped_fields_are_rejected_naming_the_field),
 	        cmocka_unit_test(test_fallback_recipient_is_an_invalid_domain_address),

@@ -25,6 +25,15 @@ struct rs_breaker_config {
 	uint64_t open_ms;          /* time open before probing (default 5000) */
 	uint64_t slow_call_ms;     /* slower counts as failure; 0 = off */
 	unsigned half_open_calls;  /* probes admitted at once and successes to close (default 3) */
+	/*
+	 * Optional (default NULL): told of every state change exactly once,
+	 * with the breaker's name and `on_change_arg`. Runs with the breaker's
+	 * lock held, on whichever thread caused the change: it must be quick
+	 * and must not call into this breaker.
+	 */
+	void (*on_change)(const char *name, enum rs_breaker_state from, enum rs_breaker_state to,
+	                  void *arg);
+	void *on_change_arg;
 };
 
 /* Fills `cfg` with the defaults above. */

@@ -212,6 +212,33 @@ static const char *status_name(int code)
 	}
 }
 
+/* Counts one answer into ctx->events (when counting is on). */
+static void count_answer(struct svc_ctx *ctx, int code)
+{
+	struct svc_consumer_stats *st = ctx->events;
+
+	if (!st)
+		return;
+	switch (code) {
+	case 0:
+		atomic_fetch_add(&st->ok, 1);
+		break;
+	case SVC_DUPLICATE:
+		atomic_fetch_add(&st->duplicate, 1);
+		break;
+	case SVC_IGNORED:
+		atomic_fetch_add(&st->ignored, 1);
+		break;
+	case SVC_ETRANSIENT:
+	case SVC_ENOMEM:
+		atomic_fetch_add(&st->retry, 1);
+		break;
+	default:
+		atomic_fetch_add(&st->rejected, 1);
+		break;
+	}
+}
+
 static int append_result(json_t *results, int code, const char *reason)
 {
 	json_t *r = json_pack("{s:s}", "status", status_name(code));
@@ -249,6 +276,7 @@ json_t *svc_consumer_handle_batch(struct svc_ctx *ctx, const char *body, size_t 
 		/* Stop at the first transient failure so per-key order is kept. */
 		stopped = stopped || !strcmp(status_name(code), "retry");
 		any_committed = any_committed || committed;
+		count_answer(ctx, code);
 		if (append_result(results, code, reason) != 0)
 			goto oom;
 	}

@@ -38,6 +38,7 @@ struct svc_http_server {
 	size_t nroutes;
 	void *ctx;
 	size_t max_body;
+	struct svc_http_stats *stats; /* NULL: not counted */
 };
 
 /* One request in flight. */
@@ -143,10 +144,51 @@ static const char *status_title(int status)
 	}
 }
 
+/* Length of the valid UTF-8 sequence at `p` (as jansson accepts it: no
+ * overlong forms, surrogates or code points above U+10FFFF), 0 if invalid. */
+static size_t utf8_seq_len(const unsigned char *p)
+{
+	size_t n, i;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] < 0xc2 || p[0] > 0xf4)
+		return 0;
+	n = p[0] < 0xe0 ? 2 : p[0] < 0xf0 ? 3 : 4;
+	for (i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80) /* also stops at the NUL */
+			return 0;
+	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0) ||
+	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90))
+		return 0;
+	return n;
+}
+
+/* Copies `s` into out[outlen] (or cleans `out` in place when s == out),
+ * replacing every byte that is not part of valid UTF-8 by '?': problem texts
+ * echo request input (a JSON key, a parser message) and may be cut
+ * mid-character, and jansson refuses invalid text. */
+static const char *utf8_clean(const char *s, char *out, size_t outlen)
+{
+	unsigned char *p = (unsigned char *)out;
+	size_t n;
+
+	if (s != out) /* cleaning in place is allowed */
+		snprintf(out, outlen, "%s", s);
+	while (*p) {
+		n = utf8_seq_len(p);
+		if (n == 0)
+			*p++ = '?';
+		else
+			p += n;
+	}
+	return out;
+}
+
 void svc_http_reply_problem(struct svc_http_response *res, int status, const char *title,
                             const char *field, const char *detail_fmt, ...)
 {
-	char detail[512];
+	char detail[512], clean_title[128], clean_field[128];
 	json_t *p;
 	char *text;
 	va_list ap;
@@ -154,11 +196,16 @@ void svc_http_reply_problem(struct svc_http_response *res, int status, const cha
 	va_start(ap, detail_fmt);
 	vsnprintf(detail, sizeof(detail), detail_fmt, ap);
 	va_end(ap);
+	utf8_clean(detail, detail, sizeof(detail));
 
-	p = json_pack("{s:s, s:s, s:i, s:s}", "type", "about:blank", "title",
-	              title ? title : status_title(status), "status", status, "detail", detail);
+	p = json_pack(
+	        "{s:s, s:s, s:i, s:s}", "type", "about:blank", "title",
+	        utf8_clean(title ? title : status_title(status), clean_title, sizeof(clean_title)),
+	        "status", status, "detail", detail);
 	if (p && field)
-		json_object_set_new(p, "field", json_string(field));
+		json_object_set_new(
+		        p, "field",
+		        json_string(utf8_clean(field, clean_field, sizeof(clean_field))));
 	text = p ? json_dumps(p, JSON_COMPACT) : NULL;
 	json_decref(p);
 	if (!text) {
@@ -338,7 +385,8 @@ int svc_http_route_match(const struct svc_http_route *routes, size_t nroutes, co
 
 /* ---- MHD glue -------------------------------------------------------- */
 
-static enum MHD_Result queue_response(struct MHD_Connection *conn, struct svc_http_response *res)
+static enum MHD_Result queue_response(struct svc_http_server *srv, struct MHD_Connection *conn,
+                                      struct svc_http_response *res)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret = MHD_NO;
@@ -346,6 +394,11 @@ static enum MHD_Result queue_response(struct MHD_Connection *conn, struct svc_ht
 
 	if (!res->body && res->status != 204 && res->status != 304)
 		svc_http_reply_problem(res, 500, NULL, NULL, "the handler produced no response");
+	if (srv->stats) {
+		atomic_fetch_add(&srv->stats->requests, 1);
+		if (res->status >= 500 && res->status <= 599)
+			atomic_fetch_add(&srv->stats->errors5xx, 1);
+	}
 	if (res->body) {
 		r = MHD_create_response_from_buffer(res->body_len, res->body,
 		                                    MHD_RESPMEM_MUST_FREE);
@@ -367,13 +420,13 @@ release:
 	return ret;
 }
 
-static enum MHD_Result reply_problem_now(struct MHD_Connection *conn, int status,
-                                         const char *detail)
+static enum MHD_Result reply_problem_now(struct svc_http_server *srv, struct MHD_Connection *conn,
+                                         int status, const char *detail)
 {
 	struct svc_http_response res = {.status = status};
 
 	svc_http_reply_problem(&res, status, NULL, NULL, "%s", detail);
-	return queue_response(conn, &res);
+	return queue_response(srv, conn, &res);
 }
 
 static void dispatch(struct svc_http_server *srv, struct MHD_Connection *conn, const char *method,
@@ -435,7 +488,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (announced_too_large(conn, srv->max_body)) {
 			/* Answer before the body is sent; MHD then closes the connection. */
 			st->answered = true;
-			return reply_problem_now(conn, 413, "request body too large");
+			return reply_problem_now(srv, conn, 413, "request body too large");
 		}
 		return MHD_YES;
 	}
@@ -457,11 +510,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (st->answered)
 		return MHD_YES;
 	if (st->too_large)
-		return reply_problem_now(conn, 413, "request body too large");
+		return reply_problem_now(srv, conn, 413, "request body too large");
 	if (st->body.failed)
-		return reply_problem_now(conn, 500, "out of memory");
+		return reply_problem_now(srv, conn, 500, "out of memory");
 	dispatch(srv, conn, method, url, st, &res);
-	return queue_response(conn, &res);
+	return queue_response(srv, conn, &res);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -478,6 +531,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	free(st);
 	*con_cls = NULL;
 }
+
+/* libmicrohttpd's printf-style log callback (format attribute: -Wformat=2). */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+        __attribute__((format(printf, 2, 0)));
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
@@ -520,6 +577,7 @@ struct svc_http_server *svc_http_server_start(const struct svc_http_server_confi
 	srv->nroutes = nroutes;
 	srv->ctx = ctx;
 	srv->max_body = cfg->max_body;
+	srv->stats = cfg->stats;
 	/* One option and its arguments per line. */
 	/* clang-format off */
 	srv->daemon = MHD_start_daemon(

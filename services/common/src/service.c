@@ -28,6 +28,8 @@ struct svc_run_state {
 	const char *swagger_dir;
 	struct svc_http_route *routes;
 	size_t nroutes;
+	struct svc_http_stats http_stats;
+	struct svc_consumer_stats events;
 };
 
 static const char swagger_page[] =
@@ -107,11 +109,11 @@ static void on_ready(void *ctx, const struct svc_http_request *req, struct svc_h
 	}
 	up = svc_db_ping(c->db);
 	json_object_set_new(checks, "database", json_string(up_down(up)));
-	if (c->redis) {
-		ok = svc_redis_ping(c->redis);
-		json_object_set_new(checks, "redis", json_string(up_down(ok)));
-		up = up && ok;
-	}
+	/* Reported, not required: Redis is a cache and every miss is served
+	 * from the database. */
+	if (c->redis)
+		json_object_set_new(checks, "redis",
+		                    json_string(up_down(svc_redis_ping(c->redis))));
 	if (c->svc->ready) {
 		ok = c->svc->ready(c, checks);
 		json_object_set_new(checks, "service", json_string(up_down(ok)));
@@ -119,6 +121,49 @@ static void on_ready(void *ctx, const struct svc_http_request *req, struct svc_h
 	}
 	svc_http_reply_json(res, up ? 200 : 503,
 	                    json_pack("{s:s, s:o}", "status", up_down(up), "checks", checks));
+}
+
+/* Adds {name: counter} to obj (a failed add leaves it out). */
+static void put_counter(json_t *obj, const char *name, const atomic_uint_fast64_t *counter)
+{
+	json_object_set_new(obj, name, json_integer((json_int_t)atomic_load(counter)));
+}
+
+json_t *svc_metrics_json(const char *name, const struct svc_http_stats *http,
+                         const struct svc_consumer_stats *events)
+{
+	json_t *out = json_pack("{s:s, s:{}}", "service", name ? name : "", "http");
+	json_t *ev = NULL;
+
+	if (!out)
+		return NULL;
+	put_counter(json_object_get(out, "http"), "requests", &http->requests);
+	put_counter(json_object_get(out, "http"), "errors5xx", &http->errors5xx);
+	if (events) {
+		ev = json_object();
+		put_counter(ev, "ok", &events->ok);
+		put_counter(ev, "duplicate", &events->duplicate);
+		put_counter(ev, "ignored", &events->ignored);
+		put_counter(ev, "retry", &events->retry);
+		put_counter(ev, "rejected", &events->rejected);
+		json_object_set_new(out, "events", ev);
+	}
+	return out;
+}
+
+static void on_metrics(void *ctx, const struct svc_http_request *req, struct svc_http_response *res)
+{
+	struct svc_run_state *run = ctx;
+	json_t *out = svc_metrics_json(run->ctx.svc->name, &run->http_stats, run->ctx.events);
+
+	(void)req;
+	if (!out) {
+		svc_http_reply_problem(res, 503, NULL, NULL, "out of memory");
+		return;
+	}
+	if (run->ctx.svc->metrics)
+		run->ctx.svc->metrics(&run->ctx, out);
+	svc_http_reply_json(res, 200, out);
 }
 
 static void on_openapi(void *ctx, const struct svc_http_request *req, struct svc_http_response *res)
@@ -183,7 +228,7 @@ static void on_events(void *ctx, const struct svc_http_request *req, struct svc_
 static const struct svc_http_route builtin_routes[] = {
         {"GET", "/health/live", on_live},           {"GET", "/health/ready", on_ready},
         {"GET", "/openapi.json", on_openapi},       {"GET", "/swagger-ui.html", on_swagger_page},
-        {"GET", "/swagger-ui/*", on_swagger_asset},
+        {"GET", "/swagger-ui/*", on_swagger_asset}, {"GET", "/metrics", on_metrics},
 };
 static const struct svc_http_route events_route = {"POST", "/internal/events", on_events};
 
@@ -281,6 +326,7 @@ static struct svc_http_server *start_http(struct svc_run_state *run)
 	                                       65535),
 	        .threads = (unsigned)svc_env_long("HTTP_THREADS", 8, 1, 1024),
 	        .max_body = (size_t)svc_env_long("HTTP_MAX_BODY", 65536, 1, 64L * 1024 * 1024),
+	        .stats = &run->http_stats,
 	};
 
 	return svc_http_server_start(&cfg, run->routes, run->nroutes, &run->ctx);
@@ -323,6 +369,15 @@ int svc_run(const struct svc_service *svc, void *user)
 	snprintf(run.openapi_file, sizeof(run.openapi_file), "%s",
 	         svc_env_str("OPENAPI_FILE", default_openapi));
 	run.swagger_dir = svc_env_str("SWAGGER_UI_DIR", ".deps/swagger-ui");
+	atomic_init(&run.http_stats.requests, 0);
+	atomic_init(&run.http_stats.errors5xx, 0);
+	atomic_init(&run.events.ok, 0);
+	atomic_init(&run.events.duplicate, 0);
+	atomic_init(&run.events.ignored, 0);
+	atomic_init(&run.events.retry, 0);
+	atomic_init(&run.events.rejected, 0);
+	if (svc->consumer)
+		run.ctx.events = &run.events;
 
 	if (open_database(&run) != 0 || open_redis(&run) != 0 || build_routes(&run) != 0)
 		goto release;

@@ -20,6 +20,7 @@
 
 #include <jansson.h>
 #include <mysql.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "svc/event.h"
@@ -51,9 +52,20 @@ struct svc_consumer_ops {
 	void (*scratch_free)(void *scratch);
 };
 
+/* Answers given, one per message, counted by svc_consumer_handle_batch()
+ * when ctx->events is set (GET /metrics). */
+struct svc_consumer_stats {
+	atomic_uint_fast64_t ok;
+	atomic_uint_fast64_t duplicate;
+	atomic_uint_fast64_t ignored;
+	atomic_uint_fast64_t retry;
+	atomic_uint_fast64_t rejected;
+};
+
 /* Handles one delivery body as above; returns the response JSON (new
- * reference) or NULL with *status set to 400 for a malformed batch. Used by
- * the service bootstrap's route; exposed for tests. */
+ * reference) or NULL with *status set to 400 for a malformed batch. Counts
+ * each answer into ctx->events when it is not NULL. Used by the service
+ * bootstrap's route; exposed for tests. */
 json_t *svc_consumer_handle_batch(struct svc_ctx *ctx, const char *body, size_t len, int *status);
 
 /* Claims `event_id` in processed_messages inside the open transaction:

@@ -10,6 +10,7 @@
 #define SVC_HTTP_H
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -86,11 +87,20 @@ int svc_http_route_match(const struct svc_http_route *routes, size_t nroutes, co
                          const char *path, const char *params[SVC_HTTP_MAX_PARAMS], size_t *nparams,
                          char *scratch, size_t scratch_len, bool *method_mismatch);
 
+/* Counters a server keeps when given them (svc_http_server_config.stats). */
+struct svc_http_stats {
+	atomic_uint_fast64_t requests;  /* responses queued, whatever their status */
+	atomic_uint_fast64_t errors5xx; /* of those, status 500..599 */
+};
+
 struct svc_http_server_config {
 	const char *bind_addr; /* NULL or "0.0.0.0": all interfaces */
 	unsigned port;
 	unsigned threads; /* worker threads, >= 1 */
 	size_t max_body;  /* bytes; larger requests get 413 */
+	/* Optional (NULL = none): counted into; zeroed by the caller, borrowed,
+	 * must outlive the server. */
+	struct svc_http_stats *stats;
 };
 
 struct svc_http_server;

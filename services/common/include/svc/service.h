@@ -12,9 +12,18 @@
  *   4. svc->start() for background threads;
  *   5. HTTP on HTTP_PORT with the service's routes plus:
  *        GET  /health/live        200 while the process runs
- *        GET  /health/ready       200 when the database (and Redis, if
- *                                 used) answer and svc->ready() agrees;
- *                                 503 otherwise; JSON details either way
+ *        GET  /health/ready       200 when the database answers and
+ *                                 svc->ready() agrees; 503 otherwise; JSON
+ *                                 details either way. Redis, when used, is
+ *                                 reported ("redis": "UP|DOWN") but does not
+ *                                 make the service unready: it is a cache
+ *        GET  /metrics            {"service": name,
+ *                                  "http": {"requests": n, "errors5xx": n},
+ *                                  "events": {"ok", "duplicate", "ignored",
+ *                                             "retry", "rejected"}}
+ *                                 (counts since start; events when
+ *                                 svc->consumer is set) plus what
+ *                                 svc->metrics() adds
  *        GET  /openapi.json       OPENAPI_FILE (default services/<name>/openapi.json)
  *        GET  /swagger-ui.html    Swagger UI page for /openapi.json
  *        GET  /swagger-ui/<file>  SWAGGER_UI_DIR (default .deps/swagger-ui)
@@ -38,6 +47,9 @@ struct svc_ctx {
 	struct svc_db *db;
 	struct svc_redis *redis; /* NULL when Redis is not configured */
 	void *user;              /* the service's own state */
+	/* Answers to inbound events, counted by the consumer; NULL = not
+	 * counted. Set by svc_run(). */
+	struct svc_consumer_stats *events;
 };
 
 struct svc_service {
@@ -53,7 +65,15 @@ struct svc_service {
 	void (*stop)(struct svc_ctx *ctx);
 	/* Optional: extra readiness; add details to `details`. */
 	bool (*ready)(struct svc_ctx *ctx, json_t *details);
+	/* Optional: adds the service's own members to the GET /metrics object
+	 * `out` (e.g. breaker states). */
+	void (*metrics)(struct svc_ctx *ctx, json_t *out);
 };
+
+/* The GET /metrics object (new reference; NULL on OOM) from the counters;
+ * `events` may be NULL (no "events" member). Pure; exposed for tests. */
+json_t *svc_metrics_json(const char *name, const struct svc_http_stats *http,
+                         const struct svc_consumer_stats *events);
 
 /* Runs the service until SIGTERM/SIGINT. Returns the process exit code. */
 int svc_run(const struct svc_service *svc, void *user);

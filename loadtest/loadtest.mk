@@ -1,0 +1,11 @@
+# Load-test tools (docs/benchmarks.md, scripts/bench.sh):
+#   loadgen        open-model HTTP order generator (loadtest/loadgen)
+#   kafka-ceiling  raw Kafka produce->consume throughput of this machine
+#   db-ceiling     raw MariaDB single-row write transactions/s
+#   lagmon         consumer-group lag, one JSON line per second
+# The ceiling tools and lagmon share loadgen's archive (clock, percentiles).
+$(eval $(call program,loadgen,loadtest/loadgen))
+$(eval $(call program,kafka-ceiling,loadtest/kafka-ceiling))
+$(eval $(call program,db-ceiling,loadtest/db-ceiling))
+$(eval $(call program,lagmon,loadtest/lagmon))
+$(BIN)/kafka-ceiling $(BIN)/db-ceiling $(BIN)/lagmon: $(loadgen_LIB)

@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# make bench: the order saga under an open-model load, measured end to end.
+#
+#   scripts/bench.sh                     one scenario: RATE (1000) orders/s for DURATION (300) s
+#   BENCH_RATES="100 500 1000" scripts/bench.sh     a series, one fresh stack per rate
+#   BENCH_SMOKE=1 scripts/bench.sh       CI: 30 s at 100/s, asserts correctness only
+#
+# As root the whole run (MariaDB, Redis, Kafka, the services, the sidecars and
+# the load generator) happens inside a network namespace this script creates
+# and removes (BENCH_NETNS, default "sagabench"; "none" runs in the current
+# one): its loopback is private and not rate-limited like this machine's.
+# Each rate gets a fresh stack under BENCH_RUN_DIR (/tmp/sagabench) from a
+# snapshot of BIN_DIR (build/bin), seeded with BENCH_PRODUCTS (100000)
+# products of BENCH_STOCK (1000000) units and BENCH_USERS (10000) users. The
+# machine's ceilings (raw Kafka produce->consume, raw MariaDB single-row
+# commits with 64 clients) are measured in the same stack before the load.
+#
+# Output: run/bench/<timestamp>/[rate-<R>/]{report.md,report.json,chart.svg}
+# plus the raw data (loadgen.json, samples.jsonl, lag.jsonl, *.tsv, logs/).
+# Other knobs: BENCH_ZIPF (0.8; 0 = uniform), BENCH_ITEMS (1 line per order),
+# BENCH_MAX_INFLIGHT (4000), BENCH_SETTLE (120 s to let sagas finish),
+# BENCH_CEILINGS (1), BENCH_LOG_LEVEL (info), BENCH_OUT (the output folder).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+if [ "${BENCH_SMOKE:-0}" = 1 ]; then
+    RATE=100 DURATION=30 BENCH_RATES=100 BENCH_CEILINGS="${BENCH_CEILINGS:-0}"
+fi
+RATE="${RATE:-1000}"
+DURATION="${DURATION:-300}"
+BENCH_RATES="${BENCH_RATES:-$RATE}"
+NETNS="${BENCH_NETNS:-sagabench}"
+RUN_BASE="${BENCH_RUN_DIR:-/tmp/sagabench}"
+BIN_SRC="${BIN_DIR:-build/bin}"
+PRODUCTS="${BENCH_PRODUCTS:-100000}"
+USERS="${BENCH_USERS:-10000}"
+STOCK="${BENCH_STOCK:-1000000}"
+OUT="${BENCH_OUT:-$ROOT/run/bench/$(date -u +%Y%m%dT%H%M%SZ)}"
+export RATE DURATION BENCH_RATES RUN_BASE PRODUCTS USERS STOCK OUT
+# The success path: the gateway simulator declines nothing (its default
+# declines charges above 1000.00, a quarter of these orders). The stack passes
+# the rest of the caller's environment through (HTTP_MAX_BODY, SAGA_*, ...).
+export GATEWAY_DECLINE_ABOVE="${GATEWAY_DECLINE_ABOVE:-1000000000000}"
+
+note() { printf 'bench: %s\n' "$*" >&2; }
+die() {
+    note "error: $*"
+    exit 1
+}
+
+# ---------------------------------------------------------------- inside the namespace
+
+# sql DB QUERY: tab-separated rows, as root over the socket, times in UTC
+sql() {
+    mariadb --no-defaults -uroot --socket="$RUN_DIR/mariadb/mysqld.sock" -B -N "$1" \
+        -e "SET time_zone = '+00:00'; $2"
+}
+
+pending_orders() {
+    sql order_db "SELECT COUNT(*) FROM orders WHERE status NOT IN ('CONFIRMED','CANCELLED')"
+}
+
+# waits until every order is terminal and inventory has no reservation left
+# open (OrderConfirmed -> sold is asynchronous), at most BENCH_SETTLE seconds
+settle() {
+    local deadline=$((SECONDS + ${BENCH_SETTLE:-120})) p r
+    while [ "$SECONDS" -lt "$deadline" ]; do
+        p="$(pending_orders)"
+        r="$(sql inventory_db "SELECT COUNT(*) FROM order_reservations WHERE status = 'RESERVED'")"
+        [ "$p" = 0 ] && [ "$r" = 0 ] && return 0
+        sleep 1
+    done
+    note "not settled after ${BENCH_SETTLE:-120}s: $p orders pending, $r reservations open"
+}
+
+# the per-order data the report reads
+dump_tables() {
+    local dir="$1"
+    sql order_db "SELECT o.order_id, o.status, ROUND(UNIX_TIMESTAMP(o.created_at) * 1000),
+        (SELECT ROUND(UNIX_TIMESTAMP(MIN(t.created_at)) * 1000) FROM saga_transitions t
+          WHERE t.order_id = o.order_id AND t.to_status IN ('CONFIRMED','CANCELLED')),
+        IFNULL(o.cancel_reason, '') FROM orders o" >"$dir/orders.tsv"
+    sql order_db "SELECT order_id, id, IFNULL(from_status, ''), to_status, step, event_type,
+        ROUND(UNIX_TIMESTAMP(created_at) * 1000) FROM saga_transitions
+        ORDER BY order_id, id" >"$dir/transitions.tsv"
+    # invariants: name <TAB> value (0 = holds)
+    {
+        printf 'products_not_conserved\t'
+        sql inventory_db "SELECT COUNT(*) FROM products
+            WHERE available + reserved + sold <> $STOCK OR available < 0 OR reserved < 0 OR sold < 0"
+        printf 'reservations_open\t'
+        sql inventory_db "SELECT COUNT(*) FROM order_reservations WHERE status = 'RESERVED'"
+        printf 'units_reserved\t'
+        sql inventory_db "SELECT IFNULL(SUM(reserved), 0) FROM products"
+        printf 'sold_minus_confirmed_units\t'
+        sql inventory_db "SELECT (SELECT IFNULL(SUM(sold), 0) FROM inventory_db.products) -
+            (SELECT IFNULL(SUM(l.quantity), 0) FROM order_db.order_lines l
+               JOIN order_db.orders o ON o.order_id = l.order_id WHERE o.status = 'CONFIRMED')"
+        printf 'captures_per_order_over_1\t'
+        sql payment_db "SELECT COUNT(*) FROM (SELECT order_id FROM payments
+            WHERE status IN ('CAPTURED','REFUNDED') GROUP BY order_id HAVING COUNT(*) > 1) x"
+        printf 'captured_not_confirmed\t'
+        sql payment_db "SELECT COUNT(*) FROM payments p JOIN order_db.orders o
+            ON o.order_id = p.order_id WHERE p.status = 'CAPTURED' AND o.status <> 'CONFIRMED'"
+        printf 'confirmed_not_captured\t'
+        sql payment_db "SELECT COUNT(*) FROM order_db.orders o LEFT JOIN payments p
+            ON p.order_id = o.order_id AND p.status = 'CAPTURED'
+            WHERE o.status = 'CONFIRMED' AND p.order_id IS NULL"
+    } >"$dir/invariants.tsv"
+}
+
+lag_groups() {
+    printf '%s\n' "order-service=inventory.events,payment.events,notification.events" \
+        "inventory-service=order.events,inventory.commands" \
+        "payment-service=payment.commands" "notification-service=order.events"
+}
+
+# run_one RATE DIR: a fresh stack, the ceilings, the load, the report
+run_one() {
+    local rate="$1" dir="$2" lag_pid sampler_pid groups=()
+    export RUN_DIR="$RUN_BASE/r$rate"
+    export BIN_DIR="$RUN_BASE/bin"
+    export LOG_LEVEL="${BENCH_LOG_LEVEL:-info}"
+    mkdir -p "$dir"
+    "$ROOT/scripts/stack.sh" down >/dev/null 2>&1 || true
+    rm -rf "$RUN_DIR"
+    note "rate $rate/s: starting a fresh stack in $RUN_DIR"
+    "$ROOT/scripts/stack.sh" up >"$dir/stack.log" 2>&1 || {
+        tail -30 "$dir/stack.log" >&2
+        die "the stack did not start"
+    }
+    note "seeding $PRODUCTS products x $STOCK units, $USERS users"
+    DB_SOCKET="$RUN_DIR/mariadb/mysqld.sock" "$BIN_DIR/seed" --products "$PRODUCTS" \
+        --users "$USERS" --stock "$STOCK" >"$dir/seed.log" 2>&1 || die "seeding failed"
+    export KAFKA_BROKERS="127.0.0.1:${KAFKA_PORT:-9092}"
+    if [ "${BENCH_CEILINGS:-1}" = 1 ]; then
+        note "ceilings: MariaDB single-row commits (64 clients, 10 s; 1 client, 5 s), Kafka produce->consume (10 s)"
+        DB_SOCKET="$RUN_DIR/mariadb/mysqld.sock" "$BIN_DIR/db-ceiling" --clients 64 \
+            --duration 10 >"$dir/db-ceiling.json"
+        # one connection: the ceiling of a consumer that commits event by event
+        DB_SOCKET="$RUN_DIR/mariadb/mysqld.sock" "$BIN_DIR/db-ceiling" --clients 1 \
+            --duration 5 >"$dir/db-ceiling-1.json"
+        sql mysql "DROP DATABASE IF EXISTS bench_ceiling"
+        "$BIN_DIR/kafka-ceiling" --duration 10 >"$dir/kafka-ceiling.json"
+    fi
+    mapfile -t groups < <(lag_groups)
+    "$BIN_DIR/lagmon" "${groups[@]}" >"$dir/lag.jsonl" 2>"$dir/lagmon.log" &
+    lag_pid=$!
+    python3 "$ROOT/loadtest/sampler.py" "$RUN_DIR" >"$dir/samples.jsonl" 2>"$dir/sampler.log" &
+    sampler_pid=$!
+    note "load: $rate orders/s for ${DURATION}s"
+    "$BIN_DIR/loadgen" --rate "$rate" --duration "$DURATION" \
+        --url "http://127.0.0.1:${ORDER_PORT:-8081}/api/orders" --products "$PRODUCTS" \
+        --users "$USERS" --zipf "${BENCH_ZIPF:-0.8}" --items "${BENCH_ITEMS:-1}" \
+        --max-inflight "${BENCH_MAX_INFLIGHT:-4000}" --out "$dir/loadgen.json" \
+        2>"$dir/loadgen.log" || die "loadgen failed (log: $dir/loadgen.log)"
+    tail -1 "$dir/loadgen.log" >&2
+    note "waiting for the sagas to finish (at most ${BENCH_SETTLE:-120}s)"
+    settle
+    kill "$lag_pid" "$sampler_pid" 2>/dev/null || true
+    wait "$lag_pid" "$sampler_pid" 2>/dev/null || true
+    dump_tables "$dir"
+    "$ROOT/scripts/stack.sh" status >"$dir/status.txt" 2>&1 || true
+    "$ROOT/scripts/stack.sh" down >>"$dir/stack.log" 2>&1 || true
+    cp -r "$RUN_DIR/logs" "$dir/logs"
+    rm -rf "$RUN_DIR"
+    local smoke=()
+    [ "${BENCH_SMOKE:-0}" = 1 ] && smoke=(--smoke)
+    python3 "$ROOT/loadtest/report.py" run "$dir" --rate "$rate" --duration "$DURATION" "${smoke[@]}"
+}
+
+inside() {
+    local rate dir rc=0 dirs=()
+    trap '"$ROOT/scripts/stack.sh" down >/dev/null 2>&1 || true' EXIT
+    rm -rf "$RUN_BASE/bin"
+    mkdir -p "$RUN_BASE/bin" "$OUT"
+    cp "$BIN_SRC"/* "$RUN_BASE/bin/" # a snapshot: rebuilds during the run do not leak in
+    for rate in $BENCH_RATES; do
+        if [ "$(wc -w <<<"$BENCH_RATES")" -eq 1 ]; then dir="$OUT"; else dir="$OUT/rate-$rate"; fi
+        dirs+=("$dir")
+        run_one "$rate" "$dir" || rc=1
+    done
+    if [ "${#dirs[@]}" -gt 1 ]; then
+        python3 "$ROOT/loadtest/report.py" series "$OUT" "${dirs[@]}" || rc=1
+    fi
+    note "results in $OUT"
+    return "$rc"
+}
+
+# ---------------------------------------------------------------- outside
+
+main() {
+    if [ "${1:-}" = --inside ]; then
+        inside
+        return
+    fi
+    for b in sidecar order-service seed loadgen lagmon db-ceiling kafka-ceiling; do
+        [ -x "$BIN_SRC/$b" ] || die "$BIN_SRC/$b missing: run make first"
+    done
+    if [ "$NETNS" = none ] || [ "$(id -u)" != 0 ]; then
+        [ "$NETNS" = none ] || note "not root: running in the current network namespace"
+        "$0" --inside
+        return
+    fi
+    ip netns list | grep -qw "^$NETNS" && die "network namespace $NETNS exists (another bench?)"
+    ip netns add "$NETNS"
+    # shellcheck disable=SC2064  # expand NETNS now
+    trap "ip netns del '$NETNS' 2>/dev/null || true" EXIT
+    ip netns exec "$NETNS" ip link set lo up
+    ip netns exec "$NETNS" "$0" --inside
+}
+
+main "$@"

@@ -1,0 +1,353 @@
+/* Unit tests of the DLQ admin's pure parts (resilience/sidecar/dlq_entry.h):
+ * reading dead-letter headers into an entry, its JSON, the re-drive headers
+ * and the validation of the admin's inputs. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "resilience/sidecar/dlq.h"
+#include "resilience/sidecar/dlq_entry.h"
+#include "svc/error.h"
+
+static const char payload[] = "{\"eventId\":\"0190a0a0-0000-7000-8000-00000000abcd\","
+                              "\"type\":\"OrderCreatedEvent\"}";
+
+/* The headers sc_dlq_headers() writes for a typical dead letter. */
+static rd_kafka_headers_t *typical_headers(void)
+{
+	struct sc_dlq_record r = {
+	        .source_topic = "order.events",
+	        .source_partition = 4,
+	        .source_offset = 1234,
+	        .key = "order-42",
+	        .keylen = 8,
+	        .reason = "unknown event type",
+	        .attempts = 3,
+	};
+	return sc_dlq_headers(&r, "inventory", 1700000000123LL);
+}
+
+static struct sc_dlq_message message(const void *key, size_t keylen, const void *value, size_t len,
+                                     const rd_kafka_headers_t *hdrs)
+{
+	struct sc_dlq_message m = {
+	        .partition = 2,
+	        .offset = 17,
+	        .timestamp_ms = 1600000000000LL,
+	        .key = key,
+	        .keylen = keylen,
+	        .payload = value,
+	        .len = len,
+	        .hdrs = hdrs,
+	};
+	return m;
+}
+
+static const char *header(rd_kafka_headers_t *h, const char *name, char *buf, size_t len)
+{
+	const void *value = NULL;
+	size_t size = 0;
+
+	if (rd_kafka_header_get_last(h, name, &value, &size) != RD_KAFKA_RESP_ERR_NO_ERROR)
+		return NULL;
+	if (size >= len)
+		size = len - 1;
+	memcpy(buf, value, size);
+	buf[size] = '\0';
+	return buf;
+}
+
+/* ---- entries from headers ------------------------------------------------- */
+
+static void test_dlq_entry_reads_the_provenance_headers(void **state)
+{
+	(void)state;
+	rd_kafka_headers_t *h = typical_headers();
+	struct sc_dlq_message m = message("order-42", 8, payload, strlen(payload), h);
+	struct sc_dlq_entry e;
+
+	assert_int_equal(sc_dlq_entry_init(&e, &m), 0);
+	assert_int_equal(e.partition, 2);
+	assert_int_equal(e.offset, 17);
+	assert_string_equal(e.reason, "unknown event type");
+	assert_string_equal(e.source_topic, "order.events");
+	assert_int_equal(e.source_partition, 4);
+	assert_int_equal(e.source_offset, 1234);
+	assert_int_equal(e.timestamp_ms, 1700000000123LL);
+	assert_int_equal(e.attempts, 3);
+	assert_string_equal(e.order_id, "order-42");
+	assert_int_equal(e.keylen, 8);
+	assert_memory_equal(e.key, "order-42", 8);
+	assert_int_equal(e.len, strlen(payload));
+	assert_memory_equal(e.payload, payload, e.len);
+	assert_false(e.redriven);
+	sc_dlq_entry_release(&e);
+	rd_kafka_headers_destroy(h);
+}
+
+static void test_dlq_entry_takes_event_id_from_payload_without_header(void **state)
+{
+	(void)state;
+	rd_kafka_headers_t *h = typical_headers();
+	struct sc_dlq_message m = message("k", 1, payload, strlen(payload), h);
+	struct sc_dlq_entry e;
+
+	assert_int_equal(sc_dlq_entry_init(&e, &m), 0);
+	assert_string_equal(e.event_id, "0190a0a0-0000-7000-8000-00000000abcd");
+	sc_dlq_entry_release(&e);
+	rd_kafka_headers_destroy(h);
+}
+
+static void test_dlq_entry_prefers_event_id_header(void **state)
+{
+	(void)state;
+	rd_kafka_headers_t *h = typical_headers();
+	rd_kafka_header_add(h, "event-id", -1, "from-header", -1);
+	struct sc_dlq_message m = message("k", 1, payload, strlen(payload), h);
+	struct sc_dlq_entry e;
+
+	assert_int_equal(sc_dlq_entry_init(&e, &m), 0);
+	assert_string_equal(e.event_id, "from-header");
+	sc_dlq_entry_release(&e);
+	rd_kafka_headers_destroy(h);
+}
+
+static void test_dlq_entry_without_headers_leaves_fields_absent(void **state)
+{
+	(void)state;
+	struct sc_dlq_message m = message(NULL, 0, "{not json", 9, NULL);
+	struct sc_dlq_entry e;
+
+	assert_int_equal(sc_dlq_entry_init(&e, &m), 0);
+	assert_null(e.key);
+	assert_null(e.reason);
+	assert_null(e.source_topic);
+	assert_null(e.order_id);
+	assert_int_equal(e.source_partition, -1);
+	assert_int_equal(e.source_offset, -1);
+	assert_int_equal(e.attempts, -1);
+	/* no dlq-timestamp: the broker's message timestamp */
+	assert_int_equal(e.timestamp_ms, 1600000000000LL);
+	assert_string_equal(e.event_id, "");
+	sc_dlq_entry_release(&e);
+}
+
+static void test_dlq_entry_ignores_malformed_numbers(void **state)
+{
+	(void)state;
+	rd_kafka_headers_t *h = rd_kafka_headers_new(4);
+	rd_kafka_header_add(h, "dlq-source-partition", -1, "4x", -1);
+	rd_kafka_header_add(h, "dlq-source-offset", -1, "-5", -1);
+	rd_kafka_header_add(h, "dlq-attempts", -1, "99999999999999999999999", -1);
+	rd_kafka_header_add(h, "dlq-timestamp", -1, "", -1);
+	struct sc_dlq_message m = message("k", 1, "x", 1, h);
+	struct sc_dlq_entry e;
+
+	assert_int_equal(sc_dlq_entry_init(&e, &m), 0);
+	assert_int_equal(e.source_partition, -1);
+	assert_int_equal(e.source_offset, -1);
+	assert_int_equal(e.attempts, -1);
+	assert_int_equal(e.timestamp_ms, 1600000000000LL);
+	sc_dlq_entry_release(&e);
+	rd_kafka_headers_destroy(h);
+}
+
+/* ---- JSON ----------------------------------------------------------------- */
+
+static void test_dlq_entry_json_has_every_field(void **state)
+{
+	(void)state;
+	rd_kafka_headers_t *h = typical_headers();
+	struct sc_dlq_message m = message("order-42", 8, payload, strlen(payload), h);
+	struct sc_dlq_entry e;
+
+	assert_int_equal(sc_dlq_entry_init(&e, &m), 0);
+	e.redriven = true;
+	json_t *j = sc_dlq_entry_json(&e);
+	assert_non_null(j);
+	assert_int_equal(json_integer_value(json_object_get(j, "partition")), 2);
+	assert_int_equal(json_integer_value(json_object_get(j, "offset")), 17);
+	assert_string_equal(json_string_value(json_object_get(j, "key")), "order-42");
+	assert_string_equal(json_string_value(json_object_get(j, "orderId")), "order-42");
+	assert_string_equal(json_string_value(json_object_get(j, "reason")), "unknown event type");
+	assert_string_equal(json_string_value(json_object_get(j, "sourceTopic")), "order.events");
+	assert_int_equal(json_integer_value(json_object_get(j, "sourcePartition")), 4);
+	assert_int_equal(json_integer_value(json_object_get(j, "sourceOffset")), 1234);
+	assert_int_equal(json_integer_value(json_object_get(j, "timestamp")), 1700000000123LL);
+	assert_int_equal(json_integer_value(json_object_get(j, "attempts")), 3);
+	assert_true(json_is_true(json_object_get(j, "redriven")));
+	assert_string_equal(json_string_value(json_object_get(j, "payload")), payload);
+	json_decref(j);
+	sc_dlq_entry_release(&e);
+	rd_kafka_headers_destroy(h);
+}
+
+static void test_dlq_entry_json_replaces_invalid_utf8(void **state)
+{
+	(void)state;
+	static const char bad[] = {'a', (char)0xFF, 'b', (char)0xC3}; /* stray, truncated */
+	struct sc_dlq_message m = message(NULL, 0, bad, sizeof(bad), NULL);
+	struct sc_dlq_entry e;
+
+	assert_int_equal(sc_dlq_entry_init(&e, &m), 0);
+	json_t *j = sc_dlq_entry_json(&e);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j, "payload")), "a\xEF\xBF\xBD"
+	                                                                      "b\xEF\xBF\xBD");
+	assert_true(json_is_null(json_object_get(j, "key")));
+	assert_true(json_is_null(json_object_get(j, "sourceOffset")));
+	json_decref(j);
+	sc_dlq_entry_release(&e);
+}
+
+/* ---- re-drive ------------------------------------------------------------- */
+
+static void test_dlq_entry_redrivable_only_to_a_consumed_topic(void **state)
+{
+	(void)state;
+	struct sc_dlq_entry e = {.source_topic = "order.events"};
+	char why[200];
+
+	assert_int_equal(
+	        sc_dlq_entry_redrivable(&e, "order.events,inventory.commands", why, sizeof(why)),
+	        0);
+	assert_int_equal(
+	        sc_dlq_entry_redrivable(&e, "inventory.commands, order.events", why, sizeof(why)),
+	        0);
+	assert_int_equal(
+	        sc_dlq_entry_redrivable(&e, "order.event,payment.commands", why, sizeof(why)),
+	        SVC_EPERMANENT);
+	assert_non_null(strstr(why, "order.events"));
+	e.source_topic = NULL;
+	assert_int_equal(sc_dlq_entry_redrivable(&e, "order.events", why, sizeof(why)),
+	                 SVC_EPERMANENT);
+	assert_non_null(strstr(why, "dlq-source-topic"));
+}
+
+static void test_dlq_redrive_headers_name_origin_and_event(void **state)
+{
+	(void)state;
+	struct sc_dlq_entry e = {.partition = 3, .offset = 99};
+	char buf[128];
+
+	snprintf(e.event_id, sizeof(e.event_id), "%s", "ev-1");
+	rd_kafka_headers_t *h = sc_dlq_redrive_headers(&e, "inventory.dlq");
+	assert_non_null(h);
+	assert_string_equal(header(h, "dlq-redriven-from", buf, sizeof(buf)), "inventory.dlq/3/99");
+	assert_string_equal(header(h, "event-id", buf, sizeof(buf)), "ev-1");
+	rd_kafka_headers_destroy(h);
+
+	e.event_id[0] = '\0';
+	h = sc_dlq_redrive_headers(&e, "inventory.dlq");
+	assert_non_null(h);
+	assert_null(header(h, "event-id", buf, sizeof(buf)));
+	rd_kafka_headers_destroy(h);
+}
+
+/* ---- request validation --------------------------------------------------- */
+
+static int parse(const char *body, struct sc_dlq_redrive_request *r, struct svc_problem *p)
+{
+	return sc_dlq_redrive_request_parse(body, strlen(body), r, p);
+}
+
+static void test_redrive_request_accepts_one_entry_or_all(void **state)
+{
+	(void)state;
+	struct sc_dlq_redrive_request r;
+	struct svc_problem p;
+
+	assert_int_equal(parse("{\"partition\":5,\"offset\":12345678901}", &r, &p), 0);
+	assert_false(r.all);
+	assert_int_equal(r.partition, 5);
+	assert_int_equal(r.offset, 12345678901LL);
+	assert_int_equal(parse("{\"all\":true}", &r, &p), 0);
+	assert_true(r.all);
+	assert_int_equal(parse("{\"all\":false,\"partition\":0,\"offset\":0}", &r, &p), 0);
+	assert_false(r.all);
+}
+
+static void test_redrive_request_rejects_malformed_bodies(void **state)
+{
+	(void)state;
+	struct sc_dlq_redrive_request r;
+	struct svc_problem p;
+
+	assert_int_equal(parse("", &r, &p), SVC_EPERMANENT);
+	assert_int_equal(p.status, 400);
+	assert_int_equal(parse("[1]", &r, &p), SVC_EPERMANENT);
+	assert_int_equal(p.status, 400);
+	assert_int_equal(parse("{\"partition\":1}", &r, &p), SVC_EPERMANENT);
+	assert_int_equal(p.status, 400);
+	assert_string_equal(p.field, "offset");
+	assert_int_equal(parse("{\"partition\":\"1\",\"offset\":2}", &r, &p), SVC_EPERMANENT);
+	assert_string_equal(p.field, "partition");
+	assert_int_equal(parse("{\"all\":\"yes\"}", &r, &p), SVC_EPERMANENT);
+	assert_string_equal(p.field, "all");
+	assert_int_equal(parse("{\"all\":true,\"offest\":1}", &r, &p), SVC_EPERMANENT);
+	assert_string_equal(p.field, "offest");
+	assert_int_equal(parse("{\"all\":true,\"all\":true}", &r, &p), SVC_EPERMANENT);
+}
+
+static void test_redrive_request_rejects_out_of_range_values(void **state)
+{
+	(void)state;
+	struct sc_dlq_redrive_request r;
+	struct svc_problem p;
+
+	assert_int_equal(parse("{\"partition\":-1,\"offset\":0}", &r, &p), SVC_EPERMANENT);
+	assert_int_equal(p.status, 422);
+	assert_string_equal(p.field, "partition");
+	assert_int_equal(parse("{\"partition\":2147483648,\"offset\":0}", &r, &p), SVC_EPERMANENT);
+	assert_int_equal(p.status, 422);
+	assert_int_equal(parse("{\"partition\":0,\"offset\":-3}", &r, &p), SVC_EPERMANENT);
+	assert_string_equal(p.field, "offset");
+	assert_int_equal(parse("{\"all\":true,\"partition\":0,\"offset\":1}", &r, &p),
+	                 SVC_EPERMANENT);
+	assert_int_equal(p.status, 422);
+}
+
+static void test_limit_defaults_and_bounds(void **state)
+{
+	(void)state;
+	struct svc_problem p;
+	long limit = 0;
+
+	assert_int_equal(sc_dlq_limit_parse(NULL, &limit, &p), 0);
+	assert_int_equal(limit, SC_DLQ_LIMIT_DEFAULT);
+	assert_int_equal(sc_dlq_limit_parse("7", &limit, &p), 0);
+	assert_int_equal(limit, 7);
+	assert_int_equal(sc_dlq_limit_parse("10000", &limit, &p), 0);
+	assert_int_equal(sc_dlq_limit_parse("0", &limit, &p), SVC_EPERMANENT);
+	assert_int_equal(p.status, 400);
+	assert_string_equal(p.field, "limit");
+	assert_int_equal(sc_dlq_limit_parse("10001", &limit, &p), SVC_EPERMANENT);
+	assert_int_equal(sc_dlq_limit_parse("", &limit, &p), SVC_EPERMANENT);
+	assert_int_equal(sc_dlq_limit_parse("5x", &limit, &p), SVC_EPERMANENT);
+	assert_int_equal(sc_dlq_limit_parse("99999999999999999999", &limit, &p), SVC_EPERMANENT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_dlq_entry_reads_the_provenance_headers),
+	        cmocka_unit_test(test_dlq_entry_takes_event_id_from_payload_without_header),
+	        cmocka_unit_test(test_dlq_entry_prefers_event_id_header),
+	        cmocka_unit_test(test_dlq_entry_without_headers_leaves_fields_absent),
+	        cmocka_unit_test(test_dlq_entry_ignores_malformed_numbers),
+	        cmocka_unit_test(test_dlq_entry_json_has_every_field),
+	        cmocka_unit_test(test_dlq_entry_json_replaces_invalid_utf8),
+	        cmocka_unit_test(test_dlq_entry_redrivable_only_to_a_consumed_topic),
+	        cmocka_unit_test(test_dlq_redrive_headers_name_origin_and_event),
+	        cmocka_unit_test(test_redrive_request_accepts_one_entry_or_all),
+	        cmocka_unit_test(test_redrive_request_rejects_malformed_bodies),
+	        cmocka_unit_test(test_redrive_request_rejects_out_of_range_values),
+	        cmocka_unit_test(test_limit_defaults_and_bounds),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
