@@ -155,9 +155,11 @@ start_proc() {
     local name="$1" bin env_list=()
     bin="$(proc_binary "$name")"
     if is_alive "$name" "$bin"; then
-        return 0
-    fi
-    if running "$name"; then
+        # still the binary it started from, or rebuilt since?
+        [ "$bin" -nt "$PID_DIR/$name.pid" ] || return 0
+        note "$name was rebuilt since it started: restarting it"
+        stop_proc "$name"
+    elif running "$name"; then
         note "$name runs another build: restarting it from $BIN_DIR"
         stop_proc "$name"
     fi
