@@ -127,7 +127,9 @@ run_one() {
     "$ROOT/scripts/stack.sh" down >/dev/null 2>&1 || true
     rm -rf "$RUN_DIR"
     note "rate $rate/s: starting a fresh stack in $RUN_DIR"
-    "$ROOT/scripts/stack.sh" up >"$dir/stack.log" 2>&1 || {
+    # twice: a first failure is often a port still closing or a script being edited
+    "$ROOT/scripts/stack.sh" up >"$dir/stack.log" 2>&1 ||
+        "$ROOT/scripts/stack.sh" up >>"$dir/stack.log" 2>&1 || {
         tail -30 "$dir/stack.log" >&2
         die "the stack did not start"
     }
@@ -180,7 +182,7 @@ inside() {
     for rate in $BENCH_RATES; do
         if [ "$(wc -w <<<"$BENCH_RATES")" -eq 1 ]; then dir="$OUT"; else dir="$OUT/rate-$rate"; fi
         dirs+=("$dir")
-        run_one "$rate" "$dir" || rc=1
+        (run_one "$rate" "$dir") || rc=1 # a failed rate does not end the series
     done
     if [ "${#dirs[@]}" -gt 1 ]; then
         python3 "$ROOT/loadtest/report.py" series "$OUT" "${dirs[@]}" || rc=1

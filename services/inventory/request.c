@@ -22,8 +22,7 @@ static int get_count(const json_t *body, const char *name, int64_t max, int64_t 
 	return 0;
 }
 
-int inv_put_request_parse(const json_t *body, struct inv_put_request *out,
-                          struct svc_problem *err)
+int inv_put_request_parse(const json_t *body, struct inv_put_request *out, struct svc_problem *err)
 {
 	const json_t *jname;
 	int rc;
@@ -37,8 +36,8 @@ int inv_put_request_parse(const json_t *body, struct inv_put_request *out,
 	jname = json_object_get(body, "name");
 	if (jname && (!json_is_string(jname) || json_string_length(jname) == 0 ||
 	              json_string_length(jname) > INV_NAME_MAX))
-		return svc_problem_set(err, 422, "name",
-		                       "name must be a string of 1-%d characters", INV_NAME_MAX);
+		return svc_problem_set(err, 422, "name", "name must be a string of 1-%d characters",
+		                       INV_NAME_MAX);
 	out->name = json_string_value(jname);
 	return 0;
 }

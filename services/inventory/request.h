@@ -26,7 +26,6 @@ struct inv_put_request {
  * 0, or SVC_EPERMANENT with *err filled: 400 when a count is missing or not
  * an integer, 422 when a value is out of range; err->field names the member.
  */
-int inv_put_request_parse(const json_t *body, struct inv_put_request *out,
-                          struct svc_problem *err);
+int inv_put_request_parse(const json_t *body, struct inv_put_request *out, struct svc_problem *err);
 
 #endif

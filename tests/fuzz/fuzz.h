@@ -48,7 +48,8 @@ static inline bool fuzz_utf8(const char *s)
  * would already have answered 400. fuzz_http_json covers that step itself. */
 static inline json_t *fuzz_body_parse(const uint8_t *data, size_t size)
 {
-	json_t *v = size ? json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, NULL) : NULL;
+	json_t *v =
+	        size ? json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, NULL) : NULL;
 
 	if (v && !json_is_object(v)) {
 		json_decref(v);

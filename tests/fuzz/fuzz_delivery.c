@@ -21,9 +21,11 @@ static void check_answer(const char *body, size_t len, size_t n)
 	if (sc_delivery_parse(body, len, out, n) != 0)
 		return;
 	for (size_t i = 0; i < n; i++) {
-		FUZZ_CHECK(out[i].verdict == SC_VERDICT_DONE || out[i].verdict == SC_VERDICT_REJECTED ||
+		FUZZ_CHECK(out[i].verdict == SC_VERDICT_DONE ||
+		           out[i].verdict == SC_VERDICT_REJECTED ||
 		           out[i].verdict == SC_VERDICT_RETRY);
-		FUZZ_CHECK(fuzz_terminated(out[i].reason, sizeof(out[i].reason)) && out[i].reason[0]);
+		FUZZ_CHECK(fuzz_terminated(out[i].reason, sizeof(out[i].reason)) &&
+		           out[i].reason[0]);
 	}
 	/* the caller's array is written only up to n */
 	for (size_t i = n; i < MAX_BATCH; i++)

@@ -14,10 +14,10 @@
 
 /* Every data member some consumer reads (svc/events.h). */
 static const char *const fields[] = {
-        "orderId",  "userId",   "items",      "productId",      "quantity",
-        "totalAmount", "currency", "timestamp", "reason",      "requested",
-        "available", "unitPrice", "amount",    "paymentId",     "gatewayRef",
-        "notificationId", "channel", "kind",    "recipient",
+        "orderId",        "userId",    "items",     "productId", "quantity",
+        "totalAmount",    "currency",  "timestamp", "reason",    "requested",
+        "available",      "unitPrice", "amount",    "paymentId", "gatewayRef",
+        "notificationId", "channel",   "kind",      "recipient",
 };
 
 static void check_access(const struct svc_event *ev)

@@ -19,39 +19,53 @@ static void handler(void *ctx, const struct svc_http_request *req, struct svc_ht
 	(void)res;
 }
 
-#define R(m, p)  {m, p, handler}
-#define BUILTIN  R("GET", "/health/live"), R("GET", "/health/ready"), R("GET", "/openapi.json"), \
-                 R("GET", "/swagger-ui.html"), R("GET", "/swagger-ui/*"),                      \
-                 R("POST", "/internal/events")
-#define EGRESS(m) R(m, "/egress/{route}/*"), R(m, "/egress/{route}")
+/* svc_run appends these to every service's own routes (services/common/src/service.c) */
+#define BUILTIN                                                                                    \
+	{"GET", "/health/live", handler}, {"GET", "/health/ready", handler},                       \
+	        {"GET", "/openapi.json", handler}, {"GET", "/swagger-ui.html", handler},           \
+	        {"GET", "/swagger-ui/*", handler}, {"POST", "/internal/events", handler},
+/* the sidecar's egress routes, per method (resilience/sidecar/admin.c) */
+#define EGRESS(m) {m, "/egress/{route}/*", handler}, {m, "/egress/{route}", handler},
 
 static const struct svc_http_route order_routes[] = {
-        R("POST", "/api/orders"), R("GET", "/api/orders/{orderId}"), BUILTIN};
+        {"POST", "/api/orders", handler}, {"GET", "/api/orders/{orderId}", handler}, BUILTIN};
 static const struct svc_http_route inventory_routes[] = {
-        R("GET", "/api/inventory/{productId}"), R("PUT", "/api/inventory/{productId}"),
+        {"GET", "/api/inventory/{productId}", handler},
+        {"PUT", "/api/inventory/{productId}", handler},
         BUILTIN};
 static const struct svc_http_route payment_routes[] = {
-        R("POST", "/api/payments"), R("GET", "/api/payments/{orderId}"), BUILTIN};
+        {"POST", "/api/payments", handler}, {"GET", "/api/payments/{orderId}", handler}, BUILTIN};
 static const struct svc_http_route notification_routes[] = {
-        R("POST", "/api/notifications"), R("GET", "/api/notifications"),
-        R("GET", "/api/notifications/{notificationId}"), BUILTIN};
+        {"POST", "/api/notifications", handler},
+        {"GET", "/api/notifications", handler},
+        {"GET", "/api/notifications/{notificationId}", handler},
+        BUILTIN};
 static const struct svc_http_route sidecar_routes[] = {
-        R("GET", "/health/live"), R("GET", "/health/ready"), R("GET", "/metrics"),
-        EGRESS("GET"),            EGRESS("POST"),            EGRESS("PUT"),
-        EGRESS("PATCH"),          EGRESS("DELETE"),          EGRESS("HEAD")};
+        {"GET", "/health/live", handler},
+        {"GET", "/health/ready", handler},
+        {"GET", "/metrics", handler},
+        EGRESS("GET") EGRESS("POST") EGRESS("PUT") EGRESS("PATCH") EGRESS("DELETE") EGRESS("HEAD")};
 static const struct svc_http_route gateway_routes[] = {
-        R("POST", "/v1/charges"),   R("GET", "/v1/charges/{chargeId}"), R("POST", "/v1/refunds"),
-        R("GET", "/admin/config"),  R("POST", "/admin/config"),         R("GET", "/health/live"),
-        R("GET", "/health/ready")};
+        {"POST", "/v1/charges", handler},   {"GET", "/v1/charges/{chargeId}", handler},
+        {"POST", "/v1/refunds", handler},   {"GET", "/admin/config", handler},
+        {"POST", "/admin/config", handler}, {"GET", "/health/live", handler},
+        {"GET", "/health/ready", handler},
+};
 
-#define TABLE(t) {t, sizeof(t) / sizeof(t[0])}
+#define NROUTES(t) (sizeof(t) / sizeof(t[0]))
 static const struct {
 	const struct svc_http_route *routes;
 	size_t n;
-} tables[] = {TABLE(order_routes),   TABLE(inventory_routes), TABLE(payment_routes),
-              TABLE(notification_routes), TABLE(sidecar_routes), TABLE(gateway_routes)};
+} tables[] = {
+        {order_routes, NROUTES(order_routes)},
+        {inventory_routes, NROUTES(inventory_routes)},
+        {payment_routes, NROUTES(payment_routes)},
+        {notification_routes, NROUTES(notification_routes)},
+        {sidecar_routes, NROUTES(sidecar_routes)},
+        {gateway_routes, NROUTES(gateway_routes)},
+};
 
-static const char *const methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE",
+static const char *const methods[] = {"GET",  "POST",    "PUT", "PATCH", "DELETE",
                                       "HEAD", "OPTIONS", "get", ""};
 
 /* Rebuilds the path a match stands for; false when it does not fit `out`. */

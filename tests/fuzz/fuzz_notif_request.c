@@ -29,8 +29,9 @@ static void check_request(const struct notif_request *r)
 	FUZZ_CHECK(!r->order_id || svc_uuid_valid(r->order_id));
 	FUZZ_CHECK(!r->user_id || svc_id_valid(r->user_id));
 	FUZZ_CHECK(r->recipient || r->user_id);
-	FUZZ_CHECK(!r->recipient || (r->recipient[0] && strlen(r->recipient) <= NOTIF_RECIPIENT_MAX &&
-	                             plain(r->recipient, false)));
+	FUZZ_CHECK(!r->recipient ||
+	           (r->recipient[0] && strlen(r->recipient) <= NOTIF_RECIPIENT_MAX &&
+	            plain(r->recipient, false)));
 	FUZZ_CHECK(!r->channel || !strcasecmp(r->channel, "log") ||
 	           !strcasecmp(r->channel, "webhook") || !strcasecmp(r->channel, "smtp"));
 }

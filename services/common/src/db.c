@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "svc/config.h"
 #include "svc/error.h"
@@ -33,10 +34,23 @@
 /* Refuse migration files bigger than this (they are hand-written SQL). */
 #define DB_MIGRATE_MAX_FILE (16L * 1024 * 1024)
 
+/* A connection idle longer than this is pinged before it is handed out: after
+ * a server restart or a KILL, the first query on it would fail otherwise. */
+#define DB_IDLE_CHECK_MS 1000
+
 struct db_slot {
 	MYSQL *conn; /* NULL until first use or after release as broken */
 	bool busy;
+	uint64_t released_ms; /* monotonic time of the last release */
 };
+
+static uint64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
 
 struct svc_db {
 	char *host, *socket, *user, *password, *database;
@@ -200,8 +214,15 @@ MYSQL *svc_db_acquire(struct svc_db *db)
 	slot->busy = true;
 	pthread_mutex_unlock(&db->lock);
 
-	/* Connect outside the lock: it may take up to the connect timeout.
-	 * The slot is ours while busy, so nobody else touches slot->conn. */
+	/* Check and connect outside the lock: it may take up to the connect
+	 * timeout. The slot is ours while busy, so nobody else touches it. */
+	if (slot->conn && monotonic_ms() - slot->released_ms > DB_IDLE_CHECK_MS &&
+	    mysql_ping(slot->conn) != 0) {
+		svc_info("db: pooled connection went away (%s); reconnecting",
+		         mysql_error(slot->conn));
+		mysql_close(slot->conn);
+		slot->conn = NULL;
+	}
 	if (!slot->conn)
 		slot->conn = db_connect(db, 0, db->timeout_s);
 	if (slot->conn)
@@ -236,6 +257,7 @@ void svc_db_release(struct svc_db *db, MYSQL *conn, bool broken)
 		if (broken)
 			slot->conn = NULL;
 		slot->busy = false;
+		slot->released_ms = monotonic_ms();
 		pthread_cond_signal(&db->freed);
 	}
 	pthread_mutex_unlock(&db->lock);
