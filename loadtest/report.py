@@ -186,6 +186,26 @@ def analyse_cpu(d, lg, duration):
     return dict(sorted(out.items(), key=lambda kv: -kv[1])), pending
 
 
+def analyse_sidecars(d):
+    """per sidecar: the best 10 s rate of inbound deliveries and relayed outbox rows
+    (while a backlog exists, that is the service's own capacity)"""
+    samples = read_jsonl(os.path.join(d, "samples.jsonl"))
+    out = {}
+    for svc in ("order", "inventory", "payment", "notification"):
+        pts = [(x["t_ms"], x["sidecars"][svc]) for x in samples if svc in x.get("sidecars", {})]
+        best_in = best_out = 0.0
+        for (ta, a), (tb, b) in zip(pts, pts[10:]):
+            secs = (tb - ta) / 1000.0
+            if secs > 0:
+                best_in = max(best_in, (b.get("delivered", 0) - a.get("delivered", 0)) / secs)
+                best_out = max(best_out, (b.get("relayed", 0) - a.get("relayed", 0)) / secs)
+        if pts:
+            out[svc] = {"peak_delivered_per_s": round(best_in), "peak_relayed_per_s": round(best_out),
+                        "delivered": pts[-1][1].get("delivered"),
+                        "retried": pts[-1][1].get("retried")}
+    return out
+
+
 def invariants(d):
     inv = {}
     for r in read_tsv(os.path.join(d, "invariants.tsv")):
@@ -331,6 +351,12 @@ def markdown(rep):
     for name, v in rep["cpu_cores"].items():
         L.append(f"| {name} | {v:.2f} |")
     L.append(f"| **total** | {sum(rep['cpu_cores'].values()):.2f} |")
+    L += ["", "## Sidecars (best 10 s; with a backlog this is the service's capacity)", "",
+          "| service | events delivered/s | outbox rows relayed/s | delivered | retried |",
+          "|---|---|---|---|---|"]
+    for svc, v in rep.get("sidecars", {}).items():
+        L.append(f"| {svc} | {v['peak_delivered_per_s']} | {v['peak_relayed_per_s']} | "
+                 f"{fmt(v['delivered'])} | {fmt(v['retried'])} |")
     ce = rep["ceilings"]
     if ce.get("kafka") or ce.get("mariadb"):
         L += ["", "## This machine's ceilings (same run, before the load)", ""]
@@ -391,7 +417,7 @@ def cmd_run(d, rate, duration, smoke):
         "http": {k: lg.get(k) for k in ("scheduled", "ok", "errors", "transport_errors",
                                         "dropped", "achieved_rate", "http_latency")},
         "orders": orders, "steps": analyse_steps(d), "lag": lag,
-        "cpu_cores": cpu, "invariants": invariants(d),
+        "cpu_cores": cpu, "sidecars": analyse_sidecars(d), "invariants": invariants(d),
         "ceilings": {"kafka": read_json(os.path.join(d, "kafka-ceiling.json")),
                      "mariadb": read_json(os.path.join(d, "db-ceiling.json")),
                      "mariadb_1": read_json(os.path.join(d, "db-ceiling-1.json"))},

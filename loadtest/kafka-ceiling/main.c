@@ -89,7 +89,8 @@ static void *consume_main(void *arg)
 {
 	struct ctx *c = arg;
 	rd_kafka_t *rk = client(c->brokers, RD_KAFKA_CONSUMER, c->topic);
-	rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new((int)c->partitions);
+	rd_kafka_topic_partition_list_t *parts =
+	        rd_kafka_topic_partition_list_new((int)c->partitions);
 	int64_t idle_since = 0;
 
 	if (!rk)
@@ -165,8 +166,8 @@ static void produce(struct ctx *c, rd_kafka_t *rk)
 
 int main(int argc, char **argv)
 {
-	struct ctx c = {.brokers = getenv("KAFKA_BROKERS"), .partitions = 6, .size = 300,
-	                .duration = 10};
+	struct ctx c = {
+	        .brokers = getenv("KAFKA_BROKERS"), .partitions = 6, .size = 300, .duration = 10};
 	rd_kafka_conf_t *conf;
 	rd_kafka_t *prod = NULL;
 	pthread_t th;
@@ -180,7 +181,8 @@ int main(int argc, char **argv)
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if ((!strcmp(argv[i], "--duration") &&
 		     !lt_parse_long(argv[i + 1], 1, 3600, &c.duration)) ||
-		    (!strcmp(argv[i], "--size") && !lt_parse_long(argv[i + 1], 16, 1000000, &c.size)) ||
+		    (!strcmp(argv[i], "--size") &&
+		     !lt_parse_long(argv[i + 1], 16, 1000000, &c.size)) ||
 		    (!strcmp(argv[i], "--partitions") &&
 		     !lt_parse_long(argv[i + 1], 1, 1000, &c.partitions)))
 			continue;
@@ -222,9 +224,9 @@ int main(int argc, char **argv)
 	       "\"latency_ms\":{\"avg\":%.2f,\"p50\":%.2f,\"p99\":%.2f,\"max\":%.2f}}\n",
 	       c.size, c.partitions, atomic_load(&c.produced), atomic_load(&c.delivered),
 	       atomic_load(&c.consumed), (double)atomic_load(&c.delivered) / produce_s,
-	       c.last_consumed_us > c.t0
-	               ? (double)atomic_load(&c.consumed) / ((double)(c.last_consumed_us - c.t0) / 1e6)
-	               : 0.0,
+	       c.last_consumed_us > c.t0 ? (double)atomic_load(&c.consumed) /
+	                                           ((double)(c.last_consumed_us - c.t0) / 1e6)
+	                                 : 0.0,
 	       s.avg, s.p50, s.p99, s.max);
 	rc = 0;
 drop_topic:

@@ -71,6 +71,7 @@ struct run {
 	struct second *seconds;
 	long total, nseconds, inflight;
 	long ok, errors, dropped, transport_errors;
+	long by_code[CURL_LAST]; /* transport failures per libcurl result */
 	int64_t t0;
 	int64_t t0_wall_ms; /* t0 on the wall clock, to line up with database times */
 };
@@ -134,6 +135,8 @@ static void finish_request(struct run *r, CURL *easy, CURLcode result)
 		curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
 	else
 		r->transport_errors++;
+	if (result != CURLE_OK && result < CURL_LAST)
+		r->by_code[result]++;
 	rec->status = (int16_t)status;
 	if (status == 202) {
 		doc = json_loadb(s->resp, s->resp_len, 0, NULL);
@@ -242,7 +245,8 @@ static void drive(struct run *r)
 		if (due > r->total)
 			due = r->total;
 		for (; next < due; next++) {
-			struct second *s = &r->seconds[second_of(r, r->t0 + next * 1000000 / r->o.rate)];
+			struct second *s =
+			        &r->seconds[second_of(r, r->t0 + next * 1000000 / r->o.rate)];
 			s->sent++;
 			if (r->nfree > 0) {
 				start_request(r, next, now);
@@ -255,7 +259,8 @@ static void drive(struct run *r)
 			r->seconds[sec].inflight_max = r->inflight;
 		curl_multi_perform(r->multi, &running);
 		harvest(r);
-		wait_us = next < r->total ? r->t0 + next * 1000000 / r->o.rate - lt_now_us() : 10000;
+		wait_us =
+		        next < r->total ? r->t0 + next * 1000000 / r->o.rate - lt_now_us() : 10000;
 		if (wait_us > 0)
 			curl_multi_poll(r->multi, NULL, 0, (int)((wait_us + 999) / 1000), NULL);
 		if (sec != reported) {
@@ -288,12 +293,12 @@ static json_t *latency_json(const struct run *r, long from, long to, double *buf
 
 static json_t *report(const struct run *r, int64_t elapsed_us)
 {
-	json_t *root = NULL, *secs = json_array(), *orders = json_array();
+	json_t *root = NULL, *secs = json_array(), *orders = json_array(), *codes = json_object();
 	double *buf = malloc((size_t)(r->total ? r->total : 1) * sizeof(double));
 	long last_sec = 0;
 	struct rusage ru;
 
-	if (!secs || !orders || !buf)
+	if (!secs || !orders || !codes || !buf)
 		goto out;
 	for (long s = 0; s < r->nseconds; s++) {
 		const struct second *x = &r->seconds[s];
@@ -304,39 +309,44 @@ static json_t *report(const struct run *r, int64_t elapsed_us)
 			to = r->total;
 		if (x->sent || x->ok || x->errors)
 			last_sec = s;
-		json_array_append_new(
-		        secs, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "t", (json_int_t)s,
-		                        "sent", (json_int_t)x->sent, "ok", (json_int_t)x->ok,
-		                        "errors", (json_int_t)x->errors, "dropped",
-		                        (json_int_t)x->dropped, "inflight_max",
-		                        (json_int_t)x->inflight_max, "latency",
-		                        latency_json(r, from, to, buf)));
+		json_array_append_new(secs,
+		                      json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "t",
+		                                (json_int_t)s, "sent", (json_int_t)x->sent, "ok",
+		                                (json_int_t)x->ok, "errors", (json_int_t)x->errors,
+		                                "dropped", (json_int_t)x->dropped, "inflight_max",
+		                                (json_int_t)x->inflight_max, "latency",
+		                                latency_json(r, from, to, buf)));
 	}
 	while (json_array_size(secs) > (size_t)last_sec + 1)
 		json_array_remove(secs, json_array_size(secs) - 1);
 	for (long i = 0; i < r->total; i++)
 		if (r->records[i].order_id[0])
 			json_array_append_new(orders, json_string(r->records[i].order_id));
+	for (int c = 0; c < CURL_LAST; c++)
+		if (r->by_code[c])
+			json_object_set_new(codes, curl_easy_strerror((CURLcode)c),
+			                    json_integer(r->by_code[c]));
 	getrusage(RUSAGE_SELF, &ru);
 	root = json_pack(
 	        "{s:{s:s, s:I, s:I, s:I, s:I, s:f, s:I, s:I}, s:I, s:I, s:I, s:I, s:I, s:I, s:f, "
-	        "s:f, s:f, s:o, s:O, s:O}",
+	        "s:f, s:f, s:o, s:O, s:O, s:O}",
 	        "config", "url", r->o.url, "rate", (json_int_t)r->o.rate, "duration_s",
 	        (json_int_t)r->o.duration, "products", (json_int_t)r->o.products, "users",
 	        (json_int_t)r->o.users, "zipf_s", r->o.zipf, "items", (json_int_t)r->o.items,
-	        "max_inflight", (json_int_t)r->o.max_inflight, "start_ms", (json_int_t)r->t0_wall_ms,
-	        "scheduled", (json_int_t)r->total,
-	        "ok", (json_int_t)r->ok, "errors", (json_int_t)r->errors, "transport_errors",
-	        (json_int_t)r->transport_errors, "dropped", (json_int_t)r->dropped,
-	        "elapsed_s", elapsed_us / 1e6, "cpu_s",
+	        "max_inflight", (json_int_t)r->o.max_inflight, "start_ms",
+	        (json_int_t)r->t0_wall_ms, "scheduled", (json_int_t)r->total, "ok",
+	        (json_int_t)r->ok, "errors", (json_int_t)r->errors, "transport_errors",
+	        (json_int_t)r->transport_errors, "dropped", (json_int_t)r->dropped, "elapsed_s",
+	        elapsed_us / 1e6, "cpu_s",
 	        (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
 	                (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6,
-	        "achieved_rate",
-	        r->o.duration ? (double)r->ok / (double)r->o.duration : 0.0, "http_latency",
-	        latency_json(r, 0, r->total, buf), "per_second", secs, "orders", orders);
+	        "achieved_rate", r->o.duration ? (double)r->ok / (double)r->o.duration : 0.0,
+	        "http_latency", latency_json(r, 0, r->total, buf), "transport_errors_by_cause",
+	        codes, "per_second", secs, "orders", orders);
 out:
 	json_decref(secs);
 	json_decref(orders);
+	json_decref(codes);
 	free(buf);
 	return root;
 }
@@ -351,9 +361,16 @@ static void usage(void)
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	*o = (struct options){.rate = 100, .duration = 10, .products = 100000, .users = 10000,
-	                      .items = 1, .max_inflight = 2000, .timeout_ms = 30000, .drain = 30,
-	                      .zipf = 0.8, .seed = 1,
+	*o = (struct options){.rate = 100,
+	                      .duration = 10,
+	                      .products = 100000,
+	                      .users = 10000,
+	                      .items = 1,
+	                      .max_inflight = 2000,
+	                      .timeout_ms = 30000,
+	                      .drain = 30,
+	                      .zipf = 0.8,
+	                      .seed = 1,
 	                      .url = "http://127.0.0.1:8081/api/orders"};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;

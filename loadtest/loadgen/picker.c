@@ -20,14 +20,12 @@ static double next_unit(struct lt_picker *p)
 	return (double)(next_u64(p) >> 11) / 9007199254740992.0;
 }
 
-int lt_picker_init(struct lt_picker *p, long products, long users, double zipf_s,
-                   uint64_t seed)
+int lt_picker_init(struct lt_picker *p, long products, long users, double zipf_s, uint64_t seed)
 {
 	double sum = 0;
 
-	*p = (struct lt_picker){.state = seed ? seed : 0x9E3779B97F4A7C15ULL,
-	                        .products = products,
-	                        .users = users};
+	*p = (struct lt_picker){
+	        .state = seed ? seed : 0x9E3779B97F4A7C15ULL, .products = products, .users = users};
 	if (products < 1 || users < 1)
 		return -1;
 	if (zipf_s <= 0)

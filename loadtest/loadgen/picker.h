@@ -11,16 +11,15 @@
 #include <stdint.h>
 
 struct lt_picker {
-	uint64_t state;     /* xorshift64* state */
-	long products;      /* catalogue size */
-	long users;         /* user count */
-	double *cdf;        /* Zipf cumulative weights (products entries), NULL = uniform */
+	uint64_t state; /* xorshift64* state */
+	long products;  /* catalogue size */
+	long users;     /* user count */
+	double *cdf;    /* Zipf cumulative weights (products entries), NULL = uniform */
 };
 
 /* zipf_s <= 0 selects the uniform spread. 0, or -1 on OOM/bad sizes. The
  * caller embeds the struct and releases it with lt_picker_release. */
-int lt_picker_init(struct lt_picker *p, long products, long users, double zipf_s,
-                   uint64_t seed);
+int lt_picker_init(struct lt_picker *p, long products, long users, double zipf_s, uint64_t seed);
 void lt_picker_release(struct lt_picker *p);
 
 /* 1-based product index / user index. */
