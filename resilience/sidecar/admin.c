@@ -9,10 +9,10 @@
 #include "resilience/sidecar/dlq_admin.h"
 #include "resilience/sidecar/inbound.h"
 #include "resilience/sidecar/stop.h"
+#include "svc/config.h"
 #include "svc/httpc.h"
 #include "svc/log.h"
 
-#define SC_ADMIN_THREADS      4
 #define SC_ADMIN_MAX_BODY     (1024 * 1024)
 #define SC_SERVICE_CACHE_MS   1000
 #define SC_SERVICE_TIMEOUT_MS 1000
@@ -175,7 +175,8 @@ struct sc_admin *sc_admin_start(const struct sc_config *cfg, struct sc_producer 
 	struct svc_http_server_config http = {
 	        .bind_addr = NULL,
 	        .port = cfg->port,
-	        .threads = SC_ADMIN_THREADS,
+	        /* egress calls block a thread each for their upstream's time */
+	        .threads = (unsigned)svc_env_long("SIDECAR_HTTP_THREADS", 16, 1, 1024),
 	        .max_body = SC_ADMIN_MAX_BODY,
 	};
 

@@ -21,9 +21,9 @@
 struct sc_admin;
 struct sc_inbound;
 
-/* Starts serving (4 threads). All pointers are borrowed and must outlive the
- * server; `db` is NULL when there is no relay, `inbound` when there is no
- * consumption. NULL (logged) when the port cannot be bound or on OOM. */
+/* Starts serving (SIDECAR_HTTP_THREADS threads, default 16). All pointers are borrowed and must
+ * outlive the server; `db` is NULL when there is no relay, `inbound` when there is no consumption.
+ * NULL (logged) when the port cannot be bound or on OOM. */
 struct sc_admin *sc_admin_start(const struct sc_config *cfg, struct sc_producer *producer,
                                 struct svc_db *db, struct sc_egress *egress,
                                 struct sc_inbound *inbound, struct sc_metrics *metrics);

@@ -33,6 +33,9 @@ void sc_config_from_env(struct sc_config *cfg)
 	cfg->kafka_linger_ms = svc_env_long("KAFKA_LINGER_MS", 5, 0, 60000);
 	cfg->kafka_timeout_ms = svc_env_long("KAFKA_MESSAGE_TIMEOUT_MS", 30000, 1000, 3600000);
 	cfg->delivery_batch_max = svc_env_long("DELIVERY_BATCH_MAX", 200, 1, 10000);
+	cfg->delivery_batch_bytes =
+	        svc_env_long("DELIVERY_BATCH_BYTES", 512L * 1024, 1024, 64L * 1024 * 1024);
+	cfg->delivery_workers = svc_env_long("DELIVERY_WORKERS", 6, 1, 256);
 	cfg->delivery_linger_ms = svc_env_long("DELIVERY_LINGER_MS", 2, 0, 60000);
 	cfg->delivery_timeout_ms = svc_env_long("DELIVERY_TIMEOUT_MS", 30000, 100, 3600000);
 	cfg->retry_base_ms = svc_env_long("RETRY_BASE_MS", 100, 1, 3600000);

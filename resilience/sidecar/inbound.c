@@ -1,5 +1,5 @@
-/* Inbound delivery thread: Kafka consumer -> POST /internal/events -> offsets / DLQ,
- * behind the service's circuit breaker. */
+/* Inbound delivery: Kafka consumer -> per-partition queues -> delivery workers ->
+ * POST /internal/events -> offsets / DLQ, behind the service's circuit breaker. */
 #include "resilience/sidecar/inbound.h"
 
 #include <inttypes.h>
@@ -12,18 +12,38 @@
 #include "resilience/backoff.h"
 #include "resilience/breaker.h"
 #include "resilience/classify.h"
+#include "resilience/sidecar/batch.h"
 #include "resilience/sidecar/delivery.h"
 #include "resilience/sidecar/dlq.h"
 #include "resilience/sidecar/outcome.h"
+#include "resilience/sidecar/partq.h"
 #include "svc/error.h"
 #include "svc/httpc.h"
 #include "svc/log.h"
 
-#define SC_POLL_MS 250
+/* How long the poll thread waits for a message before it looks at flow
+ * control and the stop flag again. */
+#define SC_POLL_MS 100
 /* Past the cap, still remind at warn level every this many attempts. */
 #define SC_RETRY_REMIND_EVERY 50
-/* While the service breaker is open, how often to ask it for a probe. */
-#define SC_BREAKER_POLL_MS 100
+/* A worker's waits (backoff, open breaker) look at stop and revocation this often. */
+#define SC_WAIT_SLICE_MS 100
+
+struct sc_inbound;
+
+/* One delivery thread and the batch it works on. */
+struct sc_worker {
+	struct sc_inbound *in;
+	pthread_t thread;
+	bool started;
+	struct sc_partq *q;                 /* the partition held, NULL between batches */
+	rd_kafka_message_t **msgs;          /* its oldest messages (owned by the queue) */
+	unsigned *attempts;                 /* deliveries tried, per message */
+	struct sc_delivery_result *results; /* verdict per message of the batch */
+	struct sc_delivery_result *answers; /* the service's answers, per sent message */
+	size_t *sent;                       /* batch index of each sent message */
+	struct sc_batch batch;              /* the request body */
+};
 
 struct sc_inbound {
 	const struct sc_config *cfg;
@@ -37,14 +57,20 @@ struct sc_inbound {
 	bool status_lock_ready;
 	char last_error[320]; /* why the last failed delivery failed, "" if none */
 	char url[512];
-	pthread_t thread;
+	size_t cap;       /* DELIVERY_BATCH_MAX */
+	size_t high, low; /* a queue longer than high pauses its partition, until low */
+	pthread_t thread; /* the poll thread */
 	bool thread_started;
-	size_t cap;                         /* DELIVERY_BATCH_MAX */
-	rd_kafka_message_t **msgs;          /* the batch being delivered */
-	unsigned *attempts;                 /* deliveries tried, per message */
-	struct sc_delivery_result *results; /* verdict per message of the batch */
-	struct sc_delivery_result *answers; /* the service's answers, per sent message */
-	size_t *sent;                       /* batch index of each sent message */
+	rd_kafka_message_t **polled; /* one poll round, before it is queued */
+	size_t npolled;              /* entries of polled in use (NULL: dropped) */
+	/* lock guards parts and every worker's q */
+	pthread_mutex_t lock;
+	pthread_cond_t work; /* a partition became ready, or stop */
+	pthread_cond_t idle; /* a worker let go of a partition */
+	bool lock_ready;
+	struct sc_partq_set parts;
+	struct sc_worker *workers;
+	size_t nworkers;
 };
 
 /* ---- consumer set-up ------------------------------------------------------ */
@@ -66,8 +92,12 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 	svc_warn("kafka consumer: %s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
 }
 
-static rd_kafka_t *consumer_new(const struct sc_config *cfg)
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque);
+
+static rd_kafka_t *consumer_new(struct sc_inbound *in)
 {
+	const struct sc_config *cfg = in->cfg;
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 	char err[512];
 
@@ -85,6 +115,8 @@ static rd_kafka_t *consumer_new(const struct sc_config *cfg)
 		return NULL;
 	}
 	rd_kafka_conf_set_error_cb(conf, on_error);
+	rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+	rd_kafka_conf_set_opaque(conf, in);
 	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
 	if (!rk) {
 		svc_error("kafka consumer: %s", err);
@@ -118,15 +150,154 @@ out:
 	return rc;
 }
 
-/* ---- one batch ------------------------------------------------------------ */
+/* ---- partition queues (callers hold in->lock) ----------------------------- */
+
+static void message_free(void *item)
+{
+	rd_kafka_message_destroy(item);
+}
+
+static void publish_queued(struct sc_inbound *in)
+{
+	atomic_store(&in->metrics->delivery_queued, in->parts.queued);
+}
+
+/* Adds (topic, partition) to *l, created on first use. */
+static void tp_list_add(rd_kafka_topic_partition_list_t **l, const struct sc_partq *q)
+{
+	if (!*l)
+		*l = rd_kafka_topic_partition_list_new(4);
+	rd_kafka_topic_partition_list_add(*l, q->topic, q->partition);
+}
+
+/* Drops the messages of a revoked partition from the poll round in progress
+ * (the rebalance callback runs inside it): queued after the revocation they
+ * would be delivered beside their redelivered copies. */
+static void drop_polled(struct sc_inbound *in, const char *topic, int32_t partition)
+{
+	for (size_t i = 0; i < in->npolled; i++) {
+		rd_kafka_message_t *m = in->polled[i];
+		if (m && m->partition == partition &&
+		    strcmp(rd_kafka_topic_name(m->rkt), topic) == 0) {
+			rd_kafka_message_destroy(m);
+			in->polled[i] = NULL;
+		}
+	}
+}
+
+/*
+ * Revoked partitions (eager rebalance, or lost): no worker gets them any
+ * more; waits for the workers holding them to finish (their stored offsets
+ * are then committed by the unassign), and drops their queued messages. The
+ * ones flow control paused are resumed: librdkafka keeps an application
+ * pause across a reassignment.
+ */
+static void revoke(struct sc_inbound *in, const rd_kafka_topic_partition_list_t *parts)
+{
+	rd_kafka_topic_partition_list_t *resume = NULL;
+	uint64_t paused = 0;
+
+	pthread_mutex_lock(&in->lock);
+	for (int i = 0; i < parts->cnt; i++) {
+		const char *topic = parts->elems[i].topic;
+		int32_t partition = parts->elems[i].partition;
+		drop_polled(in, topic, partition);
+		struct sc_partq *q = sc_partq_find(&in->parts, topic, partition);
+		if (!q)
+			continue;
+		sc_partq_revoke(&in->parts, q);
+		if (q->paused)
+			tp_list_add(&resume, q);
+	}
+	while (sc_partq_revoked_busy(&in->parts))
+		pthread_cond_wait(&in->idle, &in->lock);
+	sc_partq_drop_revoked(&in->parts);
+	for (size_t i = 0; i < in->parts.nparts; i++)
+		paused += in->parts.parts[i]->paused;
+	atomic_store(&in->metrics->delivery_paused, paused);
+	publish_queued(in);
+	pthread_mutex_unlock(&in->lock);
+	if (resume) {
+		rd_kafka_resume_partitions(in->rk, resume);
+		rd_kafka_topic_partition_list_destroy(resume);
+	}
+}
+
+/* Runs on the poll thread, inside rd_kafka_consumer_poll/close. */
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+	struct sc_inbound *in = opaque;
+	bool cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+	rd_kafka_error_t *error = NULL;
+	rd_kafka_resp_err_t aerr = RD_KAFKA_RESP_ERR_NO_ERROR;
+
+	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+		svc_info("inbound: %d partition(s) assigned", parts->cnt);
+		if (cooperative)
+			error = rd_kafka_incremental_assign(rk, parts);
+		else
+			aerr = rd_kafka_assign(rk, parts);
+		goto out;
+	}
+	if (err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
+		svc_warn("inbound: rebalance: %s", rd_kafka_err2str(err));
+	svc_info("inbound: %d partition(s) revoked", parts->cnt);
+	revoke(in, parts);
+	if (cooperative)
+		error = rd_kafka_incremental_unassign(rk, parts);
+	else
+		aerr = rd_kafka_assign(rk, NULL);
+out:
+	if (error) {
+		svc_warn("inbound: rebalance: %s", rd_kafka_error_string(error));
+		rd_kafka_error_destroy(error);
+	}
+	if (aerr)
+		svc_warn("inbound: rebalance: %s", rd_kafka_err2str(aerr));
+}
+
+/* Pauses the partitions whose queue is over its bound, resumes those drained
+ * enough: the consumer then fetches only what the workers can take. */
+static void flow_control(struct sc_inbound *in)
+{
+	rd_kafka_topic_partition_list_t *pause = NULL, *resume = NULL;
+	uint64_t paused = 0;
+
+	pthread_mutex_lock(&in->lock);
+	for (size_t i = 0; i < in->parts.nparts; i++) {
+		struct sc_partq *q = in->parts.parts[i];
+		if (!q->paused && q->len > in->high) {
+			q->paused = true;
+			tp_list_add(&pause, q);
+		} else if (q->paused && q->len <= in->low) {
+			q->paused = false;
+			tp_list_add(&resume, q);
+		}
+		paused += q->paused;
+	}
+	atomic_store(&in->metrics->delivery_paused, paused);
+	pthread_mutex_unlock(&in->lock);
+	if (pause) {
+		rd_kafka_pause_partitions(in->rk, pause);
+		rd_kafka_topic_partition_list_destroy(pause);
+	}
+	if (resume) {
+		rd_kafka_resume_partitions(in->rk, resume);
+		rd_kafka_topic_partition_list_destroy(resume);
+	}
+}
+
+/* ---- the poll thread ------------------------------------------------------ */
 
 /* Polls up to cap messages: waits SC_POLL_MS for the first, then at most
- * DELIVERY_LINGER_MS for more. Returns how many are in in->msgs. */
-static size_t poll_batch(struct sc_inbound *in)
+ * DELIVERY_LINGER_MS for more. Returns how many are in in->polled. */
+static size_t poll_round(struct sc_inbound *in)
 {
 	size_t n = 0;
 	uint64_t deadline = 0;
 
+	in->npolled = 0;
 	while (n < in->cap) {
 		int timeout = SC_POLL_MS;
 		if (n > 0) {
@@ -148,11 +319,72 @@ static size_t poll_batch(struct sc_inbound *in)
 		}
 		if (n == 0)
 			deadline = sc_monotonic_ms() + (uint64_t)in->cfg->delivery_linger_ms;
-		in->attempts[n] = 0;
-		in->msgs[n++] = m;
+		in->polled[n++] = m;
+		in->npolled = n;
 	}
 	return n;
 }
+
+/* Drops the polled messages of m's partition from index i on and rewinds the
+ * partition to m: nothing is skipped when m could not be queued. */
+static void rewind_partition(struct sc_inbound *in, size_t i, size_t n)
+{
+	rd_kafka_message_t *m = in->polled[i];
+	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_error_t *error;
+
+	svc_error("inbound: out of memory queueing %s[%" PRId32 "]@%" PRId64 "; rewinding",
+	          rd_kafka_topic_name(m->rkt), m->partition, m->offset);
+	rd_kafka_topic_partition_list_add(l, rd_kafka_topic_name(m->rkt), m->partition)->offset =
+	        m->offset;
+	error = rd_kafka_seek_partitions(in->rk, l, 0);
+	if (error)
+		rd_kafka_error_destroy(error);
+	rd_kafka_topic_partition_list_destroy(l);
+	for (size_t j = n; j-- > i;) {
+		rd_kafka_message_t *o = in->polled[j];
+		if (o && o->rkt == m->rkt && o->partition == m->partition) {
+			rd_kafka_message_destroy(o);
+			in->polled[j] = NULL;
+		}
+	}
+}
+
+/* Hands the polled messages to their partitions' queues and wakes the workers. */
+static void enqueue(struct sc_inbound *in, size_t n)
+{
+	pthread_mutex_lock(&in->lock);
+	for (size_t i = 0; i < n; i++) {
+		rd_kafka_message_t *m = in->polled[i];
+		if (m &&
+		    sc_partq_push(&in->parts, rd_kafka_topic_name(m->rkt), m->partition, m) != 0)
+			rewind_partition(in, i, n);
+	}
+	in->npolled = 0; /* the queues own them now */
+	publish_queued(in);
+	pthread_cond_broadcast(&in->work);
+	pthread_mutex_unlock(&in->lock);
+}
+
+static void *poll_main(void *arg)
+{
+	struct sc_inbound *in = arg;
+
+	svc_info("inbound: %s (group %s) -> %s, %zu worker(s)", in->cfg->subscribe, in->cfg->group,
+	         in->url, in->nworkers);
+	while (!sc_stop_requested(in->stop)) {
+		size_t n = poll_round(in);
+		if (n > 0)
+			enqueue(in, n);
+		flow_control(in);
+	}
+	pthread_mutex_lock(&in->lock);
+	pthread_cond_broadcast(&in->work);
+	pthread_mutex_unlock(&in->lock);
+	return NULL;
+}
+
+/* ---- one batch, on a worker ----------------------------------------------- */
 
 static struct sc_delivery_msg msg_view(const rd_kafka_message_t *m)
 {
@@ -185,9 +417,9 @@ static void store_offset(struct sc_inbound *in, const rd_kafka_message_t *m)
 	rd_kafka_topic_partition_list_destroy(l);
 }
 
-static int dead_letter(struct sc_inbound *in, size_t i, const char *reason)
+static int dead_letter(struct sc_worker *w, size_t i, const char *reason)
 {
-	const rd_kafka_message_t *m = in->msgs[i];
+	const rd_kafka_message_t *m = w->msgs[i];
 	struct sc_dlq_record r = {
 	        .source_topic = rd_kafka_topic_name(m->rkt),
 	        .source_partition = m->partition,
@@ -197,7 +429,7 @@ static int dead_letter(struct sc_inbound *in, size_t i, const char *reason)
 	        .payload = m->payload,
 	        .len = m->len,
 	        .reason = reason,
-	        .attempts = in->attempts[i],
+	        .attempts = w->attempts[i],
 	};
 	rd_kafka_headers_t *hdrs = NULL;
 	const void *event_id;
@@ -211,68 +443,97 @@ static int dead_letter(struct sc_inbound *in, size_t i, const char *reason)
 		r.event_id = event_id;
 		r.event_id_len = event_id_len;
 	}
-	int rc = sc_dlq_send(&in->dlq, &r);
+	int rc = sc_dlq_send(&w->in->dlq, &r);
 	if (rc == 0)
-		atomic_fetch_add(&in->metrics->dead_lettered, 1);
+		atomic_fetch_add(&w->in->metrics->dead_lettered, 1);
 	return rc;
 }
 
 /*
- * Sends msgs[from, to) (those representable as JSON) in one POST and fills
- * in->results[from, to). *status is the HTTP status (0: no response; 200
- * also when nothing needed sending).
+ * Adds msgs[from, to) to the request body, as many as fit its byte cap (at
+ * least one), and fills their results: "rejected" for a message that cannot
+ * be represented as JSON, "retry" (until answered) for the others. Returns the
+ * end of the range it covers; *nsent is how many of them are in the body.
  */
-static void deliver(struct sc_inbound *in, size_t from, size_t to, long *status)
+static size_t build_body(struct sc_worker *w, size_t from, size_t to, size_t *nsent)
 {
-	static const char *const headers[] = {"Content-Type: application/json", NULL};
-	json_t *items = json_array(), *root = NULL;
-	char *body = NULL;
-	size_t nsent = 0;
-	struct svc_httpc_response res = {0};
+	size_t end = from;
 
-	*status = 200;
-	for (size_t i = from; i < to; i++) {
-		struct sc_delivery_msg v = msg_view(in->msgs[i]);
-		struct sc_delivery_result *r = &in->results[i];
-		in->attempts[i]++;
+	*nsent = 0;
+	sc_batch_reset(&w->batch);
+	for (; end < to; end++) {
+		struct sc_delivery_msg v = msg_view(w->msgs[end]);
+		struct sc_delivery_result *r = &w->results[end];
 		json_t *item = sc_delivery_item(&v, r->reason, sizeof(r->reason));
 		if (!item) {
 			r->verdict = SC_VERDICT_REJECTED;
 			continue;
 		}
+		char *text = json_dumps(item, JSON_COMPACT);
+		json_decref(item);
+		int rc = text ? sc_batch_add(&w->batch, text, strlen(text)) : SVC_ENOMEM;
+		free(text);
+		if (rc == SC_BATCH_FULL)
+			break;
 		r->verdict = SC_VERDICT_RETRY;
+		if (rc != 0) {
+			/* out of memory: send what is there, or retry this one later */
+			snprintf(r->reason, sizeof(r->reason), "out of memory");
+			if (*nsent == 0)
+				end++;
+			break;
+		}
 		snprintf(r->reason, sizeof(r->reason), "not answered");
-		if (json_array_append_new(items, item) == 0)
-			in->sent[nsent++] = i;
+		w->sent[(*nsent)++] = end;
 	}
-	if (nsent == 0)
+	return end;
+}
+
+/*
+ * Sends msgs[from, to), or the part of it that fits DELIVERY_BATCH_BYTES, in
+ * one POST and fills results over the range covered, whose end it returns.
+ * *status is the HTTP status (0: no response; 200 also when nothing needed
+ * sending), *nsent how many messages the request held.
+ */
+static size_t deliver(struct sc_worker *w, size_t from, size_t to, long *status, size_t *nsent)
+{
+	static const char *const headers[] = {"Content-Type: application/json", NULL};
+	struct sc_inbound *in = w->in;
+	struct svc_httpc_response res = {0};
+	size_t end = build_body(w, from, to, nsent), len = 0;
+	const char *body = NULL;
+
+	*status = 200;
+	if (*nsent == 0)
 		goto out;
-	root = json_pack("{s:O}", "messages", items);
-	body = root ? json_dumps(root, JSON_COMPACT) : NULL;
+	body = sc_batch_body(&w->batch, &len);
 	if (!body) {
 		*status = 0;
 		goto out;
 	}
-	if (svc_httpc_request("POST", in->url, headers, body, strlen(body),
-	                      in->cfg->delivery_timeout_ms, &res) != 0) {
+	atomic_fetch_add(&in->metrics->delivery_batches, 1);
+	if (svc_httpc_request("POST", in->url, headers, body, len, in->cfg->delivery_timeout_ms,
+	                      &res) != 0) {
 		*status = 0;
 		goto out;
 	}
 	*status = res.status;
 	if (res.status != 200)
 		goto out;
-	if (sc_delivery_parse(res.body, res.body_len, in->answers, nsent) != 0) {
+	if (sc_delivery_parse(res.body, res.body_len, w->answers, *nsent) != 0) {
 		svc_error("POST %s: malformed answer for %zu message(s); will resend", in->url,
-		          nsent);
+		          *nsent);
 		goto out;
 	}
-	for (size_t j = 0; j < nsent; j++)
-		in->results[in->sent[j]] = in->answers[j];
+	for (size_t j = 0; j < *nsent; j++)
+		w->results[w->sent[j]] = w->answers[j];
 out:
+	/* a batch too large for the service is split, not counted against its messages */
+	if (!(*status == 413 && *nsent > 1))
+		for (size_t j = 0; j < *nsent; j++)
+			w->attempts[w->sent[j]]++;
 	svc_httpc_response_release(&res);
-	free(body);
-	json_decref(root);
-	json_decref(items);
+	return end;
 }
 
 /*
@@ -280,22 +541,53 @@ out:
  * finished message and stopping at the first "retry". SVC_ETRANSIENT when a
  * dead letter could not be written before stop.
  */
-static int apply_verdicts(struct sc_inbound *in, size_t *done, size_t to)
+static int apply_verdicts(struct sc_worker *w, size_t *done, size_t to)
 {
 	for (; *done < to; (*done)++) {
 		size_t i = *done;
-		struct sc_delivery_result *r = &in->results[i];
+		struct sc_delivery_result *r = &w->results[i];
 		if (r->verdict == SC_VERDICT_RETRY)
 			break;
 		if (r->verdict == SC_VERDICT_REJECTED) {
-			if (dead_letter(in, i, r->reason) != 0)
+			if (dead_letter(w, i, r->reason) != 0)
 				return SVC_ETRANSIENT;
 		} else {
-			atomic_fetch_add(&in->metrics->delivered, 1);
+			atomic_fetch_add(&w->in->metrics->delivered, 1);
 		}
-		store_offset(in, in->msgs[i]);
+		store_offset(w->in, w->msgs[i]);
 	}
 	return 0;
+}
+
+/* True when the worker must give its batch up: stop, or its partition is
+ * being revoked (the new owner will deliver the rest). */
+static bool must_quit(struct sc_worker *w)
+{
+	bool revoked;
+
+	if (sc_stop_requested(w->in->stop))
+		return true;
+	pthread_mutex_lock(&w->in->lock);
+	revoked = w->q->revoked;
+	pthread_mutex_unlock(&w->in->lock);
+	return revoked;
+}
+
+/* Sleeps up to ms; true when the worker must quit (must_quit) meanwhile. */
+static bool worker_wait_ms(struct sc_worker *w, uint64_t ms)
+{
+	uint64_t end = sc_monotonic_ms() + ms;
+
+	for (;;) {
+		uint64_t now = sc_monotonic_ms();
+		if (must_quit(w))
+			return true;
+		if (now >= end)
+			return false;
+		uint64_t slice = end - now < SC_WAIT_SLICE_MS ? end - now : SC_WAIT_SLICE_MS;
+		if (sc_stop_wait_ms(w->in->stop, slice))
+			return true;
+	}
 }
 
 /* The backoff's nominal (un-jittered) delay for `attempt`. */
@@ -308,14 +600,14 @@ static uint64_t nominal_delay(const struct rs_backoff *b, unsigned attempt)
 	return d < b->max_ms ? d : b->max_ms;
 }
 
-/* Sleeps before resending; true when stop was requested meanwhile. */
-static bool backoff_wait(struct sc_inbound *in, unsigned attempt, size_t left, long status)
+/* Sleeps before resending; true when the worker must quit meanwhile. */
+static bool backoff_wait(struct sc_worker *w, unsigned attempt, size_t left, long status)
 {
+	struct sc_inbound *in = w->in;
 	uint64_t delay = rs_backoff_delay_ms(&in->backoff, attempt, rs_random());
 	bool doubled = attempt == 0 || nominal_delay(&in->backoff, attempt) >
 	                                       nominal_delay(&in->backoff, attempt - 1);
 	bool warn = doubled || attempt % SC_RETRY_REMIND_EVERY == 0;
-
 	char why[32];
 
 	if (status)
@@ -323,125 +615,264 @@ static bool backoff_wait(struct sc_inbound *in, unsigned attempt, size_t left, l
 	else
 		snprintf(why, sizeof(why), "no response");
 	svc_log(warn ? SVC_LOG_WARN : SVC_LOG_DEBUG,
-	        "delivery to %s: %zu message(s) to retry (%s), attempt %u, next in %" PRIu64 " ms",
-	        in->url, left, why, attempt + 1, delay);
-	return sc_stop_wait_ms(in->stop, delay);
+	        "delivery to %s: %s[%" PRId32 "]: %zu message(s) to retry (%s), attempt %u, "
+	        "next in %" PRIu64 " ms",
+	        in->url, w->q->topic, w->q->partition, left, why, attempt + 1, delay);
+	return worker_wait_ms(w, delay);
 }
 
 /* Waits while the service breaker holds deliveries back: no delivery, no
- * dead letter, the batch kept as it is (consumption pauses). Once a probe is
- * admitted the caller must deliver and record. True when stop was requested. */
-static bool breaker_wait(struct sc_inbound *in)
+ * dead letter, the batch kept as it is. Once a probe is admitted the caller
+ * must deliver and record. True when the worker must quit. */
+static bool breaker_wait(struct sc_worker *w)
 {
-	while (!rs_breaker_allow(in->breaker, sc_monotonic_ms()))
-		if (sc_stop_wait_ms(in->stop, SC_BREAKER_POLL_MS))
+	while (!rs_breaker_allow(w->in->breaker, sc_monotonic_ms()))
+		if (worker_wait_ms(w, SC_WAIT_SLICE_MS))
 			return true;
 	return false;
 }
 
-/* deliver() behind the breaker: records the outcome of msgs[from, to). */
-static void deliver_guarded(struct sc_inbound *in, size_t from, size_t to, long *status)
+/* deliver() behind the breaker: records the outcome of the range it covered. */
+static size_t deliver_guarded(struct sc_worker *w, size_t from, size_t to, long *status,
+                              size_t *nsent)
 {
+	struct sc_inbound *in = w->in;
 	uint64_t start = sc_monotonic_ms();
 	char why[sizeof(in->last_error)];
-	bool failed;
+	size_t end = deliver(w, from, to, status, nsent);
+	bool failed = sc_delivery_failed(*status, w->results + from, end - from, why, sizeof(why));
 
-	deliver(in, from, to, status);
-	failed = sc_delivery_failed(*status, in->results + from, to - from, why, sizeof(why));
 	rs_breaker_record(in->breaker, sc_monotonic_ms(), !failed, sc_monotonic_ms() - start);
 	if (failed) {
 		pthread_mutex_lock(&in->status_lock);
 		snprintf(in->last_error, sizeof(in->last_error), "%s", why);
 		pthread_mutex_unlock(&in->status_lock);
 	}
+	return end;
 }
 
-/* Delivers msgs[0, n) until all are finished or stop is requested. */
-static void process_batch(struct sc_inbound *in, size_t n)
+/* Delivers msgs[0, n) until all are finished or the worker must quit.
+ * Returns how many are finished (their offsets stored). */
+static size_t process_batch(struct sc_worker *w, size_t n)
 {
-	size_t done = 0;
+	struct sc_inbound *in = w->in;
+	size_t done = 0, limit = n;
 	unsigned attempt = 0, permanent = 0;
-	bool single = false;
+	bool split = false; /* the service answered 413: limit is what fits */
 
-	while (done < n && !sc_stop_requested(in->stop)) {
-		size_t end = single ? done + 1 : n, before = done;
+	for (size_t i = 0; i < n; i++)
+		w->attempts[i] = 0;
+	while (done < n && !must_quit(w)) {
+		size_t before = done, nsent, end;
 		long status;
 
-		atomic_store(&in->metrics->delivery_inflight, end - done);
-		if (breaker_wait(in))
+		if (breaker_wait(w))
 			break;
-		deliver_guarded(in, done, end, &status);
-		if (apply_verdicts(in, &done, end) != 0)
+		end = deliver_guarded(w, done, done + limit < n ? done + limit : n, &status,
+		                      &nsent);
+		if (apply_verdicts(w, &done, end) != 0)
 			break;
 		if (done == end) {
-			single = false;
+			/* narrowed for another 4xx: grow back; after a 413 the
+			 * service's body limit stays what it is */
+			if (!split)
+				limit = limit < n / 2 ? limit * 2 : n;
 			attempt = permanent = 0;
 			continue;
 		}
 		if (done > before)
 			attempt = 0;
+		if (status == 413 && nsent > 1) {
+			/* too large for the service: resend at once, in halves */
+			limit = sc_batch_shrink(nsent);
+			split = true;
+			atomic_fetch_add(&in->metrics->delivery_split, 1);
+			svc_info("delivery to %s: HTTP 413 for %zu message(s); sending %zu at a "
+			         "time",
+			         in->url, nsent, limit);
+			continue;
+		}
 		if (status != 200 && rs_classify_http(status) == RS_PERMANENT) {
 			/* The service will not take this batch as it is: narrow it to
 			 * the first message, and give that one up after enough tries. */
-			single = true;
+			limit = 1;
 			if (++permanent >= (unsigned)in->cfg->retry_max_attempts &&
 			    end - done == 1) {
 				char reason[128];
 				snprintf(reason, sizeof(reason),
 				         "service answered HTTP %ld %u times", status, permanent);
-				if (dead_letter(in, done, reason) != 0)
+				if (dead_letter(w, done, reason) != 0)
 					break;
-				store_offset(in, in->msgs[done++]);
+				store_offset(in, w->msgs[done++]);
 				attempt = permanent = 0;
-				single = false;
 				continue;
 			}
 		} else {
 			permanent = 0;
 		}
 		atomic_fetch_add(&in->metrics->retried, end - done);
-		if (backoff_wait(in, attempt, end - done, status))
+		if (backoff_wait(w, attempt, end - done, status))
 			break;
 		if (attempt < 63)
 			attempt++;
 	}
-	atomic_store(&in->metrics->delivery_inflight, 0);
+	return done;
 }
 
-static void *inbound_main(void *arg)
+/* Takes the next ready partition and its oldest messages; blocks until there
+ * is one. How many messages, 0 on stop (then w->q is NULL). */
+static size_t take_batch(struct sc_worker *w)
 {
-	struct sc_inbound *in = arg;
+	struct sc_inbound *in = w->in;
+	size_t n = 0;
 
-	svc_info("inbound: %s (group %s) -> %s", in->cfg->subscribe, in->cfg->group, in->url);
-	while (!sc_stop_requested(in->stop)) {
-		size_t n = poll_batch(in);
-		if (n > 0)
-			process_batch(in, n);
-		for (size_t i = 0; i < n; i++)
-			rd_kafka_message_destroy(in->msgs[i]);
+	pthread_mutex_lock(&in->lock);
+	while (!sc_stop_requested(in->stop) && !(w->q = sc_partq_next(&in->parts)))
+		pthread_cond_wait(&in->work, &in->lock);
+	if (w->q)
+		n = sc_partq_peek(w->q, (void **)w->msgs, in->cap);
+	pthread_mutex_unlock(&in->lock);
+	return n;
+}
+
+/* Lets go of the partition: its `done` oldest messages are freed. */
+static void release_batch(struct sc_worker *w, size_t done)
+{
+	struct sc_inbound *in = w->in;
+
+	pthread_mutex_lock(&in->lock);
+	sc_partq_done(&in->parts, w->q, done);
+	w->q = NULL;
+	publish_queued(in);
+	pthread_cond_broadcast(&in->idle);
+	pthread_cond_broadcast(&in->work);
+	pthread_mutex_unlock(&in->lock);
+}
+
+static void *worker_main(void *arg)
+{
+	struct sc_worker *w = arg;
+
+	for (;;) {
+		size_t n = take_batch(w);
+		if (!w->q)
+			break;
+		atomic_fetch_add(&w->in->metrics->delivery_inflight, n);
+		size_t done = process_batch(w, n);
+		atomic_fetch_sub(&w->in->metrics->delivery_inflight, n);
+		release_batch(w, done);
 	}
 	return NULL;
 }
 
 /* ---- lifecycle ------------------------------------------------------------ */
 
+static void worker_release(struct sc_worker *w)
+{
+	free(w->msgs);
+	free(w->attempts);
+	free(w->results);
+	free(w->answers);
+	free(w->sent);
+	sc_batch_release(&w->batch);
+}
+
+static int worker_init(struct sc_worker *w, struct sc_inbound *in)
+{
+	w->in = in;
+	sc_batch_init(&w->batch, (size_t)in->cfg->delivery_batch_bytes);
+	w->msgs = calloc(in->cap, sizeof(*w->msgs));
+	w->attempts = calloc(in->cap, sizeof(*w->attempts));
+	w->results = calloc(in->cap, sizeof(*w->results));
+	w->answers = calloc(in->cap, sizeof(*w->answers));
+	w->sent = calloc(in->cap, sizeof(*w->sent));
+	if (!w->msgs || !w->attempts || !w->results || !w->answers || !w->sent)
+		return SVC_ENOMEM;
+	return 0;
+}
+
+/* Joins every thread started (stop must have been requested). */
+static void join_threads(struct sc_inbound *in)
+{
+	if (in->thread_started)
+		pthread_join(in->thread, NULL);
+	in->thread_started = false;
+	if (in->lock_ready) {
+		/* wake workers waiting for work even if the poll thread never ran */
+		pthread_mutex_lock(&in->lock);
+		pthread_cond_broadcast(&in->work);
+		pthread_mutex_unlock(&in->lock);
+	}
+	for (size_t i = 0; i < in->nworkers; i++) {
+		if (in->workers[i].started)
+			pthread_join(in->workers[i].thread, NULL);
+		in->workers[i].started = false;
+	}
+}
+
 static void inbound_destroy(struct sc_inbound *in)
 {
 	if (in->rk) {
+		/* the queues first: closing revokes every partition (on_rebalance) */
+		if (in->lock_ready) {
+			pthread_mutex_lock(&in->lock);
+			sc_partq_set_release(&in->parts);
+			sc_partq_set_init(&in->parts, message_free);
+			pthread_mutex_unlock(&in->lock);
+		}
 		rd_kafka_resp_err_t err = rd_kafka_consumer_close(in->rk);
 		if (err)
 			svc_warn("kafka consumer close: %s", rd_kafka_err2str(err));
 		rd_kafka_destroy(in->rk);
 	}
-	free(in->msgs);
-	free(in->attempts);
-	free(in->results);
-	free(in->answers);
-	free(in->sent);
+	for (size_t i = 0; in->workers && i < in->nworkers; i++)
+		worker_release(&in->workers[i]);
+	free(in->workers);
+	free(in->polled);
+	sc_partq_set_release(&in->parts);
 	rs_breaker_free(in->breaker);
+	if (in->lock_ready) {
+		pthread_cond_destroy(&in->idle);
+		pthread_cond_destroy(&in->work);
+		pthread_mutex_destroy(&in->lock);
+	}
 	if (in->status_lock_ready)
 		pthread_mutex_destroy(&in->status_lock);
 	free(in);
+}
+
+/* The lock and its two conditions. 0 or SVC_ENOMEM. */
+static int locks_init(struct sc_inbound *in)
+{
+	if (pthread_mutex_init(&in->status_lock, NULL) != 0)
+		return SVC_ENOMEM;
+	in->status_lock_ready = true;
+	if (pthread_mutex_init(&in->lock, NULL) != 0)
+		return SVC_ENOMEM;
+	if (pthread_cond_init(&in->work, NULL) != 0) {
+		pthread_mutex_destroy(&in->lock);
+		return SVC_ENOMEM;
+	}
+	if (pthread_cond_init(&in->idle, NULL) != 0) {
+		pthread_cond_destroy(&in->work);
+		pthread_mutex_destroy(&in->lock);
+		return SVC_ENOMEM;
+	}
+	in->lock_ready = true;
+	return 0;
+}
+
+static int start_threads(struct sc_inbound *in)
+{
+	for (size_t i = 0; i < in->nworkers; i++) {
+		if (pthread_create(&in->workers[i].thread, NULL, worker_main, &in->workers[i]) != 0)
+			return SVC_ENOMEM;
+		in->workers[i].started = true;
+	}
+	if (pthread_create(&in->thread, NULL, poll_main, in) != 0)
+		return SVC_ENOMEM;
+	in->thread_started = true;
+	return 0;
 }
 
 struct sc_inbound *sc_inbound_start(const struct sc_config *cfg, struct sc_producer *producer,
@@ -463,32 +894,36 @@ struct sc_inbound *sc_inbound_start(const struct sc_config *cfg, struct sc_produ
 	in->dlq.backoff = in->backoff;
 	snprintf(in->url, sizeof(in->url), "%s/internal/events", cfg->service_url);
 	in->cap = (size_t)cfg->delivery_batch_max;
-	in->msgs = calloc(in->cap, sizeof(*in->msgs));
-	in->attempts = calloc(in->cap, sizeof(*in->attempts));
-	in->results = calloc(in->cap, sizeof(*in->results));
-	in->answers = calloc(in->cap, sizeof(*in->answers));
-	in->sent = calloc(in->cap, sizeof(*in->sent));
-	if (!in->msgs || !in->attempts || !in->results || !in->answers || !in->sent)
+	in->high = 2 * in->cap;
+	in->low = in->cap;
+	sc_partq_set_init(&in->parts, message_free);
+	in->polled = calloc(in->cap, sizeof(*in->polled));
+	in->nworkers = (size_t)cfg->delivery_workers;
+	in->workers = calloc(in->nworkers, sizeof(*in->workers));
+	if (!in->polled || !in->workers || locks_init(in) != 0)
 		goto fail;
-	if (pthread_mutex_init(&in->status_lock, NULL) != 0)
-		goto fail;
-	in->status_lock_ready = true;
+	for (size_t i = 0; i < in->nworkers; i++)
+		if (worker_init(&in->workers[i], in) != 0)
+			goto fail;
 	in->breaker = rs_breaker_new("service", &cfg->service_breaker);
 	if (!in->breaker) {
 		svc_error("inbound: invalid SERVICE_BREAKER_* settings");
 		goto fail;
 	}
-	in->rk = consumer_new(cfg);
+	in->rk = consumer_new(in);
 	if (!in->rk || subscribe(in->rk, cfg->subscribe) != 0)
 		goto fail;
-	if (pthread_create(&in->thread, NULL, inbound_main, in) != 0) {
-		svc_error("inbound: cannot start the delivery thread");
+	if (start_threads(in) != 0) {
+		svc_error("inbound: cannot start the delivery threads");
 		goto fail;
 	}
-	in->thread_started = true;
 	return in;
 
 fail:
+	if (in->thread_started || (in->workers && in->workers[0].started)) {
+		sc_stop_request(stop);
+		join_threads(in);
+	}
 	inbound_destroy(in);
 	return NULL;
 }
@@ -497,8 +932,7 @@ void sc_inbound_free(struct sc_inbound *in)
 {
 	if (!in)
 		return;
-	if (in->thread_started)
-		pthread_join(in->thread, NULL);
+	join_threads(in);
 	inbound_destroy(in);
 }
 

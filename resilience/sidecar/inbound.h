@@ -2,24 +2,41 @@
  * Inbound delivery: consumes SUBSCRIBE_TOPICS in group CONSUMER_GROUP and
  * POSTs batches to SERVICE_URL/internal/events (svc/consumer.h).
  *
+ * One thread polls Kafka and appends each message to its partition's queue
+ * (partq.h); DELIVERY_WORKERS threads deliver, each holding one partition at
+ * a time, so partitions are delivered in parallel and each partition (each
+ * key) in order. A batch is the oldest messages of one partition, at most
+ * DELIVERY_BATCH_MAX of them and DELIVERY_BATCH_BYTES of body (batch.h). A
+ * partition whose queue grows past 2 x DELIVERY_BATCH_MAX is paused in the
+ * consumer and resumed once it is down to DELIVERY_BATCH_MAX.
+ *
  * A message's offset is stored (and later auto-committed) only after the
- * service finished it: "ok", "duplicate", "ignored", or "rejected" once the
- * DLQ copy is acknowledged. "retry", no response or a non-200 answer resends
- * the rest of the batch, in order, after a growing backoff, for as long as it
- * takes: transient causes are never dead-lettered. The one exception is a
- * permanent HTTP status (a 4xx such as 413 that will not change on resend):
- * the batch shrinks to the first message alone, and when the service keeps
- * answering it that way RETRY_MAX_ATTEMPTS times it is dead-lettered.
+ * service finished it and every earlier message of its partition: "ok",
+ * "duplicate", "ignored", or "rejected" once the DLQ copy is acknowledged.
+ * "retry", no response or a non-200 answer resends the rest of the batch, in
+ * order, after a growing backoff, for as long as it takes: transient causes
+ * are never dead-lettered. Only that partition waits; the others go on. HTTP
+ * 413 (body too large) halves the batch and resends at once, down to one
+ * message, counted neither as an attempt nor as a breaker failure. A single
+ * message that still gets a permanent status (a 4xx such as 413) is
+ * dead-lettered once the service answered it that way RETRY_MAX_ATTEMPTS
+ * times.
  *
  * Every delivery POST goes through a circuit breaker named "service"
  * (SERVICE_BREAKER_*, config.h); a delivery fails when no answer came, on a
  * transient status (5xx, timeout) or when every message was answered "retry"
  * (outcome.h). While the breaker is open nothing is delivered, dead-lettered
- * or skipped: the batch waits and consumption pauses; after open_ms one probe
- * delivery goes out (half-open), and its success closes the breaker. A pause
- * longer than the consumer's max.poll.interval.ms (10 min) makes Kafka hand
- * the partitions to another member; the uncommitted messages are redelivered
- * there and the service answers "duplicate" for any it had finished.
+ * or skipped: every worker waits and the queues fill up until their
+ * partitions pause; after open_ms one probe delivery goes out (half-open),
+ * and its success closes the breaker. A pause longer than the consumer's
+ * max.poll.interval.ms (10 min) makes Kafka hand the partitions to another
+ * member; the uncommitted messages are redelivered there and the service
+ * answers "duplicate" for any it had finished.
+ *
+ * Rebalance: before partitions are revoked, no worker is handed them any
+ * more, the deliveries in flight on them end (a retrying worker gives up at
+ * once), their stored offsets are committed and their queued messages are
+ * dropped: the new owner consumes them again from the committed offset.
  */
 #ifndef SC_INBOUND_H
 #define SC_INBOUND_H

@@ -12,6 +12,10 @@ void sc_metrics_init(struct sc_metrics *m)
 	atomic_init(&m->retried, 0);
 	atomic_init(&m->dead_lettered, 0);
 	atomic_init(&m->delivery_inflight, 0);
+	atomic_init(&m->delivery_queued, 0);
+	atomic_init(&m->delivery_paused, 0);
+	atomic_init(&m->delivery_batches, 0);
+	atomic_init(&m->delivery_split, 0);
 }
 
 /* Adds one counter to `obj` (a failed add leaves it out). */
@@ -35,5 +39,9 @@ json_t *sc_metrics_json(struct sc_metrics *m)
 	put(obj, "retried", &m->retried);
 	put(obj, "dead_lettered", &m->dead_lettered);
 	put(obj, "delivery_inflight", &m->delivery_inflight);
+	put(obj, "delivery_queued", &m->delivery_queued);
+	put(obj, "delivery_paused", &m->delivery_paused);
+	put(obj, "delivery_batches", &m->delivery_batches);
+	put(obj, "delivery_split", &m->delivery_split);
 	return obj;
 }

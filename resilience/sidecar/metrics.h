@@ -18,7 +18,11 @@ struct sc_metrics {
 	atomic_uint_fast64_t delivered;         /* inbound messages the service finished */
 	atomic_uint_fast64_t retried;           /* inbound messages sent again after "retry" */
 	atomic_uint_fast64_t dead_lettered;     /* inbound messages routed to the DLQ */
-	atomic_uint_fast64_t delivery_inflight; /* messages of the batch being delivered */
+	atomic_uint_fast64_t delivery_inflight; /* messages held by delivery workers now */
+	atomic_uint_fast64_t delivery_queued;   /* messages waiting in partition queues */
+	atomic_uint_fast64_t delivery_paused;   /* partitions paused: queue over its bound */
+	atomic_uint_fast64_t delivery_batches;  /* POSTs to /internal/events */
+	atomic_uint_fast64_t delivery_split;    /* batches halved after HTTP 413 */
 };
 
 /* Zeroes every counter. */

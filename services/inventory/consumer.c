@@ -247,4 +247,6 @@ const struct svc_consumer_ops inv_consumer_ops = {
         .apply = apply,
         .committed = committed,
         .scratch_free = free,
+        /* prepare() only allocates the list of touched products */
+        .prepare_is_local = true,
 };

@@ -196,7 +196,7 @@ static void post_order(void *vctx, const struct svc_http_request *req,
 		conn = NULL; /* no connection held during the HTTP calls */
 	}
 
-	if (order_pricing_quote(&app->cfg, oreq, prices, &o.total, &problem) != 0) {
+	if (order_pricing_quote(app, oreq, prices, &o.total, &problem) != 0) {
 		svc_http_reply_invalid(res, &problem);
 		goto free_body;
 	}

@@ -25,6 +25,8 @@ void order_config_load(struct order_config *cfg)
 	snprintf(cfg->currency, sizeof(cfg->currency), "%s", cur);
 	cfg->sidecar_url = svc_env_str("SIDECAR_URL", "http://127.0.0.1:9081");
 	cfg->pricing_timeout_ms = svc_env_long("PRICING_TIMEOUT_MS", 2000, 1, 60000);
+	cfg->price_cache_ms = svc_env_long("PRICE_CACHE_MS", 2000, 0, 3600000);
+	cfg->price_cache_max = svc_env_long("PRICE_CACHE_MAX", 100000, 0, 10000000);
 	cfg->step_timeout_ms[ORDER_PENDING] =
 	        svc_env_long("SAGA_TIMEOUT_INVENTORY_MS", step, 1, DAY_MS);
 	cfg->step_timeout_ms[ORDER_PAYMENT_PENDING] =

@@ -4,12 +4,18 @@
  * says only what is the Order service's own.
  */
 #include "services/order/order.h"
+#include "services/order/price_cache.h"
+#include "svc/log.h"
 
 static int start(struct svc_ctx *ctx)
 {
 	struct order_app *app = ctx->user;
 
 	order_config_load(&app->cfg);
+	app->prices =
+	        order_price_cache_new((size_t)app->cfg.price_cache_max, app->cfg.price_cache_ms);
+	if (!app->prices && app->cfg.price_cache_max > 0 && app->cfg.price_cache_ms > 0)
+		svc_warn("no memory for the price cache: every order asks inventory for prices");
 	app->timeouts = order_timeouts_start(ctx);
 	return app->timeouts ? 0 : -1;
 }
@@ -20,6 +26,8 @@ static void stop(struct svc_ctx *ctx)
 
 	order_timeouts_stop(app->timeouts);
 	app->timeouts = NULL;
+	order_price_cache_free(app->prices);
+	app->prices = NULL;
 }
 
 int main(void)

@@ -12,6 +12,7 @@
 #include "svc/http.h"
 #include "svc/service.h"
 
+struct order_price_cache;
 struct order_timeouts;
 
 /* Configuration from the environment (read once at start-up). */
@@ -19,6 +20,11 @@ struct order_config {
 	char currency[4];        /* CURRENCY, default "USD" */
 	const char *sidecar_url; /* SIDECAR_URL, default http://127.0.0.1:9081 */
 	long pricing_timeout_ms; /* PRICING_TIMEOUT_MS, default 2000 */
+	/* The price cache (price_cache.h): an entry's life, PRICE_CACHE_MS
+	 * (default 2000; 0 turns the cache off), and its size, PRICE_CACHE_MAX
+	 * (default 100000 entries; 0 turns it off). */
+	long price_cache_ms;
+	long price_cache_max;
 	/* Deadline of each waiting state's step: SAGA_TIMEOUT_INVENTORY_MS,
 	 * SAGA_TIMEOUT_PAYMENT_MS, SAGA_TIMEOUT_COMPENSATION_MS, each defaulting
 	 * to SAGA_STEP_TIMEOUT_MS (300000). Indexed by enum order_state. */
@@ -30,6 +36,7 @@ struct order_config {
 struct order_app {
 	struct order_config cfg;
 	struct order_timeouts *timeouts;
+	struct order_price_cache *prices; /* NULL when caching is off */
 };
 
 /* Fills `cfg` from the environment (logs and uses the default for bad values). */

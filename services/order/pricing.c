@@ -1,11 +1,14 @@
 /*
- * Line prices from the Inventory service through the sidecar's egress
- * (see pricing.h). Client-sent prices are never used.
+ * Line prices from the price cache, else from the Inventory service through
+ * the sidecar's egress (see pricing.h). Client-sent prices are never used.
  */
 #include "services/order/pricing.h"
 
 #include <jansson.h>
 #include <stdio.h>
+#include <time.h>
+
+#include "services/order/price_cache.h"
 
 #include "svc/error.h"
 #include "svc/httpc.h"
@@ -55,7 +58,30 @@ release_res:
 	return rc;
 }
 
-int order_pricing_quote(const struct order_config *cfg, const struct order_request *req,
+/* The cache's clock: monotonic, so a wall-clock step never keeps a price. */
+static int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The price of one product: cached when fresh, else asked and cached. */
+static int price_of(const struct order_app *app, const char *product_id, int64_t *price)
+{
+	int64_t now = monotonic_ms();
+	int rc;
+
+	if (order_price_cache_get(app->prices, product_id, now, price))
+		return 0;
+	rc = fetch_price(&app->cfg, product_id, price);
+	if (rc == 0) /* a failed store only means asking again next time */
+		(void)order_price_cache_put(app->prices, product_id, *price, now);
+	return rc;
+}
+
+int order_pricing_quote(const struct order_app *app, const struct order_request *req,
                         int64_t unit_prices[ORDER_MAX_ITEMS], int64_t *total,
                         struct svc_problem *err)
 {
@@ -71,7 +97,7 @@ int order_pricing_quote(const struct order_config *cfg, const struct order_reque
 			snprintf(field, sizeof(field), "productId");
 		else
 			snprintf(field, sizeof(field), "items[%zu].productId", i);
-		rc = fetch_price(cfg, it->product_id, &unit_prices[i]);
+		rc = price_of(app, it->product_id, &unit_prices[i]);
 		if (rc == SVC_ENOTFOUND) {
 			svc_problem_set(err, 422, field, "unknown product %s", it->product_id);
 			return rc;

@@ -55,28 +55,38 @@ static int emit(struct svc_ctx *ctx, MYSQL *conn, const char *type, const struct
 /*
  * Inserts the REQUESTED row and PaymentRequested in one short transaction of
  * their own, committed before the gateway is called, so the request is on
- * record even if the charge's answer never arrives. SVC_DUPLICATE when
- * another delivery inserted it first.
+ * record even if the charge's answer never arrives. Leaves the row in
+ * job->row. SVC_DUPLICATE when the order already has a row.
+ *
+ * This commit cannot be folded into the final one: it is what tells a
+ * RefundPayment that arrives during or after the charge (a step deadline)
+ * that a charge may have reached the gateway. Without it the refund would
+ * leave a tombstone, and a ProcessPayment redelivered after a crash would
+ * then fail the payment without replaying, so a capture would never be
+ * refunded. Holding one transaction open across the gateway call instead
+ * has the same hole after a crash (the insert rolls back) and holds a row
+ * lock and a pooled connection for up to the gateway's timeout.
  */
 static int create_requested(struct svc_ctx *ctx, struct pay_job *job)
 {
 	MYSQL *conn = svc_db_acquire(ctx->db);
-	struct pay_row row = {0};
+	struct pay_row *row = &job->row;
 	int rc;
 
 	if (!conn)
 		return SVC_ETRANSIENT;
-	snprintf(row.order_id, sizeof(row.order_id), "%s", job->order_id);
-	svc_uuid7(row.payment_id);
-	row.amount = job->amount;
-	snprintf(row.currency, sizeof(row.currency), "%s", job->currency);
-	row.status = PAY_REQUESTED;
+	memset(row, 0, sizeof(*row));
+	snprintf(row->order_id, sizeof(row->order_id), "%s", job->order_id);
+	svc_uuid7(row->payment_id);
+	row->amount = job->amount;
+	snprintf(row->currency, sizeof(row->currency), "%s", job->currency);
+	row->status = PAY_REQUESTED;
 	rc = svc_db_begin(conn);
 	if (rc)
 		goto release;
-	rc = pay_row_insert(conn, &row);
+	rc = pay_row_insert(conn, row);
 	if (!rc)
-		rc = emit(ctx, conn, EV_PAYMENT_REQUESTED, job, &row, NULL);
+		rc = emit(ctx, conn, EV_PAYMENT_REQUESTED, job, row, NULL);
 	if (!rc)
 		rc = svc_db_commit(conn);
 	if (rc)
@@ -85,6 +95,34 @@ static int create_requested(struct svc_ctx *ctx, struct pay_job *job)
 		svc_outbox_wake();
 release:
 	svc_db_release(ctx->db, conn, rc == SVC_ETRANSIENT);
+	return rc;
+}
+
+/*
+ * Decides what ProcessPayment does. The usual case is a first delivery with
+ * no row yet, so it inserts first and reads the row only when one exists
+ * (one round trip fewer than reading first).
+ */
+static int plan_process(struct svc_ctx *ctx, struct pay_job *job, enum pay_plan *plan)
+{
+	int rc = create_requested(ctx, job), attempt;
+
+	for (attempt = 0; rc == SVC_DUPLICATE && attempt < 3; attempt++) {
+		rc = pay_row_fetch(ctx, job->order_id, &job->row);
+		if (rc)
+			return rc;
+		if (job->row.amount > 0) { /* charge what was requested first */
+			job->amount = job->row.amount;
+			snprintf(job->currency, sizeof(job->currency), "%s", job->row.currency);
+		}
+		*plan = pay_process_plan(job->row.status, job->row.amount);
+		if (*plan != PAY_PLAN_CREATE)
+			return 0;
+		rc = create_requested(ctx, job); /* cannot happen: rows are never deleted */
+	}
+	if (rc == SVC_DUPLICATE)
+		return SVC_ETRANSIENT;
+	*plan = PAY_PLAN_CHARGE;
 	return rc;
 }
 
@@ -112,34 +150,22 @@ static int refund_voided(struct svc_ctx *ctx, struct pay_job *job, char *err, si
 	return 0;
 }
 
+/*
+ * A RefundPayment may void the payment while the gateway is charged. That is
+ * not re-read here: pay_job_apply reads the row FOR UPDATE, pay_apply_step
+ * answers SVC_ETRANSIENT for a capture on a VOIDED row, and the redelivered
+ * command then finds VOIDED and replays the charge (PAY_PLAN_CHARGE_VOID)
+ * and refunds it. That costs a retry in a rare race, not a read per command.
+ */
 static int prepare_process(struct svc_ctx *ctx, struct pay_job *job, char *err, size_t errlen)
 {
 	struct pay_service *ps = ctx->user;
 	struct pay_gw_answer gw;
 	enum pay_plan plan = PAY_PLAN_DONE;
-	int rc = 0, attempt;
+	int rc = plan_process(ctx, job, &plan);
 
-	for (attempt = 0; attempt < 3; attempt++) {
-		rc = pay_row_fetch(ctx, job->order_id, &job->row);
-		if (rc)
-			return rc;
-		if (job->row.amount > 0) { /* charge what was requested first */
-			job->amount = job->row.amount;
-			snprintf(job->currency, sizeof(job->currency), "%s", job->row.currency);
-		}
-		plan = pay_process_plan(job->row.status, job->row.amount);
-		if (plan != PAY_PLAN_CREATE)
-			break;
-		rc = create_requested(ctx, job);
-		if (rc == 0) {
-			plan = PAY_PLAN_CHARGE;
-			break;
-		}
-		if (rc != SVC_DUPLICATE)
-			return rc;
-	}
-	if (rc == SVC_DUPLICATE)
-		return SVC_ETRANSIENT;
+	if (rc)
+		return rc;
 	if (plan == PAY_PLAN_DONE)
 		return SVC_IGNORED;
 	if (plan == PAY_PLAN_FAIL_VOIDED) {
@@ -158,14 +184,6 @@ static int prepare_process(struct svc_ctx *ctx, struct pay_job *job, char *err, 
 		return gateway_failure(&gw, "charge", err, errlen);
 	snprintf(job->gateway_ref, sizeof(job->gateway_ref), "%s", gw.ref);
 	job->outcome = PAY_OUT_CAPTURED;
-	if (plan == PAY_PLAN_CHARGE) {
-		/* A RefundPayment may have voided the payment while we charged. */
-		rc = pay_row_fetch(ctx, job->order_id, &job->row);
-		if (rc)
-			return rc;
-		if (job->row.status == PAY_VOIDED)
-			plan = PAY_PLAN_CHARGE_VOID;
-	}
 	return plan == PAY_PLAN_CHARGE_VOID ? refund_voided(ctx, job, err, errlen) : 0;
 }
 

@@ -1,9 +1,10 @@
 /*
  * The payment core, shared by the ProcessPayment/RefundPayment consumer
  * (consumer.c) and POST /api/payments (api.c). A job runs in two halves:
- *   pay_job_prepare  outside any transaction: reads the row, may insert the
- *                    REQUESTED row (+PaymentRequested) in its own short
- *                    transaction, calls the gateway; idempotent.
+ *   pay_job_prepare  outside any transaction: inserts the REQUESTED row
+ *                    (+PaymentRequested) in its own short transaction, or
+ *                    reads the row the order already has, then calls the
+ *                    gateway; idempotent.
  *   pay_job_apply    inside the caller's transaction: re-reads the row FOR
  *                    UPDATE, writes the step state.c decides, emits the event.
  */

@@ -1,12 +1,16 @@
 /*
  * Inbound events, service side (see svc/consumer.h): the batch the sidecar
- * POSTs to /internal/events, handled message by message, each in its own
- * transaction that also claims the event id in processed_messages.
+ * POSTs to /internal/events. Batched consumers apply consecutive events in
+ * one transaction (a savepoint each); the others, and a batch transaction
+ * that failed, go message by message, each in its own transaction. Either
+ * way the event id is claimed in processed_messages in the same transaction
+ * as the effect.
  */
 #include "svc/consumer.h"
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "svc/buf.h"
@@ -152,22 +156,20 @@ static int handle_event(struct svc_ctx *ctx, const struct svc_event *ev, const c
 	return ret;
 }
 
-/* Decodes and handles one message of the batch. */
-static int handle_message(struct svc_ctx *ctx, json_t *msg, char *reason, size_t reasonlen,
-                          bool *committed)
+/* Decodes one message of the batch into *ev and *topic: 0 or
+ * SVC_EPERMANENT (reason set). Release ev in either case. */
+static int decode_message(json_t *msg, struct svc_event *ev, const char **topic, char *reason,
+                          size_t reasonlen)
 {
-	struct svc_event ev;
-	const char *topic, *value;
-	int64_t started_ms = svc_now_ms(), elapsed_ms;
+	const char *value;
 	json_t *jvalue;
-	int ret;
 
-	memset(&ev, 0, sizeof(ev));
-	*committed = false;
-	topic = json_string_value(json_object_get(msg, "topic"));
+	memset(ev, 0, sizeof(*ev));
+	*topic = json_string_value(json_object_get(msg, "topic"));
 	jvalue = json_object_get(msg, "value");
 	value = json_string_value(jvalue);
-	if (!json_is_object(msg) || !topic) {
+	if (!json_is_object(msg) || !*topic) {
+		*topic = "?";
 		snprintf(reason, reasonlen, "message has no topic");
 		return SVC_EPERMANENT;
 	}
@@ -175,22 +177,42 @@ static int handle_message(struct svc_ctx *ctx, json_t *msg, char *reason, size_t
 		snprintf(reason, reasonlen, "message value is not a string");
 		return SVC_EPERMANENT;
 	}
-	ret = svc_event_decode(value, json_string_length(jvalue), &ev, reason, reasonlen);
-	if (ret == 0)
-		ret = handle_event(ctx, &ev, topic, reason, reasonlen, committed);
+	return svc_event_decode(value, json_string_length(jvalue), ev, reason, reasonlen);
+}
+
+/* Logs one outcome (failures and slow events at warn level); gives a
+ * failure without a reason one. */
+static void log_outcome(const struct svc_event *ev, const char *topic, int ret, char *reason,
+                        size_t reasonlen, int64_t elapsed_ms)
+{
 	if (ret < 0 && !reason[0])
 		snprintf(reason, reasonlen, "%s failure", svc_strerror(ret));
-	elapsed_ms = svc_now_ms() - started_ms;
 	if (ret != 0 && ret != SVC_DUPLICATE && ret != SVC_IGNORED)
 		svc_warn("inbox: %s event %s (%s) from %s after %lld ms: %s", svc_strerror(ret),
-		         ev.id[0] ? ev.id : "?", ev.type[0] ? ev.type : "?", topic,
+		         ev->id[0] ? ev->id : "?", ev->type[0] ? ev->type : "?", topic,
 		         (long long)elapsed_ms, reason);
 	else if (elapsed_ms >= SLOW_EVENT_MS)
-		svc_warn("inbox: slow event %s (%s): %lld ms", ev.id, ev.type,
+		svc_warn("inbox: slow event %s (%s): %lld ms", ev->id, ev->type,
 		         (long long)elapsed_ms);
 	else
-		svc_debug("inbox: %s event %s (%s) in %lld ms", svc_strerror(ret), ev.id, ev.type,
+		svc_debug("inbox: %s event %s (%s) in %lld ms", svc_strerror(ret), ev->id, ev->type,
 		          (long long)elapsed_ms);
+}
+
+/* Decodes and handles one message in its own transaction. */
+static int handle_message(struct svc_ctx *ctx, json_t *msg, char *reason, size_t reasonlen,
+                          bool *committed)
+{
+	struct svc_event ev;
+	const char *topic;
+	int64_t started_ms = svc_now_ms();
+	int ret;
+
+	*committed = false;
+	ret = decode_message(msg, &ev, &topic, reason, reasonlen);
+	if (ret == 0)
+		ret = handle_event(ctx, &ev, topic, reason, reasonlen, committed);
+	log_outcome(&ev, topic, ret, reason, reasonlen, svc_now_ms() - started_ms);
 	svc_event_release(&ev);
 	return ret;
 }
@@ -248,11 +270,192 @@ static int append_result(json_t *results, int code, const char *reason)
 	return r ? json_array_append_new(results, r) : -1;
 }
 
+/* An answer: counted and appended to `results`. 0 or -1 (out of memory). */
+static int answer(struct svc_ctx *ctx, json_t *results, int code, const char *reason)
+{
+	count_answer(ctx, code);
+	return append_result(results, code, reason);
+}
+
+static bool is_retry(int code)
+{
+	return !strcmp(status_name(code), "retry");
+}
+
+/*
+ * Handles `count` messages from messages[first] one by one, each in its own
+ * transaction, and appends their answers. After the first "retry" (or when
+ * *stopped already) the rest are answered "retry" unseen, so per-key order
+ * is kept. 0 or -1 (out of memory).
+ */
+static int handle_singly(struct svc_ctx *ctx, json_t *messages, size_t first, size_t count,
+                         json_t *results, bool *stopped, bool *any_committed)
+{
+	size_t i;
+
+	for (i = first; i < first + count; i++) {
+		char reason[256] = "";
+		bool committed = false;
+		int code = SVC_ETRANSIENT;
+
+		if (*stopped)
+			snprintf(reason, sizeof(reason),
+			         "an earlier message of the batch is retried");
+		else
+			code = handle_message(ctx, json_array_get(messages, i), reason,
+			                      sizeof(reason), &committed);
+		*stopped = *stopped || is_retry(code);
+		*any_committed = *any_committed || committed;
+		if (answer(ctx, results, code, reason) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- one transaction for many events --------------------------------- */
+
+/* One event of a batch transaction. */
+struct tx_event {
+	struct svc_event ev;
+	const char *topic;
+	void *scratch; /* prepare()'s */
+	int code;      /* its outcome */
+	char reason[256];
+	int64_t elapsed_ms; /* its own share of the transaction */
+};
+
+/* Consumers whose events may share a transaction (svc/consumer.h). */
+static bool is_batched(const struct svc_consumer_ops *ops)
+{
+	return !ops->prepare || ops->prepare_is_local;
+}
+
+/*
+ * Claims and applies one event inside the open transaction, behind a
+ * savepoint; its outcome goes to te->code. An event that is rejected leaves
+ * nothing behind; an ignored one keeps its claim (and whatever apply() did),
+ * as it would in a transaction of its own. Returns non-zero when the whole
+ * transaction must be given up (transient failure, out of memory).
+ */
+static int tx_event_apply(struct svc_ctx *ctx, MYSQL *conn, json_t *msg, struct tx_event *te)
+{
+	const struct svc_consumer_ops *ops = ctx->svc->consumer;
+	int code, rc;
+
+	te->code = decode_message(msg, &te->ev, &te->topic, te->reason, sizeof(te->reason));
+	if (te->code != 0)
+		return 0; /* rejected before touching the database */
+	/* Replaces the previous event's savepoint of the same name. */
+	rc = svc_db_exec(conn, "SAVEPOINT inbox_event");
+	if (rc != 0)
+		return rc;
+	code = svc_inbox_claim(conn, &te->ev, te->topic);
+	if (code == 0 && ops->prepare)
+		code = ops->prepare(ctx, &te->ev, &te->scratch, te->reason, sizeof(te->reason));
+	if (code == 0)
+		code = ops->apply(ctx, conn, &te->ev, te->scratch, te->reason, sizeof(te->reason));
+	te->code = code;
+	if (code == SVC_ETRANSIENT || code == SVC_ENOMEM)
+		return code;
+	if (code != 0 && code != SVC_IGNORED)
+		rc = svc_db_exec(conn, "ROLLBACK TO SAVEPOINT inbox_event");
+	return rc;
+}
+
+/* Runs `count` messages from messages[first] in one transaction: 0 when it
+ * committed (outcomes in te[]), else the failure, and nothing was kept. */
+static int tx_run(struct svc_ctx *ctx, json_t *messages, size_t first, struct tx_event *te,
+                  size_t count)
+{
+	MYSQL *conn;
+	size_t i;
+	int rc;
+
+	conn = svc_db_acquire(ctx->db);
+	if (!conn)
+		return SVC_ETRANSIENT;
+	rc = svc_db_begin(conn);
+	for (i = 0; i < count && rc == 0; i++) {
+		int64_t started_ms = svc_now_ms();
+
+		rc = tx_event_apply(ctx, conn, json_array_get(messages, first + i), &te[i]);
+		te[i].elapsed_ms = svc_now_ms() - started_ms;
+	}
+	if (rc == 0)
+		rc = svc_db_commit(conn);
+	if (rc != 0)
+		svc_db_rollback(conn);
+	/* The connection goes before committed() runs: that may borrow one. */
+	svc_db_release(ctx->db, conn, rc == SVC_ETRANSIENT);
+	return rc;
+}
+
+static void tx_events_release(const struct svc_consumer_ops *ops, struct tx_event *te, size_t count)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++) {
+		if (te[i].scratch && ops->scratch_free)
+			ops->scratch_free(te[i].scratch);
+		te[i].scratch = NULL;
+		svc_event_release(&te[i].ev);
+	}
+}
+
+/*
+ * Handles `count` messages from messages[first] in one transaction and
+ * appends their answers; when that transaction fails, none of it was kept
+ * and the same messages are handled one by one instead. 0 or -1 (out of
+ * memory).
+ */
+static int handle_together(struct svc_ctx *ctx, json_t *messages, size_t first, size_t count,
+                           json_t *results, bool *stopped, bool *any_committed)
+{
+	const struct svc_consumer_ops *ops = ctx->svc->consumer;
+	struct tx_event *te = NULL;
+	int64_t started_ms = svc_now_ms(), elapsed_ms;
+	size_t i;
+	int rc, ret = 0;
+
+	te = calloc(count, sizeof(*te));
+	if (!te)
+		return handle_singly(ctx, messages, first, count, results, stopped, any_committed);
+	rc = tx_run(ctx, messages, first, te, count);
+	if (rc != 0) {
+		svc_warn("inbox: transaction of %zu events given up (%s); handling them one by one",
+		         count, svc_strerror(rc));
+		tx_events_release(ops, te, count);
+		ret = handle_singly(ctx, messages, first, count, results, stopped, any_committed);
+		goto release;
+	}
+	*any_committed = true;
+	elapsed_ms = svc_now_ms() - started_ms;
+	for (i = 0; i < count; i++) {
+		/* Only an applied effect has caches to update; "ignored" had none. */
+		if (te[i].code == 0 && ops->committed)
+			ops->committed(ctx, &te[i].ev, te[i].scratch);
+		log_outcome(&te[i].ev, te[i].topic, te[i].code, te[i].reason, sizeof(te[i].reason),
+		            te[i].elapsed_ms);
+		if (ret == 0 && answer(ctx, results, te[i].code, te[i].reason) != 0)
+			ret = -1;
+	}
+	if (elapsed_ms >= SLOW_EVENT_MS)
+		svc_warn("inbox: slow transaction of %zu events: %lld ms", count,
+		         (long long)elapsed_ms);
+	else
+		svc_debug("inbox: %zu events in one transaction in %lld ms", count,
+		          (long long)elapsed_ms);
+release:
+	tx_events_release(ops, te, count);
+	free(te);
+	return ret;
+}
+
 json_t *svc_consumer_handle_batch(struct svc_ctx *ctx, const char *body, size_t len, int *status)
 {
 	json_t *batch = NULL, *messages, *results = NULL, *out = NULL;
 	bool any_committed = false, stopped = false;
-	size_t i;
+	size_t i = 0, n, count, tx_max;
 
 	*status = 400;
 	batch = json_loadb(body, len, 0, NULL);
@@ -262,24 +465,17 @@ json_t *svc_consumer_handle_batch(struct svc_ctx *ctx, const char *body, size_t 
 	results = json_array();
 	if (!results)
 		goto oom;
-	for (i = 0; i < json_array_size(messages); i++) {
-		char reason[256] = "";
-		bool committed = false;
-		int code = SVC_ETRANSIENT;
-
-		if (stopped)
-			snprintf(reason, sizeof(reason),
-			         "an earlier message of the batch is retried");
-		else
-			code = handle_message(ctx, json_array_get(messages, i), reason,
-			                      sizeof(reason), &committed);
-		/* Stop at the first transient failure so per-key order is kept. */
-		stopped = stopped || !strcmp(status_name(code), "retry");
-		any_committed = any_committed || committed;
-		count_answer(ctx, code);
-		if (append_result(results, code, reason) != 0)
+	tx_max = ctx->consumer_tx_max ? ctx->consumer_tx_max : SVC_CONSUMER_TX_MAX_DEFAULT;
+	n = json_array_size(messages);
+	for (i = 0; i < n && !stopped && is_batched(ctx->svc->consumer); i += count) {
+		count = n - i < tx_max ? n - i : tx_max;
+		if (handle_together(ctx, messages, i, count, results, &stopped, &any_committed) !=
+		    0)
 			goto oom;
 	}
+	/* Not batched, or what is left after a "retry" (answered unseen). */
+	if (i < n && handle_singly(ctx, messages, i, n - i, results, &stopped, &any_committed) != 0)
+		goto oom;
 	out = json_pack("{s:O}", "results", results);
 	if (!out)
 		goto oom;

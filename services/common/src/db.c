@@ -68,7 +68,7 @@ void svc_db_config_from_env(struct svc_db_config *cfg)
 	cfg->user = svc_env_str("DB_USER", NULL);
 	cfg->password = svc_env_str("DB_PASSWORD", NULL);
 	cfg->database = svc_env_str("DB_NAME", NULL);
-	cfg->pool_size = (unsigned)svc_env_long("DB_POOL_SIZE", 8, 1, 1024);
+	cfg->pool_size = (unsigned)svc_env_long("DB_POOL_SIZE", 32, 1, 1024);
 	cfg->timeout_s = (unsigned)svc_env_long("DB_TIMEOUT_S", 5, 1, 3600);
 }
 

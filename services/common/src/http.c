@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 
 #include "svc/buf.h"
+#include "svc/config.h"
 #include "svc/error.h"
 #include "svc/log.h"
 
@@ -38,14 +39,17 @@ struct svc_http_server {
 	size_t nroutes;
 	void *ctx;
 	size_t max_body;
+	const struct svc_http_body_limit *body_limits;
+	size_t nbody_limits;
 	struct svc_http_stats *stats; /* NULL: not counted */
 };
 
 /* One request in flight. */
 struct http_request_state {
 	struct svc_buf body;
-	bool too_large; /* body over max_body: its bytes are discarded */
-	bool answered;  /* a response was queued early (413 from Content-Length) */
+	size_t max_body; /* the limit of the request's route */
+	bool too_large;  /* body over max_body: its bytes are discarded */
+	bool answered;   /* a response was queued early (413 from Content-Length) */
 };
 
 /* ---- responses ------------------------------------------------------- */
@@ -383,6 +387,27 @@ int svc_http_route_match(const struct svc_http_route *routes, size_t nroutes, co
 	return -1;
 }
 
+size_t svc_http_body_limit(const struct svc_http_route *routes, size_t nroutes,
+                           const struct svc_http_body_limit *limits, size_t nlimits,
+                           const char *method, const char *path, size_t max_body)
+{
+	char scratch[HTTP_SCRATCH_LEN];
+	const char *params[SVC_HTTP_MAX_PARAMS];
+	size_t nparams, i;
+	bool mismatch;
+	int idx;
+
+	if (!limits || nlimits == 0)
+		return max_body;
+	idx = svc_http_route_match(routes, nroutes, method, path, params, &nparams, scratch,
+	                           sizeof(scratch), &mismatch);
+	for (i = 0; idx >= 0 && i < nlimits; i++)
+		if (!strcmp(limits[i].method, routes[idx].method) &&
+		    !strcmp(limits[i].pattern, routes[idx].pattern))
+			return limits[i].max_body;
+	return max_body;
+}
+
 /* ---- MHD glue -------------------------------------------------------- */
 
 static enum MHD_Result queue_response(struct svc_http_server *srv, struct MHD_Connection *conn,
@@ -485,7 +510,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return MHD_NO; /* closes the connection */
 		svc_buf_init(&st->body);
 		*con_cls = st;
-		if (announced_too_large(conn, srv->max_body)) {
+		st->max_body = svc_http_body_limit(srv->routes, srv->nroutes, srv->body_limits,
+		                                   srv->nbody_limits, method, url, srv->max_body);
+		if (announced_too_large(conn, st->max_body)) {
 			/* Answer before the body is sent; MHD then closes the connection. */
 			st->answered = true;
 			return reply_problem_now(srv, conn, 413, "request body too large");
@@ -494,7 +521,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	if (*upload_data_size > 0) {
 		if (!st->answered && !st->too_large) {
-			if (*upload_data_size > srv->max_body - st->body.len) {
+			if (*upload_data_size > st->max_body - st->body.len) {
 				/* Chunked upload past the limit: drop what we have and
 				 * discard the rest, answering 413 at the end. */
 				st->too_large = true;
@@ -557,6 +584,10 @@ struct svc_http_server *svc_http_server_start(const struct svc_http_server_confi
 	struct sockaddr_in addr = {0};
 	unsigned threads = cfg->threads ? cfg->threads : 1;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	/* MHD's default is select()'s FD_SETSIZE - 4 even with epoll: too few
+	 * for a load balancer or load generator keeping thousands open. */
+	unsigned max_connections =
+	        (unsigned)svc_env_long("HTTP_MAX_CONNECTIONS", 8192, 16, 1000000);
 
 	if (cfg->port == 0 || cfg->port > 65535) {
 		svc_error("http: invalid port %u", cfg->port);
@@ -577,6 +608,8 @@ struct svc_http_server *svc_http_server_start(const struct svc_http_server_confi
 	srv->nroutes = nroutes;
 	srv->ctx = ctx;
 	srv->max_body = cfg->max_body;
+	srv->body_limits = cfg->body_limits;
+	srv->nbody_limits = cfg->nbody_limits;
 	srv->stats = cfg->stats;
 	/* One option and its arguments per line. */
 	/* clang-format off */
@@ -585,6 +618,7 @@ struct svc_http_server *svc_http_server_start(const struct svc_http_server_confi
 		MHD_OPTION_EXTERNAL_LOGGER, &on_mhd_log, NULL, /* first, to catch everything */
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
 		MHD_OPTION_THREAD_POOL_SIZE, threads,
+		MHD_OPTION_CONNECTION_LIMIT, max_connections,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONNECTION_TIMEOUT_S,
 		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
 		MHD_OPTION_NOTIFY_COMPLETED, &on_completed, srv,

@@ -19,6 +19,11 @@
 #include "svc/log.h"
 
 #define PATH_LEN 1024
+/* Body limits: public requests are small; the sidecar's event batches
+ * (POST /internal/events) are up to its byte cap per batch. */
+#define HTTP_MAX_BODY_DEFAULT     (64L * 1024)
+#define INTERNAL_MAX_BODY_DEFAULT (4L * 1024 * 1024)
+#define MAX_BODY_CEILING          (64L * 1024 * 1024)
 
 /* What svc_run owns. The server's handler context is &run->ctx (first
  * member), so the built-in handlers can reach the rest. */
@@ -30,6 +35,7 @@ struct svc_run_state {
 	size_t nroutes;
 	struct svc_http_stats http_stats;
 	struct svc_consumer_stats events;
+	struct svc_http_body_limit events_limit; /* POST /internal/events */
 };
 
 static const char swagger_page[] =
@@ -324,11 +330,25 @@ static struct svc_http_server *start_http(struct svc_run_state *run)
 	        .bind_addr = NULL, /* all interfaces: probes and port-forwards reach it */
 	        .port = (unsigned)svc_env_long("HTTP_PORT", (long)run->ctx.svc->default_port, 1,
 	                                       65535),
-	        .threads = (unsigned)svc_env_long("HTTP_THREADS", 8, 1, 1024),
-	        .max_body = (size_t)svc_env_long("HTTP_MAX_BODY", 65536, 1, 64L * 1024 * 1024),
+	        .threads = (unsigned)svc_env_long("HTTP_THREADS", 32, 1, 1024),
+	        .max_body = (size_t)svc_env_long("HTTP_MAX_BODY", HTTP_MAX_BODY_DEFAULT, 1,
+	                                         MAX_BODY_CEILING),
 	        .stats = &run->http_stats,
 	};
+	size_t internal;
 
+	if (run->ctx.svc->consumer) {
+		internal = (size_t)svc_env_long("INTERNAL_MAX_BODY", INTERNAL_MAX_BODY_DEFAULT, 1,
+		                                MAX_BODY_CEILING);
+		/* Never below the public limit: raising HTTP_MAX_BODY raises both. */
+		run->events_limit = (struct svc_http_body_limit){
+		        .method = events_route.method,
+		        .pattern = events_route.pattern,
+		        .max_body = internal > cfg.max_body ? internal : cfg.max_body,
+		};
+		cfg.body_limits = &run->events_limit;
+		cfg.nbody_limits = 1;
+	}
 	return svc_http_server_start(&cfg, run->routes, run->nroutes, &run->ctx);
 }
 
@@ -378,6 +398,8 @@ int svc_run(const struct svc_service *svc, void *user)
 	atomic_init(&run.events.rejected, 0);
 	if (svc->consumer)
 		run.ctx.events = &run.events;
+	run.ctx.consumer_tx_max =
+	        (unsigned)svc_env_long("CONSUMER_TX_MAX", SVC_CONSUMER_TX_MAX_DEFAULT, 1, 10000);
 
 	if (open_database(&run) != 0 || open_redis(&run) != 0 || build_routes(&run) != 0)
 		goto release;

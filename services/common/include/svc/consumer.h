@@ -7,13 +7,25 @@
  * -> 200 {"results":[{"status":"ok|duplicate|ignored|retry|rejected",
  *                     "reason":"..."}]}   (one per message, same order)
  *
- * Messages are handled in order, each in its own transaction that also
- * records the event id in processed_messages(event_id PK, event_type, topic,
- * processed_at): a redelivered event is answered "duplicate" with no second
- * effect. A transient failure stops the batch: that message and all after it
- * are answered "retry" (so per-key order is kept). "rejected" means it can
- * never be processed (malformed, unknown type, invalid): the sidecar
- * dead-letters it.
+ * Messages are handled in order. Each event's effect and its id in
+ * processed_messages(event_id PK, event_type, topic, processed_at) are
+ * committed together: a redelivered event is answered "duplicate" with no
+ * second effect. "rejected" means it can never be processed (malformed,
+ * unknown type, invalid): the sidecar dead-letters it, and nothing of it is
+ * kept. "ignored" means no effect, but the id is recorded as processed.
+ *
+ * Batched consumers (no prepare(), or prepare_is_local) apply up to
+ * ctx->consumer_tx_max consecutive events in one transaction: a savepoint
+ * per event, rolled back for a duplicate or rejected event, one commit for
+ * all; committed() then runs for each applied event. When that transaction
+ * fails transiently (deadlock, lost connection, failed commit) none of it
+ * is kept, and those events are handled again one transaction each, so one
+ * failing event cannot hold back the others. Other consumers always use one
+ * transaction per event.
+ *
+ * A transient failure of an event's own transaction stops the batch: that
+ * message and all after it are answered "retry" (so per-key order is kept);
+ * every answer before it is final (committed, duplicate or rejected).
  */
 #ifndef SVC_CONSUMER_H
 #define SVC_CONSUMER_H
@@ -21,9 +33,13 @@
 #include <jansson.h>
 #include <mysql.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "svc/event.h"
+
+/* Events per transaction when ctx->consumer_tx_max is 0. */
+#define SVC_CONSUMER_TX_MAX_DEFAULT 100
 
 struct svc_ctx;
 
@@ -34,6 +50,7 @@ struct svc_consumer_ops {
 	 * when the event is redelivered. May leave state for apply() in
 	 * *scratch. Returns 0, SVC_IGNORED (done: record as processed, skip
 	 * apply), SVC_ETRANSIENT or SVC_EPERMANENT (reason in `reason`).
+	 * Not called for an event already processed.
 	 */
 	int (*prepare)(struct svc_ctx *ctx, const struct svc_event *ev, void **scratch,
 	               char *reason, size_t reasonlen);
@@ -50,6 +67,13 @@ struct svc_consumer_ops {
 	void (*committed)(struct svc_ctx *ctx, const struct svc_event *ev, void *scratch);
 	/* Optional. Frees what prepare() left in scratch. */
 	void (*scratch_free)(void *scratch);
+	/*
+	 * Set when prepare() has no effect outside the process (it only sets
+	 * up scratch): the consumer is then batched (see above), prepare()
+	 * running inside the batch's transaction, after the claim, just
+	 * before apply(). Consumers without prepare() are always batched.
+	 */
+	bool prepare_is_local;
 };
 
 /* Answers given, one per message, counted by svc_consumer_handle_batch()

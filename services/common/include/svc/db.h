@@ -19,7 +19,7 @@ struct svc_db_config {
 	const char *user;     /* DB_USER */
 	const char *password; /* DB_PASSWORD */
 	const char *database; /* DB_NAME */
-	unsigned pool_size;   /* DB_POOL_SIZE, default 8 */
+	unsigned pool_size;   /* DB_POOL_SIZE, default 32 */
 	unsigned timeout_s;   /* DB_TIMEOUT_S: connect/read/write timeout, default 5 */
 };
 

@@ -4,7 +4,8 @@
  * (HTTP_THREADS of them) and may block (database calls).
  *
  * Unknown path -> 404, known path with another method -> 405, body larger
- * than max_body -> 413, all as application/problem+json.
+ * than the route's limit (svc_http_server_config: body_limits, else
+ * max_body) -> 413, all as application/problem+json.
  */
 #ifndef SVC_HTTP_H
 #define SVC_HTTP_H
@@ -87,6 +88,24 @@ int svc_http_route_match(const struct svc_http_route *routes, size_t nroutes, co
                          const char *path, const char *params[SVC_HTTP_MAX_PARAMS], size_t *nparams,
                          char *scratch, size_t scratch_len, bool *method_mismatch);
 
+/*
+ * A body limit for one route other than the server's max_body (the sidecar's
+ * event batches are far bigger than a public request). Names the route by
+ * its method and pattern, exactly as in the route table.
+ */
+struct svc_http_body_limit {
+	const char *method;
+	const char *pattern;
+	size_t max_body; /* bytes */
+};
+
+/* The body limit of a request: that of the entry of `limits` naming the
+ * route it matches, else `max_body` (also for an unknown path or method).
+ * Pure; exposed for tests. */
+size_t svc_http_body_limit(const struct svc_http_route *routes, size_t nroutes,
+                           const struct svc_http_body_limit *limits, size_t nlimits,
+                           const char *method, const char *path, size_t max_body);
+
 /* Counters a server keeps when given them (svc_http_server_config.stats). */
 struct svc_http_stats {
 	atomic_uint_fast64_t requests;  /* responses queued, whatever their status */
@@ -98,6 +117,11 @@ struct svc_http_server_config {
 	unsigned port;
 	unsigned threads; /* worker threads, >= 1 */
 	size_t max_body;  /* bytes; larger requests get 413 */
+	/* Optional (NULL = none): routes with a limit of their own, chosen as
+	 * soon as the request's headers are in. Borrowed, must outlive the
+	 * server. */
+	const struct svc_http_body_limit *body_limits;
+	size_t nbody_limits;
 	/* Optional (NULL = none): counted into; zeroed by the caller, borrowed,
 	 * must outlive the server. */
 	struct svc_http_stats *stats;

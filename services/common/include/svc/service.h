@@ -27,7 +27,10 @@
  *        GET  /openapi.json       OPENAPI_FILE (default services/<name>/openapi.json)
  *        GET  /swagger-ui.html    Swagger UI page for /openapi.json
  *        GET  /swagger-ui/<file>  SWAGGER_UI_DIR (default .deps/swagger-ui)
- *        POST /internal/events    svc/consumer.h (when svc->consumer is set)
+ *        POST /internal/events    svc/consumer.h (when svc->consumer is set);
+ *                                 bodies up to INTERNAL_MAX_BODY (4 MiB, never
+ *                                 less than HTTP_MAX_BODY), events applied
+ *                                 up to CONSUMER_TX_MAX (100) per transaction
  *   6. waits for SIGTERM/SIGINT, then stops HTTP, calls svc->stop(), frees.
  */
 #ifndef SVC_SERVICE_H
@@ -50,6 +53,9 @@ struct svc_ctx {
 	/* Answers to inbound events, counted by the consumer; NULL = not
 	 * counted. Set by svc_run(). */
 	struct svc_consumer_stats *events;
+	/* Most events applied in one transaction (CONSUMER_TX_MAX); 0 means
+	 * SVC_CONSUMER_TX_MAX_DEFAULT. Set by svc_run(). */
+	unsigned consumer_tx_max;
 };
 
 struct svc_service {
