@@ -144,7 +144,7 @@ static int relay_batch(struct sc_relay *r, size_t *nrows, size_t *nfailed)
 		rc = SVC_ETRANSIENT;
 		goto out;
 	}
-	rc = svc_db_begin(conn);
+	rc = svc_db_begin_claim(conn);
 	if (rc)
 		goto out_release;
 	rc = svc_db_query(conn, r->select_sql, &res);

@@ -41,7 +41,7 @@ int order_timeouts_scan(struct svc_ctx *ctx)
 	conn = svc_db_acquire(ctx->db);
 	if (!conn)
 		return SVC_ETRANSIENT;
-	rc = svc_db_begin(conn);
+	rc = svc_db_begin_claim(conn);
 	if (rc == 0)
 		rc = order_store_lock_due(conn, SCAN_BATCH, ids, &n);
 	for (size_t i = 0; rc == 0 && i < n; i++) {

@@ -347,6 +347,13 @@ int svc_db_begin(MYSQL *conn)
 	return svc_db_exec(conn, "START TRANSACTION");
 }
 
+int svc_db_begin_claim(MYSQL *conn)
+{
+	int rc = svc_db_exec(conn, "SET TRANSACTION ISOLATION LEVEL READ COMMITTED");
+
+	return rc ? rc : svc_db_exec(conn, "START TRANSACTION");
+}
+
 int svc_db_commit(MYSQL *conn)
 {
 	return svc_db_exec(conn, "COMMIT");

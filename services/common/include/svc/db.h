@@ -54,6 +54,14 @@ int svc_db_exec(MYSQL *conn, const char *sql);
  * mysql_free_result). Same codes as svc_db_exec. */
 int svc_db_query(MYSQL *conn, const char *sql, MYSQL_RES **out);
 int svc_db_begin(MYSQL *conn);
+/*
+ * Begins a READ COMMITTED transaction, for claiming work rows with
+ * SELECT ... FOR UPDATE SKIP LOCKED (outbox relay, saga deadline scanner).
+ * Under the default REPEATABLE READ such a scan also takes gap locks on the
+ * range it read, which block every concurrent INSERT into that range (new
+ * outbox rows, new orders) until the claimer commits.
+ */
+int svc_db_begin_claim(MYSQL *conn);
 int svc_db_commit(MYSQL *conn);
 /* Never fails from the caller's point of view; errors are logged. */
 void svc_db_rollback(MYSQL *conn);
