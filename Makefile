@@ -82,7 +82,7 @@ stop:
 status:
 	scripts/stack.sh status
 
-unit:
+unit: deps
 	$(MAKE) SAN=1 unit-tests
 	scripts/run-unit-tests.sh build/san/tests
 
