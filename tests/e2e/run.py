@@ -187,7 +187,7 @@ def test_duplicate_events(run):
     completed = stack.eventually(lambda: find("payment.events", "PaymentCompletedEvent"),
                                  "PaymentCompleted of %s on Kafka" % oid, 20, 1.0)
     # Counters at rest first, so that growth below means our duplicates.
-    before = {s: settled_counter(s, "delivered") for s in ("inventory", "order")}
+    before = {s: stack.sidecar_counter_settled(s, "delivered", 15) for s in ("inventory", "order")}
     stack.kcat_produce("order.events", oid, created)
     stack.kcat_produce("payment.events", oid, completed)
     for s in before:
@@ -206,19 +206,6 @@ def test_duplicate_events(run):
     n = stack.notifications(oid)
     check(len(n) == 1, "one notification: %r" % n)
 
-
-def settled_counter(service, name):
-    """The sidecar counter once it stopped moving (unchanged over >= 0.5 s)."""
-    seen = {"value": stack.sidecar_counter(service, name), "at": time.monotonic()}
-
-    def probe():
-        now = stack.sidecar_counter(service, name)
-        if now != seen["value"]:
-            seen.update(value=now, at=time.monotonic())
-            return False
-        return time.monotonic() - seen["at"] >= 0.5
-    stack.eventually(probe, "%s sidecar idle" % service, 15, 0.25)
-    return seen["value"]
 
 
 def test_concurrent_orders(run):

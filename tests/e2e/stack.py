@@ -186,6 +186,20 @@ def sidecar_counter(service, name):
     return value
 
 
+def sidecar_counter_settled(service, name, timeout_s=20.0):
+    """The sidecar counter once it stopped moving (unchanged for >= 0.5 s)."""
+    seen = {"value": sidecar_counter(service, name), "at": time.monotonic()}
+
+    def probe():
+        now = sidecar_counter(service, name)
+        if now != seen["value"]:
+            seen.update(value=now, at=time.monotonic())
+            return False
+        return time.monotonic() - seen["at"] >= 0.5
+    eventually(probe, "%s sidecar idle" % service, timeout_s, 0.25)
+    return seen["value"]
+
+
 # ---- Kafka through kcat ----------------------------------------------------
 
 def kcat_read(topic, since_ms):

@@ -89,19 +89,6 @@ def redrive(service, body, statuses=200):
     return res.json()
 
 
-def counter_settled(service, name):
-    """The sidecar counter once unchanged for 0.5 s."""
-    seen = {"value": stack.sidecar_counter(service, name), "at": time.monotonic()}
-
-    def probe():
-        now = stack.sidecar_counter(service, name)
-        if now != seen["value"]:
-            seen.update(value=now, at=time.monotonic())
-            return False
-        return time.monotonic() - seen["at"] >= 0.5
-    stack.eventually(probe, "%s sidecar idle" % service, 20, 0.25)
-    return seen["value"]
-
 
 def expect_stock(pid, want, timeout_s=20.0):
     def probe():
@@ -251,12 +238,12 @@ def test_dlq_redrive(run):
                              "the simulated dead letter listed", 20, 0.5)[0]
     check(entry["eventId"] == json.loads(created)["eventId"] and entry["attempts"] == 10,
           "the simulated entry is read back: %r" % entry)
-    before = counter_settled("inventory", "delivered")
+    before = stack.sidecar_counter_settled("inventory", "delivered")
     doc = redrive("inventory", {"partition": entry["partition"], "offset": entry["offset"]})
     check(doc.get("status") == "redriven", "re-drive of the processed event: %r" % doc)
     stack.eventually(lambda: stack.sidecar_counter("inventory", "delivered") > before,
                      "inventory consumes the re-driven event", 20, 0.2)
-    counter_settled("inventory", "delivered")
+    stack.sidecar_counter_settled("inventory", "delivered")
     check(len(entries_for("inventory", oid)) == 1, "a processed event is not dead-lettered again: %r"
           % entries_for("inventory", oid))
     expect_stock(pid, (9, 0, 1), timeout_s=2)

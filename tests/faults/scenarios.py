@@ -150,22 +150,29 @@ def mysql_connections_killed():
     invariants.check(scope)
 
 
-def mysql_restarted():
-    scope, carts = new_scope("dbrestart")
+def restart_during_burst(tag, part, label):
+    """Stops and starts one infrastructure part in the middle of a burst of
+    orders; returns (scope, carts, t0), t0 being when it was back."""
+    scope, carts = new_scope(tag)
     burst = Burst(scope, carts).start()
     try:
         time.sleep(1.5)
-        log("MariaDB stopped (took %.1f s)" % cluster.stack_sh("stop", "mariadb"))
+        log("%s stopped (took %.1f s)" % (label, cluster.stack_sh("stop", part)))
         time.sleep(3)
     finally:
-        took = cluster.stack_sh("start", "mariadb")
+        took = cluster.stack_sh("start", part)
     t0 = time.monotonic()
-    log("MariaDB started again (took %.1f s)" % took)
+    log("%s started again (took %.1f s)" % (label, took))
     try:
-        cluster.wait_all_ready(t0, "MariaDB restart")  # the burst goes on meanwhile
+        cluster.wait_all_ready(t0, "%s restart" % label)  # the burst goes on meanwhile
         time.sleep(2)
     finally:
         burst.stop()
+    return scope, carts, t0
+
+
+def mysql_restarted():
+    scope, _, _ = restart_during_burst("dbrestart", "mariadb", "MariaDB")
     wait_terminal(scope, SETTLE_S)
     check_no_dead_letters(scope)
     invariants.check(scope)
@@ -187,21 +194,7 @@ def notified_on_kafka(scope, confirmed):
 
 
 def kafka_restarted():
-    scope, carts = new_scope("kafka")
-    burst = Burst(scope, carts).start()
-    try:
-        time.sleep(1.5)
-        log("Kafka stopped (took %.1f s)" % cluster.stack_sh("stop", "kafka"))
-        time.sleep(3)
-    finally:
-        took = cluster.stack_sh("start", "kafka")
-    t0 = time.monotonic()
-    log("Kafka started again (took %.1f s)" % took)
-    try:
-        cluster.wait_all_ready(t0, "Kafka restart")  # the burst goes on meanwhile
-        time.sleep(2)
-    finally:
-        burst.stop()
+    scope, carts, t0 = restart_during_burst("kafka", "kafka", "Kafka")
     first_confirmed_after(t0, scope, carts)
     final = wait_terminal(scope, SETTLE_S)
     confirmed = {o for o, s in final.items() if s == "CONFIRMED"}
