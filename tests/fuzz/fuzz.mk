@@ -25,7 +25,7 @@ FUZZ_TARGETS := event http_route http_json order_request notif_request inventory
                 payment_post delivery gateway_config
 # what svc_http_reply_problem() needs: harnesses check the replies they lead to
 FUZZ_HTTP := $(FUZZ_COMMON)/http.c $(FUZZ_COMMON)/buf.c $(FUZZ_COMMON)/log.c \
-             $(FUZZ_COMMON)/error.c $(FUZZ_COMMON)/validate.c $(FUZZ_COMMON)/config.c
+             $(FUZZ_COMMON)/error.c $(FUZZ_COMMON)/validate.c
 fuzz_srcs_event          := $(FUZZ_COMMON)/event.c $(FUZZ_COMMON)/validate.c \
                             $(FUZZ_COMMON)/money.c services/inventory/reserve.c \
                             services/notification/format.c
@@ -38,7 +38,7 @@ fuzz_srcs_notif_request  := services/notification/request.c $(FUZZ_COMMON)/event
 fuzz_srcs_inventory_put  := services/inventory/request.c $(FUZZ_HTTP)
 fuzz_srcs_payment_post   := services/payment/request.c $(FUZZ_COMMON)/event.c $(FUZZ_HTTP)
 fuzz_srcs_delivery       := resilience/sidecar/delivery.c
-fuzz_srcs_gateway_config := services/gateway-sim/rules.c $(FUZZ_HTTP)
+fuzz_srcs_gateway_config := services/gateway-sim/rules.c $(FUZZ_COMMON)/config.c $(FUZZ_HTTP)
 
 FUZZ_BINS := $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
 

@@ -23,7 +23,6 @@
 #include <sys/socket.h>
 
 #include "svc/buf.h"
-#include "svc/config.h"
 #include "svc/error.h"
 #include "svc/log.h"
 
@@ -587,7 +586,7 @@ struct svc_http_server *svc_http_server_start(const struct svc_http_server_confi
 	/* MHD's default is select()'s FD_SETSIZE - 4 even with epoll: too few
 	 * for a load balancer or load generator keeping thousands open. */
 	unsigned max_connections =
-	        (unsigned)svc_env_long("HTTP_MAX_CONNECTIONS", 8192, 16, 1000000);
+	        cfg->max_connections ? cfg->max_connections : SVC_HTTP_MAX_CONNECTIONS_DEFAULT;
 
 	if (cfg->port == 0 || cfg->port > 65535) {
 		svc_error("http: invalid port %u", cfg->port);

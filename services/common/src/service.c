@@ -331,6 +331,8 @@ static struct svc_http_server *start_http(struct svc_run_state *run)
 	        .port = (unsigned)svc_env_long("HTTP_PORT", (long)run->ctx.svc->default_port, 1,
 	                                       65535),
 	        .threads = (unsigned)svc_env_long("HTTP_THREADS", 32, 1, 1024),
+	        .max_connections = (unsigned)svc_env_long(
+	                "HTTP_MAX_CONNECTIONS", SVC_HTTP_MAX_CONNECTIONS_DEFAULT, 16, 1000000),
 	        .max_body = (size_t)svc_env_long("HTTP_MAX_BODY", HTTP_MAX_BODY_DEFAULT, 1,
 	                                         MAX_BODY_CEILING),
 	        .stats = &run->http_stats,

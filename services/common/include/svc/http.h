@@ -15,8 +15,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define SVC_HTTP_MAX_PARAMS  4
-#define SVC_HTTP_MAX_HEADERS 4
+#define SVC_HTTP_MAX_PARAMS              4
+#define SVC_HTTP_MAX_HEADERS             4
+#define SVC_HTTP_MAX_CONNECTIONS_DEFAULT 8192
 
 struct MHD_Connection;
 
@@ -116,7 +117,9 @@ struct svc_http_server_config {
 	const char *bind_addr; /* NULL or "0.0.0.0": all interfaces */
 	unsigned port;
 	unsigned threads; /* worker threads, >= 1 */
-	size_t max_body;  /* bytes; larger requests get 413 */
+	/* open connections accepted at once; 0 = SVC_HTTP_MAX_CONNECTIONS_DEFAULT */
+	unsigned max_connections;
+	size_t max_body; /* bytes; larger requests get 413 */
 	/* Optional (NULL = none): routes with a limit of their own, chosen as
 	 * soon as the request's headers are in. Borrowed, must outlive the
 	 * server. */
