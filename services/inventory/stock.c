@@ -173,7 +173,11 @@ int inv_reservation_lines(MYSQL *conn, const char *order_id, struct inv_item *ou
 	svc_buf_adds(&sql, "SELECT product_id, quantity, unit_price FROM stock_reservations "
 	                   "WHERE order_id = ");
 	svc_sql_add_str(&sql, conn, order_id);
-	svc_buf_adds(&sql, " ORDER BY product_id");
+	/* A locking read: it sees the latest committed lines. A plain read would
+	 * see the transaction's snapshot, which in a batch of events can predate
+	 * the reservation of an order being released concurrently: the release
+	 * would then give nothing back and leave the stock reserved for good. */
+	svc_buf_adds(&sql, " ORDER BY product_id FOR UPDATE");
 	rc = run(conn, &sql, &res);
 	if (rc)
 		return rc;
