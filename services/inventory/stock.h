@@ -38,7 +38,8 @@ int inv_reservation_set(MYSQL *conn, const char *order_id, enum inv_res_status s
 /* Inserts the stock_reservations lines of the order. */
 int inv_reservation_add_lines(MYSQL *conn, const char *order_id, const struct inv_item *items,
                               size_t n);
-/* Reads the order's lines sorted by productId (capacity max). */
+/* Reads the order's lines sorted by productId (capacity max), locking them:
+ * the latest committed lines, not the transaction's snapshot. */
 int inv_reservation_lines(MYSQL *conn, const char *order_id, struct inv_item *out, size_t max,
                           size_t *n);
 
