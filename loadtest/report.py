@@ -206,6 +206,16 @@ def analyse_sidecars(d):
     return out
 
 
+def db_work(d, accepted):
+    """MariaDB's counters over load + settle, per accepted order"""
+    before = {r[0]: num(r[1]) for r in read_tsv(os.path.join(d, "dbstatus-before.tsv")) if len(r) > 1}
+    after = {r[0]: num(r[1]) for r in read_tsv(os.path.join(d, "dbstatus-after.tsv")) if len(r) > 1}
+    if not before or not after or not accepted:
+        return {}
+    return {k: round((after[k] - before.get(k, 0)) / accepted, 2)
+            for k in sorted(after) if after[k] is not None and before.get(k) is not None}
+
+
 def invariants(d):
     inv = {}
     for r in read_tsv(os.path.join(d, "invariants.tsv")):
@@ -357,6 +367,11 @@ def markdown(rep):
     for svc, v in rep.get("sidecars", {}).items():
         L.append(f"| {svc} | {v['peak_delivered_per_s']} | {v['peak_relayed_per_s']} | "
                  f"{fmt(v['delivered'])} | {fmt(v['retried'])} |")
+    if rep.get("db_per_order"):
+        L += ["", "## MariaDB work per accepted order (all four databases, load + settle)", "",
+              "| counter | per order |", "|---|---|"]
+        for k, v in rep["db_per_order"].items():
+            L.append(f"| {k} | {v} |")
     ce = rep["ceilings"]
     if ce.get("kafka") or ce.get("mariadb"):
         L += ["", "## This machine's ceilings (same run, before the load)", ""]
@@ -418,6 +433,7 @@ def cmd_run(d, rate, duration, smoke):
                                         "dropped", "achieved_rate", "http_latency")},
         "orders": orders, "steps": analyse_steps(d), "lag": lag,
         "cpu_cores": cpu, "sidecars": analyse_sidecars(d), "invariants": invariants(d),
+        "db_per_order": db_work(d, lg.get("ok")),
         "ceilings": {"kafka": read_json(os.path.join(d, "kafka-ceiling.json")),
                      "mariadb": read_json(os.path.join(d, "db-ceiling.json")),
                      "mariadb_1": read_json(os.path.join(d, "db-ceiling-1.json"))},

@@ -111,6 +111,16 @@ dump_tables() {
     } >"$dir/invariants.tsv"
 }
 
+# MariaDB's statement and commit counters: the report divides them by orders
+db_status() {
+    sql mysql "SHOW GLOBAL STATUS WHERE Variable_name IN ('Questions', 'Com_commit',
+        'Com_insert', 'Com_update', 'Com_select', 'Com_delete', 'Com_begin',
+        'Com_savepoint', 'Com_release_savepoint', 'Com_rollback', 'Com_rollback_to_savepoint',
+        'Com_set_option', 'Handler_commit', 'Innodb_rows_inserted', 'Innodb_rows_updated',
+        'Innodb_rows_read', 'Innodb_log_writes', 'Innodb_os_log_fsyncs', 'Innodb_row_lock_waits',
+        'Com_admin_commands', 'Com_stmt_execute', 'Com_stmt_prepare', 'Com_ping', 'Binlog_commits')"
+}
+
 lag_groups() {
     printf '%s\n' "order-service=inventory.events,payment.events,notification.events" \
         "inventory-service=order.events,inventory.commands" \
@@ -152,6 +162,7 @@ run_one() {
     lag_pid=$!
     python3 "$ROOT/loadtest/sampler.py" "$RUN_DIR" >"$dir/samples.jsonl" 2>"$dir/sampler.log" &
     sampler_pid=$!
+    db_status >"$dir/dbstatus-before.tsv"
     note "load: $rate orders/s for ${DURATION}s"
     "$BIN_DIR/loadgen" --rate "$rate" --duration "$DURATION" \
         --url "http://127.0.0.1:${ORDER_PORT:-8081}/api/orders" --products "$PRODUCTS" \
@@ -161,6 +172,7 @@ run_one() {
     tail -1 "$dir/loadgen.log" >&2
     note "waiting for the sagas to finish (at most ${BENCH_SETTLE:-120}s)"
     settle
+    db_status >"$dir/dbstatus-after.tsv"
     kill "$lag_pid" "$sampler_pid" 2>/dev/null || true
     wait "$lag_pid" "$sampler_pid" 2>/dev/null || true
     dump_tables "$dir"

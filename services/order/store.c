@@ -10,6 +10,7 @@
 
 #include "svc/buf.h"
 #include "svc/db.h"
+#include "svc/defer.h"
 #include "svc/error.h"
 #include "svc/log.h"
 
@@ -217,13 +218,19 @@ int order_store_update(MYSQL *conn, const char *order_id, enum order_state state
 	return exec_buf(conn, &b);
 }
 
+/* History rows are only appended: deferred to the commit when the consumer
+ * batches (svc/defer.h). */
+static const char HISTORY_INSERT[] = "INSERT INTO saga_transitions (order_id, from_status, "
+                                     "to_status, step, event_type, event_id, detail, "
+                                     "created_at) VALUES ";
+
 int order_store_add_history(MYSQL *conn, const char *order_id, const struct order_history *h)
 {
 	struct svc_buf b;
+	int rc;
 
 	svc_buf_init(&b);
-	svc_buf_adds(&b, "INSERT INTO saga_transitions (order_id, from_status, to_status, step, "
-	                 "event_type, event_id, detail, created_at) VALUES (");
+	svc_buf_adds(&b, "(");
 	svc_sql_add_str(&b, conn, order_id);
 	svc_buf_adds(&b, ", ");
 	svc_sql_add_str(&b, conn, h->from);
@@ -238,7 +245,9 @@ int order_store_add_history(MYSQL *conn, const char *order_id, const struct orde
 	svc_buf_adds(&b, ", LEFT(");
 	svc_sql_add_str(&b, conn, h->detail);
 	svc_buf_adds(&b, ", 255), UTC_TIMESTAMP(3))");
-	return exec_buf(conn, &b);
+	rc = b.failed ? SVC_ENOMEM : svc_defer_insert(conn, HISTORY_INSERT, b.data, b.len);
+	svc_buf_release(&b);
+	return rc;
 }
 
 int order_store_items(MYSQL *conn, const char *order_id, json_t **out)

@@ -8,13 +8,16 @@
  */
 #include "svc/consumer.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "svc/buf.h"
+#include "svc/config.h"
 #include "svc/db.h"
+#include "svc/defer.h"
 #include "svc/error.h"
 #include "svc/log.h"
 #include "svc/outbox.h"
@@ -318,73 +321,307 @@ static int handle_singly(struct svc_ctx *ctx, json_t *messages, size_t first, si
 struct tx_event {
 	struct svc_event ev;
 	const char *topic;
-	void *scratch; /* prepare()'s */
-	int code;      /* its outcome */
+	void *scratch;   /* prepare()'s */
+	int code;        /* its outcome so far; final once answered */
+	bool skip_apply; /* an outside prepare() said there is nothing to do */
 	char reason[256];
-	int64_t elapsed_ms; /* its own share of the transaction */
+	int64_t elapsed_ms; /* its own share of the work */
 };
 
-/* Consumers whose events may share a transaction (svc/consumer.h). */
-static bool is_batched(const struct svc_consumer_ops *ops)
+static bool has_outside_prepare(const struct svc_consumer_ops *ops)
 {
-	return !ops->prepare || ops->prepare_is_local;
+	return ops->prepare && !ops->prepare_is_local;
 }
 
-/*
- * Claims and applies one event inside the open transaction, behind a
- * savepoint; its outcome goes to te->code. An event that is rejected leaves
- * nothing behind; an ignored one keeps its claim (and whatever apply() did),
- * as it would in a transaction of its own. Returns non-zero when the whole
- * transaction must be given up (transient failure, out of memory).
- */
-static int tx_event_apply(struct svc_ctx *ctx, MYSQL *conn, json_t *msg, struct tx_event *te)
-{
-	const struct svc_consumer_ops *ops = ctx->svc->consumer;
-	int code, rc;
+static const char INBOX_INSERT[] = "INSERT INTO processed_messages (event_id, event_type, topic, "
+                                   "processed_at) VALUES ";
 
-	te->code = decode_message(msg, &te->ev, &te->topic, te->reason, sizeof(te->reason));
-	if (te->code != 0)
-		return 0; /* rejected before touching the database */
-	/* Replaces the previous event's savepoint of the same name. */
-	rc = svc_db_exec(conn, "SAVEPOINT inbox_event");
-	if (rc != 0)
-		return rc;
-	code = svc_inbox_claim(conn, &te->ev, te->topic);
-	if (code == 0 && ops->prepare)
-		code = ops->prepare(ctx, &te->ev, &te->scratch, te->reason, sizeof(te->reason));
-	if (code == 0)
-		code = ops->apply(ctx, conn, &te->ev, te->scratch, te->reason, sizeof(te->reason));
-	te->code = code;
-	if (code == SVC_ETRANSIENT || code == SVC_ENOMEM)
-		return code;
-	if (code != 0 && code != SVC_IGNORED)
-		rc = svc_db_exec(conn, "ROLLBACK TO SAVEPOINT inbox_event");
+/* The claim of one event id, deferred to the commit (svc/defer.h). */
+static int inbox_defer_claim(MYSQL *conn, const struct tx_event *te)
+{
+	struct svc_buf b;
+	int rc;
+
+	svc_buf_init(&b);
+	svc_buf_adds(&b, "(");
+	svc_sql_add_str(&b, conn, te->ev.id);
+	svc_buf_adds(&b, ",");
+	svc_sql_add_str(&b, conn, te->ev.type);
+	svc_buf_adds(&b, ",");
+	svc_sql_add_str(&b, conn, te->topic);
+	svc_buf_adds(&b, ",NOW(6))");
+	rc = b.failed ? SVC_ENOMEM : svc_defer_insert(conn, INBOX_INSERT, b.data, b.len);
+	svc_buf_release(&b);
 	return rc;
 }
 
-/* Runs `count` messages from messages[first] in one transaction: 0 when it
- * committed (outcomes in te[]), else the failure, and nothing was kept. */
-static int tx_run(struct svc_ctx *ctx, json_t *messages, size_t first, struct tx_event *te,
-                  size_t count)
+/*
+ * Marks as SVC_DUPLICATE the events of te[] (those still at code 0) that
+ * were processed already or appear earlier in the same batch: one SELECT.
+ * 0 or an error code (nothing marked then).
+ */
+static int mark_duplicates(struct svc_db *db, struct tx_event *te, size_t count)
 {
+	struct svc_buf sql;
+	MYSQL_RES *rows = NULL;
+	MYSQL_ROW row;
 	MYSQL *conn;
-	size_t i;
+	size_t i, j, asked = 0;
 	int rc;
 
+	for (i = 0; i < count; i++)
+		for (j = 0; j < i && te[i].code == 0; j++)
+			if (te[j].code != SVC_EPERMANENT && !strcmp(te[j].ev.id, te[i].ev.id))
+				te[i].code = SVC_DUPLICATE;
+	conn = svc_db_acquire(db);
+	if (!conn)
+		return SVC_ETRANSIENT;
+	svc_buf_init(&sql);
+	svc_buf_adds(&sql, "SELECT event_id FROM processed_messages WHERE event_id IN (");
+	for (i = 0; i < count; i++) {
+		if (te[i].code != 0)
+			continue;
+		svc_buf_adds(&sql, asked++ ? "," : "");
+		svc_sql_add_str(&sql, conn, te[i].ev.id);
+	}
+	svc_buf_adds(&sql, ")");
+	rc = asked == 0 ? 0 : sql.failed ? SVC_ENOMEM : svc_db_query(conn, sql.data, &rows);
+	while (rc == 0 && rows && (row = mysql_fetch_row(rows)))
+		for (i = 0; i < count; i++)
+			if (te[i].code == 0 && row[0] && !strcmp(row[0], te[i].ev.id))
+				te[i].code = SVC_DUPLICATE;
+	if (rows)
+		mysql_free_result(rows);
+	svc_buf_release(&sql);
+	svc_db_release(db, conn, rc == SVC_ETRANSIENT);
+	return rc;
+}
+
+/* ---- outside prepare() in parallel ------------------------------------ */
+
+/*
+ * Consumers whose prepare() reaches outside the process (the payment
+ * gateway) run it for the events of a batch concurrently, on a small pool
+ * of threads (PREPARE_WORKERS, default 16), in waves of events of distinct
+ * orders so that one order's events keep their order. The pool's threads
+ * live as long as the process, so their HTTP client handles stay connected.
+ */
+struct prep_wave {
+	struct svc_ctx *ctx;
+	struct tx_event **te;
+	size_t n;
+	atomic_size_t next; /* the next te[] to take */
+	size_t done;        /* under pool.mu: events prepared */
+	size_t helpers;     /* under pool.mu: pool threads working on it */
+	struct prep_wave *queued_next;
+};
+
+static struct {
+	pthread_once_t once;
+	pthread_mutex_t mu;
+	pthread_cond_t work; /* a wave was queued */
+	pthread_cond_t done; /* a wave's event finished */
+	struct prep_wave *queue;
+	size_t workers;
+} pool = {.once = PTHREAD_ONCE_INIT,
+          .mu = PTHREAD_MUTEX_INITIALIZER,
+          .work = PTHREAD_COND_INITIALIZER,
+          .done = PTHREAD_COND_INITIALIZER};
+
+static void prepare_one(struct svc_ctx *ctx, struct tx_event *te)
+{
+	const struct svc_consumer_ops *ops = ctx->svc->consumer;
+	int64_t started_ms = svc_now_ms();
+	int code;
+
+	code = ops->prepare(ctx, &te->ev, &te->scratch, te->reason, sizeof(te->reason));
+	te->skip_apply = code == SVC_IGNORED;
+	te->code = te->skip_apply ? 0 : code;
+	te->elapsed_ms = svc_now_ms() - started_ms;
+}
+
+/* Takes and prepares events of `w` until none is left. */
+static void wave_work(struct prep_wave *w)
+{
+	size_t i;
+
+	while ((i = atomic_fetch_add(&w->next, 1)) < w->n) {
+		prepare_one(w->ctx, w->te[i]);
+		pthread_mutex_lock(&pool.mu);
+		w->done++;
+		pthread_cond_broadcast(&pool.done);
+		pthread_mutex_unlock(&pool.mu);
+	}
+}
+
+static void *pool_main(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&pool.mu);
+	for (;;) {
+		struct prep_wave *w = pool.queue;
+
+		if (!w) {
+			pthread_cond_wait(&pool.work, &pool.mu);
+			continue;
+		}
+		if (atomic_load(&w->next) >= w->n) { /* all taken: off the queue */
+			pool.queue = w->queued_next;
+			continue;
+		}
+		w->helpers++; /* its submitter waits for us before it returns */
+		pthread_mutex_unlock(&pool.mu);
+		wave_work(w);
+		pthread_mutex_lock(&pool.mu);
+		w->helpers--;
+		pthread_cond_broadcast(&pool.done);
+	}
+	return NULL;
+}
+
+static void pool_start(void)
+{
+	long want = svc_env_long("PREPARE_WORKERS", 16, 0, 256);
+
+	for (long i = 0; i < want; i++) {
+		pthread_t t;
+
+		if (pthread_create(&t, NULL, pool_main, NULL) != 0)
+			break;
+		pthread_detach(t);
+		pool.workers++;
+	}
+	if ((long)pool.workers < want)
+		svc_warn("inbox: %zu of %ld prepare workers started", pool.workers, want);
+}
+
+/* Prepares every event of `w`, with the pool's help; returns when all are. */
+static void wave_run(struct prep_wave *w)
+{
+	struct prep_wave **tail;
+
+	pthread_once(&pool.once, pool_start);
+	if (w->n > 1 && pool.workers > 0) {
+		pthread_mutex_lock(&pool.mu);
+		for (tail = &pool.queue; *tail; tail = &(*tail)->queued_next)
+			;
+		*tail = w;
+		pthread_cond_broadcast(&pool.work);
+		pthread_mutex_unlock(&pool.mu);
+	}
+	wave_work(w);
+	pthread_mutex_lock(&pool.mu);
+	/* Off the queue, so no other thread starts on it; then wait for those
+	 * that did. */
+	for (tail = &pool.queue; *tail; tail = &(*tail)->queued_next) {
+		if (*tail == w) {
+			*tail = w->queued_next;
+			break;
+		}
+	}
+	while (w->done < w->n || w->helpers > 0)
+		pthread_cond_wait(&pool.done, &pool.mu);
+	pthread_mutex_unlock(&pool.mu);
+}
+
+/*
+ * Runs the outside prepare() of te[0..count) that are still at code 0, wave
+ * by wave; a wave ends before an event whose order is already in it. Returns
+ * the index of the first event that failed transiently (count if none): it
+ * and all after it are retried, prepared or not.
+ */
+static size_t prepare_all(struct svc_ctx *ctx, struct tx_event *te, size_t count)
+{
+	struct tx_event **wave;
+	size_t i = 0, n, j;
+
+	wave = calloc(count ? count : 1, sizeof(*wave));
+	if (!wave)
+		return 0;
+	while (i < count) {
+		struct prep_wave w = {.ctx = ctx, .te = wave};
+		size_t end = i;
+
+		for (n = 0; end < count; end++) {
+			bool clash = false;
+
+			if (te[end].code != 0)
+				continue;
+			for (j = 0; j < n && !clash; j++)
+				clash = !strcmp(wave[j]->ev.correlation_id,
+				                te[end].ev.correlation_id);
+			if (clash)
+				break;
+			wave[n++] = &te[end];
+		}
+		w.n = n;
+		atomic_init(&w.next, 0);
+		wave_run(&w);
+		for (; i < end; i++)
+			if (te[i].code == SVC_ETRANSIENT || te[i].code == SVC_ENOMEM)
+				goto out;
+	}
+out:
+	free(wave);
+	return i;
+}
+
+/* ---- the batch transaction -------------------------------------------- */
+
+/*
+ * Claims and applies te[0..count) that are still at code 0 in one
+ * transaction: the claims and the deferred rows (outbox, history) go in as
+ * multi-row INSERTs just before the commit. 0 when it committed (outcomes
+ * in te[]), else the failure and nothing was kept. An event that would be
+ * rejected gives the whole transaction up too: the events are then handled
+ * one by one, where its rejection leaves nothing behind.
+ */
+static int tx_run(struct svc_ctx *ctx, struct tx_event *te, size_t count)
+{
+	const struct svc_consumer_ops *ops = ctx->svc->consumer;
+	size_t i, applied = 0;
+	MYSQL *conn;
+	int rc;
+
+	for (i = 0; i < count; i++)
+		applied += te[i].code == 0;
+	if (applied == 0)
+		return 0;
 	conn = svc_db_acquire(ctx->db);
 	if (!conn)
 		return SVC_ETRANSIENT;
 	rc = svc_db_begin(conn);
+	if (rc == 0)
+		svc_defer_begin(conn);
 	for (i = 0; i < count && rc == 0; i++) {
+		struct tx_event *t = &te[i];
 		int64_t started_ms = svc_now_ms();
+		int code = 0;
 
-		rc = tx_event_apply(ctx, conn, json_array_get(messages, first + i), &te[i]);
-		te[i].elapsed_ms = svc_now_ms() - started_ms;
+		if (t->code != 0)
+			continue;
+		if (ops->prepare && ops->prepare_is_local)
+			code = ops->prepare(ctx, &t->ev, &t->scratch, t->reason, sizeof(t->reason));
+		if (code == 0 && t->skip_apply)
+			code = SVC_IGNORED;
+		else if (code == 0)
+			code = ops->apply(ctx, conn, &t->ev, t->scratch, t->reason,
+			                  sizeof(t->reason));
+		if ((code == 0 || code == SVC_IGNORED) && (rc = inbox_defer_claim(conn, t)) != 0)
+			code = rc;
+		t->code = code;
+		t->elapsed_ms += svc_now_ms() - started_ms;
+		if (code != 0 && code != SVC_IGNORED)
+			rc = code == SVC_ETRANSIENT || code == SVC_ENOMEM ? code : SVC_EPERMANENT;
 	}
 	if (rc == 0)
+		rc = svc_defer_flush(conn);
+	if (rc == 0)
 		rc = svc_db_commit(conn);
-	if (rc != 0)
+	if (rc != 0) {
+		svc_defer_discard();
 		svc_db_rollback(conn);
+	}
 	/* The connection goes before committed() runs: that may borrow one. */
 	svc_db_release(ctx->db, conn, rc == SVC_ETRANSIENT);
 	return rc;
@@ -403,10 +640,11 @@ static void tx_events_release(const struct svc_consumer_ops *ops, struct tx_even
 }
 
 /*
- * Handles `count` messages from messages[first] in one transaction and
- * appends their answers; when that transaction fails, none of it was kept
- * and the same messages are handled one by one instead. 0 or -1 (out of
- * memory).
+ * Handles `count` messages from messages[first] together and appends their
+ * answers: one SELECT finds the duplicates, outside prepare()s run in
+ * parallel, and one transaction claims and applies the rest. When that
+ * transaction fails, none of it was kept and the messages are handled one
+ * by one instead. 0 or -1 (out of memory).
  */
 static int handle_together(struct svc_ctx *ctx, json_t *messages, size_t first, size_t count,
                            json_t *results, bool *stopped, bool *any_committed)
@@ -414,13 +652,20 @@ static int handle_together(struct svc_ctx *ctx, json_t *messages, size_t first, 
 	const struct svc_consumer_ops *ops = ctx->svc->consumer;
 	struct tx_event *te = NULL;
 	int64_t started_ms = svc_now_ms(), elapsed_ms;
-	size_t i;
+	size_t i, stop = count;
 	int rc, ret = 0;
 
 	te = calloc(count, sizeof(*te));
 	if (!te)
 		return handle_singly(ctx, messages, first, count, results, stopped, any_committed);
-	rc = tx_run(ctx, messages, first, te, count);
+	for (i = 0; i < count; i++)
+		te[i].code = decode_message(json_array_get(messages, first + i), &te[i].ev,
+		                            &te[i].topic, te[i].reason, sizeof(te[i].reason));
+	rc = mark_duplicates(ctx->db, te, count);
+	if (rc == 0 && has_outside_prepare(ops))
+		stop = prepare_all(ctx, te, count);
+	if (rc == 0)
+		rc = tx_run(ctx, te, stop);
 	if (rc != 0) {
 		svc_warn("inbox: transaction of %zu events given up (%s); handling them one by one",
 		         count, svc_strerror(rc));
@@ -428,20 +673,28 @@ static int handle_together(struct svc_ctx *ctx, json_t *messages, size_t first, 
 		ret = handle_singly(ctx, messages, first, count, results, stopped, any_committed);
 		goto release;
 	}
-	*any_committed = true;
 	elapsed_ms = svc_now_ms() - started_ms;
 	for (i = 0; i < count; i++) {
+		if (i >= stop) {
+			if (i > stop) {
+				te[i].code = SVC_ETRANSIENT;
+				snprintf(te[i].reason, sizeof(te[i].reason),
+				         "an earlier message of the batch is retried");
+			}
+			*stopped = true;
+		}
 		/* Only an applied effect has caches to update; "ignored" had none. */
-		if (te[i].code == 0 && ops->committed)
+		if (i < stop && te[i].code == 0 && ops->committed)
 			ops->committed(ctx, &te[i].ev, te[i].scratch);
+		*any_committed = *any_committed ||
+		                 (i < stop && (te[i].code == 0 || te[i].code == SVC_IGNORED));
 		log_outcome(&te[i].ev, te[i].topic, te[i].code, te[i].reason, sizeof(te[i].reason),
 		            te[i].elapsed_ms);
 		if (ret == 0 && answer(ctx, results, te[i].code, te[i].reason) != 0)
 			ret = -1;
 	}
 	if (elapsed_ms >= SLOW_EVENT_MS)
-		svc_warn("inbox: slow transaction of %zu events: %lld ms", count,
-		         (long long)elapsed_ms);
+		svc_warn("inbox: slow batch of %zu events: %lld ms", count, (long long)elapsed_ms);
 	else
 		svc_debug("inbox: %zu events in one transaction in %lld ms", count,
 		          (long long)elapsed_ms);
@@ -467,13 +720,13 @@ json_t *svc_consumer_handle_batch(struct svc_ctx *ctx, const char *body, size_t 
 		goto oom;
 	tx_max = ctx->consumer_tx_max ? ctx->consumer_tx_max : SVC_CONSUMER_TX_MAX_DEFAULT;
 	n = json_array_size(messages);
-	for (i = 0; i < n && !stopped && is_batched(ctx->svc->consumer); i += count) {
+	for (i = 0; i < n && !stopped; i += count) {
 		count = n - i < tx_max ? n - i : tx_max;
 		if (handle_together(ctx, messages, i, count, results, &stopped, &any_committed) !=
 		    0)
 			goto oom;
 	}
-	/* Not batched, or what is left after a "retry" (answered unseen). */
+	/* What is left after a "retry": answered unseen. */
 	if (i < n && handle_singly(ctx, messages, i, n - i, results, &stopped, &any_committed) != 0)
 		goto oom;
 	out = json_pack("{s:O}", "results", results);

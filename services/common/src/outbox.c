@@ -16,8 +16,12 @@
 #include "svc/buf.h"
 #include "svc/config.h"
 #include "svc/db.h"
+#include "svc/defer.h"
 #include "svc/error.h"
 #include "svc/log.h"
+
+static const char OUTBOX_INSERT[] = "INSERT INTO outbox_messages (event_id, topic, msg_key, "
+                                    "event_type, payload, created_at) VALUES ";
 
 int svc_outbox_add(MYSQL *conn, const char *topic, const char *key, const struct svc_event *ev)
 {
@@ -39,8 +43,7 @@ int svc_outbox_add(MYSQL *conn, const char *topic, const char *key, const struct
 		          SVC_EVENT_MAX_BYTES);
 		goto free_payload;
 	}
-	svc_buf_adds(&sql, "INSERT INTO outbox_messages (event_id, topic, msg_key, event_type, "
-	                   "payload, created_at) VALUES (");
+	svc_buf_adds(&sql, "(");
 	svc_sql_add_str(&sql, conn, ev->id);
 	svc_buf_adds(&sql, ", ");
 	svc_sql_add_str(&sql, conn, topic);
@@ -54,7 +57,8 @@ int svc_outbox_add(MYSQL *conn, const char *topic, const char *key, const struct
 		rc = SVC_ENOMEM;
 		goto free_payload;
 	}
-	rc = svc_db_exec(conn, svc_buf_str(&sql));
+	/* One multi-row INSERT per transaction when the caller defers. */
+	rc = svc_defer_insert(conn, OUTBOX_INSERT, sql.data, sql.len);
 
 free_payload:
 	free(payload);

@@ -19,7 +19,8 @@
 #include "svc/event.h"
 
 /* Inserts `ev` for `topic` with Kafka key `key` (the orderId) in the caller's
- * open transaction. 0, SVC_ETRANSIENT or SVC_EPERMANENT. */
+ * open transaction: at once, or at svc_defer_flush() when the thread defers
+ * inserts on `conn` (svc/defer.h). 0, SVC_ETRANSIENT or SVC_EPERMANENT. */
 int svc_outbox_add(MYSQL *conn, const char *topic, const char *key, const struct svc_event *ev);
 
 /* Builds the event and adds it: svc_event_init + svc_outbox_add + release.

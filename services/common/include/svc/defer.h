@@ -1,0 +1,42 @@
+/*
+ * Deferred INSERTs: rows that a transaction only appends (outbox messages,
+ * processed event ids, saga history) are collected and written as one
+ * multi-row INSERT per table just before the commit, instead of one round
+ * trip each. A batch of 100 events then costs a handful of statements.
+ *
+ * The collection belongs to the calling thread and to one connection:
+ *
+ *     svc_defer_begin(conn);
+ *     ... svc_defer_insert(conn, "INSERT INTO t (a, b) VALUES ", "(1, 'x')") ...
+ *     rc = svc_defer_flush(conn);            // the INSERTs; then commit
+ *     (or svc_defer_discard() on rollback)
+ *
+ * Outside a deferral (or on another connection) svc_defer_insert() runs the
+ * statement at once, so code that appends rows works the same in both
+ * cases. Only rows that nothing reads back inside the same transaction may
+ * be deferred: they are not visible until the flush.
+ */
+#ifndef SVC_DEFER_H
+#define SVC_DEFER_H
+
+#include <mysql.h>
+#include <stddef.h>
+
+/* Starts collecting for `conn` on this thread; drops anything collected. */
+void svc_defer_begin(MYSQL *conn);
+/*
+ * Appends one row: `head` is the statement up to and including VALUES (the
+ * same string for every row of a table), `tuple` the parenthesized values.
+ * Runs "head tuple" at once when this thread is not deferring for `conn`.
+ * 0, SVC_ENOMEM, or the statement's error (SVC_ETRANSIENT, SVC_EPERMANENT).
+ */
+int svc_defer_insert(MYSQL *conn, const char *head, const char *tuple, size_t tuple_len);
+/* Runs the collected INSERTs (one per table, in the order tables were first
+ * used) and stops collecting. 0 or the first error (nothing more runs). */
+int svc_defer_flush(MYSQL *conn);
+/* Stops collecting and drops the rows. */
+void svc_defer_discard(void);
+/* Rows collected so far (tests). */
+size_t svc_defer_pending(void);
+
+#endif
