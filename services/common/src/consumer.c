@@ -568,6 +568,24 @@ out:
 
 /* ---- the batch transaction -------------------------------------------- */
 
+/* ops->begin_batch() with the `applied` events of te[] still at code 0. */
+static int begin_batch(struct svc_ctx *ctx, MYSQL *conn, const struct tx_event *te, size_t count,
+                       size_t applied)
+{
+	const struct svc_event **evs = calloc(applied, sizeof(*evs));
+	size_t i, n = 0;
+	int rc;
+
+	if (!evs)
+		return SVC_ENOMEM;
+	for (i = 0; i < count; i++)
+		if (te[i].code == 0)
+			evs[n++] = &te[i].ev;
+	rc = ctx->svc->consumer->begin_batch(ctx, conn, evs, n);
+	free(evs);
+	return rc;
+}
+
 /*
  * Claims and applies te[0..count) that are still at code 0 in one
  * transaction: the claims and the deferred rows (outbox, history) go in as
@@ -580,6 +598,7 @@ static int tx_run(struct svc_ctx *ctx, struct tx_event *te, size_t count)
 {
 	const struct svc_consumer_ops *ops = ctx->svc->consumer;
 	size_t i, applied = 0;
+	bool in_batch = false;
 	MYSQL *conn;
 	int rc;
 
@@ -593,6 +612,10 @@ static int tx_run(struct svc_ctx *ctx, struct tx_event *te, size_t count)
 	rc = svc_db_begin(conn);
 	if (rc == 0)
 		svc_defer_begin(conn);
+	if (rc == 0 && ops->begin_batch) {
+		rc = begin_batch(ctx, conn, te, count, applied);
+		in_batch = rc == 0;
+	}
 	for (i = 0; i < count && rc == 0; i++) {
 		struct tx_event *t = &te[i];
 		int64_t started_ms = svc_now_ms();
@@ -613,6 +636,10 @@ static int tx_run(struct svc_ctx *ctx, struct tx_event *te, size_t count)
 		t->elapsed_ms += svc_now_ms() - started_ms;
 		if (code != 0 && code != SVC_IGNORED)
 			rc = code == SVC_ETRANSIENT || code == SVC_ENOMEM ? code : SVC_EPERMANENT;
+	}
+	if (in_batch) {
+		int end = ops->end_batch ? ops->end_batch(ctx, conn, rc == 0) : 0;
+		rc = rc ? rc : end;
 	}
 	if (rc == 0)
 		rc = svc_defer_flush(conn);

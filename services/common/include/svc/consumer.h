@@ -14,14 +14,17 @@
  * unknown type, invalid): the sidecar dead-letters it, and nothing of it is
  * kept. "ignored" means no effect, but the id is recorded as processed.
  *
- * Batched consumers (no prepare(), or prepare_is_local) apply up to
- * ctx->consumer_tx_max consecutive events in one transaction: a savepoint
- * per event, rolled back for a duplicate or rejected event, one commit for
- * all; committed() then runs for each applied event. When that transaction
- * fails transiently (deadlock, lost connection, failed commit) none of it
- * is kept, and those events are handled again one transaction each, so one
- * failing event cannot hold back the others. Other consumers always use one
- * transaction per event.
+ * Up to ctx->consumer_tx_max consecutive events are handled together: one
+ * SELECT sets the duplicates aside; a prepare() that reaches outside the
+ * process runs for the others in parallel (PREPARE_WORKERS threads), in
+ * waves of distinct orders (correlation ids) so one order's events keep
+ * their order; then one transaction claims and applies them all, the
+ * claims and the outbox rows written as multi-row INSERTs just before the
+ * commit (svc/defer.h); committed() then runs for each applied event. When
+ * that transaction fails (deadlock, lost connection, failed commit, or an
+ * event that would be rejected) none of it is kept, and those events are
+ * handled again one transaction each, so one failing event cannot hold
+ * back the others.
  *
  * A transient failure of an event's own transaction stops the batch: that
  * message and all after it are answered "retry" (so per-key order is kept);
@@ -74,6 +77,25 @@ struct svc_consumer_ops {
 	 * before apply(). Consumers without prepare() are always batched.
 	 */
 	bool prepare_is_local;
+	/*
+	 * Optional, for batch transactions only (events handled one by one
+	 * never see them). begin_batch() runs once the transaction has begun,
+	 * before the first apply(), with the events that will be applied, in
+	 * order: load in a few statements what their apply() calls would read
+	 * one by one, locking rows in a fixed key order (concurrent batches then
+	 * cannot deadlock). apply() works on that state, which lives where it
+	 * finds it (thread-local: a batch runs on one thread, on `conn`).
+	 * end_batch() runs after the last apply(): with `write` set, write back
+	 * what the batch changed (before the deferred inserts and the commit);
+	 * with `write` clear only drop the state (the transaction is given up).
+	 * Either way the state is gone afterwards. end_batch() is called exactly
+	 * once when begin_batch() returned 0, and not otherwise. Both return 0
+	 * or an error code; an error gives the transaction up (its events are
+	 * then handled one by one).
+	 */
+	int (*begin_batch)(struct svc_ctx *ctx, MYSQL *conn, const struct svc_event *const *evs,
+	                   size_t n);
+	int (*end_batch)(struct svc_ctx *ctx, MYSQL *conn, bool write);
 };
 
 /* Answers given, one per message, counted by svc_consumer_handle_batch()
