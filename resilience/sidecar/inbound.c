@@ -99,8 +99,10 @@ static rd_kafka_t *consumer_new(struct sc_inbound *in)
 {
 	const struct sc_config *cfg = in->cfg;
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	char err[512];
+	char err[512], fetch_wait[24], fetch_min[24];
 
+	snprintf(fetch_wait, sizeof(fetch_wait), "%ld", cfg->kafka_fetch_wait_ms);
+	snprintf(fetch_min, sizeof(fetch_min), "%ld", cfg->kafka_fetch_min_bytes);
 	if (!conf_set(conf, "bootstrap.servers", cfg->brokers) ||
 	    !conf_set(conf, "client.id", cfg->log_name) ||
 	    !conf_set(conf, "group.id", cfg->group) ||
@@ -110,7 +112,9 @@ static rd_kafka_t *consumer_new(struct sc_inbound *in)
 	    !conf_set(conf, "auto.offset.reset", "earliest") ||
 	    !conf_set(conf, "session.timeout.ms", "10000") ||
 	    !conf_set(conf, "heartbeat.interval.ms", "1000") ||
-	    !conf_set(conf, "max.poll.interval.ms", "600000")) {
+	    !conf_set(conf, "max.poll.interval.ms", "600000") ||
+	    !conf_set(conf, "fetch.wait.max.ms", fetch_wait) ||
+	    !conf_set(conf, "fetch.min.bytes", fetch_min)) {
 		rd_kafka_conf_destroy(conf);
 		return NULL;
 	}
