@@ -147,6 +147,8 @@ transaction.state.log.min.isr=1
 group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=false
 unclean.leader.election.enable=false
+num.network.threads=${KAFKA_NETWORK_THREADS:-3}
+num.io.threads=${KAFKA_IO_THREADS:-8}
 PROPS
     cat >"$KAFKA_LOG4J" <<LOG4J
 log4j.rootLogger=INFO, file

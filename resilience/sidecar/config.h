@@ -11,31 +11,32 @@
 #include "svc/db.h"
 
 struct sc_config {
-	const char *service;        /* SERVICE_NAME: "order", ... */
-	char log_name[80];          /* "<service>-sidecar" */
-	unsigned port;              /* SIDECAR_PORT (9081) */
-	const char *service_url;    /* SERVICE_URL (http://127.0.0.1:8081) */
-	const char *brokers;        /* KAFKA_BROKERS (127.0.0.1:9092) */
-	const char *subscribe;      /* SUBSCRIBE_TOPICS: comma list, "" = no inbound */
-	char group[128];            /* CONSUMER_GROUP (<service>-service) */
-	char dlq_topic[128];        /* DLQ_TOPIC (<service>.dlq) */
-	struct svc_db_config db;    /* DB_*; database "" = no relay */
-	const char *wake_socket;    /* OUTBOX_WAKE_SOCKET, "" = poll only */
-	long outbox_poll_ms;        /* OUTBOX_POLL_MS (1000) */
-	long outbox_batch;          /* OUTBOX_BATCH (500) */
-	long outbox_retention_s;    /* OUTBOX_RETENTION_S (3600) */
-	long kafka_linger_ms;       /* KAFKA_LINGER_MS (5) */
-	long kafka_fetch_wait_ms;   /* KAFKA_FETCH_WAIT_MS (500): fetch.wait.max.ms */
-	long kafka_fetch_min_bytes; /* KAFKA_FETCH_MIN_BYTES (1): fetch.min.bytes */
-	long kafka_timeout_ms;      /* KAFKA_MESSAGE_TIMEOUT_MS (30000): produce gives up */
-	long delivery_batch_max;    /* DELIVERY_BATCH_MAX (200): messages per POST */
-	long delivery_batch_bytes;  /* DELIVERY_BATCH_BYTES (512 KiB): body bytes per POST */
-	long delivery_workers;      /* DELIVERY_WORKERS (6): partitions delivered at once */
-	long delivery_linger_ms;    /* DELIVERY_LINGER_MS (2) */
-	long delivery_timeout_ms;   /* DELIVERY_TIMEOUT_MS (30000) */
-	long retry_base_ms;         /* RETRY_BASE_MS (100) */
-	long retry_max_ms;          /* RETRY_MAX_MS (5000) */
-	long retry_max_attempts;    /* RETRY_MAX_ATTEMPTS (10): see inbound.h */
+	const char *service;           /* SERVICE_NAME: "order", ... */
+	char log_name[80];             /* "<service>-sidecar" */
+	unsigned port;                 /* SIDECAR_PORT (9081) */
+	const char *service_url;       /* SERVICE_URL (http://127.0.0.1:8081) */
+	const char *brokers;           /* KAFKA_BROKERS (127.0.0.1:9092) */
+	const char *subscribe;         /* SUBSCRIBE_TOPICS: comma list, "" = no inbound */
+	char group[128];               /* CONSUMER_GROUP (<service>-service) */
+	char dlq_topic[128];           /* DLQ_TOPIC (<service>.dlq) */
+	struct svc_db_config db;       /* DB_*; database "" = no relay */
+	const char *wake_socket;       /* OUTBOX_WAKE_SOCKET, "" = poll only */
+	long outbox_poll_ms;           /* OUTBOX_POLL_MS (1000) */
+	long outbox_batch;             /* OUTBOX_BATCH (500) */
+	long outbox_retention_s;       /* OUTBOX_RETENTION_S (3600) */
+	long kafka_linger_ms;          /* KAFKA_LINGER_MS (5) */
+	const char *kafka_compression; /* KAFKA_COMPRESSION (lz4): compression.type */
+	long kafka_fetch_wait_ms;      /* KAFKA_FETCH_WAIT_MS (500): fetch.wait.max.ms */
+	long kafka_fetch_min_bytes;    /* KAFKA_FETCH_MIN_BYTES (1): fetch.min.bytes */
+	long kafka_timeout_ms;         /* KAFKA_MESSAGE_TIMEOUT_MS (30000): produce gives up */
+	long delivery_batch_max;       /* DELIVERY_BATCH_MAX (200): messages per POST */
+	long delivery_batch_bytes;     /* DELIVERY_BATCH_BYTES (512 KiB): body bytes per POST */
+	long delivery_workers;         /* DELIVERY_WORKERS (6): partitions delivered at once */
+	long delivery_linger_ms;       /* DELIVERY_LINGER_MS (2) */
+	long delivery_timeout_ms;      /* DELIVERY_TIMEOUT_MS (30000) */
+	long retry_base_ms;            /* RETRY_BASE_MS (100) */
+	long retry_max_ms;             /* RETRY_MAX_MS (5000) */
+	long retry_max_attempts;       /* RETRY_MAX_ATTEMPTS (10): see inbound.h */
 	/* SERVICE_BREAKER_WINDOW (10), _MIN_CALLS (5), _FAILURE_RATE (50),
 	 * _OPEN_MS (5000), _SLOW_MS (0 = off), _HALF_OPEN_CALLS (1): the breaker
 	 * around deliveries to the service (inbound.h). */

@@ -77,6 +77,7 @@ static int run(void)
 	if (!producer)
 		goto out;
 	if (sc_config_has_relay(&cfg)) {
+		cfg.db.read_committed = true; /* the relay claims rows (svc/db.h) */
 		db = svc_db_open(&cfg.db);
 		if (!db)
 			goto out;

@@ -124,8 +124,8 @@ struct sc_producer *sc_producer_new(const struct sc_config *cfg)
 	if (!conf_set(conf, "bootstrap.servers", cfg->brokers) ||
 	    !conf_set(conf, "client.id", cfg->log_name) ||
 	    !conf_set(conf, "enable.idempotence", "true") || !conf_set(conf, "acks", "all") ||
-	    !conf_set(conf, "compression.type", "lz4") || !conf_set(conf, "linger.ms", linger) ||
-	    !conf_set(conf, "message.timeout.ms", timeout))
+	    !conf_set(conf, "compression.type", cfg->kafka_compression) ||
+	    !conf_set(conf, "linger.ms", linger) || !conf_set(conf, "message.timeout.ms", timeout))
 		goto fail_conf;
 	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
 	rd_kafka_conf_set_error_cb(conf, on_error);

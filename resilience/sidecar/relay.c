@@ -144,7 +144,9 @@ static int relay_batch(struct sc_relay *r, size_t *nrows, size_t *nfailed)
 		rc = SVC_ETRANSIENT;
 		goto out;
 	}
-	rc = svc_db_begin_claim(conn);
+	/* READ COMMITTED: the pool's sessions are (main.c); at REPEATABLE READ
+	 * the claiming scan's gap locks would block every outbox INSERT. */
+	rc = svc_db_begin(conn);
 	if (rc)
 		goto out_release;
 	rc = svc_db_query(conn, r->select_sql, &res);

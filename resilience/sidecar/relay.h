@@ -20,8 +20,9 @@
 struct sc_relay;
 
 /* Binds the wake socket (a failure is logged; polling still works) and
- * starts the relay thread. All pointers are borrowed and must outlive the
- * relay. NULL on allocation or thread failure. */
+ * starts the relay thread. `db` must be a pool opened with read_committed
+ * (svc/db.h). All pointers are borrowed and must outlive the relay. NULL on
+ * allocation or thread failure. */
 struct sc_relay *sc_relay_start(const struct sc_config *cfg, struct svc_db *db,
                                 struct sc_producer *producer, struct sc_metrics *metrics,
                                 struct sc_stop *stop);

@@ -55,6 +55,7 @@ static uint64_t monotonic_ms(void)
 struct svc_db {
 	char *host, *socket, *user, *password, *database;
 	unsigned port, timeout_s, size;
+	bool read_committed;
 	pthread_mutex_t lock;
 	pthread_cond_t freed; /* signalled when a slot is released */
 	struct db_slot *slots;
@@ -111,6 +112,7 @@ struct svc_db *svc_db_open(const struct svc_db_config *cfg)
 	db->port = cfg->port ? cfg->port : 3306;
 	db->timeout_s = cfg->timeout_s ? cfg->timeout_s : 5;
 	db->size = cfg->pool_size ? cfg->pool_size : 8;
+	db->read_committed = cfg->read_committed;
 	db->slots = calloc(db->size, sizeof(*db->slots));
 	if (!ok || !db->slots)
 		goto free_db;
@@ -176,6 +178,9 @@ static MYSQL *db_connect(const struct svc_db *db, unsigned long flags, unsigned 
 	mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &write_timeout);
 	mysql_options(m, MYSQL_OPT_RECONNECT, &reconnect);
 	mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	if (db->read_committed)
+		mysql_options(m, MYSQL_INIT_COMMAND,
+		              "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
 	if (!mysql_real_connect(m, host, db->user, db->password, db->database, db->port, db->socket,
 	                        flags)) {
 		svc_warn("db: cannot connect to %s: %s (%u)", db->socket ? db->socket : db->host,

@@ -21,6 +21,11 @@ struct svc_db_config {
 	const char *database; /* DB_NAME */
 	unsigned pool_size;   /* DB_POOL_SIZE, default 32 */
 	unsigned timeout_s;   /* DB_TIMEOUT_S: connect/read/write timeout, default 5 */
+	/* Every connection's transactions at READ COMMITTED (set at connect):
+	 * for a pool that only claims work rows (the sidecar's outbox relay),
+	 * which then begins with svc_db_begin(), one round trip less than
+	 * svc_db_begin_claim(). Not from the environment; default false. */
+	bool read_committed;
 };
 
 /* Fills `cfg` from the environment; strings point into the environment. */
