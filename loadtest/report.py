@@ -357,10 +357,15 @@ def markdown(rep):
         L.append(f"| {g} | {fmt(v['max'])} | {fmt(v['at_end_of_load'])} | "
                  f"{v['slope_2nd_half_per_s']} |")
     L += ["", "## CPU during the load (cores; the machine has "
-          f"{os.cpu_count()})", "", "| process | cores |", "|---|---|"]
+          f"{os.cpu_count()})", "", "| process | cores | CPU ms per order |", "|---|---|---|"]
+    rate = h["achieved_rate"] or 1
+
+    def per_order(cores):
+        return f"{1000 * cores / rate:.2f}"
     for name, v in rep["cpu_cores"].items():
-        L.append(f"| {name} | {v:.2f} |")
-    L.append(f"| **total** | {sum(rep['cpu_cores'].values()):.2f} |")
+        L.append(f"| {name} | {v:.2f} | {per_order(v)} |")
+    total = sum(rep['cpu_cores'].values())
+    L.append(f"| **total** | {total:.2f} | {per_order(total)} |")
     L += ["", "## Sidecars (best 10 s; with a backlog this is the service's capacity)", "",
           "| service | events delivered/s | outbox rows relayed/s | delivered | retried |",
           "|---|---|---|---|---|"]
