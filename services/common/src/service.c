@@ -291,7 +291,7 @@ static int migrate_until(struct svc_db *db, const char *component, const char *d
 static int open_database(struct svc_run_state *run)
 {
 	const char *name = run->ctx.svc->name;
-	struct svc_db_config cfg;
+	struct svc_db_config cfg = {0};
 	struct timespec now;
 	char own_dir[PATH_LEN];
 	time_t deadline;
