@@ -402,9 +402,9 @@ static int mark_duplicates(struct svc_db *db, struct tx_event *te, size_t count)
 /*
  * Consumers whose prepare() reaches outside the process (the payment
  * gateway) run it for the events of a batch concurrently, on a small pool
- * of threads (PREPARE_WORKERS, default 16), in waves of events of distinct
- * orders so that one order's events keep their order. The pool's threads
- * live as long as the process, so their HTTP client handles stay connected.
+ * of threads (PREPARE_WORKERS, default 16); such a batch holds one event
+ * per order at most (distinct_orders). The pool's threads live as long as
+ * the process, so their HTTP client handles stay connected.
  */
 struct prep_wave {
 	struct svc_ctx *ctx;
@@ -525,45 +525,44 @@ static void wave_run(struct prep_wave *w)
 }
 
 /*
- * Runs the outside prepare() of te[0..count) that are still at code 0, wave
- * by wave; a wave ends before an event whose order is already in it. Returns
- * the index of the first event that failed transiently (count if none): it
- * and all after it are retried, prepared or not.
+ * Runs the outside prepare() of te[0..count) that are still at code 0, all
+ * at once (the events are of distinct orders: handle_together). Returns the
+ * index of the first event that failed transiently (count if none): it and
+ * all after it are retried, prepared or not.
  */
 static size_t prepare_all(struct svc_ctx *ctx, struct tx_event *te, size_t count)
 {
-	struct tx_event **wave;
-	size_t i = 0, n, j;
+	struct prep_wave w = {.ctx = ctx};
+	size_t i;
 
-	wave = calloc(count ? count : 1, sizeof(*wave));
-	if (!wave)
+	w.te = calloc(count ? count : 1, sizeof(*w.te));
+	if (!w.te)
 		return 0;
-	while (i < count) {
-		struct prep_wave w = {.ctx = ctx, .te = wave};
-		size_t end = i;
-
-		for (n = 0; end < count; end++) {
-			bool clash = false;
-
-			if (te[end].code != 0)
-				continue;
-			for (j = 0; j < n && !clash; j++)
-				clash = !strcmp(wave[j]->ev.correlation_id,
-				                te[end].ev.correlation_id);
-			if (clash)
-				break;
-			wave[n++] = &te[end];
-		}
-		w.n = n;
-		atomic_init(&w.next, 0);
-		wave_run(&w);
-		for (; i < end; i++)
-			if (te[i].code == SVC_ETRANSIENT || te[i].code == SVC_ENOMEM)
-				goto out;
-	}
-out:
-	free(wave);
+	for (i = 0; i < count; i++)
+		if (te[i].code == 0)
+			w.te[w.n++] = &te[i];
+	atomic_init(&w.next, 0);
+	wave_run(&w);
+	free(w.te);
+	for (i = 0; i < count; i++)
+		if (te[i].code == SVC_ETRANSIENT || te[i].code == SVC_ENOMEM)
+			break;
 	return i;
+}
+
+/*
+ * How many of the decoded te[0..count) may go together when prepare()
+ * reaches outside: up to the first event of an order already among them.
+ * Each of an order's events must be prepared after the one before it was
+ * applied and committed, as when they come one by one.
+ */
+static size_t distinct_orders(const struct tx_event *te, size_t count)
+{
+	for (size_t i = 1; i < count; i++)
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(te[i].ev.correlation_id, te[j].ev.correlation_id))
+				return i;
+	return count;
 }
 
 /* ---- the batch transaction -------------------------------------------- */
@@ -667,19 +666,20 @@ static void tx_events_release(const struct svc_consumer_ops *ops, struct tx_even
 }
 
 /*
- * Handles `count` messages from messages[first] together and appends their
+ * Handles *countp messages from messages[first] together (fewer when an
+ * outside prepare() needs it: *countp is then lowered) and appends their
  * answers: one SELECT finds the duplicates, outside prepare()s run in
  * parallel, and one transaction claims and applies the rest. When that
  * transaction fails, none of it was kept and the messages are handled one
  * by one instead. 0 or -1 (out of memory).
  */
-static int handle_together(struct svc_ctx *ctx, json_t *messages, size_t first, size_t count,
+static int handle_together(struct svc_ctx *ctx, json_t *messages, size_t first, size_t *countp,
                            json_t *results, bool *stopped, bool *any_committed)
 {
 	const struct svc_consumer_ops *ops = ctx->svc->consumer;
 	struct tx_event *te = NULL;
 	int64_t started_ms = svc_now_ms(), elapsed_ms;
-	size_t i, stop = count;
+	size_t i, count = *countp, stop;
 	int rc, ret = 0;
 
 	te = calloc(count, sizeof(*te));
@@ -688,6 +688,13 @@ static int handle_together(struct svc_ctx *ctx, json_t *messages, size_t first, 
 	for (i = 0; i < count; i++)
 		te[i].code = decode_message(json_array_get(messages, first + i), &te[i].ev,
 		                            &te[i].topic, te[i].reason, sizeof(te[i].reason));
+	if (has_outside_prepare(ops)) {
+		*countp = distinct_orders(te, count);
+		for (i = *countp; i < count; i++)
+			svc_event_release(&te[i].ev);
+		count = *countp;
+	}
+	stop = count;
 	rc = mark_duplicates(ctx->db, te, count);
 	if (rc == 0 && has_outside_prepare(ops))
 		stop = prepare_all(ctx, te, count);
@@ -749,7 +756,8 @@ json_t *svc_consumer_handle_batch(struct svc_ctx *ctx, const char *body, size_t 
 	n = json_array_size(messages);
 	for (i = 0; i < n && !stopped; i += count) {
 		count = n - i < tx_max ? n - i : tx_max;
-		if (handle_together(ctx, messages, i, count, results, &stopped, &any_committed) !=
+		/* handle_together may take fewer: count tells how many it took */
+		if (handle_together(ctx, messages, i, &count, results, &stopped, &any_committed) !=
 		    0)
 			goto oom;
 	}

@@ -16,9 +16,10 @@
  *
  * Up to ctx->consumer_tx_max consecutive events are handled together: one
  * SELECT sets the duplicates aside; a prepare() that reaches outside the
- * process runs for the others in parallel (PREPARE_WORKERS threads), in
- * waves of distinct orders (correlation ids) so one order's events keep
- * their order; then one transaction claims and applies them all, the
+ * process runs for the others in parallel (PREPARE_WORKERS threads; such a
+ * group then ends before a second event of the same order, correlation id,
+ * so each event is prepared after the one before it was committed); then
+ * one transaction claims and applies them all, the
  * claims and the outbox rows written as multi-row INSERTs just before the
  * commit (svc/defer.h); committed() then runs for each applied event. When
  * that transaction fails (deadlock, lost connection, failed commit, or an
