@@ -100,8 +100,8 @@ static void handle_create(void *vctx, const struct svc_http_request *req,
 		snprintf(n.order_id, sizeof(n.order_id), "%s", in.order_id);
 	if (in.recipient) {
 		snprintf(n.recipient, sizeof(n.recipient), "%s", in.recipient);
-	} else if (notif_recipient_resolve(ctx->db, in.user_id, n.recipient, sizeof(n.recipient)) !=
-	           0) {
+	} else if (notif_recipient_resolve(&ns->contacts, in.user_id, n.recipient,
+	                                   sizeof(n.recipient)) != 0) {
 		svc_http_reply_error(res, SVC_ETRANSIENT, "the notification database");
 		goto out;
 	}

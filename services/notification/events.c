@@ -5,21 +5,8 @@
 
 #include "services/notification/format.h"
 #include "services/notification/notify.h"
-#include "services/notification/store.h"
 #include "svc/error.h"
 #include "svc/service.h"
-
-static int already_recorded(struct svc_db *db, const char *event_id)
-{
-	MYSQL *conn = svc_db_acquire(db);
-	int rc;
-
-	if (!conn)
-		return SVC_ETRANSIENT;
-	rc = notif_store_event_seen(conn, event_id);
-	svc_db_release(db, conn, rc == SVC_ETRANSIENT);
-	return rc;
-}
 
 static int notif_prepare(struct svc_ctx *ctx, const struct svc_event *ev, void **scratch,
                          char *reason, size_t reasonlen)
@@ -33,11 +20,6 @@ static int notif_prepare(struct svc_ctx *ctx, const struct svc_event *ev, void *
 	rc = notif_order_event_read(ev, &oe, reason, reasonlen);
 	if (rc != 0)
 		return rc;
-	rc = already_recorded(ctx->db, ev->id);
-	if (rc == SVC_DUPLICATE)
-		return SVC_IGNORED;
-	if (rc != 0)
-		goto transient;
 	if (notif_format_order(&oe, &text) != 0) {
 		snprintf(reason, reasonlen, "data.totalAmount: cannot be formatted");
 		return SVC_EPERMANENT;
@@ -50,7 +32,8 @@ static int notif_prepare(struct svc_ctx *ctx, const struct svc_event *ev, void *
 		goto transient;
 	snprintf(n->order_id, sizeof(n->order_id), "%s", oe.order_id);
 	snprintf(n->event_id, sizeof(n->event_id), "%s", ev->id);
-	if (notif_recipient_resolve(ctx->db, oe.user_id, n->recipient, sizeof(n->recipient)) != 0)
+	if (notif_recipient_resolve(&ns->contacts, oe.user_id, n->recipient,
+	                            sizeof(n->recipient)) != 0)
 		goto transient;
 	rc = notif_deliver(n, reason, reasonlen);
 	if (rc != 0)

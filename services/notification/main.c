@@ -14,7 +14,13 @@ static int notif_start(struct svc_ctx *ctx)
 {
 	struct notif_service *ns = ctx->user;
 
-	return notif_channels_init(&ns->channels) == 0 ? 0 : 1;
+	if (notif_contacts_init(&ns->contacts, ctx->db) != 0)
+		return 1;
+	if (notif_channels_init(&ns->channels) != 0) {
+		notif_contacts_release(&ns->contacts);
+		return 1;
+	}
+	return 0;
 }
 
 static void notif_stop(struct svc_ctx *ctx)
@@ -22,6 +28,7 @@ static void notif_stop(struct svc_ctx *ctx)
 	struct notif_service *ns = ctx->user;
 
 	notif_channels_release(&ns->channels);
+	notif_contacts_release(&ns->contacts);
 }
 
 static bool notif_ready(struct svc_ctx *ctx, json_t *details)

@@ -32,15 +32,11 @@ void notif_outgoing_release(struct notif_outgoing *n)
 	n->body = NULL;
 }
 
-int notif_recipient_resolve(struct svc_db *db, const char *user_id, char *out, size_t outlen)
+int notif_recipient_resolve(struct notif_contacts *contacts, const char *user_id, char *out,
+                            size_t outlen)
 {
-	MYSQL *conn = svc_db_acquire(db);
-	int rc;
+	int rc = notif_contacts_email(contacts, user_id, out, outlen);
 
-	if (!conn)
-		return SVC_ETRANSIENT;
-	rc = notif_store_contact_email(conn, user_id, out, outlen);
-	svc_db_release(db, conn, rc == SVC_ETRANSIENT);
 	if (rc == SVC_ENOTFOUND) {
 		notif_fallback_recipient(user_id, out, outlen);
 		svc_info("no contact address for user %s: using %s", user_id, out);

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "services/notification/channel.h"
+#include "services/notification/contacts.h"
 #include "services/notification/request.h"
 #include "svc/db.h"
 
@@ -17,6 +18,7 @@
 /* The process's state, svc_ctx.user. */
 struct notif_service {
 	struct notif_channels channels;
+	struct notif_contacts contacts;
 };
 
 /* One notification on its way out; embedded by the caller. */
@@ -41,7 +43,8 @@ void notif_outgoing_release(struct notif_outgoing *n);
 
 /* The user's address from contacts, or the fallback address (logged) for an
  * unknown user. 0 or SVC_ETRANSIENT (database unreachable). */
-int notif_recipient_resolve(struct svc_db *db, const char *user_id, char *out, size_t outlen);
+int notif_recipient_resolve(struct notif_contacts *contacts, const char *user_id, char *out,
+                            size_t outlen);
 
 /* Sends `n` through its channel: 0 with status SENT, or FAILED and the error
  * for a permanent failure (recorded, not lost); SVC_ETRANSIENT (reason in

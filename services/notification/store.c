@@ -2,10 +2,13 @@
 #include "services/notification/store.h"
 
 #include <mysqld_error.h>
+#include <stdbool.h>
 #include <string.h>
+#include <strings.h>
 
 #include "svc/buf.h"
 #include "svc/db.h"
+#include "svc/defer.h"
 #include "svc/error.h"
 
 /* The columns of the API representation, in row order. */
@@ -56,53 +59,47 @@ out:
 	return rc;
 }
 
-int notif_store_event_seen(MYSQL *conn, const char *event_id)
+/* Whether an address from the contacts table can be used as is. */
+static bool email_usable(const char *email, size_t cap)
 {
-	struct svc_buf b;
-	MYSQL_RES *res = NULL;
-	int rc;
-
-	svc_buf_init(&b);
-	svc_buf_adds(&b, "SELECT 1 FROM notifications WHERE event_id = ");
-	svc_sql_add_str(&b, conn, event_id);
-	if (b.failed) {
-		rc = SVC_ENOMEM;
-		goto out;
-	}
-	rc = svc_db_query(conn, svc_buf_str(&b), &res);
-	if (rc == 0 && mysql_num_rows(res) > 0)
-		rc = SVC_DUPLICATE;
-out:
-	if (res)
-		mysql_free_result(res);
-	svc_buf_release(&b);
-	return rc;
+	return email && email[0] != '\0' && strlen(email) < cap;
 }
 
-int notif_store_contact_email(MYSQL *conn, const char *user_id, char *out, size_t outlen)
+int notif_store_contact_emails(MYSQL *conn, struct notif_contact *const *cs, size_t n)
 {
 	struct svc_buf b;
 	MYSQL_RES *res = NULL;
 	MYSQL_ROW row;
+	size_t i;
 	int rc;
 
+	for (i = 0; i < n; i++) {
+		cs[i]->rc = SVC_ENOTFOUND;
+		cs[i]->email[0] = '\0';
+	}
+	if (n == 0)
+		return 0;
 	svc_buf_init(&b);
-	svc_buf_adds(&b, "SELECT email FROM contacts WHERE user_id = ");
-	svc_sql_add_str(&b, conn, user_id);
-	if (b.failed) {
-		rc = SVC_ENOMEM;
-		goto out;
+	svc_buf_adds(&b, "SELECT user_id, email FROM contacts WHERE user_id IN (");
+	for (i = 0; i < n; i++) {
+		svc_buf_adds(&b, i ? ", " : "");
+		svc_sql_add_str(&b, conn, cs[i]->user_id);
 	}
-	rc = svc_db_query(conn, svc_buf_str(&b), &res);
-	if (rc != 0)
-		goto out;
-	row = mysql_fetch_row(res);
-	if (!row || !row[0] || row[0][0] == '\0' || strlen(row[0]) >= outlen) {
-		rc = SVC_ENOTFOUND;
-		goto out;
+	svc_buf_adds(&b, ")");
+	rc = b.failed ? SVC_ENOMEM : svc_db_query(conn, svc_buf_str(&b), &res);
+	while (rc == 0 && (row = mysql_fetch_row(res)) != NULL) {
+		if (!row[0] || !email_usable(row[1], sizeof(cs[0]->email)))
+			continue;
+		/* Several requests may ask for one user: fill them all. The
+		 * column's collation ignores case: so does the match (user ids
+		 * are ASCII, svc_id_valid). */
+		for (i = 0; i < n; i++) {
+			if (strcasecmp(cs[i]->user_id, row[0]) == 0) {
+				memcpy(cs[i]->email, row[1], strlen(row[1]) + 1);
+				cs[i]->rc = 0;
+			}
+		}
 	}
-	snprintf(out, outlen, "%s", row[0]);
-out:
 	if (res)
 		mysql_free_result(res);
 	svc_buf_release(&b);
@@ -115,14 +112,17 @@ static void add_opt(struct svc_buf *b, MYSQL *conn, const char *s)
 	svc_sql_add_str(b, conn, s && s[0] ? s : NULL);
 }
 
+static const char NOTIF_INSERT[] = "INSERT INTO notifications (notification_id, order_id, "
+                                   "event_id, kind, channel, recipient, subject, body, status, "
+                                   "error, created_at) VALUES ";
+
 int notif_store_insert(MYSQL *conn, const struct notif_record *r)
 {
 	struct svc_buf b;
 	int rc;
 
 	svc_buf_init(&b);
-	svc_buf_adds(&b, "INSERT INTO notifications (notification_id, order_id, event_id, kind, "
-	                 "channel, recipient, subject, body, status, error, created_at) VALUES (");
+	svc_buf_adds(&b, "(");
 	svc_sql_add_str(&b, conn, r->notification_id);
 	svc_buf_adds(&b, ", ");
 	add_opt(&b, conn, r->order_id);
@@ -147,7 +147,8 @@ int notif_store_insert(MYSQL *conn, const struct notif_record *r)
 		rc = SVC_ENOMEM;
 		goto out;
 	}
-	rc = svc_db_exec(conn, svc_buf_str(&b));
+	/* Deferred to the commit in a batch transaction (nothing reads it back). */
+	rc = svc_defer_insert(conn, NOTIF_INSERT, b.data, b.len);
 	if (rc == SVC_EPERMANENT && mysql_errno(conn) == ER_DUP_ENTRY)
 		rc = SVC_DUPLICATE;
 out:

@@ -11,6 +11,8 @@
 #include <mysql.h>
 #include <stddef.h>
 
+#include "services/notification/request.h"
+
 /* One notification row to insert. Strings are borrowed. */
 struct notif_record {
 	const char *notification_id;
@@ -25,16 +27,21 @@ struct notif_record {
 	const char *error;  /* NULL when sent */
 };
 
-/* 0 when no notification was recorded for `event_id`, SVC_DUPLICATE when
- * one was, or SVC_ETRANSIENT / SVC_EPERMANENT. */
-int notif_store_event_seen(MYSQL *conn, const char *event_id);
+/* One address look-up: user_id in, email and rc out. */
+struct notif_contact {
+	const char *user_id;
+	char email[NOTIF_RECIPIENT_MAX + 1]; /* the column holds at most 254 */
+	int rc; /* 0 (email set) or SVC_ENOTFOUND (no contact or no address) */
+};
 
-/* The e-mail address of `user_id` into `out`: 0, SVC_ENOTFOUND (no contact
- * or no address: the caller falls back), or an error code. */
-int notif_store_contact_email(MYSQL *conn, const char *user_id, char *out, size_t outlen);
+/* The e-mail addresses of cs[0..n) (user ids may repeat) in one statement:
+ * 0 with each rc set, or an error code (rcs then unset). */
+int notif_store_contact_emails(MYSQL *conn, struct notif_contact *const *cs, size_t n);
 
 /* Inserts `r` with created_at = now (UTC). 0, SVC_DUPLICATE when its id or
- * event id exists already, SVC_ETRANSIENT or SVC_EPERMANENT. */
+ * event id exists already, SVC_ETRANSIENT or SVC_EPERMANENT. Deferred to the
+ * commit when the caller defers on `conn` (svc/defer.h): a duplicate then
+ * fails the flush instead. */
 int notif_store_insert(MYSQL *conn, const struct notif_record *r);
 
 /* The notification as API JSON (caller owns *out): 0, SVC_ENOTFOUND or an

@@ -1,7 +1,9 @@
 /*
  * payment.commands consumer (consumer.h): decodes the command into a
  * pay_job, runs pay_job_prepare before the transaction and pay_job_apply
- * inside it. The job travels between the two as the scratch state.
+ * inside it. The job travels between the two as the scratch state. A batch
+ * transaction reads all its orders' rows in one statement and writes the
+ * changed ones back in one (batch.h).
  */
 #include "services/payment/consumer.h"
 
@@ -9,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "services/payment/batch.h"
 #include "services/payment/process.h"
 #include "svc/error.h"
 #include "svc/events.h"
-#include "svc/outbox.h"
 
 /* Fills `job` from the command. 0 or SVC_EPERMANENT with the reason. */
 static int decode(const struct svc_event *ev, struct pay_job *job, char *reason, size_t len)
@@ -84,17 +86,39 @@ static int apply(struct svc_ctx *ctx, MYSQL *conn, const struct svc_event *ev, v
 	return pay_job_apply(ctx, conn, scratch, reason, len);
 }
 
-static void committed(struct svc_ctx *ctx, const struct svc_event *ev, void *scratch)
+/* The orders of the batch's commands, loaded and locked in one statement. */
+static int begin_batch(struct svc_ctx *ctx, MYSQL *conn, const struct svc_event *const *evs,
+                       size_t n)
 {
+	const char **ids = calloc(n ? n : 1, sizeof(*ids));
+	size_t i, m = 0;
+	int rc;
+
 	(void)ctx;
-	(void)ev;
-	(void)scratch;
-	svc_outbox_wake(); /* the event just committed can be relayed at once */
+	if (!ids)
+		return SVC_ENOMEM;
+	for (i = 0; i < n; i++) {
+		const char *id = json_string_value(json_object_get(evs[i]->data, "orderId"));
+
+		if (id && svc_uuid_valid(id)) /* others never get to apply() */
+			ids[m++] = id;
+	}
+	rc = pay_batch_begin(conn, ids, m);
+	free(ids);
+	return rc;
 }
 
+static int end_batch(struct svc_ctx *ctx, MYSQL *conn, bool write)
+{
+	(void)ctx;
+	return pay_batch_end(conn, write);
+}
+
+/* No committed(): the consumer wakes the outbox relay after each delivery. */
 const struct svc_consumer_ops pay_consumer_ops = {
         .prepare = prepare,
         .apply = apply,
-        .committed = committed,
         .scratch_free = free,
+        .begin_batch = begin_batch,
+        .end_batch = end_batch,
 };

@@ -20,7 +20,16 @@ static int start(struct svc_ctx *ctx)
 	while (n > 0 && url[n - 1] == '/') /* paths are appended with their own slash */
 		n--;
 	snprintf(ps->sidecar_url, sizeof(ps->sidecar_url), "%.*s", (int)n, url);
-	return 0;
+	ps->write_requested = pay_jobs_write_requested;
+	ps->write_arg = ctx;
+	return svc_combiner_init(&ps->requested, pay_requested_run, ps) == 0 ? 0 : 1;
+}
+
+static void stop(struct svc_ctx *ctx)
+{
+	struct pay_service *ps = ctx->user;
+
+	svc_combiner_release(&ps->requested);
 }
 
 int main(void)
@@ -34,6 +43,7 @@ int main(void)
 	        .nroutes = pay_nroutes,
 	        .consumer = &pay_consumer_ops,
 	        .start = start,
+	        .stop = stop,
 	};
 
 	return svc_run(&payment_service, &ps);

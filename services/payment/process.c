@@ -7,10 +7,13 @@
 #include "services/payment/process.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "services/payment/batch.h"
 #include "services/payment/gateway.h"
 #include "svc/db.h"
+#include "svc/defer.h"
 #include "svc/error.h"
 #include "svc/event.h"
 #include "svc/events.h"
@@ -52,10 +55,72 @@ static int emit(struct svc_ctx *ctx, MYSQL *conn, const char *type, const struct
 	                       job->causation_id[0] ? job->causation_id : NULL, data);
 }
 
+int pay_jobs_write_requested(void *arg, struct pay_job *const *jobs, size_t n)
+{
+	struct svc_ctx *ctx = arg;
+	const struct pay_row **rows = calloc(n ? n : 1, sizeof(*rows));
+	MYSQL *conn = NULL;
+	size_t i;
+	int rc = SVC_ENOMEM;
+
+	if (!rows)
+		return rc;
+	for (i = 0; i < n; i++)
+		rows[i] = &jobs[i]->row;
+	conn = svc_db_acquire(ctx->db);
+	rc = conn ? svc_db_begin(conn) : SVC_ETRANSIENT;
+	if (rc)
+		goto release;
+	rc = pay_rows_insert(conn, rows, n);
+	if (!rc) {
+		svc_defer_begin(conn); /* the n events as one INSERT */
+		for (i = 0; i < n && !rc; i++)
+			rc = emit(ctx, conn, EV_PAYMENT_REQUESTED, jobs[i], rows[i], NULL);
+		rc = rc ? rc : svc_defer_flush(conn);
+		svc_defer_discard();
+	}
+	if (!rc)
+		rc = svc_db_commit(conn);
+	if (rc)
+		svc_db_rollback(conn);
+	else
+		svc_outbox_wake();
+release:
+	if (conn)
+		svc_db_release(ctx->db, conn, rc == SVC_ETRANSIENT);
+	free(rows);
+	return rc;
+}
+
+int pay_requested_run(void *arg, void *const *items, size_t n)
+{
+	struct pay_service *ps = arg;
+	struct pay_job **jobs = calloc(n ? n : 1, sizeof(*jobs));
+	size_t i;
+	int rc = SVC_ENOMEM;
+
+	if (jobs) {
+		for (i = 0; i < n; i++)
+			jobs[i] = items[i];
+		rc = ps->write_requested(ps->write_arg, jobs, n);
+	}
+	if (rc == SVC_DUPLICATE && n > 1) { /* nothing of the group kept */
+		for (i = 0; i < n; i++)
+			jobs[i]->requested_rc = ps->write_requested(ps->write_arg, &jobs[i], 1);
+		rc = 0;
+	} else {
+		for (i = 0; i < n; i++)
+			((struct pay_job *)items[i])->requested_rc = rc;
+	}
+	free(jobs);
+	return rc;
+}
+
 /*
- * Inserts the REQUESTED row and PaymentRequested in one short transaction of
- * their own, committed before the gateway is called, so the request is on
- * record even if the charge's answer never arrives. Leaves the row in
+ * Records the REQUESTED row and PaymentRequested in a short transaction of
+ * their own (shared with the records of commands prepared at the same time:
+ * pay_requested_run), committed before the gateway is called, so the
+ * request is on record even if the charge's answer never arrives. Leaves the row in
  * job->row. SVC_DUPLICATE when the order already has a row.
  *
  * This commit cannot be folded into the final one: it is what tells a
@@ -69,33 +134,18 @@ static int emit(struct svc_ctx *ctx, MYSQL *conn, const char *type, const struct
  */
 static int create_requested(struct svc_ctx *ctx, struct pay_job *job)
 {
-	MYSQL *conn = svc_db_acquire(ctx->db);
+	struct pay_service *ps = ctx->user;
 	struct pay_row *row = &job->row;
 	int rc;
 
-	if (!conn)
-		return SVC_ETRANSIENT;
 	memset(row, 0, sizeof(*row));
 	snprintf(row->order_id, sizeof(row->order_id), "%s", job->order_id);
 	svc_uuid7(row->payment_id);
 	row->amount = job->amount;
 	snprintf(row->currency, sizeof(row->currency), "%s", job->currency);
 	row->status = PAY_REQUESTED;
-	rc = svc_db_begin(conn);
-	if (rc)
-		goto release;
-	rc = pay_row_insert(conn, row);
-	if (!rc)
-		rc = emit(ctx, conn, EV_PAYMENT_REQUESTED, job, row, NULL);
-	if (!rc)
-		rc = svc_db_commit(conn);
-	if (rc)
-		svc_db_rollback(conn);
-	else
-		svc_outbox_wake();
-release:
-	svc_db_release(ctx->db, conn, rc == SVC_ETRANSIENT);
-	return rc;
+	rc = svc_combine(&ps->requested, job);
+	return rc ? rc : job->requested_rc;
 }
 
 /*
@@ -251,7 +301,7 @@ int pay_job_apply(struct svc_ctx *ctx, MYSQL *conn, struct pay_job *job, char *e
 {
 	struct pay_row *row = &job->row;
 	struct pay_step st;
-	int rc = pay_row_load(conn, job->order_id, true, row);
+	int rc = pay_batch_load(conn, job->order_id, row);
 
 	if (rc)
 		return rc;
@@ -269,13 +319,13 @@ int pay_job_apply(struct svc_ctx *ctx, MYSQL *conn, struct pay_job *job, char *e
 		         job->currency[0] ? job->currency : "USD");
 		row->status = st.next;
 		write_outcome(job, row);
-		rc = pay_row_insert(conn, row);
+		rc = pay_batch_store(conn, row, true);
 		if (rc == SVC_DUPLICATE) /* a ProcessPayment inserted first: decide again */
 			rc = SVC_ETRANSIENT;
 	} else {
 		row->status = st.next;
 		write_outcome(job, row);
-		rc = pay_row_update(conn, row);
+		rc = pay_batch_store(conn, row, false);
 	}
 	if (!rc && st.event)
 		rc = emit(ctx, conn, st.event, job, row,

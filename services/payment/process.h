@@ -2,11 +2,15 @@
  * The payment core, shared by the ProcessPayment/RefundPayment consumer
  * (consumer.c) and POST /api/payments (api.c). A job runs in two halves:
  *   pay_job_prepare  outside any transaction: inserts the REQUESTED row
- *                    (+PaymentRequested) in its own short transaction, or
+ *                    (+PaymentRequested) in its own short transaction
+ *                    (shared by concurrent commands: pay_requested_run),
+ *                    or
  *                    reads the row the order already has, then calls the
  *                    gateway; idempotent.
  *   pay_job_apply    inside the caller's transaction: re-reads the row FOR
- *                    UPDATE, writes the step state.c decides, emits the event.
+ *                    UPDATE (in a batch transaction, the batch's locked copy:
+ *                    batch.h), writes the step state.c decides, emits the
+ *                    event.
  */
 #ifndef PAY_PROCESS_H
 #define PAY_PROCESS_H
@@ -17,12 +21,23 @@
 
 #include "services/payment/state.h"
 #include "services/payment/store.h"
+#include "svc/combine.h"
 
 struct svc_ctx;
+struct pay_job;
 
 /* The service's own state (svc_ctx.user). */
 struct pay_service {
 	char sidecar_url[256]; /* SIDECAR_URL, default http://127.0.0.1:9082 */
+	/* The REQUESTED records of concurrent ProcessPayment commands, written
+	 * a group at a time: items are struct pay_job, run is pay_requested_run
+	 * with this pay_service as its arg. */
+	struct svc_combiner requested;
+	/* Writes a group's records in one transaction: main.c sets
+	 * pay_jobs_write_requested with the svc_ctx as write_arg, tests a fake
+	 * with the same contract. */
+	int (*write_requested)(void *arg, struct pay_job *const *jobs, size_t n);
+	void *write_arg;
 };
 
 enum pay_job_kind { PAY_JOB_PROCESS, PAY_JOB_REFUND };
@@ -39,6 +54,7 @@ struct pay_job {
 	enum pay_outcome outcome;
 	char gateway_ref[65];
 	char reason[256];
+	int requested_rc; /* the REQUESTED record's own answer (pay_requested_run) */
 	/* The row as apply left it (or as prepare last read it). */
 	struct pay_row row;
 };
@@ -48,6 +64,27 @@ struct pay_job {
 int pay_job_prepare(struct svc_ctx *ctx, struct pay_job *job, char *err, size_t errlen);
 /* Returns 0, SVC_IGNORED, SVC_ETRANSIENT or SVC_EPERMANENT (cause in `err`). */
 int pay_job_apply(struct svc_ctx *ctx, MYSQL *conn, struct pay_job *job, char *err, size_t errlen);
+
+/*
+ * Inserts the REQUESTED rows jobs[i]->row of n ProcessPayment jobs and their
+ * PaymentRequested events in one transaction, and commits: 0, SVC_DUPLICATE
+ * (an order has a row already: nothing kept) or an error. `arg` is the
+ * svc_ctx. The write_requested of struct pay_service. Uses the calling
+ * thread's deferral (svc/defer.h): not for a thread that defers.
+ */
+int pay_jobs_write_requested(void *arg, struct pay_job *const *jobs, size_t n);
+
+/*
+ * The run of pay_service.requested (svc/combine.h): `arg` is the
+ * pay_service, items[0..n) are struct pay_job with their REQUESTED row in
+ * job->row. Writes the group with ps->write_requested in one transaction;
+ * when an order of a group of several has a row already (SVC_DUPLICATE:
+ * nothing of the group kept), writes each record alone so that each learns
+ * its own answer. Sets every job->requested_rc (0, SVC_DUPLICATE or the
+ * write's error) and returns the code that answered the whole group: 0
+ * after records written alone, SVC_ENOMEM when nothing could be written.
+ */
+int pay_requested_run(void *arg, void *const *items, size_t n);
 
 /* Reads the order's row with a pooled connection (no lock). */
 int pay_row_fetch(struct svc_ctx *ctx, const char *order_id, struct pay_row *row);

@@ -7,7 +7,9 @@
 #include <errno.h>
 #include <mysqld_error.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "svc/buf.h"
 #include "svc/db.h"
@@ -18,6 +20,84 @@ static void copy_field(char *dst, size_t len, const char *src)
 	snprintf(dst, len, "%s", src ? src : "");
 }
 
+/* The columns row_parse() reads, in its order. */
+#define PAY_ROW_COLUMNS                                                                            \
+	"order_id, payment_id, amount, currency, status, gateway_ref, reason, refunded_amount, "   \
+	"DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%s.%fZ'), "                                       \
+	"DATE_FORMAT(updated_at, '%Y-%m-%dT%H:%i:%s.%fZ')"
+
+/* Fills `row` from a fetched row of PAY_ROW_COLUMNS. 0 or SVC_EPERMANENT. */
+static int row_parse(MYSQL_ROW r, struct pay_row *row)
+{
+	copy_field(row->order_id, sizeof(row->order_id), r[0]);
+	copy_field(row->payment_id, sizeof(row->payment_id), r[1]);
+	row->amount = svc_db_col_i64(r[2]);
+	copy_field(row->currency, sizeof(row->currency), r[3]);
+	if (pay_status_parse(r[4], &row->status))
+		return SVC_EPERMANENT; /* only this service writes the column */
+	copy_field(row->gateway_ref, sizeof(row->gateway_ref), r[5]);
+	copy_field(row->reason, sizeof(row->reason), r[6]);
+	row->refunded = svc_db_col_i64(r[7]);
+	copy_field(row->created_at, sizeof(row->created_at), r[8]);
+	copy_field(row->updated_at, sizeof(row->updated_at), r[9]);
+	return 0;
+}
+
+/* Sets rows[0..n) to "absent" for the order ids they hold. */
+static void rows_clear(struct pay_row *rows, size_t n)
+{
+	char order_id[sizeof(rows->order_id)];
+
+	for (size_t i = 0; i < n; i++) {
+		memcpy(order_id, rows[i].order_id, sizeof(order_id));
+		memset(&rows[i], 0, sizeof(rows[i]));
+		memcpy(rows[i].order_id, order_id, sizeof(order_id));
+		rows[i].status = PAY_NONE;
+	}
+}
+
+int pay_row_cmp(const void *a, const void *b)
+{
+	/* order_id is ascii_general_ci: case does not tell two orders apart */
+	return strcasecmp(((const struct pay_row *)a)->order_id,
+	                  ((const struct pay_row *)b)->order_id);
+}
+
+int pay_rows_lock(MYSQL *conn, struct pay_row *rows, size_t n)
+{
+	struct svc_buf sql;
+	MYSQL_RES *res = NULL;
+	MYSQL_ROW r;
+	struct pay_row *found;
+	size_t i;
+	int rc = 0;
+
+	rows_clear(rows, n);
+	if (n == 0)
+		return 0;
+	svc_buf_init(&sql);
+	svc_buf_adds(&sql, "SELECT " PAY_ROW_COLUMNS " FROM payments WHERE order_id IN (");
+	for (i = 0; i < n; i++) {
+		svc_buf_adds(&sql, i ? ", " : "");
+		svc_sql_add_str(&sql, conn, rows[i].order_id);
+	}
+	/* Key order: concurrent batches lock in the same order, cannot deadlock. */
+	svc_buf_adds(&sql, ") ORDER BY order_id FOR UPDATE");
+	rc = sql.failed ? SVC_ENOMEM : svc_db_query(conn, svc_buf_str(&sql), &res);
+	while (rc == 0 && (r = mysql_fetch_row(res))) {
+		struct pay_row key;
+
+		copy_field(key.order_id, sizeof(key.order_id), r[0]);
+		found = bsearch(&key, rows, n, sizeof(*rows), pay_row_cmp);
+		if (found)
+			rc = row_parse(r, found);
+	}
+	if (res)
+		mysql_free_result(res);
+	svc_buf_release(&sql);
+	return rc;
+}
+
 int pay_row_load(MYSQL *conn, const char *order_id, bool lock, struct pay_row *row)
 {
 	struct svc_buf sql;
@@ -25,36 +105,16 @@ int pay_row_load(MYSQL *conn, const char *order_id, bool lock, struct pay_row *r
 	MYSQL_ROW r;
 	int rc;
 
-	memset(row, 0, sizeof(*row));
 	copy_field(row->order_id, sizeof(row->order_id), order_id);
-	row->status = PAY_NONE;
+	rows_clear(row, 1);
 	svc_buf_init(&sql);
-	svc_buf_adds(&sql, "SELECT payment_id, amount, currency, status, gateway_ref, reason, "
-	                   "refunded_amount, DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%s.%fZ'), "
-	                   "DATE_FORMAT(updated_at, '%Y-%m-%dT%H:%i:%s.%fZ') "
-	                   "FROM payments WHERE order_id = ");
+	svc_buf_adds(&sql, "SELECT " PAY_ROW_COLUMNS " FROM payments WHERE order_id = ");
 	svc_sql_add_str(&sql, conn, order_id);
 	if (lock)
 		svc_buf_adds(&sql, " FOR UPDATE");
 	rc = sql.failed ? SVC_ENOMEM : svc_db_query(conn, svc_buf_str(&sql), &res);
-	if (rc)
-		goto release;
-	r = mysql_fetch_row(res);
-	if (!r)
-		goto release;
-	copy_field(row->payment_id, sizeof(row->payment_id), r[0]);
-	row->amount = svc_db_col_i64(r[1]);
-	copy_field(row->currency, sizeof(row->currency), r[2]);
-	if (pay_status_parse(r[3], &row->status)) {
-		rc = SVC_EPERMANENT; /* only this service writes the column */
-		goto release;
-	}
-	copy_field(row->gateway_ref, sizeof(row->gateway_ref), r[4]);
-	copy_field(row->reason, sizeof(row->reason), r[5]);
-	row->refunded = svc_db_col_i64(r[6]);
-	copy_field(row->created_at, sizeof(row->created_at), r[7]);
-	copy_field(row->updated_at, sizeof(row->updated_at), r[8]);
-release:
+	if (rc == 0 && (r = mysql_fetch_row(res)))
+		rc = row_parse(r, row);
 	if (res)
 		mysql_free_result(res);
 	svc_buf_release(&sql);
@@ -67,27 +127,34 @@ static void add_opt(struct svc_buf *sql, MYSQL *conn, const char *s)
 	svc_sql_add_str(sql, conn, *s ? s : NULL);
 }
 
-int pay_row_insert(MYSQL *conn, const struct pay_row *row)
+int pay_rows_insert(MYSQL *conn, const struct pay_row *const *rows, size_t n)
 {
 	struct svc_buf sql;
 	int rc;
 
+	if (n == 0)
+		return 0;
 	svc_buf_init(&sql);
-	svc_buf_adds(&sql,
-	             "INSERT INTO payments (order_id, payment_id, amount, currency, status, "
-	             "gateway_ref, reason, refunded_amount, created_at, updated_at) VALUES (");
-	svc_sql_add_str(&sql, conn, row->order_id);
-	svc_buf_adds(&sql, ", ");
-	svc_sql_add_str(&sql, conn, row->payment_id);
-	svc_buf_addf(&sql, ", %lld, ", (long long)row->amount);
-	svc_sql_add_str(&sql, conn, row->currency);
-	svc_buf_adds(&sql, ", ");
-	svc_sql_add_str(&sql, conn, pay_status_name(row->status));
-	svc_buf_adds(&sql, ", ");
-	add_opt(&sql, conn, row->gateway_ref);
-	svc_buf_adds(&sql, ", ");
-	add_opt(&sql, conn, row->reason);
-	svc_buf_addf(&sql, ", %lld, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))", (long long)row->refunded);
+	svc_buf_adds(&sql, "INSERT INTO payments (order_id, payment_id, amount, currency, status, "
+	                   "gateway_ref, reason, refunded_amount, created_at, updated_at) VALUES ");
+	for (size_t i = 0; i < n; i++) {
+		const struct pay_row *row = rows[i];
+
+		svc_buf_adds(&sql, i ? ", (" : "(");
+		svc_sql_add_str(&sql, conn, row->order_id);
+		svc_buf_adds(&sql, ", ");
+		svc_sql_add_str(&sql, conn, row->payment_id);
+		svc_buf_addf(&sql, ", %lld, ", (long long)row->amount);
+		svc_sql_add_str(&sql, conn, row->currency);
+		svc_buf_adds(&sql, ", ");
+		svc_sql_add_str(&sql, conn, pay_status_name(row->status));
+		svc_buf_adds(&sql, ", ");
+		add_opt(&sql, conn, row->gateway_ref);
+		svc_buf_adds(&sql, ", ");
+		add_opt(&sql, conn, row->reason);
+		svc_buf_addf(&sql, ", %lld, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))",
+		             (long long)row->refunded);
+	}
 	rc = sql.failed ? SVC_ENOMEM : svc_db_exec(conn, svc_buf_str(&sql));
 	if (rc == SVC_EPERMANENT && mysql_errno(conn) == ER_DUP_ENTRY)
 		rc = SVC_DUPLICATE;
@@ -95,25 +162,84 @@ int pay_row_insert(MYSQL *conn, const struct pay_row *row)
 	return rc;
 }
 
-int pay_row_update(MYSQL *conn, const struct pay_row *row)
+int pay_row_insert(MYSQL *conn, const struct pay_row *row)
+{
+	return pay_rows_insert(conn, &row, 1);
+}
+
+/* Appends "CASE order_id WHEN <id> THEN <value> ... END" for rows[0..n). */
+static void add_case(struct svc_buf *sql, MYSQL *conn, const struct pay_row *const *rows, size_t n,
+                     void (*value)(struct svc_buf *, MYSQL *, const struct pay_row *))
+{
+	svc_buf_adds(sql, "CASE order_id");
+	for (size_t i = 0; i < n; i++) {
+		svc_buf_adds(sql, " WHEN ");
+		svc_sql_add_str(sql, conn, rows[i]->order_id);
+		svc_buf_adds(sql, " THEN ");
+		value(sql, conn, rows[i]);
+	}
+	svc_buf_adds(sql, " END");
+}
+
+static void add_status(struct svc_buf *sql, MYSQL *conn, const struct pay_row *row)
+{
+	svc_sql_add_str(sql, conn, pay_status_name(row->status));
+}
+
+static void add_gateway_ref(struct svc_buf *sql, MYSQL *conn, const struct pay_row *row)
+{
+	add_opt(sql, conn, row->gateway_ref);
+}
+
+static void add_reason(struct svc_buf *sql, MYSQL *conn, const struct pay_row *row)
+{
+	add_opt(sql, conn, row->reason);
+}
+
+static void add_refunded(struct svc_buf *sql, MYSQL *conn, const struct pay_row *row)
+{
+	(void)conn;
+	svc_buf_addf(sql, "%lld", (long long)row->refunded);
+}
+
+int pay_rows_update_sql(struct svc_buf *sql, MYSQL *conn, const struct pay_row *const *rows,
+                        size_t n)
+{
+	svc_buf_adds(sql, "UPDATE payments SET status = ");
+	add_case(sql, conn, rows, n, add_status);
+	svc_buf_adds(sql, ", gateway_ref = ");
+	add_case(sql, conn, rows, n, add_gateway_ref);
+	svc_buf_adds(sql, ", reason = ");
+	add_case(sql, conn, rows, n, add_reason);
+	svc_buf_adds(sql, ", refunded_amount = ");
+	add_case(sql, conn, rows, n, add_refunded);
+	svc_buf_adds(sql, ", updated_at = UTC_TIMESTAMP(3) WHERE order_id IN (");
+	for (size_t i = 0; i < n; i++) {
+		svc_buf_adds(sql, i ? ", " : "");
+		svc_sql_add_str(sql, conn, rows[i]->order_id);
+	}
+	svc_buf_adds(sql, ")");
+	return sql->failed ? SVC_ENOMEM : 0;
+}
+
+int pay_rows_update(MYSQL *conn, const struct pay_row *const *rows, size_t n)
 {
 	struct svc_buf sql;
 	int rc;
 
+	if (n == 0)
+		return 0;
 	svc_buf_init(&sql);
-	svc_buf_adds(&sql, "UPDATE payments SET status = ");
-	svc_sql_add_str(&sql, conn, pay_status_name(row->status));
-	svc_buf_adds(&sql, ", gateway_ref = ");
-	add_opt(&sql, conn, row->gateway_ref);
-	svc_buf_adds(&sql, ", reason = ");
-	add_opt(&sql, conn, row->reason);
-	svc_buf_addf(&sql,
-	             ", refunded_amount = %lld, updated_at = UTC_TIMESTAMP(3) WHERE order_id = ",
-	             (long long)row->refunded);
-	svc_sql_add_str(&sql, conn, row->order_id);
-	rc = sql.failed ? SVC_ENOMEM : svc_db_exec(conn, svc_buf_str(&sql));
+	rc = pay_rows_update_sql(&sql, conn, rows, n);
+	if (rc == 0)
+		rc = svc_db_exec(conn, svc_buf_str(&sql));
 	svc_buf_release(&sql);
 	return rc;
+}
+
+int pay_row_update(MYSQL *conn, const struct pay_row *row)
+{
+	return pay_rows_update(conn, &row, 1);
 }
 
 json_t *pay_row_json(const struct pay_row *row)

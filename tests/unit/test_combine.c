@@ -1,0 +1,237 @@
+/*
+ * The combiner (svc/combine.h), with a fake run that records the groups it
+ * is handed and can hold the first one until the test lets it go. Requests
+ * are started one at a time, each once the previous one is in place, so
+ * the groups and their order do not depend on the scheduler.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <time.h>
+
+#include "svc/combine.h"
+#include "svc/error.h"
+
+#define LATE 5 /* requests that arrive while the first run works */
+
+struct item {
+	int id;     /* which request */
+	int answer; /* left by the run: id * 10 */
+};
+
+struct fake {
+	struct svc_combiner c;
+	pthread_mutex_t mu;
+	bool hold;        /* under mu: the first run waits while set */
+	size_t runs;      /* under mu */
+	size_t sizes[4];  /* under mu: items per run */
+	int ids[4][LATE]; /* under mu: item ids per run, in the order handed over */
+	int fail;         /* what every run returns */
+};
+
+struct request {
+	struct fake *f;
+	struct item item;
+	int rc;
+};
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+static size_t runs_started(struct fake *f)
+{
+	size_t n;
+
+	pthread_mutex_lock(&f->mu);
+	n = f->runs;
+	pthread_mutex_unlock(&f->mu);
+	return n;
+}
+
+static bool held(struct fake *f)
+{
+	bool h;
+
+	pthread_mutex_lock(&f->mu);
+	h = f->hold;
+	pthread_mutex_unlock(&f->mu);
+	return h;
+}
+
+static int fake_run(void *arg, void *const *items, size_t n)
+{
+	struct fake *f = arg;
+	size_t run;
+
+	pthread_mutex_lock(&f->mu);
+	run = f->runs++;
+	if (run < 4) {
+		f->sizes[run] = n;
+		for (size_t i = 0; i < n && i < LATE; i++)
+			f->ids[run][i] = ((struct item *)items[i])->id;
+	}
+	pthread_mutex_unlock(&f->mu);
+	/* Bounded: a broken combiner fails the counts instead of hanging. */
+	for (int i = 0; run == 0 && held(f) && i < 5000; i++)
+		sleep_ms(2);
+	for (size_t i = 0; i < n; i++) {
+		struct item *it = items[i];
+
+		it->answer = it->id * 10;
+	}
+	return f->fail;
+}
+
+static int setup(void **state)
+{
+	static struct fake f;
+
+	memset(&f, 0, sizeof(f));
+	if (pthread_mutex_init(&f.mu, NULL) != 0)
+		return -1;
+	if (svc_combiner_init(&f.c, fake_run, &f) != 0) {
+		pthread_mutex_destroy(&f.mu);
+		return -1;
+	}
+	*state = &f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fake *f = *state;
+
+	svc_combiner_release(&f->c);
+	pthread_mutex_destroy(&f->mu);
+	return 0;
+}
+
+static void *request_main(void *arg)
+{
+	struct request *r = arg;
+
+	r->rc = svc_combine(&r->f->c, &r->item);
+	return NULL;
+}
+
+/* Waits (bounded) until what(f) is `want`. */
+static bool wait_for(size_t (*what)(struct fake *), struct fake *f, size_t want)
+{
+	for (int i = 0; i < 5000; i++) {
+		if (what(f) == want)
+			return true;
+		sleep_ms(1);
+	}
+	return false;
+}
+
+static size_t waiting(struct fake *f)
+{
+	return svc_combiner_waiting(&f->c);
+}
+
+/*
+ * Request 0 starts a run that is held; requests 1..LATE arrive one after
+ * the other while it works; then the run is let go and all are joined.
+ */
+static void run_requests(struct fake *f, struct request *r)
+{
+	pthread_t t[LATE + 1];
+
+	f->hold = true;
+	for (int i = 0; i <= LATE; i++) {
+		memset(&r[i], 0, sizeof(r[i]));
+		r[i].f = f;
+		r[i].item.id = i + 1;
+		assert_int_equal(pthread_create(&t[i], NULL, request_main, &r[i]), 0);
+		if (i == 0)
+			assert_true(wait_for(runs_started, f, 1));
+		else
+			assert_true(wait_for(waiting, f, (size_t)i));
+	}
+	pthread_mutex_lock(&f->mu);
+	f->hold = false;
+	pthread_mutex_unlock(&f->mu);
+	for (int i = 0; i <= LATE; i++)
+		pthread_join(t[i], NULL);
+}
+
+static void test_combine_lone_request_runs_at_once(void **state)
+{
+	struct fake *f = *state;
+	struct item it = {.id = 7};
+
+	assert_int_equal(svc_combine(&f->c, &it), 0);
+	assert_int_equal(f->runs, 1);
+	assert_int_equal(f->sizes[0], 1);
+	assert_int_equal(it.answer, 70); /* what the run left in the item */
+	assert_int_equal(svc_combiner_waiting(&f->c), 0);
+}
+
+static void test_combine_requests_during_a_run_share_the_next(void **state)
+{
+	struct fake *f = *state;
+	struct request r[LATE + 1];
+
+	run_requests(f, r);
+	/* the first caller's run, then one for all that came meanwhile */
+	assert_int_equal(f->runs, 2);
+	assert_int_equal(f->sizes[0], 1);
+	assert_int_equal(f->sizes[1], LATE);
+	for (int i = 0; i <= LATE; i++) {
+		assert_int_equal(r[i].rc, 0);
+		assert_int_equal(r[i].item.answer, r[i].item.id * 10);
+	}
+	assert_int_equal(svc_combiner_waiting(&f->c), 0);
+}
+
+static void test_combine_hands_items_over_in_arrival_order(void **state)
+{
+	struct fake *f = *state;
+	struct request r[LATE + 1];
+
+	run_requests(f, r);
+	assert_int_equal(f->runs, 2);
+	assert_int_equal(f->ids[0][0], 1);
+	for (int i = 0; i < LATE; i++)
+		assert_int_equal(f->ids[1][i], i + 2);
+}
+
+static void test_combine_failure_reaches_every_request(void **state)
+{
+	struct fake *f = *state;
+	struct request r[LATE + 1];
+
+	f->fail = SVC_ETRANSIENT;
+	run_requests(f, r);
+	assert_int_equal(f->runs, 2); /* no second try: the callers decide */
+	for (int i = 0; i <= LATE; i++)
+		assert_int_equal(r[i].rc, SVC_ETRANSIENT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test_setup_teardown(test_combine_lone_request_runs_at_once, setup,
+	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_combine_requests_during_a_run_share_the_next,
+	                                        setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_combine_hands_items_over_in_arrival_order,
+	                                        setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_combine_failure_reaches_every_request, setup,
+	                                        teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,227 @@
+/*
+ * Batch state of the payments rows (services/payment/batch.h) as
+ * pay_job_apply uses it. The connection is a MYSQL handle that never
+ * connected: any statement run on it fails, so a test that passes ran none
+ * (the outbox rows are deferred, svc/defer.h).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "services/payment/batch.h"
+#include "services/payment/process.h"
+#include "svc/buf.h"
+#include "svc/defer.h"
+#include "svc/error.h"
+#include "svc/service.h"
+
+#define ORDER_A "018f0000-0000-7000-8000-00000000000a"
+#define ORDER_B "018f0000-0000-7000-8000-00000000000b"
+#define ORDER_C "018f0000-0000-7000-8000-00000000000c"
+
+static const struct svc_service service = {.name = "payment", .source = "payment-service"};
+static struct svc_ctx ctx = {.svc = &service};
+
+static struct pay_row requested(const char *order_id)
+{
+	struct pay_row r = {.amount = 1000, .status = PAY_REQUESTED};
+
+	snprintf(r.order_id, sizeof(r.order_id), "%s", order_id);
+	snprintf(r.payment_id, sizeof(r.payment_id), "018f0000-0000-7000-8000-0000000000ff");
+	snprintf(r.currency, sizeof(r.currency), "USD");
+	return r;
+}
+
+static struct pay_job job(enum pay_job_kind kind, const char *order_id, enum pay_outcome outcome)
+{
+	struct pay_job j = {.kind = kind, .amount = 1000, .outcome = outcome};
+
+	snprintf(j.order_id, sizeof(j.order_id), "%s", order_id);
+	snprintf(j.currency, sizeof(j.currency), "USD");
+	snprintf(j.causation_id, sizeof(j.causation_id), "018f0000-0000-7000-8000-0000000000e1");
+	snprintf(j.gateway_ref, sizeof(j.gateway_ref), "ch_1");
+	snprintf(j.reason, sizeof(j.reason), "order cancelled");
+	return j;
+}
+
+static int apply(MYSQL *conn, struct pay_job j)
+{
+	char err[256] = "";
+
+	return pay_job_apply(&ctx, conn, &j, err, sizeof(err));
+}
+
+static int setup(void **state)
+{
+	MYSQL *conn = mysql_init(NULL);
+
+	if (!conn)
+		return -1;
+	svc_defer_begin(conn);
+	*state = conn;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	MYSQL *conn = *state;
+
+	pay_batch_end(conn, false);
+	svc_defer_discard();
+	mysql_close(conn);
+	return 0;
+}
+
+static void test_payment_batch_second_command_sees_the_first_ones_effect(void **state)
+{
+	MYSQL *conn = *state;
+	struct pay_row a = requested(ORDER_A), got;
+
+	assert_int_equal(pay_batch_adopt(conn, &a, 1), 0);
+	assert_int_equal(apply(conn, job(PAY_JOB_PROCESS, ORDER_A, PAY_OUT_CAPTURED)), 0);
+	/* the refund finds the capture the first command made, not the loaded row */
+	assert_int_equal(apply(conn, job(PAY_JOB_REFUND, ORDER_A, PAY_OUT_REFUNDED)), 0);
+	assert_int_equal(pay_batch_load(conn, ORDER_A, &got), 0);
+	assert_int_equal(got.status, PAY_REFUNDED);
+	assert_int_equal(got.refunded, 1000);
+	assert_string_equal(got.gateway_ref, "ch_1");
+	assert_int_equal(pay_batch_pending(), 1); /* one row to write back */
+	assert_int_equal(svc_defer_pending(), 2); /* PaymentCompleted, PaymentRefunded */
+}
+
+static void test_payment_batch_capture_after_a_void_in_the_same_batch_is_retried(void **state)
+{
+	MYSQL *conn = *state;
+	struct pay_row a = requested(ORDER_A), got;
+
+	assert_int_equal(pay_batch_adopt(conn, &a, 1), 0);
+	assert_int_equal(apply(conn, job(PAY_JOB_REFUND, ORDER_A, PAY_OUT_VOID)), 0);
+	/* prepare charged before the void: the batch is given up, prepare refunds */
+	assert_int_equal(apply(conn, job(PAY_JOB_PROCESS, ORDER_A, PAY_OUT_CAPTURED)),
+	                 SVC_ETRANSIENT);
+	assert_int_equal(pay_batch_load(conn, ORDER_A, &got), 0);
+	assert_int_equal(got.status, PAY_VOIDED);
+}
+
+static void test_payment_batch_repeated_command_has_no_second_effect(void **state)
+{
+	MYSQL *conn = *state;
+	struct pay_row a = requested(ORDER_A);
+
+	assert_int_equal(pay_batch_adopt(conn, &a, 1), 0);
+	assert_int_equal(apply(conn, job(PAY_JOB_PROCESS, ORDER_A, PAY_OUT_CAPTURED)), 0);
+	assert_int_equal(apply(conn, job(PAY_JOB_PROCESS, ORDER_A, PAY_OUT_CAPTURED)), SVC_IGNORED);
+	assert_int_equal(svc_defer_pending(), 1); /* one PaymentCompleted */
+}
+
+static void test_payment_batch_keeps_each_order_apart(void **state)
+{
+	MYSQL *conn = *state;
+	struct pay_row rows[] = {requested(ORDER_B), requested(ORDER_A), requested(ORDER_B)};
+	struct pay_row got;
+
+	/* unsorted, with a repeat */
+	assert_int_equal(pay_batch_adopt(conn, rows, 3), 0);
+	assert_int_equal(apply(conn, job(PAY_JOB_PROCESS, ORDER_B, PAY_OUT_DECLINED)), 0);
+	assert_int_equal(pay_batch_load(conn, ORDER_A, &got), 0);
+	assert_int_equal(got.status, PAY_REQUESTED);
+	assert_int_equal(pay_batch_load(conn, ORDER_B, &got), 0);
+	assert_int_equal(got.status, PAY_DECLINED);
+	assert_string_equal(got.reason, "order cancelled");
+	assert_int_equal(pay_batch_pending(), 1);
+	/* the column ignores case, and so does the batch */
+	assert_int_equal(pay_batch_load(conn, "018f0000-0000-7000-8000-00000000000A", &got), 0);
+	assert_int_equal(got.status, PAY_REQUESTED);
+	/* an order the batch did not load goes to SQL (which fails here) */
+	assert_int_not_equal(pay_batch_load(conn, ORDER_C, &got), 0);
+}
+
+static void test_payment_batch_answers_only_for_its_connection(void **state)
+{
+	MYSQL *conn = *state, *other = mysql_init(NULL);
+	struct pay_row a = requested(ORDER_A), got;
+
+	assert_non_null(other);
+	assert_int_equal(pay_batch_adopt(conn, &a, 1), 0);
+	assert_int_not_equal(pay_batch_load(other, ORDER_A, &got), 0); /* SQL, fails */
+	assert_int_equal(pay_batch_end(other, true), 0);               /* not its state */
+	assert_int_equal(pay_batch_load(conn, ORDER_A, &got), 0);
+	mysql_close(other);
+}
+
+static void test_payment_batch_end_without_write_drops_the_changes(void **state)
+{
+	MYSQL *conn = *state;
+	struct pay_row a = requested(ORDER_A), got;
+
+	assert_int_equal(pay_batch_adopt(conn, &a, 1), 0);
+	assert_int_equal(apply(conn, job(PAY_JOB_PROCESS, ORDER_A, PAY_OUT_CAPTURED)), 0);
+	assert_int_equal(pay_batch_end(conn, false), 0);
+	assert_int_equal(pay_batch_pending(), 0);
+	assert_int_not_equal(pay_batch_load(conn, ORDER_A, &got), 0); /* state gone: SQL */
+}
+
+static void test_payment_batch_writes_changed_rows_in_one_update(void **state)
+{
+	MYSQL *conn = *state;
+	struct pay_row a = requested(ORDER_A), b = requested(ORDER_B);
+	const struct pay_row *rows[] = {&a, &b};
+	struct svc_buf sql;
+
+	a.status = PAY_CAPTURED;
+	snprintf(a.gateway_ref, sizeof(a.gateway_ref), "ch_'1");
+	b.status = PAY_REFUNDED;
+	b.refunded = 1000;
+	snprintf(b.reason, sizeof(b.reason), "late");
+	svc_buf_init(&sql);
+	assert_int_equal(pay_rows_update_sql(&sql, conn, rows, 2), 0);
+	assert_string_equal(
+	        svc_buf_str(&sql),
+	        "UPDATE payments SET status = CASE order_id WHEN '" ORDER_A
+	        "' THEN 'CAPTURED' WHEN '" ORDER_B "' THEN 'REFUNDED' END, "
+	        "gateway_ref = CASE order_id WHEN '" ORDER_A "' THEN 'ch_\\'1' WHEN '" ORDER_B
+	        "' THEN NULL END, reason = CASE order_id WHEN '" ORDER_A
+	        "' THEN NULL WHEN '" ORDER_B "' THEN 'late' END, "
+	        "refunded_amount = CASE order_id WHEN '" ORDER_A "' THEN 0 WHEN '" ORDER_B
+	        "' THEN 1000 END, updated_at = UTC_TIMESTAMP(3) "
+	        "WHERE order_id IN ('" ORDER_A "', '" ORDER_B "')");
+	svc_buf_release(&sql);
+}
+
+static void test_payment_batch_with_nothing_changed_writes_nothing(void **state)
+{
+	MYSQL *conn = *state;
+	struct pay_row a = requested(ORDER_A);
+
+	assert_int_equal(pay_batch_adopt(conn, &a, 1), 0);
+	assert_int_equal(pay_batch_end(conn, true), 0); /* no statement: none could run */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test_setup_teardown(
+	                test_payment_batch_second_command_sees_the_first_ones_effect, setup,
+	                teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_payment_batch_capture_after_a_void_in_the_same_batch_is_retried, setup,
+	                teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_payment_batch_repeated_command_has_no_second_effect, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_payment_batch_keeps_each_order_apart, setup,
+	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_payment_batch_answers_only_for_its_connection,
+	                                        setup, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_payment_batch_end_without_write_drops_the_changes, setup, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_payment_batch_writes_changed_rows_in_one_update, setup, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_payment_batch_with_nothing_changed_writes_nothing, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
