@@ -7,11 +7,11 @@ the second of which must see the first one's effect.
 
 Two RefundPayment commands (distinct event ids) for one captured payment are
 produced in one kcat call, so they reach the payment sidecar in one fetch and
-the service in one delivery. Both prepare() calls run before the
-transaction and both see CAPTURED, so both ask the gateway to refund (the
-same idempotency key: one refund). In the transaction the first moves the
-row to REFUNDED and the second must find REFUNDED in the batch's copy and do
-nothing: one PaymentRefunded event, not two. The order is created with
+the service in one delivery. The consumer library ends a group before the
+second event of an order whose prepare() reaches outside (svc/consumer.h),
+so the second command is prepared only after the first one's transaction
+committed REFUNDED, and must then do nothing: one PaymentRefunded event, not
+two, and one refund of the full amount. The order is created with
 stack.create_order, not run.order, so the run's closing invariants (a
 confirmed order has a capture) do not count it.
 """
