@@ -369,6 +369,7 @@ def optional_tests(module):
 # DLQ list/re-drive (test_dlq.py) before the closing invariants, which then
 # cover its orders too
 TESTS[-1:-1] = optional_tests("test_dlq")
+TESTS[-1:-1] = optional_tests("test_payment_batch")
 
 
 def main(argv):
