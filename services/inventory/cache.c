@@ -15,7 +15,6 @@
 #include "resilience/breaker.h"
 #include "svc/breaker.h"
 #include "svc/config.h"
-#include "svc/db.h"
 #include "svc/error.h"
 #include "svc/event.h"
 #include "svc/log.h"
@@ -265,50 +264,6 @@ int inv_cache_load(struct svc_ctx *ctx, const char *product_id, struct inv_produ
 	rc = parse_entry(reply, product_id, p);
 	freeReplyObject(reply);
 	return rc;
-}
-
-/* Drops the cached product, so the next GET reads the database. */
-static void forget(struct svc_ctx *ctx, struct inv_cache *c, const char *product_id)
-{
-	redisReply *reply = NULL;
-	uint64_t start;
-
-	if (cache_allow(c, &start)) {
-		reply = svc_redis_command(ctx->redis, "DEL inv:%s", product_id);
-		cache_done(ctx, c, start, reply != NULL);
-	}
-	if (reply)
-		freeReplyObject(reply);
-	else
-		mark_dirty(c, product_id);
-}
-
-void inv_cache_refresh(struct svc_ctx *ctx, const struct inv_item *items, size_t n)
-{
-	struct inv_cache *c = cache_of(ctx);
-	struct inv_product p;
-	MYSQL *conn;
-	size_t i;
-	int rc = 0;
-
-	if (!c || n == 0)
-		return;
-	if (rs_breaker_state(c->breaker, monotonic_ms()) == RS_BREAKER_OPEN) {
-		/* No database round trip for writes that would be skipped. */
-		for (i = 0; i < n; i++)
-			mark_dirty(c, items[i].product_id);
-		return;
-	}
-	conn = svc_db_acquire(ctx->db);
-	for (i = 0; i < n; i++) {
-		rc = conn ? inv_product_get(conn, items[i].product_id, &p) : SVC_ETRANSIENT;
-		if (rc == 0)
-			inv_cache_store(ctx, &p);
-		else
-			forget(ctx, c, items[i].product_id); /* never leave an old version behind */
-	}
-	if (conn)
-		svc_db_release(ctx->db, conn, rc == SVC_ETRANSIENT);
 }
 
 void inv_cache_status(struct svc_ctx *ctx, json_t *details)

@@ -42,8 +42,6 @@ void inv_cache_store(struct svc_ctx *ctx, const struct inv_product *p);
 /* 0 and *p filled on a hit; SVC_ENOTFOUND on a miss, when Redis fails or
  * while the breaker is open. */
 int inv_cache_load(struct svc_ctx *ctx, const char *product_id, struct inv_product *p);
-/* Re-reads the products from the database (after a commit) and stores them. */
-void inv_cache_refresh(struct svc_ctx *ctx, const struct inv_item *items, size_t n);
 
 /* Adds "redisBreaker": "closed|open|half-open" to `details` (readiness,
  * /metrics); nothing without Redis. */

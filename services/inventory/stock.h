@@ -1,7 +1,9 @@
 /*
  * Inventory tables (migrations/001_inventory.sql): products,
- * order_reservations, stock_reservations. Plain reads and writes inside the
- * caller's transaction; the decisions are in reserve.c.
+ * order_reservations, stock_reservations. Reads and writes inside the
+ * caller's transaction: the rows of a batch of events (batch.h) are loaded
+ * and written back a few statements at a time; the decisions are in
+ * reserve.c and batch.c.
  */
 #ifndef INV_STOCK_H
 #define INV_STOCK_H
@@ -18,30 +20,34 @@ struct inv_product {
 	struct inv_counts c;
 };
 
-/*
- * Locks the rows of items[0..n) FOR UPDATE (items sorted by productId, so
- * locks are taken in that order) and fills out[i] for items[i]; out[i].found
- * is false for an unknown product. 0, SVC_ETRANSIENT or SVC_EPERMANENT.
- */
-int inv_stock_lock(MYSQL *conn, const struct inv_item *items, size_t n, struct inv_counts *out);
-/* Writes the counts and version of one locked product. */
-int inv_stock_write(MYSQL *conn, const char *product_id, const struct inv_counts *c);
+struct inv_batch;
 
-/* The order's reservation status, locked FOR UPDATE (INV_RES_NONE if absent). */
-int inv_reservation_lock(MYSQL *conn, const char *order_id, enum inv_res_status *out);
-/* Inserts the order's row; a concurrent insert of the same order (duplicate
- * key) is SVC_ETRANSIENT, so the event is retried and sees that row. */
-int inv_reservation_insert(MYSQL *conn, const char *order_id, enum inv_res_status s,
-                           const char *reason);
-int inv_reservation_set(MYSQL *conn, const char *order_id, enum inv_res_status s,
-                        const char *reason);
-/* Inserts the stock_reservations lines of the order. */
-int inv_reservation_add_lines(MYSQL *conn, const char *order_id, const struct inv_item *items,
-                              size_t n);
-/* Reads the order's lines sorted by productId (capacity max), locking them:
- * the latest committed lines, not the transaction's snapshot. */
-int inv_reservation_lines(MYSQL *conn, const char *order_id, struct inv_item *out, size_t max,
-                          size_t *n);
+/*
+ * Locks and loads the order_reservations rows of the batch's orders, in
+ * order_id order. An order one of whose events may create its row gets a
+ * placeholder row first (status NONE), so that it is locked as a record:
+ * a locking read of a missing key locks the gap instead, and with
+ * time-ordered order ids every batch would lock the same gap at the end of
+ * the table, then deadlock inserting into it. (The other orders have a row
+ * in every normal flow.) When every order got a new placeholder, nothing is
+ * read back. Then loads the lines of the RESERVED orders (their latest
+ * committed lines: see stock.c). 0, SVC_ETRANSIENT, SVC_EPERMANENT (an
+ * unknown status) or SVC_ENOMEM.
+ */
+int inv_stock_lock_orders(MYSQL *conn, struct inv_batch *b);
+/* Locks and loads the batch's products, in product_id order (concurrent
+ * batches then cannot deadlock), in one statement (one per 500 products);
+ * a product not in the table is left not found. Same codes. */
+int inv_stock_lock_products(MYSQL *conn, struct inv_batch *b);
+/*
+ * Writes back what the batch changed: the counts and versions of changed
+ * products (one UPDATE), the status and reason of changed orders (one
+ * UPDATE), deletes the placeholders no event used, and adds the new lines
+ * through svc_defer_insert() (at the flush when deferring on `conn`).
+ * 0, SVC_ETRANSIENT, SVC_EPERMANENT (also: an order changed without a row)
+ * or SVC_ENOMEM.
+ */
+int inv_stock_write(MYSQL *conn, const struct inv_batch *b);
 
 /* Reads one product (no lock). 0, SVC_ENOTFOUND, SVC_ETRANSIENT or SVC_EPERMANENT. */
 int inv_product_get(MYSQL *conn, const char *product_id, struct inv_product *p);

@@ -71,6 +71,7 @@ void svc_db_config_from_env(struct svc_db_config *cfg)
 	cfg->database = svc_env_str("DB_NAME", NULL);
 	cfg->pool_size = (unsigned)svc_env_long("DB_POOL_SIZE", 32, 1, 1024);
 	cfg->timeout_s = (unsigned)svc_env_long("DB_TIMEOUT_S", 5, 1, 3600);
+	cfg->read_committed = false; /* set by the caller that wants it */
 }
 
 /* mysql_library_init is not thread-safe: run it once before any mysql_init. */
