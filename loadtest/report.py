@@ -131,9 +131,11 @@ def analyse_orders(d, lg):
     }
 
 
-def analyse_steps(d):
-    """time from one saga transition to the next, per (step, from -> to)"""
-    rows = read_tsv(os.path.join(d, "transitions.tsv"))
+def analyse_steps(d, accepted):
+    """time from one saga transition to the next, per (step, from -> to), for
+    the accepted orders of the measured run"""
+    rows = [r for r in read_tsv(os.path.join(d, "transitions.tsv"))
+            if r and (not accepted or r[0] in accepted)]
     steps = defaultdict(list)
     prev = None
     for r in rows:
@@ -446,7 +448,7 @@ def cmd_run(d, rate, duration, smoke):
         "rate": rate, "duration_s": duration, "machine": machine(),
         "http": {k: lg.get(k) for k in ("scheduled", "ok", "errors", "transport_errors",
                                         "dropped", "achieved_rate", "http_latency")},
-        "orders": orders, "steps": analyse_steps(d), "lag": lag,
+        "orders": orders, "steps": analyse_steps(d, set(lg.get("orders", []))), "lag": lag,
         "cpu_cores": cpu, "sidecars": analyse_sidecars(d), "invariants": invariants(d),
         "db_per_order": db_work(d, lg.get("ok")),
         "ceilings": {"kafka": read_json(os.path.join(d, "kafka-ceiling.json")),

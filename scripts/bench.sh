@@ -19,7 +19,8 @@
 # plus the raw data (loadgen.json, samples.jsonl, lag.jsonl, *.tsv, logs/).
 # Other knobs: BENCH_ZIPF (0.8; 0 = uniform), BENCH_ITEMS (1 line per order),
 # BENCH_MAX_INFLIGHT (4000), BENCH_SETTLE (120 s to let sagas finish),
-# BENCH_CEILINGS (1), BENCH_LOG_LEVEL (info), BENCH_OUT (the output folder).
+# BENCH_CEILINGS (1), BENCH_WARMUP (15 s), BENCH_LOG_LEVEL (info), BENCH_OUT
+# (the output folder).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,6 +28,7 @@ cd "$ROOT"
 
 if [ "${BENCH_SMOKE:-0}" = 1 ]; then
     RATE=100 DURATION=30 BENCH_RATES=100 BENCH_CEILINGS="${BENCH_CEILINGS:-0}"
+    BENCH_WARMUP="${BENCH_WARMUP:-0}"
 fi
 RATE="${RATE:-1000}"
 DURATION="${DURATION:-300}"
@@ -127,7 +129,24 @@ lag_groups() {
         "payment-service=payment.commands" "notification-service=order.events"
 }
 
-# run_one RATE DIR: a fresh stack, the ceilings, the load, the report
+# warm_up RATE DIR: BENCH_WARMUP (15) s of orders at up to 200/s, then
+# settle, so that the measured run starts with compiled JVM code (Kafka's C2
+# compiler otherwise takes a good part of a core for the first minute), warm
+# pools and caches. Its orders are not in the report (loadgen's own list).
+warm_up() {
+    local secs="${BENCH_WARMUP:-15}" wrate
+    [ "$secs" -gt 0 ] || return 0
+    wrate=$(($1 < 200 ? $1 : 200))
+    note "warm-up: $wrate orders/s for ${secs}s"
+    "$BIN_DIR/loadgen" --rate "$wrate" --duration "$secs" \
+        --url "http://127.0.0.1:${ORDER_PORT:-8081}/api/orders" --products "$PRODUCTS" \
+        --users "$USERS" --zipf "${BENCH_ZIPF:-0.8}" --items "${BENCH_ITEMS:-1}" \
+        --max-inflight "${BENCH_MAX_INFLIGHT:-4000}" --out "$2/warmup.json" \
+        2>"$2/warmup.log" || die "warm-up loadgen failed (log: $2/warmup.log)"
+    settle
+}
+
+# run_one RATE DIR: a fresh stack, the ceilings, the warm-up, the load, the report
 run_one() {
     local rate="$1" dir="$2" lag_pid sampler_pid groups=()
     export RUN_DIR="$RUN_BASE/r$rate"
@@ -157,6 +176,7 @@ run_one() {
         sql mysql "DROP DATABASE IF EXISTS bench_ceiling"
         "$BIN_DIR/kafka-ceiling" --duration 10 >"$dir/kafka-ceiling.json"
     fi
+    warm_up "$rate" "$dir"
     mapfile -t groups < <(lag_groups)
     "$BIN_DIR/lagmon" "${groups[@]}" >"$dir/lag.jsonl" 2>"$dir/lagmon.log" &
     lag_pid=$!
