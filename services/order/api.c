@@ -3,7 +3,8 @@
  * (services/order/openapi.json describes both).
  *
  * Creating an order writes the order, its lines, its first history row and
- * the OrderCreated outbox row in one transaction; the saga then runs on
+ * the OrderCreated outbox row in one transaction (create.h: shared with the
+ * orders other requests create at the same time); the saga then runs on
  * events. With an Idempotency-Key header the same key and the same request
  * give back the order created first (200) and never start a second saga;
  * the same key with another request is refused (422). The unique index on
@@ -14,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "services/order/emit.h"
+#include "services/order/create.h"
 #include "services/order/order.h"
 #include "services/order/pricing.h"
 #include "services/order/request.h"
@@ -96,34 +97,6 @@ static bool replay_by_key(struct svc_http_response *res, MYSQL *conn, const char
 	else
 		*rc = reply_order(res, conn, order_id, 200);
 	return true;
-}
-
-/* Inserts the order, its lines, its first history row and its OrderCreated
- * outbox row in one transaction. */
-static int create_order(MYSQL *conn, const struct order_new *o, const char *source)
-{
-	char event_id[40] = "";
-	struct order_history h = {
-	        .from = NULL,
-	        .to = order_state_name(ORDER_PENDING),
-	        .step = order_state_step(ORDER_PENDING),
-	        .event_type = "OrderCreatedEvent",
-	        .event_id = event_id,
-	        .detail = "order accepted; sent OrderCreated",
-	};
-	int rc = svc_db_begin(conn);
-
-	if (rc == 0)
-		rc = order_store_insert(conn, o);
-	if (rc == 0)
-		rc = order_emit_created(conn, o, source, event_id);
-	if (rc == 0)
-		rc = order_store_add_history(conn, o->order_id, &h);
-	if (rc == 0)
-		rc = svc_db_commit(conn);
-	if (rc != 0)
-		svc_db_rollback(conn);
-	return rc;
 }
 
 /* 202 {"orderId","status","totalAmount","currency","items"} + Location. */
@@ -208,21 +181,17 @@ static void post_order(void *vctx, const struct svc_http_request *req,
 	o.canonical = canonical;
 	o.deadline_ms = order_config_step_timeout(&app->cfg, ORDER_PENDING);
 
-	conn = svc_db_acquire(ctx->db);
-	if (!conn) {
-		svc_http_reply_error(res, SVC_ETRANSIENT, "the order database");
-		goto free_body;
-	}
-	rc = create_order(conn, &o, ctx->svc->source);
+	rc = order_create(ctx, &o);
 	if (rc == SVC_ECONFLICT && key) {
 		/* A concurrent request with the same key won the race. */
-		if (!replay_by_key(res, conn, key, canonical, &rc))
+		conn = svc_db_acquire(ctx->db);
+		if (!conn || !replay_by_key(res, conn, key, canonical, &rc))
 			svc_http_reply_error(res, SVC_ETRANSIENT, "the order database");
 		goto release_conn;
 	}
 	if (rc != 0) {
 		svc_http_reply_error(res, rc, "the order database");
-		goto release_conn;
+		goto free_body;
 	}
 	svc_outbox_wake();
 	svc_debug("order %s created for %s: %zu lines, total %lld", o.order_id, oreq->user_id,

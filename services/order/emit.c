@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stdio.h>
 
+#include "services/order/batch.h"
 #include "svc/error.h"
 #include "svc/event.h"
 #include "svc/events.h"
@@ -57,7 +58,7 @@ static int emit_outcome(MYSQL *conn, const struct order_row *row, const char *ty
 	json_t *items = NULL, *data;
 	int rc;
 
-	rc = order_store_items(conn, row->order_id, &items);
+	rc = order_batch_items(conn, row->order_id, &items);
 	if (rc != 0)
 		return rc;
 	data = json_pack("{s:s, s:s, s:o, s:I, s:s, s:I}", "orderId", row->order_id, "userId",

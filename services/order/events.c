@@ -2,11 +2,14 @@
  * Inbound events (inventory.events, payment.events, notification.events):
  * each becomes a saga input for its order (see transition.h). The consumer
  * endpoint (svc/consumer.h) has already claimed the event id, so a
- * redelivered event never gets here twice.
+ * redelivered event never gets here twice. A batch of events locks all its
+ * orders in one statement and writes them back in another (batch.h).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "services/order/batch.h"
 #include "services/order/order.h"
 #include "services/order/transition.h"
 #include "svc/error.h"
@@ -38,6 +41,23 @@ static bool input_of(const char *type, enum order_input *out)
 	return false;
 }
 
+/* The input and the order of `ev`: 0 or SVC_EPERMANENT (reason set). */
+static int parse(const struct svc_event *ev, enum order_input *input, const char **order_id,
+                 char *reason, size_t reasonlen)
+{
+	if (!input_of(ev->type, input)) {
+		snprintf(reason, reasonlen, "unknown event type %s", ev->type);
+		return SVC_EPERMANENT;
+	}
+	if (svc_event_str(ev, "orderId", order_id, reason, reasonlen) != 0)
+		return SVC_EPERMANENT;
+	if (!svc_uuid_valid(*order_id)) {
+		snprintf(reason, reasonlen, "data.orderId is not a UUID");
+		return SVC_EPERMANENT;
+	}
+	return 0;
+}
+
 static int apply(struct svc_ctx *ctx, MYSQL *conn, const struct svc_event *ev, void *scratch,
                  char *reason, size_t reasonlen)
 {
@@ -47,17 +67,9 @@ static int apply(struct svc_ctx *ctx, MYSQL *conn, const struct svc_event *ev, v
 	int rc;
 
 	(void)scratch;
-	if (!input_of(ev->type, &in.input)) {
-		snprintf(reason, reasonlen, "unknown event type %s", ev->type);
-		return SVC_EPERMANENT;
-	}
-	rc = svc_event_str(ev, "orderId", &order_id, reason, reasonlen);
+	rc = parse(ev, &in.input, &order_id, reason, reasonlen);
 	if (rc != 0)
-		return SVC_EPERMANENT;
-	if (!svc_uuid_valid(order_id)) {
-		snprintf(reason, reasonlen, "data.orderId is not a UUID");
-		return SVC_EPERMANENT;
-	}
+		return rc;
 	/* "reason" is optional context (shortage, decline, release). */
 	if (svc_event_str(ev, "reason", &why, ignored, sizeof(ignored)) == 0)
 		in.reason = why;
@@ -84,6 +96,47 @@ static int apply(struct svc_ctx *ctx, MYSQL *conn, const struct svc_event *ev, v
 	return rc;
 }
 
+/* Whether `input` may end the saga, whose OrderConfirmed/OrderCancelled
+ * carry the order's lines. */
+static bool may_need_items(enum order_input input)
+{
+	return input == ORDER_IN_PAYMENT_COMPLETED || input == ORDER_IN_INVENTORY_SHORTAGE ||
+	       input == ORDER_IN_INVENTORY_RELEASED;
+}
+
+/* Locks the orders of the batch's events at once (batch.h); an event apply()
+ * will reject is left out. */
+static int begin_batch(struct svc_ctx *ctx, MYSQL *conn, const struct svc_event *const *evs,
+                       size_t n)
+{
+	struct order_batch_key *keys = calloc(n ? n : 1, sizeof(*keys));
+	size_t k = 0;
+	int rc;
+
+	(void)ctx;
+	if (!keys)
+		return SVC_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		enum order_input input;
+		char ignored[8];
+
+		if (parse(evs[i], &input, &keys[k].order_id, ignored, sizeof(ignored)) == 0)
+			keys[k++].wants_items = may_need_items(input);
+	}
+	rc = order_batch_begin(conn, keys, k);
+	free(keys);
+	return rc;
+}
+
+/* Writes the batch's changed orders back (or only drops them). */
+static int end_batch(struct svc_ctx *ctx, MYSQL *conn, bool write)
+{
+	(void)ctx;
+	return order_batch_end(conn, write);
+}
+
 const struct svc_consumer_ops order_consumer_ops = {
         .apply = apply,
+        .begin_batch = begin_batch,
+        .end_batch = end_batch,
 };

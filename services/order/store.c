@@ -7,6 +7,7 @@
 #include <mysqld_error.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "svc/buf.h"
 #include "svc/db.h"
@@ -53,6 +54,24 @@ static json_t *col_json(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
+/* New orders and their lines are only appended: deferred to the commit
+ * when the caller defers (svc/defer.h), so that the orders of one
+ * transaction go in one INSERT per table. */
+static const char ORDER_INSERT[] = "INSERT INTO orders (order_id, user_id, status, step, "
+                                   "step_deadline, total_amount, currency, cancel_reason, "
+                                   "idempotency_key, request_hash, created_at, updated_at) VALUES ";
+static const char LINE_INSERT[] = "INSERT INTO order_lines (order_id, line_no, product_id, "
+                                  "quantity, unit_price) VALUES ";
+
+/* Runs svc_defer_insert() with the tuple built in `b` (releasing it). */
+static int defer_buf(MYSQL *conn, const char *head, struct svc_buf *b)
+{
+	int rc = b->failed ? SVC_ENOMEM : svc_defer_insert(conn, head, b->data, b->len);
+
+	svc_buf_release(b);
+	return rc;
+}
+
 int order_store_insert(MYSQL *conn, const struct order_new *o)
 {
 	const struct order_request *req = o->req;
@@ -60,9 +79,7 @@ int order_store_insert(MYSQL *conn, const struct order_new *o)
 	int rc;
 
 	svc_buf_init(&b);
-	svc_buf_adds(&b, "INSERT INTO orders (order_id, user_id, status, step, step_deadline, "
-	                 "total_amount, currency, cancel_reason, idempotency_key, request_hash, "
-	                 "created_at, updated_at) VALUES (");
+	svc_buf_adds(&b, "(");
 	svc_sql_add_str(&b, conn, o->order_id);
 	svc_buf_adds(&b, ", ");
 	svc_sql_add_str(&b, conn, req->user_id);
@@ -80,26 +97,23 @@ int order_store_insert(MYSQL *conn, const struct order_new *o)
 		svc_buf_adds(&b, ", NULL");
 	}
 	svc_buf_adds(&b, ", UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))");
-	rc = exec_buf(conn, &b);
+	rc = defer_buf(conn, ORDER_INSERT, &b);
 	if (rc != 0) {
 		if (mysql_errno(conn) == ER_DUP_ENTRY)
 			rc = SVC_ECONFLICT;
 		return rc;
 	}
-
-	/* All lines in one multi-row INSERT. */
-	svc_buf_init(&b);
-	svc_buf_adds(&b, "INSERT INTO order_lines (order_id, line_no, product_id, quantity, "
-	                 "unit_price) VALUES ");
-	for (size_t i = 0; i < req->nitems; i++) {
-		svc_buf_adds(&b, i ? ", (" : "(");
+	for (size_t i = 0; i < req->nitems && rc == 0; i++) {
+		svc_buf_init(&b);
+		svc_buf_adds(&b, "(");
 		svc_sql_add_str(&b, conn, o->order_id);
 		svc_buf_addf(&b, ", %zu, ", i + 1);
 		svc_sql_add_str(&b, conn, req->items[i].product_id);
 		svc_buf_addf(&b, ", %d, %lld)", req->items[i].quantity,
 		             (long long)o->unit_prices[i]);
+		rc = defer_buf(conn, LINE_INSERT, &b);
 	}
-	return exec_buf(conn, &b);
+	return rc;
 }
 
 int order_store_find_by_key(MYSQL *conn, const char *key, const char *canonical, char order_id[37],
@@ -130,39 +144,151 @@ free_res:
 	return rc;
 }
 
-int order_store_lock(MYSQL *conn, const char *order_id, struct order_row *out)
+/* The index in o[0..n) of `id` as the database compares order ids
+ * (ascii_general_ci: case-insensitively), trying `hint` first; n when absent. */
+static size_t find_locked(const struct order_locked *o, size_t n, const char *id, size_t hint)
 {
-	MYSQL_RES *res = NULL;
-	MYSQL_ROW row;
-	struct svc_buf b;
-	int rc;
+	if (hint < n && strcasecmp(o[hint].row.order_id, id) == 0)
+		return hint;
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(o[i].row.order_id, id) == 0)
+			return i;
+	return n;
+}
 
-	svc_buf_init(&b);
-	svc_buf_adds(&b, "SELECT order_id, user_id, status, total_amount, currency, cancel_reason "
-	                 "FROM orders WHERE order_id = ");
-	svc_sql_add_str(&b, conn, order_id);
-	svc_buf_adds(&b, " FOR UPDATE");
-	rc = query_buf(conn, &b, &res);
-	if (rc != 0)
-		return rc;
-	row = mysql_fetch_row(res);
-	if (!row) {
-		rc = SVC_ENOTFOUND;
-		goto free_res;
-	}
-	snprintf(out->order_id, sizeof(out->order_id), "%s", row[0]);
-	snprintf(out->user_id, sizeof(out->user_id), "%s", row[1]);
+/* Fills *out from a row of the SELECT in order_store_lock_many(). */
+static int parse_order_row(MYSQL_ROW row, struct order_row *out)
+{
+	snprintf(out->order_id, sizeof(out->order_id), "%s", row[0] ? row[0] : "");
+	snprintf(out->user_id, sizeof(out->user_id), "%s", row[1] ? row[1] : "");
 	if (!order_state_parse(row[2], &out->state)) {
-		svc_error("order %s has an unknown status '%s'", order_id, row[2] ? row[2] : "");
-		rc = SVC_EPERMANENT;
-		goto free_res;
+		svc_error("order %s has an unknown status '%s'", out->order_id,
+		          row[2] ? row[2] : "");
+		return SVC_EPERMANENT;
 	}
 	out->total = svc_db_col_i64(row[3]);
 	snprintf(out->currency, sizeof(out->currency), "%s", row[4] ? row[4] : "");
 	snprintf(out->reason, sizeof(out->reason), "%s", row[5] ? row[5] : "");
-free_res:
+	return 0;
+}
+
+/* The lines of the orders asked with_items, as one JSON array per order of
+ * {"n": line_no, "p", "q", "u"} in no particular order (NULL for none). A
+ * subquery: a locking read does not lock what its subqueries read (MySQL and
+ * MariaDB alike), so new orders' lines are never blocked by it. */
+static void add_lines_column(struct svc_buf *b, MYSQL *conn, const struct order_locked *o, size_t n)
+{
+	size_t asked = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!o[i].with_items)
+			continue;
+		svc_buf_adds(b, asked++ ? ", "
+		                        : ", (SELECT JSON_ARRAYAGG(JSON_OBJECT('n', l.line_no, "
+		                          "'p', l.product_id, 'q', l.quantity, 'u', l.unit_price)) "
+		                          "FROM order_lines l WHERE l.order_id = orders.order_id "
+		                          "AND l.order_id IN (");
+		svc_sql_add_str(b, conn, o[i].row.order_id);
+	}
+	svc_buf_adds(b, asked ? "))" : ", NULL");
+}
+
+static int cmp_line_no(const void *a, const void *b)
+{
+	json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a, "n"));
+	json_int_t y = json_integer_value(json_object_get(*(json_t *const *)b, "n"));
+
+	return (x > y) - (x < y);
+}
+
+/* An order's lines from add_lines_column()'s text (NULL: none) as
+ * order_store_items() gives them; NULL when unreadable or out of memory. */
+static json_t *parse_lines(const char *text)
+{
+	json_t *agg = text ? json_loads(text, 0, NULL) : json_array();
+	size_t n = json_array_size(agg), i;
+	json_t **lines = calloc(n ? n : 1, sizeof(*lines));
+	json_t *items = json_is_array(agg) && lines ? json_array() : NULL;
+
+	for (i = 0; items && i < n; i++)
+		lines[i] = json_array_get(agg, i);
+	if (items)
+		qsort(lines, n, sizeof(*lines), cmp_line_no);
+	for (i = 0; items && i < n; i++) {
+		const char *product = json_string_value(json_object_get(lines[i], "p"));
+		json_t *q = json_object_get(lines[i], "q"), *u = json_object_get(lines[i], "u");
+		json_t *it = product && json_is_integer(q) && json_is_integer(u)
+		                     ? json_pack("{s:s, s:O, s:O}", "productId", product,
+		                                 "quantity", q, "unitPrice", u)
+		                     : NULL;
+
+		if (!it || json_array_append_new(items, it) != 0) {
+			json_decref(items);
+			items = NULL;
+		}
+	}
+	free(lines);
+	json_decref(agg);
+	return items;
+}
+
+int order_store_lock_many(MYSQL *conn, struct order_locked *o, size_t n)
+{
+	MYSQL_RES *res = NULL;
+	MYSQL_ROW row;
+	struct svc_buf b;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		o[i].code = SVC_ENOTFOUND;
+		o[i].items = NULL;
+	}
+	if (n == 0)
+		return 0;
+	svc_buf_init(&b);
+	svc_buf_adds(&b, "SELECT order_id, user_id, status, total_amount, currency, cancel_reason");
+	add_lines_column(&b, conn, o, n);
+	svc_buf_adds(&b, " FROM orders WHERE order_id IN (");
+	for (i = 0; i < n; i++) {
+		svc_buf_adds(&b, i ? ", " : "");
+		svc_sql_add_str(&b, conn, o[i].row.order_id);
+	}
+	/* One lock order for every transaction: two of them cannot deadlock. */
+	svc_buf_adds(&b, ") ORDER BY order_id FOR UPDATE");
+	rc = query_buf(conn, &b, &res);
+	if (rc != 0)
+		return rc;
+	/* Rows come in id order, mostly the order o[] is in. */
+	for (i = 0; (row = mysql_fetch_row(res)); i++) {
+		struct order_row r;
+		int code = parse_order_row(row, &r);
+
+		i = find_locked(o, n, r.order_id, i);
+		if (i == n)
+			continue;
+		o[i].row = r;
+		o[i].code = code;
+		/* Unreadable lines are left to order_store_items(). */
+		if (code == 0 && o[i].with_items)
+			o[i].items = parse_lines(row[6]);
+	}
 	mysql_free_result(res);
-	return rc;
+	return 0;
+}
+
+int order_store_lock(MYSQL *conn, const char *order_id, struct order_row *row)
+{
+	struct order_locked o = {.with_items = false};
+	int rc;
+
+	if (strlen(order_id) >= sizeof(o.row.order_id))
+		return SVC_ENOTFOUND;
+	snprintf(o.row.order_id, sizeof(o.row.order_id), "%s", order_id);
+	rc = order_store_lock_many(conn, &o, 1);
+	if (rc == 0 && o.code == 0)
+		*row = o.row;
+	return rc ? rc : o.code;
 }
 
 int order_store_lock_due(MYSQL *conn, size_t max, char (*ids)[37], size_t *n)
@@ -191,31 +317,108 @@ int order_store_lock_due(MYSQL *conn, size_t max, char (*ids)[37], size_t *n)
 	return 0;
 }
 
-int order_store_update(MYSQL *conn, const char *order_id, enum order_state state, const char *step,
-                       long deadline_ms, const char *reason)
+/* The expression an order's new step_deadline is (deadline_ms >= 0). */
+static void add_deadline(struct svc_buf *b, long deadline_ms)
+{
+	if (deadline_ms > 0)
+		svc_buf_addf(b, "UTC_TIMESTAMP(3) + INTERVAL %ld * 1000 MICROSECOND", deadline_ms);
+	else
+		svc_buf_adds(b, "NULL");
+}
+
+static bool has_text(const char *s)
+{
+	return s && s[0];
+}
+
+/* The columns a change may set. */
+enum change_col { SET_STATUS, SET_STEP, SET_DEADLINE, SET_REASON };
+
+static bool change_sets(const struct order_change *c, enum change_col col)
+{
+	return (col != SET_DEADLINE || c->deadline_ms >= 0) &&
+	       (col != SET_REASON || has_text(c->reason));
+}
+
+static void add_value(struct svc_buf *b, MYSQL *conn, const struct order_change *c,
+                      enum change_col col)
+{
+	switch (col) {
+	case SET_STATUS:
+		svc_sql_add_str(b, conn, order_state_name(c->state));
+		break;
+	case SET_STEP:
+		svc_sql_add_str(b, conn, c->step);
+		break;
+	case SET_DEADLINE:
+		add_deadline(b, c->deadline_ms);
+		break;
+	case SET_REASON:
+		svc_buf_adds(b, "LEFT(");
+		svc_sql_add_str(b, conn, c->reason);
+		svc_buf_adds(b, ", 255)");
+		break;
+	}
+}
+
+/* ", name = CASE order_id WHEN <id> THEN <value> ... ELSE name END" over the
+ * changes that set the column; nothing when none does. */
+static void add_case(struct svc_buf *b, MYSQL *conn, enum change_col col,
+                     const struct order_change *c, size_t n)
+{
+	static const char *const names[] = {
+	        [SET_STATUS] = "status",
+	        [SET_STEP] = "step",
+	        [SET_DEADLINE] = "step_deadline",
+	        [SET_REASON] = "cancel_reason",
+	};
+	size_t set = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!change_sets(&c[i], col))
+			continue;
+		svc_buf_addf(b, set++ ? " WHEN " : ", %s = CASE order_id WHEN ", names[col]);
+		svc_sql_add_str(b, conn, c[i].order_id);
+		svc_buf_adds(b, " THEN ");
+		add_value(b, conn, &c[i], col);
+	}
+	if (set)
+		svc_buf_addf(b, " ELSE %s END", names[col]);
+}
+
+int order_store_update_many(MYSQL *conn, const struct order_change *c, size_t n)
 {
 	struct svc_buf b;
 
+	if (n == 0)
+		return 0;
 	svc_buf_init(&b);
-	svc_buf_adds(&b, "UPDATE orders SET status = ");
-	svc_sql_add_str(&b, conn, order_state_name(state));
-	svc_buf_adds(&b, ", step = ");
-	svc_sql_add_str(&b, conn, step);
-	if (deadline_ms > 0)
-		svc_buf_addf(&b,
-		             ", step_deadline = UTC_TIMESTAMP(3) + INTERVAL %ld * 1000 "
-		             "MICROSECOND",
-		             deadline_ms);
-	else if (deadline_ms == 0)
-		svc_buf_adds(&b, ", step_deadline = NULL");
-	if (reason && reason[0]) {
-		svc_buf_adds(&b, ", cancel_reason = LEFT(");
-		svc_sql_add_str(&b, conn, reason);
-		svc_buf_adds(&b, ", 255)");
+	svc_buf_adds(&b, "UPDATE orders SET updated_at = UTC_TIMESTAMP(3)");
+	add_case(&b, conn, SET_STATUS, c, n);
+	add_case(&b, conn, SET_STEP, c, n);
+	add_case(&b, conn, SET_DEADLINE, c, n);
+	add_case(&b, conn, SET_REASON, c, n);
+	svc_buf_adds(&b, " WHERE order_id IN (");
+	for (size_t i = 0; i < n; i++) {
+		svc_buf_adds(&b, i ? ", " : "");
+		svc_sql_add_str(&b, conn, c[i].order_id);
 	}
-	svc_buf_adds(&b, ", updated_at = UTC_TIMESTAMP(3) WHERE order_id = ");
-	svc_sql_add_str(&b, conn, order_id);
+	svc_buf_adds(&b, ")");
 	return exec_buf(conn, &b);
+}
+
+int order_store_update(MYSQL *conn, const char *order_id, enum order_state state, const char *step,
+                       long deadline_ms, const char *reason)
+{
+	const struct order_change c = {
+	        .order_id = order_id,
+	        .state = state,
+	        .step = step,
+	        .deadline_ms = deadline_ms,
+	        .reason = reason,
+	};
+
+	return order_store_update_many(conn, &c, 1);
 }
 
 /* History rows are only appended: deferred to the commit when the consumer
@@ -227,7 +430,6 @@ static const char HISTORY_INSERT[] = "INSERT INTO saga_transitions (order_id, fr
 int order_store_add_history(MYSQL *conn, const char *order_id, const struct order_history *h)
 {
 	struct svc_buf b;
-	int rc;
 
 	svc_buf_init(&b);
 	svc_buf_adds(&b, "(");
@@ -245,9 +447,7 @@ int order_store_add_history(MYSQL *conn, const char *order_id, const struct orde
 	svc_buf_adds(&b, ", LEFT(");
 	svc_sql_add_str(&b, conn, h->detail);
 	svc_buf_adds(&b, ", 255), UTC_TIMESTAMP(3))");
-	rc = b.failed ? SVC_ENOMEM : svc_defer_insert(conn, HISTORY_INSERT, b.data, b.len);
-	svc_buf_release(&b);
-	return rc;
+	return defer_buf(conn, HISTORY_INSERT, &b);
 }
 
 int order_store_items(MYSQL *conn, const char *order_id, json_t **out)

@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <mysql.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "services/order/request.h"
@@ -34,7 +35,8 @@ struct order_new {
 /*
  * Inserts the order (PENDING, step INVENTORY) and its lines. SVC_ECONFLICT
  * when the idempotency key is already taken (the unique index decides races
- * between concurrent requests).
+ * between concurrent requests). When the caller defers (svc/defer.h) the rows
+ * are only collected: a failure, a taken key too, comes at the flush.
  */
 int order_store_insert(MYSQL *conn, const struct order_new *o);
 
@@ -59,6 +61,24 @@ struct order_row {
 /* Reads and row-locks (FOR UPDATE) the order: needs an open transaction. */
 int order_store_lock(MYSQL *conn, const char *order_id, struct order_row *row);
 
+/* One order of order_store_lock_many(). */
+struct order_locked {
+	struct order_row row; /* in: row.order_id; out: the row, its order_id as stored */
+	bool with_items;      /* in: read its lines too */
+	int code;             /* out: 0, SVC_ENOTFOUND or SVC_EPERMANENT (unreadable) */
+	json_t *items;        /* out, caller owns: its lines as order_store_items() gives
+	                       * them when with_items and found (NULL if unreadable) */
+};
+
+/*
+ * order_store_lock() for the n orders o[] (distinct ids; ids compare
+ * case-insensitively) in one statement, which locks them in order_id order
+ * so that two such transactions cannot deadlock; their lines, where asked,
+ * come with them without being locked. 0 or the statement's failure (no
+ * items then).
+ */
+int order_store_lock_many(MYSQL *conn, struct order_locked *o, size_t n);
+
 /*
  * Locks up to `max` orders in a waiting state whose step deadline has passed
  * (FOR UPDATE SKIP LOCKED: rows another instance or a consumer holds are
@@ -70,6 +90,17 @@ int order_store_lock_due(MYSQL *conn, size_t max, char (*ids)[37], size_t *n);
  * `reason` NULL or "": unchanged. */
 int order_store_update(MYSQL *conn, const char *order_id, enum order_state state, const char *step,
                        long deadline_ms, const char *reason);
+
+/* One order_store_update(); pointers borrowed. */
+struct order_change {
+	const char *order_id;
+	enum order_state state;
+	const char *step;
+	long deadline_ms;
+	const char *reason;
+};
+/* The n changes, of distinct orders, in one UPDATE. */
+int order_store_update_many(MYSQL *conn, const struct order_change *c, size_t n);
 
 /* One saga_transitions row. `from` NULL for the creation; event_id and
  * detail may be NULL (detail is cut to 255 characters). */

@@ -1,10 +1,13 @@
 /*
  * Lock, decide, persist, emit: one saga input for one order (see transition.h).
+ * The order's row and lines come from the consumer's batch when one is open
+ * on the connection (batch.h), else from SQL.
  */
 #include "services/order/transition.h"
 
 #include <stdio.h>
 
+#include "services/order/batch.h"
 #include "services/order/emit.h"
 #include "services/order/order.h"
 #include "services/order/store.h"
@@ -68,7 +71,7 @@ int order_transition_apply(struct svc_ctx *ctx, MYSQL *conn, const char *order_i
 	struct svc_buf detail;
 	int rc;
 
-	rc = order_store_lock(conn, order_id, &row);
+	rc = order_batch_lock(conn, order_id, &row);
 	if (rc != 0)
 		return rc;
 	order_saga_next(row.state, in->input, row.reason, in->reason, &r);
@@ -84,7 +87,7 @@ int order_transition_apply(struct svc_ctx *ctx, MYSQL *conn, const char *order_i
 	        .detail = detail.len ? svc_buf_str(&detail) : NULL,
 	};
 	if (!r.noop && !r.unexpected)
-		rc = order_store_update(conn, order_id, r.next, r.step,
+		rc = order_batch_update(conn, order_id, r.next, r.step,
 		                        next_deadline(&app->cfg, &r), r.reason);
 	if (rc == 0)
 		rc = order_store_add_history(conn, order_id, &h);

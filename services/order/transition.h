@@ -3,7 +3,9 @@
  * lock the order row, run order_saga_next(), store the new state and a
  * history row, write the commands/events to the outbox. Used by the event
  * consumer (events.c) and the deadline scanner (timeouts.c), so both paths
- * serialize on the same row lock.
+ * serialize on the same row lock. Within a consumer batch (batch.h) the row
+ * is the batch's: locked with the others' when the batch began, changed in
+ * memory, written back with them when it ends.
  */
 #ifndef ORDER_TRANSITION_H
 #define ORDER_TRANSITION_H

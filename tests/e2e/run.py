@@ -370,6 +370,7 @@ def optional_tests(module):
 # cover its orders too
 TESTS[-1:-1] = optional_tests("test_dlq")
 TESTS[-1:-1] = optional_tests("test_payment_batch")
+TESTS[-1:-1] = optional_tests("test_order_batch")
 
 
 def main(argv):

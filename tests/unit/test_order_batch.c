@@ -1,0 +1,404 @@
+/*
+ * The order consumer's batch (services/order/batch.h, the begin_batch/
+ * end_batch hooks of services/order/events.c): one SELECT locks a batch's
+ * orders, the transitions work on those rows in memory, one UPDATE writes
+ * them back. Against a fake database client (order_fake_db.h).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "services/order/batch.h"
+#include "services/order/order.h"
+#include "services/order/store.h"
+#include "svc/error.h"
+#include "svc/event.h"
+#include "svc/events.h"
+#include "svc/service.h"
+#include "tests/unit/order_fake_db.h"
+
+#define ID_A "01a20fd7-0000-7000-8000-00000000000a"
+#define ID_B "01a20fd7-0000-7000-8000-00000000000b"
+#define ID_C "01a20fd7-0000-7000-8000-00000000000c"
+#define ID_X "01a20fd7-0000-7000-8000-0000000000ff" /* no such order */
+
+static const struct fake_order orders[] = {
+        {ID_A, "U1", "PENDING", NULL, 300},
+        {ID_B, "U2", "PAYMENT_PENDING", NULL, 500},
+        {ID_C, "U3", "COMPENSATING", "payment declined: card", 700},
+};
+static const struct fake_line lines[] = {
+        {ID_A, 1, "P1", 1, 100},
+        {ID_A, 2, "P2", 2, 100},
+        {ID_B, 1, "P9", 1, 500},
+};
+
+/* Connections: no server behind them, the fake answers. */
+static MYSQL fake_conn, fake_other_conn;
+static struct order_app app;
+static const struct svc_service service = {.name = "order", .source = "order-service"};
+static struct svc_ctx ctx = {.svc = &service, .user = &app};
+
+static int setup(void **state)
+{
+	(void)state;
+	order_config_load(&app.cfg);
+	fake_db_reset(orders, 3, lines, 3);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	order_batch_end(&fake_conn, false);
+	fake_db_reset(NULL, 0, NULL, 0);
+	return 0;
+}
+
+/* An event of `type` for `order_id`, with data.reason when given. */
+static void make_event(struct svc_event *ev, const char *type, const char *order_id,
+                       const char *reason)
+{
+	char id[37], json[1024], err[128];
+
+	svc_uuid7(id);
+	snprintf(json, sizeof(json),
+	         "{\"eventId\":\"%s\",\"type\":\"%s\",\"timestamp\":1,\"data\":{\"orderId\":"
+	         "\"%s\"%s%s%s},\"metadata\":{\"correlationId\":\"%s\",\"version\":\"1\","
+	         "\"source\":\"test\"}}",
+	         id, type, order_id, reason ? ",\"reason\":\"" : "", reason ? reason : "",
+	         reason ? "\"" : "", order_id);
+	assert_int_equal(svc_event_decode(json, strlen(json), ev, err, sizeof(err)), 0);
+}
+
+/* Runs evs[] as the consumer does a batch: begin_batch, apply each, end_batch;
+ * the apply() outcomes go to codes[]. Returns end_batch's. */
+static int run_batch(struct svc_event *evs, size_t n, int *codes)
+{
+	const struct svc_consumer_ops *ops = &order_consumer_ops;
+	const struct svc_event *p[8];
+	char reason[256];
+
+	for (size_t i = 0; i < n; i++)
+		p[i] = &evs[i];
+	assert_int_equal(ops->begin_batch(&ctx, &fake_conn, p, n), 0);
+	for (size_t i = 0; i < n; i++)
+		codes[i] = ops->apply(&ctx, &fake_conn, &evs[i], NULL, reason, sizeof(reason));
+	return ops->end_batch(&ctx, &fake_conn, true);
+}
+
+static void release_events(struct svc_event *evs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		svc_event_release(&evs[i]);
+}
+
+/* The outbox payload of the last `type` message, parsed (new reference). */
+static json_t *outbox_payload(const char *type)
+{
+	for (size_t i = fake_db.nstmts; i-- > 0;) {
+		const char *s = fake_db.stmts[i], *p;
+		json_t *ev;
+
+		if (strncmp(s, "INSERT INTO outbox_messages", 27) != 0 || !strstr(s, type))
+			continue;
+		p = strstr(s, "'{");
+		assert_non_null(p);
+		/* the payload literal, escaped by the fake: drop the backslashes */
+		char *json = strdup(p + 1), *w = json;
+		for (const char *r = json; *r && !(r[0] == '}' && r[1] == '\''); r++)
+			if (*r != '\\' || r[1] != '"')
+				*w++ = *r;
+		*w++ = '}';
+		*w = '\0';
+		ev = json_loads(json, 0, NULL);
+		free(json);
+		assert_non_null(ev);
+		return ev;
+	}
+	fail_msg("no outbox message %s", type);
+	return NULL;
+}
+
+static void test_order_batch_locks_its_orders_in_one_select_in_id_order(void **state)
+{
+	struct svc_event evs[4];
+	int codes[4];
+
+	(void)state;
+	make_event(&evs[0], EV_PAYMENT_COMPLETED, ID_B, NULL);
+	make_event(&evs[1], EV_INVENTORY_RESERVED, ID_A, NULL);
+	make_event(&evs[2], EV_NOTIFICATION_SENT, "01A20FD7-0000-7000-8000-00000000000A", NULL);
+	make_event(&evs[3], EV_NOTIFICATION_SENT, "not-a-uuid", NULL);
+	const struct svc_event *p[4] = {&evs[0], &evs[1], &evs[2], &evs[3]};
+
+	assert_int_equal(order_consumer_ops.begin_batch(&ctx, &fake_conn, p, 4), 0);
+	assert_int_equal(fake_db.nstmts, 1);
+	/* each order once, in id order, locked; lines only for the order whose
+	 * event may end its saga */
+	assert_non_null(strstr(fake_db.stmts[0], "FROM orders WHERE order_id IN ('" ID_A "', '" ID_B
+	                                         "') ORDER BY order_id FOR UPDATE"));
+	assert_non_null(strstr(fake_db.stmts[0], "l.order_id IN ('" ID_B "')"));
+	assert_int_equal(order_consumer_ops.end_batch(&ctx, &fake_conn, true), 0);
+	/* nothing changed: nothing written */
+	assert_int_equal(fake_db.nstmts, 1);
+	(void)codes;
+	release_events(evs, 4);
+}
+
+static void test_order_batch_second_event_of_an_order_sees_the_first_ones_state(void **state)
+{
+	struct svc_event evs[3];
+	int codes[3];
+	json_t *confirmed;
+
+	(void)state;
+	make_event(&evs[0], EV_INVENTORY_RESERVED, ID_A, NULL);
+	make_event(&evs[1], EV_PAYMENT_COMPLETED, ID_A, NULL);
+	make_event(&evs[2], EV_NOTIFICATION_SENT, ID_A, NULL);
+	assert_int_equal(run_batch(evs, 3, codes), 0);
+	assert_int_equal(codes[0], 0);
+	assert_int_equal(codes[1], 0);
+	assert_int_equal(codes[2], 0);
+
+	/* one SELECT (with the lines), one UPDATE: nothing per event */
+	assert_int_equal(fake_db_count("SELECT"), 1);
+	assert_int_equal(fake_db_count("UPDATE"), 1);
+	assert_non_null(strstr(fake_db_last("INSERT INTO saga_transitions"), "'CONFIRMED'"));
+	assert_int_equal(fake_db_count("INSERT INTO saga_transitions"), 3);
+	assert_non_null(strstr(fake_db.stmts[1], "'" ID_A "', 'PENDING', 'PAYMENT_PENDING'"));
+	assert_non_null(strstr(fake_db.stmts[3], "'" ID_A "', 'PAYMENT_PENDING', 'CONFIRMED'"));
+	assert_non_null(strstr(fake_db_last("UPDATE"),
+	                       "status = CASE order_id WHEN '" ID_A "' THEN 'CONFIRMED'"));
+	assert_non_null(strstr(fake_db_last("UPDATE"),
+	                       "step_deadline = CASE order_id WHEN '" ID_A "' THEN NULL"));
+	assert_null(strstr(fake_db_last("UPDATE"), "cancel_reason"));
+
+	/* OrderConfirmed carries the lines read with the row, in line order */
+	confirmed = outbox_payload(EV_ORDER_CONFIRMED);
+	json_t *items = json_object_get(json_object_get(confirmed, "data"), "items");
+	assert_int_equal(json_array_size(items), 2);
+	assert_string_equal(
+	        json_string_value(json_object_get(json_array_get(items, 0), "productId")), "P1");
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(items, 1), "quantity")),
+	                 2);
+	json_decref(confirmed);
+	release_events(evs, 3);
+}
+
+static void test_order_batch_keeps_the_first_cause_and_the_last_deadline(void **state)
+{
+	struct svc_event evs[2];
+	int codes[2];
+	const char *update;
+	json_t *cancelled;
+
+	(void)state;
+	make_event(&evs[0], EV_PAYMENT_FAILED, ID_B, "card expired");
+	make_event(&evs[1], EV_INVENTORY_RELEASED, ID_B, "released");
+	assert_int_equal(run_batch(evs, 2, codes), 0);
+	assert_int_equal(codes[0], 0);
+	assert_int_equal(codes[1], 0);
+	assert_non_null(strstr(fake_db.stmts[1], "'PAYMENT_PENDING', 'COMPENSATING'"));
+	update = fake_db_last("UPDATE");
+	assert_non_null(strstr(update, "WHEN '" ID_B "' THEN 'CANCELLED'"));
+	assert_non_null(strstr(update, "step_deadline = CASE order_id WHEN '" ID_B "' THEN NULL"));
+	assert_non_null(strstr(update, "cancel_reason = CASE order_id WHEN '" ID_B
+	                               "' THEN LEFT('payment declined: card expired', 255)"));
+	cancelled = outbox_payload(EV_ORDER_CANCELLED);
+	assert_string_equal(
+	        json_string_value(json_object_get(json_object_get(cancelled, "data"), "reason")),
+	        "payment declined: card expired");
+	json_decref(cancelled);
+	release_events(evs, 2);
+}
+
+static void test_order_batch_reads_unforeseen_lines_once(void **state)
+{
+	const struct order_batch_key keys[] = {{ID_B, false}};
+	json_t *first = NULL, *again = NULL;
+
+	(void)state;
+	assert_int_equal(order_batch_begin(&fake_conn, keys, 1), 0);
+	assert_null(strstr(fake_db.stmts[0], "JSON_ARRAYAGG"));
+	assert_int_equal(order_batch_items(&fake_conn, ID_B, &first), 0);
+	assert_int_equal(order_batch_items(&fake_conn, ID_B, &again), 0);
+	assert_int_equal(fake_db_count("SELECT product_id"), 1);
+	assert_int_equal(json_array_size(again), 1);
+	assert_true(json_equal(first, again));
+	json_decref(first);
+	json_decref(again);
+	assert_int_equal(order_batch_end(&fake_conn, true), 0);
+}
+
+static void test_order_batch_dropped_without_write_writes_nothing(void **state)
+{
+	const struct order_batch_key keys[] = {{ID_A, false}};
+	struct order_row row;
+
+	(void)state;
+	assert_int_equal(order_batch_begin(&fake_conn, keys, 1), 0);
+	assert_int_equal(order_batch_update(&fake_conn, ID_A, ORDER_CANCELLED, "DONE", 0, "why"),
+	                 0);
+	assert_int_equal(order_batch_end(&fake_conn, false), 0);
+	assert_int_equal(fake_db_count("UPDATE"), 0);
+	/* the state is gone: the next transaction reads the row again */
+	assert_int_equal(order_batch_lock(&fake_conn, ID_A, &row), 0);
+	assert_int_equal(row.state, ORDER_PENDING);
+	assert_int_equal(fake_db_count("SELECT order_id"), 2);
+}
+
+static void test_order_batch_serves_only_its_own_connection(void **state)
+{
+	const struct order_batch_key keys[] = {{ID_A, false}};
+	struct order_row row;
+
+	(void)state;
+	assert_int_equal(order_batch_begin(&fake_conn, keys, 1), 0);
+	assert_int_equal(
+	        order_batch_update(&fake_conn, ID_A, ORDER_PAYMENT_PENDING, "PAYMENT", 1000, NULL),
+	        0);
+	/* another connection (another transaction) goes to the database */
+	assert_int_equal(order_batch_lock(&fake_other_conn, ID_A, &row), 0);
+	assert_int_equal(row.state, ORDER_PENDING);
+	assert_int_equal(fake_db_count("SELECT order_id"), 2);
+	/* the batch's own connection sees its change */
+	assert_int_equal(order_batch_lock(&fake_conn, ID_A, &row), 0);
+	assert_int_equal(row.state, ORDER_PAYMENT_PENDING);
+	assert_int_equal(fake_db_count("SELECT order_id"), 2);
+	assert_int_equal(order_batch_end(&fake_conn, true), 0);
+	assert_non_null(strstr(fake_db_last("UPDATE"),
+	                       "THEN UTC_TIMESTAMP(3) + INTERVAL 1000 * 1000 MICROSECOND"));
+}
+
+static void test_order_batch_unknown_order_is_rejected_without_a_statement(void **state)
+{
+	struct svc_event ev;
+	const struct svc_event *p = &ev;
+	char reason[256] = "";
+	size_t before;
+
+	(void)state;
+	make_event(&ev, EV_INVENTORY_RESERVED, ID_X, NULL);
+	assert_int_equal(order_consumer_ops.begin_batch(&ctx, &fake_conn, &p, 1), 0);
+	before = fake_db.nstmts;
+	assert_int_equal(
+	        order_consumer_ops.apply(&ctx, &fake_conn, &ev, NULL, reason, sizeof(reason)),
+	        SVC_EPERMANENT);
+	assert_non_null(strstr(reason, "unknown order"));
+	assert_int_equal(fake_db.nstmts, before);
+	assert_int_equal(order_consumer_ops.end_batch(&ctx, &fake_conn, false), 0);
+	svc_event_release(&ev);
+}
+
+static void test_order_batch_failed_write_back_is_reported_and_state_dropped(void **state)
+{
+	const struct order_batch_key keys[] = {{ID_C, false}};
+	struct order_row row;
+
+	(void)state;
+	assert_int_equal(order_batch_begin(&fake_conn, keys, 1), 0);
+	assert_int_equal(order_batch_lock(&fake_conn, ID_C, &row), 0);
+	assert_string_equal(row.reason, "payment declined: card");
+	assert_int_equal(
+	        order_batch_update(&fake_conn, ID_C, ORDER_CANCELLED, "DONE", 0, row.reason), 0);
+	fake_db.fail_prefix = "UPDATE orders";
+	assert_int_equal(order_batch_end(&fake_conn, true), SVC_ETRANSIENT);
+	fake_db.fail_prefix = NULL;
+	assert_int_equal(order_batch_lock(&fake_conn, ID_C, &row), 0);
+	assert_int_equal(row.state, ORDER_COMPENSATING);
+}
+
+static void test_order_batch_failed_lock_opens_no_batch(void **state)
+{
+	const struct order_batch_key keys[] = {{ID_A, false}};
+	struct order_row row;
+
+	(void)state;
+	fake_db.fail_prefix = "SELECT order_id";
+	assert_int_equal(order_batch_begin(&fake_conn, keys, 1), SVC_ETRANSIENT);
+	fake_db.fail_prefix = NULL;
+	assert_int_equal(order_batch_lock(&fake_conn, ID_A, &row), 0);
+	assert_int_equal(fake_db_count("SELECT order_id"), 2);
+	/* ending what is not open is harmless */
+	assert_int_equal(order_batch_end(&fake_conn, true), 0);
+	assert_int_equal(fake_db_count("UPDATE"), 0);
+}
+
+static void test_order_store_update_many_sets_each_column_only_where_changed(void **state)
+{
+	const struct order_change c[] = {
+	        {ID_A, ORDER_PAYMENT_PENDING, "PAYMENT", 5000, NULL},
+	        {ID_B, ORDER_CONFIRMED, "DONE", -1, "r'1"},
+	};
+	const char *sql;
+
+	(void)state;
+	assert_int_equal(order_store_update_many(&fake_conn, c, 2), 0);
+	sql = fake_db_last("UPDATE");
+	assert_string_equal(
+	        sql,
+	        "UPDATE orders SET updated_at = UTC_TIMESTAMP(3), status = CASE order_id WHEN "
+	        "'" ID_A "' THEN 'PAYMENT_PENDING' WHEN '" ID_B
+	        "' THEN 'CONFIRMED' ELSE status END, step = "
+	        "CASE order_id WHEN '" ID_A "' THEN 'PAYMENT' WHEN '" ID_B "' THEN 'DONE' ELSE "
+	        "step END, step_deadline = CASE order_id WHEN '" ID_A "' THEN UTC_TIMESTAMP(3) + "
+	        "INTERVAL 5000 * 1000 MICROSECOND ELSE step_deadline END, cancel_reason = CASE "
+	        "order_id WHEN '" ID_B "' THEN LEFT('r\\'1', 255) ELSE cancel_reason END WHERE "
+	        "order_id IN ('" ID_A "', '" ID_B "')");
+	assert_int_equal(order_store_update_many(&fake_conn, c, 0), 0);
+	assert_int_equal(fake_db_count("UPDATE"), 1);
+}
+
+static void test_order_store_lock_finds_an_order_asked_in_another_case(void **state)
+{
+	struct order_row row;
+
+	(void)state;
+	assert_int_equal(order_store_lock(&fake_conn, "01A20FD7-0000-7000-8000-00000000000B", &row),
+	                 0);
+	assert_string_equal(row.order_id, ID_B);
+	assert_int_equal(row.state, ORDER_PAYMENT_PENDING);
+	assert_int_equal(row.total, 500);
+	assert_int_equal(order_store_lock(&fake_conn, ID_X, &row), SVC_ENOTFOUND);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test_setup_teardown(
+	                test_order_batch_locks_its_orders_in_one_select_in_id_order, setup,
+	                teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_order_batch_second_event_of_an_order_sees_the_first_ones_state, setup,
+	                teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_order_batch_keeps_the_first_cause_and_the_last_deadline, setup,
+	                teardown),
+	        cmocka_unit_test_setup_teardown(test_order_batch_reads_unforeseen_lines_once, setup,
+	                                        teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_order_batch_dropped_without_write_writes_nothing, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_order_batch_serves_only_its_own_connection,
+	                                        setup, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_order_batch_unknown_order_is_rejected_without_a_statement, setup,
+	                teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_order_batch_failed_write_back_is_reported_and_state_dropped, setup,
+	                teardown),
+	        cmocka_unit_test_setup_teardown(test_order_batch_failed_lock_opens_no_batch, setup,
+	                                        teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_order_store_update_many_sets_each_column_only_where_changed, setup,
+	                teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_order_store_lock_finds_an_order_asked_in_another_case, setup,
+	                teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

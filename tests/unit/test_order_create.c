@@ -1,0 +1,288 @@
+/*
+ * Group commit of new orders (services/order/create.h): requests that come
+ * while a transaction runs share the next one. Against a fake database
+ * client (order_fake_db.h) whose START TRANSACTION can be held, so that the
+ * requests queue up behind it.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <time.h>
+
+#include "services/order/create.h"
+#include "svc/db.h"
+#include "svc/error.h"
+#include "svc/event.h"
+#include "tests/unit/order_fake_db.h"
+
+#define NREQ 5
+
+static const struct svc_service service = {.name = "order", .source = "order-service"};
+static struct svc_ctx ctx = {.svc = &service};
+static struct order_request reqs[NREQ];
+static int64_t prices[NREQ][1];
+static struct order_new orders[NREQ];
+static int results[NREQ];
+
+/* The gate: START TRANSACTION waits while it is closed; `on_second_start`
+ * runs when the second transaction begins. */
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool open;
+	int starts;
+	void (*on_second_start)(void);
+} gate = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+static void gate_query(const char *sql)
+{
+	if (strcmp(sql, "START TRANSACTION") != 0)
+		return;
+	pthread_mutex_lock(&gate.mu);
+	if (++gate.starts == 2 && gate.on_second_start)
+		gate.on_second_start();
+	pthread_cond_broadcast(&gate.cv);
+	while (!gate.open)
+		pthread_cond_wait(&gate.cv, &gate.mu);
+	pthread_mutex_unlock(&gate.mu);
+}
+
+static void gate_wait_starts(int n)
+{
+	pthread_mutex_lock(&gate.mu);
+	while (gate.starts < n)
+		pthread_cond_wait(&gate.cv, &gate.mu);
+	pthread_mutex_unlock(&gate.mu);
+}
+
+static void gate_set_open(bool open)
+{
+	pthread_mutex_lock(&gate.mu);
+	gate.open = open;
+	pthread_cond_broadcast(&gate.cv);
+	pthread_mutex_unlock(&gate.mu);
+}
+
+static int setup(void **state)
+{
+	struct svc_db_config cfg = {
+	        .host = "fake",
+	        .port = 1,
+	        .user = "u",
+	        .database = "d",
+	        .pool_size = 4,
+	        .timeout_s = 1,
+	};
+
+	(void)state;
+	fake_db_reset(NULL, 0, NULL, 0);
+	fake_db.on_query = gate_query;
+	gate.open = true;
+	gate.starts = 0;
+	gate.on_second_start = NULL;
+	ctx.db = svc_db_open(&cfg);
+	assert_non_null(ctx.db);
+	for (int i = 0; i < NREQ; i++) {
+		memset(&reqs[i], 0, sizeof(reqs[i]));
+		snprintf(reqs[i].user_id, sizeof(reqs[i].user_id), "U%d", i);
+		snprintf(reqs[i].items[0].product_id, sizeof(reqs[i].items[0].product_id), "P%d",
+		         i);
+		reqs[i].items[0].quantity = 1;
+		reqs[i].nitems = 1;
+		prices[i][0] = 100 + i;
+		orders[i] = (struct order_new){
+		        .req = &reqs[i],
+		        .unit_prices = prices[i],
+		        .total = 100 + i,
+		        .currency = "USD",
+		        .deadline_ms = 1000,
+		};
+		svc_uuid7(orders[i].order_id);
+		results[i] = -100;
+	}
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	svc_db_free(ctx.db);
+	ctx.db = NULL;
+	fake_db_reset(NULL, 0, NULL, 0);
+	return 0;
+}
+
+static void *create_thread(void *arg)
+{
+	int i = (int)(intptr_t)arg;
+
+	results[i] = order_create(&ctx, &orders[i]);
+	return NULL;
+}
+
+/* Order 0 starts a transaction and is held at its START while orders
+ * 1..NREQ-1 queue up behind it; then all are let through. */
+static void create_while_one_is_held(void)
+{
+	pthread_t t[NREQ];
+
+	gate_set_open(false);
+	assert_int_equal(pthread_create(&t[0], NULL, create_thread, (void *)(intptr_t)0), 0);
+	gate_wait_starts(1);
+	for (int i = 1; i < NREQ; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, create_thread, (void *)(intptr_t)i),
+		                 0);
+	/* long enough for them to queue: they only need the queue's mutex */
+	nanosleep(&(struct timespec){.tv_nsec = 200 * 1000 * 1000}, NULL);
+	gate_set_open(true);
+	for (int i = 0; i < NREQ; i++)
+		pthread_join(t[i], NULL);
+}
+
+/* Rows in a multi-row INSERT: its "(" after VALUES. */
+static size_t tuples(const char *sql)
+{
+	const char *p = strstr(sql, "VALUES ");
+	size_t n = 0;
+
+	for (p = p ? p + 7 : ""; *p; p++)
+		n += p[0] == '(' && (p[-1] == ' ' && (p[-2] == ',' || p[-2] == 'S'));
+	return n;
+}
+
+static void test_order_create_alone_writes_six_statements(void **state)
+{
+	static const char *const want[] = {
+	        "START TRANSACTION",
+	        "INSERT INTO orders ",
+	        "INSERT INTO order_lines",
+	        "INSERT INTO outbox_messages",
+	        "INSERT INTO saga_transitions",
+	        "COMMIT",
+	};
+
+	(void)state;
+	assert_int_equal(order_create(&ctx, &orders[0]), 0);
+	assert_int_equal(fake_db.nstmts, 6);
+	for (size_t i = 0; i < 6; i++)
+		assert_int_equal(strncmp(fake_db.stmts[i], want[i], strlen(want[i])), 0);
+	assert_non_null(strstr(fake_db.stmts[1], orders[0].order_id));
+	assert_non_null(strstr(fake_db.stmts[3], "OrderCreatedEvent"));
+}
+
+static void test_order_create_requests_that_wait_share_one_transaction(void **state)
+{
+	(void)state;
+	create_while_one_is_held();
+	for (int i = 0; i < NREQ; i++)
+		assert_int_equal(results[i], 0);
+	/* order 0 alone, then the four others together */
+	assert_int_equal(fake_db_count("START TRANSACTION"), 2);
+	assert_int_equal(fake_db_count("COMMIT"), 2);
+	assert_int_equal(fake_db_count("INSERT INTO orders "), 2);
+	assert_int_equal(tuples(fake_db_last("INSERT INTO orders ")), NREQ - 1);
+	assert_int_equal(tuples(fake_db_last("INSERT INTO order_lines")), NREQ - 1);
+	assert_int_equal(tuples(fake_db_last("INSERT INTO outbox_messages")), NREQ - 1);
+	assert_int_equal(tuples(fake_db_last("INSERT INTO saga_transitions")), NREQ - 1);
+	assert_int_equal(fake_db.nstmts, 12);
+	for (int i = 1; i < NREQ; i++)
+		assert_non_null(strstr(fake_db_last("INSERT INTO orders "), orders[i].order_id));
+}
+
+static void fail_next_order_insert_once(void)
+{
+	fake_db.fail_prefix = "INSERT INTO orders ";
+	fake_db.fail_errno = 1062; /* ER_DUP_ENTRY: a taken idempotency key */
+	fake_db.fail_times = 1;
+}
+
+static void test_order_create_failed_shared_transaction_is_written_one_by_one(void **state)
+{
+	(void)state;
+	gate.on_second_start = fail_next_order_insert_once;
+	create_while_one_is_held();
+	for (int i = 0; i < NREQ; i++)
+		assert_int_equal(results[i], 0);
+	/* order 0; the group, rolled back; then one transaction each */
+	assert_int_equal(fake_db_count("ROLLBACK"), 1);
+	assert_int_equal(fake_db_count("START TRANSACTION"), 2 + NREQ - 1);
+	assert_int_equal(fake_db_count("COMMIT"), 1 + NREQ - 1);
+	assert_int_equal(tuples(fake_db_last("INSERT INTO orders ")), 1);
+}
+
+static void test_order_create_taken_key_is_a_conflict(void **state)
+{
+	(void)state;
+	fail_next_order_insert_once();
+	assert_int_equal(order_create(&ctx, &orders[0]), SVC_ECONFLICT);
+	assert_int_equal(fake_db_count("ROLLBACK"), 1);
+	assert_int_equal(fake_db_count("COMMIT"), 0);
+	/* nothing after the failed INSERT but the rollback */
+	assert_int_equal(fake_db.nstmts, 3);
+}
+
+static void fail_next_commit_once(void)
+{
+	fake_db.fail_prefix = "COMMIT";
+	fake_db.fail_times = 1;
+}
+
+static void test_order_create_failed_commit_is_not_written_again(void **state)
+{
+	(void)state;
+	gate.on_second_start = fail_next_commit_once;
+	create_while_one_is_held();
+	assert_int_equal(results[0], 0);
+	/* the commit may have happened: those orders fail, not written twice */
+	for (int i = 1; i < NREQ; i++)
+		assert_int_equal(results[i], SVC_ETRANSIENT);
+	assert_int_equal(fake_db_count("START TRANSACTION"), 2);
+}
+
+static void fail_next_outbox_insert_once(void)
+{
+	fake_db.fail_prefix = "INSERT INTO outbox_messages";
+	fake_db.fail_times = 1;
+}
+
+static void test_order_create_transient_failure_fails_the_group_without_retries(void **state)
+{
+	(void)state;
+	gate.on_second_start = fail_next_outbox_insert_once;
+	create_while_one_is_held();
+	assert_int_equal(results[0], 0);
+	/* a deadlock or a lost server would fail each alone too: not retried
+	 * one after the other */
+	for (int i = 1; i < NREQ; i++)
+		assert_int_equal(results[i], SVC_ETRANSIENT);
+	assert_int_equal(fake_db_count("START TRANSACTION"), 2);
+	assert_int_equal(fake_db_count("ROLLBACK"), 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test_setup_teardown(test_order_create_alone_writes_six_statements,
+	                                        setup, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_order_create_requests_that_wait_share_one_transaction, setup,
+	                teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_order_create_failed_shared_transaction_is_written_one_by_one, setup,
+	                teardown),
+	        cmocka_unit_test_setup_teardown(test_order_create_taken_key_is_a_conflict, setup,
+	                                        teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_order_create_failed_commit_is_not_written_again, setup, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_order_create_transient_failure_fails_the_group_without_retries, setup,
+	                teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
