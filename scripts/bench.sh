@@ -214,7 +214,11 @@ inside() {
     for rate in $BENCH_RATES; do
         if [ "$(wc -w <<<"$BENCH_RATES")" -eq 1 ]; then dir="$OUT"; else dir="$OUT/rate-$rate"; fi
         dirs+=("$dir")
-        (run_one "$rate" "$dir") || rc=1 # a failed rate does not end the series
+        # a failed rate does not end the series; its stack goes down
+        (run_one "$rate" "$dir") || {
+            rc=1
+            RUN_DIR="$RUN_BASE/r$rate" "$ROOT/scripts/stack.sh" down >/dev/null 2>&1 || true
+        }
     done
     if [ "${#dirs[@]}" -gt 1 ]; then
         python3 "$ROOT/loadtest/report.py" series "$OUT" "${dirs[@]}" || rc=1
