@@ -83,7 +83,8 @@ mariadb_start() {
             --character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
             --slow-query-log=1 --slow-query-log-file="$LOG_DIR/mariadb-slow.log" \
             --long-query-time=0.2 --innodb-buffer-pool-size=1G --max-connections=500 \
-            --innodb-flush-log-at-trx-commit=1 \
+            --innodb-flush-log-at-trx-commit=1 --innodb-adaptive-hash-index=0 \
+            --innodb-log-file-size=512M \
             --thread-handling="${MARIADB_THREAD_HANDLING:-one-thread-per-connection}"
         if ! wait_for 60 MariaDB mariadb-admin --no-defaults -uroot --socket="$MYSQL_SOCKET" ping; then
             show_log_tail "$LOG_DIR/mariadb.log"

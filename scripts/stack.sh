@@ -27,7 +27,7 @@ set -euo pipefail
 BIN_DIR="${BIN_DIR:-build/bin}"
 case "$BIN_DIR" in /*) ;; *) BIN_DIR="$ROOT/$BIN_DIR" ;; esac
 READY_TIMEOUT="${STACK_READY_TIMEOUT:-120}"
-TOPIC_PARTITIONS="${TOPIC_PARTITIONS:-6}"
+TOPIC_PARTITIONS="${TOPIC_PARTITIONS:-3}"
 
 SERVICES=(order payment inventory notification)
 ORDER_PORT="${ORDER_PORT:-8081}"
