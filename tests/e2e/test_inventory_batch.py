@@ -1,0 +1,154 @@
+"""End-to-end test of the inventory service's batch transaction
+(services/inventory/batch.h): one delivery to POST /internal/events with
+several events on the same rows: a hot product reserved twice, then a
+shortage; an order reserved and cancelled in the same batch, another reserved
+and sold; a release that arrives before its order (a tombstone) and the late
+OrderCreated; a confirmation for an unknown order. It checks the answers,
+the counts and versions (+1 per move), the reservation rows, the outbox and
+the Redis cache; a redelivery (all duplicates, nothing moves); a rejected
+event that gives the batch up (the others then one by one); a batch of new
+orders only; a settle-only batch.
+
+    TESTS = [("inventory_batch_same_rows", ...)]
+    python3 tests/e2e/test_inventory_batch.py      (alone, against the stack)
+
+It reads the inventory database and Redis over their Unix sockets under
+RUN_DIR (run/ by default), as the fault tests do.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+import stack
+from stack import check
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+RUN_DIR = os.path.join(ROOT, os.environ.get("RUN_DIR", "run"))
+SOCK = os.path.join(RUN_DIR, "mariadb/mysqld.sock")
+RSOCK = os.path.join(RUN_DIR, "redis/redis.sock")
+INV = stack.SERVICES["inventory"]
+
+
+def http(method, url, body=None):
+    res = stack.request(method, url, body)
+    check(200 <= res.status < 300, "%s %s: %r" % (method, url, res))
+    return res.json() if res.body else None
+
+
+def sql(q):
+    out = subprocess.run(["mariadb", "--no-defaults", "-uroot", "--socket=" + SOCK, "-N", "-B",
+                          "inventory_db", "-e", q],
+                         capture_output=True, text=True, check=True).stdout
+    return [line.split("\t") for line in out.splitlines()]
+
+
+def redis(*args):
+    return subprocess.run(["redis-cli", "-s", RSOCK] + list(args),
+                          capture_output=True, text=True).stdout.split()
+
+
+def event(etype, order_id, data, topic="order.events"):
+    ev = {"eventId": str(uuid.uuid4()), "type": etype, "timestamp": int(time.time() * 1000),
+          "data": dict(data, orderId=order_id),
+          "metadata": {"correlationId": order_id, "version": "1", "source": "order-service"}}
+    return {"topic": topic, "partition": 0, "offset": 0, "key": order_id, "value": json.dumps(ev)}
+
+
+def given_up_count():
+    """How often the inventory service gave a batch transaction up so far."""
+    with open(os.path.join(RUN_DIR, "logs/inventory-service.log"), errors="replace") as f:
+        return f.read().count("given up")
+
+
+def item(pid, q):
+    return {"items": [{"productId": pid, "quantity": q}]}
+
+
+def test_inventory_batch_same_rows(run=None):
+    """(run: the e2e run, unused: the test makes its own ids)"""
+    del run
+    pid = "PBATCH%08d" % (int(time.time()) % 10**8)
+    http("PUT", INV + "/api/inventory/" + pid, {"available": 10, "price": 500, "name": "batch test"})
+    v0 = int(sql("SELECT version FROM products WHERE product_id = '%s'" % pid)[0][0])
+    A, B, C, D, E = (str(uuid.uuid4()) for _ in range(5))
+    msgs = [event("OrderCreatedEvent", A, item(pid, 4)),
+            event("OrderCreatedEvent", B, item(pid, 4)),
+            event("OrderCreatedEvent", C, item(pid, 4)),           # 2 left: shortage
+            event("OrderCancelledEvent", A, {"reason": "x"}),  # reserved in this batch, given back
+            event("OrderConfirmedEvent", B, {}),              # reserved in this batch, sold
+            event("ReleaseInventoryCommand", D, {"reason": "deadline"}, "inventory.commands"),  # tombstone
+            event("OrderCreatedEvent", D, item(pid, 1)),           # refused: released before it arrived
+            event("OrderConfirmedEvent", E, {})]              # unknown order: ignored
+    given_up = given_up_count()
+    res = http("POST", INV + "/internal/events", {"messages": msgs})["results"]
+    got = [r["status"] for r in res]
+    check(got == ["ok"] * 6 + ["ignored"] * 2, "answers %r" % got)
+    check(given_up_count() == given_up, "handled as one batch (none given up)")
+    row = sql("SELECT available, reserved, sold, version FROM products WHERE product_id = '%s'" % pid)[0]
+    check(row == ["6", "0", "4", str(v0 + 4)], "product counts/version %r (want 6 0 4 %d)" % (row, v0 + 4))
+    st = dict((r[0], (r[1], r[2])) for r in sql("SELECT order_id, status, COALESCE(reason, 'NULL') FROM order_reservations WHERE order_id IN ('%s')" % "','".join([A, B, C, D, E])))
+    check(st.get(A) == ("RELEASED", "order cancelled"), "A %r" % (st.get(A),))
+    check(st.get(B) == ("COMMITTED", "NULL"), "B %r" % (st.get(B),))
+    check(st.get(C) == ("SHORTAGE", "insufficient stock for product " + pid), "C %r" % (st.get(C),))
+    check(st.get(D) == ("RELEASED", "deadline"), "D %r" % (st.get(D),))
+    check(E not in st, "no row (nor placeholder) for E")
+    lines = sql("SELECT order_id, quantity, unit_price FROM stock_reservations WHERE product_id = '%s' ORDER BY order_id" % pid)
+    check(sorted(l[0] for l in lines) == sorted([A, B]) and all(l[1:] == ["4", "500"] for l in lines), "lines %r" % lines)
+    outbox = sql("SELECT msg_key, event_type FROM outbox_messages WHERE msg_key IN ('%s')" % "','".join([A, B, C, D, E]))
+    check(sorted(outbox) == sorted([[A, "InventoryReservedEvent"], [B, "InventoryReservedEvent"],
+                                   [C, "InventoryShortageEvent"], [D, "InventoryReleasedEvent"]]), "outbox %r" % outbox)
+    cached = redis("HMGET", "inv:" + pid, "available", "reserved", "sold", "version")
+    check(cached == ["6", "0", "4", str(v0 + 4)], "redis %r" % cached)
+    g = http("GET", INV + "/api/inventory/" + pid)
+    check((g.get("available"), g.get("reserved"), g.get("sold")) == (6, 0, 4), "GET %r" % g)
+    res = http("POST", INV + "/internal/events", {"messages": msgs})["results"]
+    check([r["status"] for r in res] == ["duplicate"] * 8, "redelivery: all duplicates")
+    row = sql("SELECT available, reserved, sold, version FROM products WHERE product_id = '%s'" % pid)[0]
+    check(row == ["6", "0", "4", str(v0 + 4)], "redelivery moved nothing")
+    # a rejected event gives the batch transaction up: the others are applied one
+    # by one, each in its own transaction (apply() without begin_batch)
+    F, G = str(uuid.uuid4()), str(uuid.uuid4())
+    msgs = [event("OrderCreatedEvent", F, item(pid, 2)),
+            event("OrderCreatedEvent", G, {"items": [{"productId": pid, "quantity": 0}]}),
+            event("OrderCancelledEvent", F, {})]
+    res = http("POST", INV + "/internal/events", {"messages": msgs})["results"]
+    check([r["status"] for r in res] == ["ok", "rejected", "ok"], "one by one: answers %r" % res)
+    check(given_up_count() == given_up + 1, "the batch was given up once")
+    row = sql("SELECT available, reserved, sold, version FROM products WHERE product_id = '%s'" % pid)[0]
+    check(row == ["6", "0", "4", str(v0 + 6)], "one by one: counts/version %r (want 6 0 4 %d)" % (row, v0 + 6))
+    st = dict((r[0], r[1]) for r in sql("SELECT order_id, status FROM order_reservations WHERE order_id IN ('%s','%s')" % (F, G)))
+    check(st == {F: "RELEASED"}, "one by one: rows %r" % st)
+    cached = redis("HGET", "inv:" + pid, "version")
+    check(cached == [str(v0 + 6)], "one by one: redis version %r" % cached)
+    # a batch of new orders only (their placeholders all new: nothing read back),
+    # then an OrderCreated under a new event id for an order decided before
+    H, I = str(uuid.uuid4()), str(uuid.uuid4())
+    res = http("POST", INV + "/internal/events", {"messages": [event("OrderCreatedEvent", H, item(pid, 1)),
+                                                                 event("OrderCreatedEvent", I, item(pid, 2))]})["results"]
+    check([r["status"] for r in res] == ["ok", "ok"], "new orders only: answers %r" % res)
+    row = sql("SELECT available, reserved, sold, version FROM products WHERE product_id = '%s'" % pid)[0]
+    check(row == ["3", "3", "4", str(v0 + 8)], "new orders only: counts/version %r" % (row,))
+    res = http("POST", INV + "/internal/events", {"messages": [event("OrderCreatedEvent", B, item(pid, 1))]})["results"]
+    check([r["status"] for r in res] == ["ignored"], "OrderCreated again for a sold order: %r" % res)
+    res = http("POST", INV + "/internal/events", {"messages": [event("OrderCancelledEvent", H, {}),
+                                                                 event("OrderConfirmedEvent", I, {})]})["results"]
+    check([r["status"] for r in res] == ["ok", "ok"], "settle only: answers %r" % res)
+    row = sql("SELECT available, reserved, sold, version FROM products WHERE product_id = '%s'" % pid)[0]
+    check(row == ["4", "0", "6", str(v0 + 10)], "settle only: counts/version %r" % (row,))
+    cached = redis("HMGET", "inv:" + pid, "available", "reserved", "sold", "version")
+    check(cached == ["4", "0", "6", str(v0 + 10)], "redis at the end %r" % cached)
+    check(given_up_count() == given_up + 1, "no other batch given up")
+
+TESTS = [("inventory_batch_same_rows", test_inventory_batch_same_rows)]
+
+if __name__ == "__main__":
+    try:
+        test_inventory_batch_same_rows()
+    except stack.TestFailure as e:
+        print("inventory_batch_same_rows: FAIL: %s" % e)
+        sys.exit(1)
+    print("inventory_batch_same_rows: PASS")
