@@ -3,7 +3,6 @@
  */
 #include "services/order/create.h"
 
-#include <mysqld_error.h>
 #include <pthread.h>
 #include <stdbool.h>
 
@@ -67,19 +66,7 @@ static int write_orders(struct svc_ctx *ctx, void *const *reqs, size_t n, bool *
 		svc_defer_begin(conn);
 	for (size_t i = 0; i < n && rc == 0; i++)
 		rc = insert_one(conn, ((const struct create_req *)reqs[i])->o, ctx->svc->source);
-	if (rc == 0) {
-		rc = svc_defer_flush(conn);
-		if (rc != 0 && mysql_errno(conn) == ER_DUP_ENTRY)
-			rc = SVC_ECONFLICT;
-	}
-	if (rc == 0) {
-		rc = svc_db_commit(conn);
-		*at_commit = rc != 0;
-	}
-	if (rc != 0) {
-		svc_defer_discard();
-		svc_db_rollback(conn);
-	}
+	rc = svc_defer_finish(conn, rc, at_commit);
 	svc_db_release(ctx->db, conn, rc == SVC_ETRANSIENT);
 	return rc;
 }

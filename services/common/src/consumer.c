@@ -640,14 +640,7 @@ static int tx_run(struct svc_ctx *ctx, struct tx_event *te, size_t count)
 		int end = ops->end_batch ? ops->end_batch(ctx, conn, rc == 0) : 0;
 		rc = rc ? rc : end;
 	}
-	if (rc == 0)
-		rc = svc_defer_flush(conn);
-	if (rc == 0)
-		rc = svc_db_commit(conn);
-	if (rc != 0) {
-		svc_defer_discard();
-		svc_db_rollback(conn);
-	}
+	rc = svc_defer_finish(conn, rc, NULL);
 	/* The connection goes before committed() runs: that may borrow one. */
 	svc_db_release(ctx->db, conn, rc == SVC_ETRANSIENT);
 	return rc;

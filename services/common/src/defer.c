@@ -1,6 +1,7 @@
 /* Deferred multi-row INSERTs for the calling thread's transaction (svc/defer.h). */
 #include "svc/defer.h"
 
+#include <mysqld_error.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -123,5 +124,27 @@ int svc_defer_flush(MYSQL *conn)
 		for (size_t i = 0; i < defer.ntables && rc == 0; i++)
 			rc = table_flush(conn, &defer.tables[i]);
 	svc_defer_discard();
+	return rc;
+}
+
+int svc_defer_finish(MYSQL *conn, int rc, bool *at_commit)
+{
+	bool commit_failed = false;
+
+	if (rc == 0) {
+		rc = svc_defer_flush(conn);
+		if (rc != 0 && mysql_errno(conn) == ER_DUP_ENTRY)
+			rc = SVC_ECONFLICT;
+	}
+	if (rc == 0) {
+		rc = svc_db_commit(conn);
+		commit_failed = rc != 0;
+	}
+	if (rc != 0) {
+		svc_defer_discard();
+		svc_db_rollback(conn);
+	}
+	if (at_commit)
+		*at_commit = commit_failed;
 	return rc;
 }

@@ -20,6 +20,7 @@
 #define SVC_DEFER_H
 
 #include <mysql.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Starts collecting for `conn` on this thread; drops anything collected. */
@@ -36,6 +37,14 @@ int svc_defer_insert(MYSQL *conn, const char *head, const char *tuple, size_t tu
 int svc_defer_flush(MYSQL *conn);
 /* Stops collecting and drops the rows. */
 void svc_defer_discard(void);
+/*
+ * Ends the caller's transaction on `conn`. When `rc` is 0: the collected
+ * INSERTs, then COMMIT. Otherwise, or when either fails: drops the rows and
+ * rolls back. Returns `rc`, or the flush's error (SVC_ECONFLICT for a taken
+ * unique key), or the commit's. *at_commit (may be NULL) tells whether the
+ * COMMIT itself failed: the transaction's outcome is then unknown.
+ */
+int svc_defer_finish(MYSQL *conn, int rc, bool *at_commit);
 /* Rows collected so far (tests). */
 size_t svc_defer_pending(void);
 
