@@ -14,8 +14,7 @@ struct svc_combine_wait {
 	struct svc_combine_wait *next;
 };
 
-int svc_combiner_init(struct svc_combiner *c, int (*run)(void *, void *const *, size_t),
-                      void *arg)
+int svc_combiner_init(struct svc_combiner *c, int (*run)(void *, void *const *, size_t), void *arg)
 {
 	memset(c, 0, sizeof(*c));
 	c->run = run;

@@ -33,8 +33,7 @@ struct svc_combiner {
 };
 
 /* 0, or SVC_ENOMEM. */
-int svc_combiner_init(struct svc_combiner *c, int (*run)(void *, void *const *, size_t),
-                      void *arg);
+int svc_combiner_init(struct svc_combiner *c, int (*run)(void *, void *const *, size_t), void *arg);
 /* No request may be in progress. */
 void svc_combiner_release(struct svc_combiner *c);
 
