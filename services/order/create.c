@@ -61,9 +61,7 @@ static int write_orders(struct svc_ctx *ctx, void *const *reqs, size_t n, bool *
 	conn = svc_db_acquire(ctx->db);
 	if (!conn)
 		return SVC_ETRANSIENT;
-	rc = svc_db_begin(conn);
-	if (rc == 0)
-		svc_defer_begin(conn);
+	rc = svc_defer_start(conn);
 	for (size_t i = 0; i < n && rc == 0; i++)
 		rc = insert_one(conn, ((const struct create_req *)reqs[i])->o, ctx->svc->source);
 	rc = svc_defer_finish(conn, rc, at_commit);

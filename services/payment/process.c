@@ -68,22 +68,14 @@ int pay_jobs_write_requested(void *arg, struct pay_job *const *jobs, size_t n)
 	for (i = 0; i < n; i++)
 		rows[i] = &jobs[i]->row;
 	conn = svc_db_acquire(ctx->db);
-	rc = conn ? svc_db_begin(conn) : SVC_ETRANSIENT;
+	rc = conn ? svc_defer_start(conn) : SVC_ETRANSIENT; /* the n events as one INSERT */
 	if (rc)
 		goto release;
 	rc = pay_rows_insert(conn, rows, n);
-	if (!rc) {
-		svc_defer_begin(conn); /* the n events as one INSERT */
-		for (i = 0; i < n && !rc; i++)
-			rc = emit(ctx, conn, EV_PAYMENT_REQUESTED, jobs[i], rows[i], NULL);
-		rc = rc ? rc : svc_defer_flush(conn);
-		svc_defer_discard();
-	}
+	for (i = 0; i < n && !rc; i++)
+		rc = emit(ctx, conn, EV_PAYMENT_REQUESTED, jobs[i], rows[i], NULL);
+	rc = svc_defer_finish(conn, rc, NULL);
 	if (!rc)
-		rc = svc_db_commit(conn);
-	if (rc)
-		svc_db_rollback(conn);
-	else
 		svc_outbox_wake();
 release:
 	if (conn)

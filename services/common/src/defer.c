@@ -127,6 +127,15 @@ int svc_defer_flush(MYSQL *conn)
 	return rc;
 }
 
+int svc_defer_start(MYSQL *conn)
+{
+	int rc = svc_db_begin(conn);
+
+	if (rc == 0)
+		svc_defer_begin(conn);
+	return rc;
+}
+
 int svc_defer_finish(MYSQL *conn, int rc, bool *at_commit)
 {
 	bool commit_failed = false;

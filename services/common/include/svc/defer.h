@@ -6,10 +6,12 @@
  *
  * The collection belongs to the calling thread and to one connection:
  *
- *     svc_defer_begin(conn);
+ *     rc = svc_defer_start(conn);             // START TRANSACTION + collect
  *     ... svc_defer_insert(conn, "INSERT INTO t (a, b) VALUES ", "(1, 'x')") ...
- *     rc = svc_defer_flush(conn);            // the INSERTs; then commit
- *     (or svc_defer_discard() on rollback)
+ *     rc = svc_defer_finish(conn, rc, NULL);  // the INSERTs + COMMIT, or ROLLBACK
+ *
+ * (svc_defer_begin/flush/discard are the pieces, for a transaction the
+ * caller runs itself.)
  *
  * Outside a deferral (or on another connection) svc_defer_insert() runs the
  * statement at once, so code that appends rows works the same in both
@@ -25,6 +27,9 @@
 
 /* Starts collecting for `conn` on this thread; drops anything collected. */
 void svc_defer_begin(MYSQL *conn);
+/* START TRANSACTION on `conn`, then svc_defer_begin(): the other end of
+ * svc_defer_finish(). 0 or the BEGIN's error. */
+int svc_defer_start(MYSQL *conn);
 /*
  * Appends one row: `head` is the statement up to and including VALUES (the
  * same string for every row of a table), `tuple` the parenthesized values.
