@@ -27,20 +27,31 @@
 /* Events slower than this are logged at warn level (latency target: 1 s). */
 #define SLOW_EVENT_MS 1000
 
+static const char INBOX_INSERT[] = "INSERT INTO processed_messages (event_id, event_type, topic, "
+                                   "processed_at) VALUES ";
+
+/* Appends the processed_messages values of `ev` from `topic`. */
+static void claim_tuple(struct svc_buf *b, MYSQL *conn, const struct svc_event *ev,
+                        const char *topic)
+{
+	svc_buf_adds(b, "(");
+	svc_sql_add_str(b, conn, ev->id);
+	svc_buf_adds(b, ",");
+	svc_sql_add_str(b, conn, ev->type);
+	svc_buf_adds(b, ",");
+	svc_sql_add_str(b, conn, topic ? topic : "");
+	svc_buf_adds(b, ",NOW(6))");
+}
+
 int svc_inbox_claim(MYSQL *conn, const struct svc_event *ev, const char *topic)
 {
 	struct svc_buf sql;
 	int ret = SVC_ENOMEM;
 
 	svc_buf_init(&sql);
-	svc_buf_adds(&sql, "INSERT INTO processed_messages (event_id, event_type, topic, "
-	                   "processed_at) VALUES (");
-	svc_sql_add_str(&sql, conn, ev->id);
-	svc_buf_adds(&sql, ",");
-	svc_sql_add_str(&sql, conn, ev->type);
-	svc_buf_adds(&sql, ",");
-	svc_sql_add_str(&sql, conn, topic ? topic : "");
-	if (svc_buf_adds(&sql, ",NOW(6))") != 0)
+	svc_buf_adds(&sql, INBOX_INSERT);
+	claim_tuple(&sql, conn, ev, topic);
+	if (sql.failed)
 		goto release;
 	/* Not svc_db_exec: a duplicate key is an expected outcome, not an error to log. */
 	if (mysql_real_query(conn, sql.data, sql.len) == 0) {
@@ -333,9 +344,6 @@ static bool has_outside_prepare(const struct svc_consumer_ops *ops)
 	return ops->prepare && !ops->prepare_is_local;
 }
 
-static const char INBOX_INSERT[] = "INSERT INTO processed_messages (event_id, event_type, topic, "
-                                   "processed_at) VALUES ";
-
 /* The claim of one event id, deferred to the commit (svc/defer.h). */
 static int inbox_defer_claim(MYSQL *conn, const struct tx_event *te)
 {
@@ -343,13 +351,7 @@ static int inbox_defer_claim(MYSQL *conn, const struct tx_event *te)
 	int rc;
 
 	svc_buf_init(&b);
-	svc_buf_adds(&b, "(");
-	svc_sql_add_str(&b, conn, te->ev.id);
-	svc_buf_adds(&b, ",");
-	svc_sql_add_str(&b, conn, te->ev.type);
-	svc_buf_adds(&b, ",");
-	svc_sql_add_str(&b, conn, te->topic);
-	svc_buf_adds(&b, ",NOW(6))");
+	claim_tuple(&b, conn, &te->ev, te->topic);
 	rc = b.failed ? SVC_ENOMEM : svc_defer_insert(conn, INBOX_INSERT, b.data, b.len);
 	svc_buf_release(&b);
 	return rc;
@@ -608,9 +610,7 @@ static int tx_run(struct svc_ctx *ctx, struct tx_event *te, size_t count)
 	conn = svc_db_acquire(ctx->db);
 	if (!conn)
 		return SVC_ETRANSIENT;
-	rc = svc_db_begin(conn);
-	if (rc == 0)
-		svc_defer_begin(conn);
+	rc = svc_defer_start(conn);
 	if (rc == 0 && ops->begin_batch) {
 		rc = begin_batch(ctx, conn, te, count, applied);
 		in_batch = rc == 0;
