@@ -129,6 +129,15 @@ lag_groups() {
         "payment-service=payment.commands" "notification-service=order.events"
 }
 
+# load RATE SECONDS OUT: the open-model load against the order service;
+# OUT.json is loadgen's result, OUT.log its log
+load() {
+    "$BIN_DIR/loadgen" --rate "$1" --duration "$2" \
+        --url "http://127.0.0.1:${ORDER_PORT:-8081}/api/orders" --products "$PRODUCTS" \
+        --users "$USERS" --zipf "${BENCH_ZIPF:-0.8}" --items "${BENCH_ITEMS:-1}" \
+        --max-inflight "${BENCH_MAX_INFLIGHT:-4000}" --out "$3.json" 2>"$3.log"
+}
+
 # warm_up RATE DIR: BENCH_WARMUP (15) s of orders at up to 200/s, then
 # settle, so that the measured run starts with compiled JVM code (Kafka's C2
 # compiler otherwise takes a good part of a core for the first minute), warm
@@ -138,11 +147,7 @@ warm_up() {
     [ "$secs" -gt 0 ] || return 0
     wrate=$(($1 < 200 ? $1 : 200))
     note "warm-up: $wrate orders/s for ${secs}s"
-    "$BIN_DIR/loadgen" --rate "$wrate" --duration "$secs" \
-        --url "http://127.0.0.1:${ORDER_PORT:-8081}/api/orders" --products "$PRODUCTS" \
-        --users "$USERS" --zipf "${BENCH_ZIPF:-0.8}" --items "${BENCH_ITEMS:-1}" \
-        --max-inflight "${BENCH_MAX_INFLIGHT:-4000}" --out "$2/warmup.json" \
-        2>"$2/warmup.log" || die "warm-up loadgen failed (log: $2/warmup.log)"
+    load "$wrate" "$secs" "$2/warmup" || die "warm-up loadgen failed (log: $2/warmup.log)"
     settle
 }
 
@@ -184,11 +189,7 @@ run_one() {
     sampler_pid=$!
     db_status >"$dir/dbstatus-before.tsv"
     note "load: $rate orders/s for ${DURATION}s"
-    "$BIN_DIR/loadgen" --rate "$rate" --duration "$DURATION" \
-        --url "http://127.0.0.1:${ORDER_PORT:-8081}/api/orders" --products "$PRODUCTS" \
-        --users "$USERS" --zipf "${BENCH_ZIPF:-0.8}" --items "${BENCH_ITEMS:-1}" \
-        --max-inflight "${BENCH_MAX_INFLIGHT:-4000}" --out "$dir/loadgen.json" \
-        2>"$dir/loadgen.log" || die "loadgen failed (log: $dir/loadgen.log)"
+    load "$rate" "$DURATION" "$dir/loadgen" || die "loadgen failed (log: $dir/loadgen.log)"
     tail -1 "$dir/loadgen.log" >&2
     note "waiting for the sagas to finish (at most ${BENCH_SETTLE:-120}s)"
     settle
