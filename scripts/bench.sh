@@ -20,7 +20,8 @@
 # Other knobs: BENCH_ZIPF (0.8; 0 = uniform), BENCH_ITEMS (1 line per order),
 # BENCH_MAX_INFLIGHT (4000), BENCH_SETTLE (120 s to let sagas finish),
 # BENCH_CEILINGS (1), BENCH_WARMUP (15 s), BENCH_LOG_LEVEL (info), BENCH_OUT
-# (the output folder).
+# (the output folder), BENCH_DIGESTS (0; 1 = MariaDB's performance schema on,
+# and the statements it spent its time on in digests.tsv).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -44,6 +45,9 @@ export RATE DURATION BENCH_RATES RUN_BASE PRODUCTS USERS STOCK OUT
 # The success path: the gateway simulator declines nothing (its default
 # declines charges above 1000.00, a quarter of these orders). The stack passes
 # the rest of the caller's environment through (HTTP_MAX_BODY, SAGA_*, ...).
+if [ "${BENCH_DIGESTS:-0}" = 1 ]; then
+    export MARIADB_EXTRA_ARGS="${MARIADB_EXTRA_ARGS:-} --performance-schema=ON"
+fi
 export GATEWAY_DECLINE_ABOVE="${GATEWAY_DECLINE_ABOVE:-1000000000000}"
 
 note() { printf 'bench: %s\n' "$*" >&2; }
@@ -75,6 +79,14 @@ settle() {
         sleep 1
     done
     note "not settled after ${BENCH_SETTLE:-120}s: $p orders pending, $r reservations open"
+}
+
+# the statements MariaDB spent its time on (BENCH_DIGESTS=1 turns the
+# performance schema on for the run): total ms, calls, rows, the statement
+statement_digests() {
+    sql performance_schema "SELECT ROUND(SUM_TIMER_WAIT / 1e9), COUNT_STAR, SUM_ROWS_AFFECTED,
+        SUM_ROWS_SENT, SUM_ROWS_EXAMINED, SCHEMA_NAME, LEFT(DIGEST_TEXT, 300)
+        FROM events_statements_summary_by_digest ORDER BY SUM_TIMER_WAIT DESC LIMIT 40"
 }
 
 # the per-order data the report reads
@@ -194,6 +206,7 @@ run_one() {
     note "waiting for the sagas to finish (at most ${BENCH_SETTLE:-120}s)"
     settle
     db_status >"$dir/dbstatus-after.tsv"
+    if [ "${BENCH_DIGESTS:-0}" = 1 ]; then statement_digests >"$dir/digests.tsv"; fi
     kill "$lag_pid" "$sampler_pid" 2>/dev/null || true
     wait "$lag_pid" "$sampler_pid" 2>/dev/null || true
     dump_tables "$dir"

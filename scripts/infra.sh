@@ -85,7 +85,8 @@ mariadb_start() {
             --long-query-time=0.2 --innodb-buffer-pool-size=1G --max-connections=500 \
             --innodb-flush-log-at-trx-commit=1 --innodb-adaptive-hash-index=0 \
             --innodb-log-file-size=512M \
-            --thread-handling="${MARIADB_THREAD_HANDLING:-one-thread-per-connection}"
+            --thread-handling="${MARIADB_THREAD_HANDLING:-one-thread-per-connection}" \
+            ${MARIADB_EXTRA_ARGS:-}
         if ! wait_for 60 MariaDB mariadb-admin --no-defaults -uroot --socket="$MYSQL_SOCKET" ping; then
             show_log_tail "$LOG_DIR/mariadb.log"
             die "MariaDB did not start"
