@@ -178,8 +178,10 @@ static void handle_charge(void *ctx, const struct svc_http_request *req,
 		         json_string_value(json_object_get(answer, "id")));
 		gw_store_put(app->store, byid, 200, amount, json_deep_copy(answer));
 	}
-	svc_info("charge key=%s order=%s amount=%lld -> %s", key, order_id, (long long)amount,
-	         status == 201 ? "captured" : gw_verdict_reason(v));
+	/* a capture is routine (debug); a decline says why (info) */
+	svc_log(status == 201 ? SVC_LOG_DEBUG : SVC_LOG_INFO,
+	        "charge key=%s order=%s amount=%lld -> %s", key, order_id, (long long)amount,
+	        status == 201 ? "captured" : gw_verdict_reason(v));
 	svc_http_reply_json(res, status, answer);
 out:
 	json_decref(body);

@@ -271,8 +271,8 @@ static int on_created(struct svc_ctx *ctx, MYSQL *conn, struct inv_batch *b,
 	          json_pack("{s:s, s:O, s:I}", "orderId", o->order_id, "items", lines,
 	                    "totalAmount", (json_int_t)total));
 	if (!rc)
-		svc_info("order %s: reserved %zu products, total %lld", o->order_id, n,
-		         (long long)total);
+		svc_debug("order %s: reserved %zu products, total %lld", o->order_id, n,
+		          (long long)total);
 	json_decref(lines);
 	return rc;
 }

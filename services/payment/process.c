@@ -325,8 +325,10 @@ int pay_job_apply(struct svc_ctx *ctx, MYSQL *conn, struct pay_job *job, char *e
 	if (rc)
 		snprintf(err, errlen, "cannot record the payment of %s: %s", job->order_id,
 		         svc_strerror(rc));
-	else
-		svc_info("order %s: payment %s (%s)", job->order_id, pay_status_name(row->status),
-		         st.event ? st.event : "no event");
+	else /* the happy path is routine (debug); the rest says what happened (info) */
+		svc_log(row->status == PAY_REQUESTED || row->status == PAY_CAPTURED ? SVC_LOG_DEBUG
+		                                                                    : SVC_LOG_INFO,
+		        "order %s: payment %s (%s)", job->order_id, pay_status_name(row->status),
+		        st.event ? st.event : "no event");
 	return rc;
 }
