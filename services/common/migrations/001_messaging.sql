@@ -21,6 +21,7 @@ CREATE TABLE IF NOT EXISTS outbox_messages (
 
 -- Inbox: the ids of events already handled, claimed in the same transaction
 -- as their effect, so a redelivered event has no second effect.
+-- (003 drops the processed_at index: nothing reads it.)
 CREATE TABLE IF NOT EXISTS processed_messages (
 	event_id     CHAR(36) CHARACTER SET ascii NOT NULL,
 	event_type   VARCHAR(64) NOT NULL,
