@@ -15,7 +15,9 @@
 # Environment: BIN_DIR (build/bin), RUN_DIR (run), the infra ports (see
 # infra.sh), ORDER_PORT (8081), PAYMENT_PORT (8082), INVENTORY_PORT (8083),
 # NOTIFICATION_PORT (8084), GATEWAY_PORT (8089); a sidecar listens on its
-# service's port + 1000 (<SERVICE>_SIDECAR_PORT overrides). STACK_READY_TIMEOUT
+# service's port + 1000 (<SERVICE>_SIDECAR_PORT overrides) and delivers events
+# to the service's internal listener on 127.0.0.1, port + 2000
+# (<SERVICE>_INTERNAL_PORT overrides). STACK_READY_TIMEOUT
 # (120 s). Passed through to the processes when set: SAGA_*, GATEWAY_*,
 # LOG_LEVEL, NOTIFY_CHANNEL; NOTIFY_WEBHOOK_URL becomes the notification
 # sidecar's "webhook" egress route.
@@ -54,6 +56,12 @@ service_port() {
 sidecar_port() {
     local var="${1^^}_SIDECAR_PORT"
     echo "${!var:-$(($(service_port "$1") + 1000))}"
+}
+# the service's listener for its sidecar alone (127.0.0.1; event deliveries
+# never queue behind client requests): service port + 2000
+internal_port() {
+    local var="${1^^}_INTERNAL_PORT"
+    echo "${!var:-$(($(service_port "$1") + 2000))}"
 }
 
 # every process in start order (down walks it backwards)
@@ -120,6 +128,7 @@ proc_env() {
     *-service)
         svc="${1%-service}"
         printf '%s\n' "SERVICE_NAME=$svc" "HTTP_PORT=$(service_port "$svc")" \
+            "INTERNAL_HTTP_PORT=$(internal_port "$svc")" \
             "SIDECAR_URL=http://127.0.0.1:$(sidecar_port "$svc")" \
             "OUTBOX_WAKE_SOCKET=$RUN_DIR/$svc.wake" \
             "MIGRATIONS_DIR=services/$svc/migrations" \
@@ -132,7 +141,7 @@ proc_env() {
     *-sidecar)
         svc="${1%-sidecar}"
         printf '%s\n' "SERVICE_NAME=$svc" "SIDECAR_PORT=$(sidecar_port "$svc")" \
-            "SERVICE_URL=http://127.0.0.1:$(service_port "$svc")" \
+            "SERVICE_URL=http://127.0.0.1:$(internal_port "$svc")" \
             "KAFKA_BROKERS=$KAFKA_BROKERS" "SUBSCRIBE_TOPICS=${SUBSCRIBE[$svc]}" \
             "OUTBOX_WAKE_SOCKET=$RUN_DIR/$svc.wake" "EGRESS_ROUTES=$(egress_routes "$svc")"
         db_env "$svc"
@@ -165,6 +174,9 @@ start_proc() {
     fi
     port_busy "$(proc_port "$name")" &&
         die "port $(proc_port "$name") for $name is taken by another process"
+    if [ "${name%-service}" != "$name" ] && port_busy "$(internal_port "${name%-service}")"; then
+        die "port $(internal_port "${name%-service}") for $name (internal) is taken by another process"
+    fi
     [ "${name%-sidecar}" = "$name" ] || rm -f "$RUN_DIR/${name%-sidecar}.wake"
     mapfile -t env_list < <(proc_env "$name")
     (cd "$ROOT" && spawn "$name" env "${env_list[@]}" "$bin")

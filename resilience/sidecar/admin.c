@@ -175,8 +175,10 @@ struct sc_admin *sc_admin_start(const struct sc_config *cfg, struct sc_producer 
 	struct svc_http_server_config http = {
 	        .bind_addr = NULL,
 	        .port = cfg->port,
-	        /* egress calls block a thread each for their upstream's time */
-	        .threads = (unsigned)svc_env_long("SIDECAR_HTTP_THREADS", 16, 1, 1024),
+	        /* egress calls block a thread each for their upstream's time, and
+	         * MHD keeps each connection on one thread: room for every caller
+	         * (the payment service's PREPARE_WORKERS gateway calls at once) */
+	        .threads = (unsigned)svc_env_long("SIDECAR_HTTP_THREADS", 64, 1, 1024),
 	        .max_body = SC_ADMIN_MAX_BODY,
 	};
 

@@ -404,7 +404,7 @@ static int mark_duplicates(struct svc_db *db, struct tx_event *te, size_t count)
 /*
  * Consumers whose prepare() reaches outside the process (the payment
  * gateway) run it for the events of a batch concurrently, on a small pool
- * of threads (PREPARE_WORKERS, default 16); such a batch holds one event
+ * of threads (PREPARE_WORKERS, default 48); such a batch holds one event
  * per order at most (distinct_orders). The pool's threads live as long as
  * the process, so their HTTP client handles stay connected.
  */
@@ -483,7 +483,7 @@ static void *pool_main(void *arg)
 
 static void pool_start(void)
 {
-	long want = svc_env_long("PREPARE_WORKERS", 16, 0, 256);
+	long want = svc_env_long("PREPARE_WORKERS", 48, 0, 256);
 
 	for (long i = 0; i < want; i++) {
 		pthread_t t;

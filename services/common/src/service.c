@@ -21,9 +21,13 @@
 #define PATH_LEN 1024
 /* Body limits: public requests are small; the sidecar's event batches
  * (POST /internal/events) are up to its byte cap per batch. */
-#define HTTP_MAX_BODY_DEFAULT     (64L * 1024)
-#define INTERNAL_MAX_BODY_DEFAULT (4L * 1024 * 1024)
-#define MAX_BODY_CEILING          (64L * 1024 * 1024)
+#define HTTP_MAX_BODY_DEFAULT (64L * 1024)
+/* Handlers block their thread and each connection stays on one thread, so
+ * the public pool is sized for the concurrent requests of ~1000 orders/s. */
+#define HTTP_THREADS_DEFAULT          128
+#define INTERNAL_HTTP_THREADS_DEFAULT 16
+#define INTERNAL_MAX_BODY_DEFAULT     (4L * 1024 * 1024)
+#define MAX_BODY_CEILING              (64L * 1024 * 1024)
 
 /* What svc_run owns. The server's handler context is &run->ctx (first
  * member), so the built-in handlers can reach the rest. */
@@ -324,29 +328,43 @@ static int open_redis(struct svc_run_state *run)
 	return run->ctx.redis ? 0 : SVC_ENOMEM;
 }
 
-static struct svc_http_server *start_http(struct svc_run_state *run)
+/*
+ * The public listener (HTTP_PORT, all interfaces, HTTP_THREADS), or with
+ * `internal` the sidecar's own one (INTERNAL_HTTP_PORT on 127.0.0.1, which
+ * the pod shares with its sidecar; INTERNAL_HTTP_THREADS). Both serve every
+ * route. Handlers block their MHD thread, and MHD ties each connection to one
+ * thread: on a listener of their own, event deliveries never queue behind
+ * client requests (order creates waiting on prices and commits).
+ */
+static struct svc_http_server *start_http(struct svc_run_state *run, bool internal)
 {
 	struct svc_http_server_config cfg = {
 	        .bind_addr = NULL, /* all interfaces: probes and port-forwards reach it */
 	        .port = (unsigned)svc_env_long("HTTP_PORT", (long)run->ctx.svc->default_port, 1,
 	                                       65535),
-	        .threads = (unsigned)svc_env_long("HTTP_THREADS", 32, 1, 1024),
+	        .threads = (unsigned)svc_env_long("HTTP_THREADS", HTTP_THREADS_DEFAULT, 1, 1024),
 	        .max_connections = (unsigned)svc_env_long(
 	                "HTTP_MAX_CONNECTIONS", SVC_HTTP_MAX_CONNECTIONS_DEFAULT, 16, 1000000),
 	        .max_body = (size_t)svc_env_long("HTTP_MAX_BODY", HTTP_MAX_BODY_DEFAULT, 1,
 	                                         MAX_BODY_CEILING),
 	        .stats = &run->http_stats,
 	};
-	size_t internal;
+	size_t limit;
 
+	if (internal) {
+		cfg.bind_addr = "127.0.0.1";
+		cfg.port = (unsigned)svc_env_long("INTERNAL_HTTP_PORT", 0, 0, 65535);
+		cfg.threads = (unsigned)svc_env_long("INTERNAL_HTTP_THREADS",
+		                                     INTERNAL_HTTP_THREADS_DEFAULT, 1, 1024);
+	}
 	if (run->ctx.svc->consumer) {
-		internal = (size_t)svc_env_long("INTERNAL_MAX_BODY", INTERNAL_MAX_BODY_DEFAULT, 1,
-		                                MAX_BODY_CEILING);
+		limit = (size_t)svc_env_long("INTERNAL_MAX_BODY", INTERNAL_MAX_BODY_DEFAULT, 1,
+		                             MAX_BODY_CEILING);
 		/* Never below the public limit: raising HTTP_MAX_BODY raises both. */
 		run->events_limit = (struct svc_http_body_limit){
 		        .method = events_route.method,
 		        .pattern = events_route.pattern,
-		        .max_body = internal > cfg.max_body ? internal : cfg.max_body,
+		        .max_body = limit > cfg.max_body ? limit : cfg.max_body,
 		};
 		cfg.body_limits = &run->events_limit;
 		cfg.nbody_limits = 1;
@@ -367,7 +385,7 @@ static void wait_for_stop(const sigset_t *stop)
 int svc_run(const struct svc_service *svc, void *user)
 {
 	struct svc_run_state run = {.ctx = {.svc = svc, .user = user}};
-	struct svc_http_server *http = NULL;
+	struct svc_http_server *http = NULL, *internal = NULL;
 	sigset_t blocked, stop;
 	bool started = false;
 	char default_openapi[PATH_LEN];
@@ -410,13 +428,17 @@ int svc_run(const struct svc_service *svc, void *user)
 		goto release;
 	}
 	started = true;
-	http = start_http(&run);
+	http = start_http(&run, false);
 	if (!http)
+		goto release;
+	if (svc->consumer && svc_env_long("INTERNAL_HTTP_PORT", 0, 0, 65535) > 0 &&
+	    !(internal = start_http(&run, true)))
 		goto release;
 	svc_info("%s started", svc->name);
 	wait_for_stop(&stop);
 	exit_code = 0;
 release:
+	svc_http_server_free(internal);
 	svc_http_server_free(http);
 	if (started && svc->stop)
 		svc->stop(&run.ctx);
