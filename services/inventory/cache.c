@@ -1,7 +1,9 @@
 /*
  * Redis stock cache (cache.h). Writes go through one Lua script: compare the
- * cached version, set all fields and the TTL atomically. Every Redis call is
- * admitted and recorded by the "redis" circuit breaker.
+ * cached version, set all fields and the TTL atomically, for one product or
+ * many at once; reads of many products go through another (every HGETALL
+ * in one round trip). Every Redis call is admitted and recorded by the
+ * "redis" circuit breaker.
  */
 #include "services/inventory/cache.h"
 
@@ -34,14 +36,34 @@ struct inv_cache {
 	bool overflowed; /* some were not remembered: logged once per outage */
 };
 
-/* KEYS[1] = the hash; ARGV = version, available, reserved, sold, price, name, ttl. */
+/*
+ * Writes each KEYS[i] unless it holds version ARGV[..] or a newer one. ARGV:
+ * the TTL, then for each key version, available, reserved, sold, price,
+ * name. Returns how many were written.
+ */
 static const char set_if_newer[] =
-        "local v = redis.call('HGET', KEYS[1], 'version') "
-        "if v and tonumber(v) >= tonumber(ARGV[1]) then return 0 end "
-        "redis.call('HSET', KEYS[1], 'version', ARGV[1], 'available', ARGV[2], "
-        "'reserved', ARGV[3], 'sold', ARGV[4], 'price', ARGV[5], 'name', ARGV[6]) "
-        "redis.call('EXPIRE', KEYS[1], ARGV[7]) "
-        "return 1";
+        "local ttl, n = ARGV[1], 0 "
+        "for i, k in ipairs(KEYS) do "
+        "local a = (i - 1) * 6 + 1 "
+        "local v = redis.call('HGET', k, 'version') "
+        "if not v or tonumber(v) < tonumber(ARGV[a + 1]) then "
+        "redis.call('HSET', k, 'version', ARGV[a + 1], 'available', ARGV[a + 2], "
+        "'reserved', ARGV[a + 3], 'sold', ARGV[a + 4], 'price', ARGV[a + 5], "
+        "'name', ARGV[a + 6]) "
+        "redis.call('EXPIRE', k, ttl) "
+        "n = n + 1 "
+        "end end "
+        "return n";
+
+/* Every KEYS[i]'s HGETALL, in order (an absent key gives an empty array). */
+static const char get_all[] = "local r = {} "
+                              "for i, k in ipairs(KEYS) do r[i] = redis.call('HGETALL', k) end "
+                              "return r";
+
+/* The strings of one product in a set_if_newer call. */
+#define STORE_ARGS 6
+/* The longest decimal int64 with its sign and NUL. */
+#define I64_CHARS 21
 
 static uint64_t monotonic_ms(void)
 {
@@ -168,32 +190,109 @@ static void cache_done(struct svc_ctx *ctx, struct inv_cache *c, uint64_t start,
 		forget_dirty(ctx, c);
 }
 
-void inv_cache_store(struct svc_ctx *ctx, const struct inv_product *p)
+/*
+ * The strings of one EVAL of a script over the keys "inv:<id>" of some
+ * products (argv[2] is numkeys), with the room they point into. Built by
+ * eval_build(), freed by eval_release().
+ */
+struct eval {
+	const char **argv;
+	int argc;
+	char numkeys[I64_CHARS];
+	char ttl[I64_CHARS];
+	char (*keys)[INV_PRODUCT_ID_MAX + 8];
+	char (*nums)[STORE_ARGS - 1][I64_CHARS]; /* per product: its counts */
+};
+
+static void eval_release(struct eval *e)
 {
-	struct inv_cache *c = cache_of(ctx);
-	char key[INV_PRODUCT_ID_MAX + 8];
+	free(e->argv);
+	free(e->keys);
+	free(e->nums);
+}
+
+/* EVAL `script` over the keys of ps[0..n); with `ttl_s` > 0 (a store),
+ * ARGV = the TTL, then each product's version, counts, price and name.
+ * 0 or SVC_ENOMEM; release it either way. */
+static int eval_build(struct eval *e, const char *script, const struct inv_product *const *ps,
+                      size_t n, long ttl_s)
+{
+	size_t cap = 4 + n * (1 + STORE_ARGS);
+	size_t i, j;
+
+	memset(e, 0, sizeof(*e));
+	if (n == 0 || n > INT32_MAX / (2 * (1 + STORE_ARGS)))
+		return SVC_ENOMEM; /* argc is an int; callers hold a few hundred at most */
+	e->argv = calloc(cap, sizeof(*e->argv));
+	e->keys = calloc(n, sizeof(*e->keys));
+	e->nums = ttl_s > 0 ? calloc(n, sizeof(*e->nums)) : NULL;
+	if (!e->argv || !e->keys || (ttl_s > 0 && !e->nums))
+		return SVC_ENOMEM;
+	snprintf(e->numkeys, sizeof(e->numkeys), "%zu", n);
+	e->argv[e->argc++] = "EVAL";
+	e->argv[e->argc++] = script;
+	e->argv[e->argc++] = e->numkeys;
+	for (i = 0; i < n; i++) {
+		snprintf(e->keys[i], sizeof(e->keys[i]), "inv:%s", ps[i]->product_id);
+		e->argv[e->argc++] = e->keys[i];
+	}
+	if (ttl_s <= 0)
+		return 0;
+	snprintf(e->ttl, sizeof(e->ttl), "%ld", ttl_s);
+	e->argv[e->argc++] = e->ttl;
+	for (i = 0; i < n; i++) {
+		const int64_t v[STORE_ARGS - 1] = {ps[i]->c.version, ps[i]->c.available,
+		                                   ps[i]->c.reserved, ps[i]->c.sold,
+		                                   ps[i]->c.price};
+
+		for (j = 0; j < STORE_ARGS - 1; j++) {
+			snprintf(e->nums[i][j], I64_CHARS, "%lld", (long long)v[j]);
+			e->argv[e->argc++] = e->nums[i][j];
+		}
+		e->argv[e->argc++] = ps[i]->name;
+	}
+	return 0;
+}
+
+/* Runs the built EVAL through the breaker: the reply, or NULL when the
+ * breaker refused it or Redis failed (logged as `what`). */
+static redisReply *eval_run(struct svc_ctx *ctx, struct inv_cache *c, const struct eval *e,
+                            const char *what)
+{
 	redisReply *reply;
 	uint64_t start;
 
-	if (!c)
-		return;
-	if (!cache_allow(c, &start)) {
-		mark_dirty(c, p->product_id);
-		return;
-	}
-	snprintf(key, sizeof(key), "inv:%s", p->product_id);
-	reply = svc_redis_command(
-	        ctx->redis, "EVAL %s 1 %s %lld %lld %lld %lld %lld %s %d", set_if_newer, key,
-	        (long long)p->c.version, (long long)p->c.available, (long long)p->c.reserved,
-	        (long long)p->c.sold, (long long)p->c.price, p->name,
-	        (int)svc_env_long("INVENTORY_CACHE_TTL_S", INV_CACHE_TTL_S, 1, 86400));
-	if (!reply) {
-		warn_unavailable("cache write");
-		mark_dirty(c, p->product_id);
-	}
+	if (!cache_allow(c, &start))
+		return NULL;
+	reply = svc_redis_command_argv(ctx->redis, e->argc, e->argv, NULL);
+	if (!reply)
+		warn_unavailable(what);
 	cache_done(ctx, c, start, reply != NULL);
+	return reply;
+}
+
+void inv_cache_store_many(struct svc_ctx *ctx, const struct inv_product *const *ps, size_t n)
+{
+	struct inv_cache *c = cache_of(ctx);
+	redisReply *reply = NULL;
+	struct eval e;
+
+	if (!c || n == 0)
+		return;
+	if (eval_build(&e, set_if_newer, ps, n,
+	               svc_env_long("INVENTORY_CACHE_TTL_S", INV_CACHE_TTL_S, 1, 86400)) == 0)
+		reply = eval_run(ctx, c, &e, "cache write");
+	/* not written: the copies there may be older now */
+	for (size_t i = 0; !reply && i < n; i++)
+		mark_dirty(c, ps[i]->product_id);
 	if (reply)
 		freeReplyObject(reply);
+	eval_release(&e);
+}
+
+void inv_cache_store(struct svc_ctx *ctx, const struct inv_product *p)
+{
+	inv_cache_store_many(ctx, &p, 1);
 }
 
 static int64_t to_i64(const char *s, bool *ok)
@@ -264,6 +363,29 @@ int inv_cache_load(struct svc_ctx *ctx, const char *product_id, struct inv_produ
 	rc = parse_entry(reply, product_id, p);
 	freeReplyObject(reply);
 	return rc;
+}
+
+void inv_cache_load_many(struct svc_ctx *ctx, struct inv_product *const *ps, size_t n)
+{
+	struct inv_cache *c = cache_of(ctx);
+	redisReply *reply = NULL;
+	struct eval e;
+
+	if (!c || n == 0)
+		return;
+	if (eval_build(&e, get_all, (const struct inv_product *const *)ps, n, 0) == 0)
+		reply = eval_run(ctx, c, &e, "cache read");
+	for (size_t i = 0;
+	     reply && reply->type == REDIS_REPLY_ARRAY && i < n && i < reply->elements; i++) {
+		struct inv_product hit;
+
+		/* parse_entry() clears what it fills: a miss keeps *ps[i] */
+		if (parse_entry(reply->element[i], ps[i]->product_id, &hit) == 0)
+			*ps[i] = hit;
+	}
+	if (reply)
+		freeReplyObject(reply);
+	eval_release(&e);
 }
 
 void inv_cache_status(struct svc_ctx *ctx, json_t *details)

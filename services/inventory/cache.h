@@ -43,6 +43,17 @@ void inv_cache_store(struct svc_ctx *ctx, const struct inv_product *p);
  * while the breaker is open. */
 int inv_cache_load(struct svc_ctx *ctx, const char *product_id, struct inv_product *p);
 
+/*
+ * The same for many products in one Redis round trip: fills each *ps[i]
+ * the cache holds (p.c.found set) and leaves the others as they are (the
+ * caller sets product_id and clears found first). A Redis failure or an
+ * open breaker leaves them all: misses.
+ */
+void inv_cache_load_many(struct svc_ctx *ctx, struct inv_product *const *ps, size_t n);
+/* inv_cache_store() for ps[0..n) in one Redis round trip, each product
+ * version-guarded on its own. */
+void inv_cache_store_many(struct svc_ctx *ctx, const struct inv_product *const *ps, size_t n);
+
 /* Adds "redisBreaker": "closed|open|half-open" to `details` (readiness,
  * /metrics); nothing without Redis. */
 void inv_cache_status(struct svc_ctx *ctx, json_t *details);

@@ -196,6 +196,11 @@ static bool changed_product(const void *e)
 	return ((const struct inv_batch_product *)e)->changed;
 }
 
+static bool product_not_found(const void *e)
+{
+	return !((const struct inv_batch_product *)e)->p.c.found;
+}
+
 /*
  * Inserts a placeholder (status NONE) for each order that may be created,
  * in order_id order, unless it has a row: then that row is locked. Sets
@@ -333,11 +338,20 @@ static const struct keyed_stmt lock_lines = {
         .load = load_lines,
 };
 
+#define PRODUCTS_SELECT                                                                            \
+	"SELECT product_id, name, available, reserved, sold, price, version FROM products"
+
 static const struct keyed_stmt lock_products = {
-        .head = "SELECT product_id, name, available, reserved, sold, price, version "
-                "FROM products",
+        .head = PRODUCTS_SELECT,
         .keycol = "product_id",
         .tail = " ORDER BY product_id FOR UPDATE",
+        .load = load_products,
+};
+
+static const struct keyed_stmt read_products = {
+        .head = PRODUCTS_SELECT,
+        .keycol = "product_id",
+        .tail = "",
         .load = load_products,
 };
 
@@ -370,6 +384,11 @@ int inv_stock_lock_orders(MYSQL *conn, struct inv_batch *b)
 int inv_stock_lock_products(MYSQL *conn, struct inv_batch *b)
 {
 	return run_keyed(conn, &lock_products, products_where(b, every), b);
+}
+
+int inv_stock_read_products(MYSQL *conn, struct inv_batch *b)
+{
+	return run_keyed(conn, &read_products, products_where(b, product_not_found), b);
 }
 
 /* The count columns written back, and where each is in struct inv_counts. */
@@ -508,8 +527,7 @@ int inv_product_get(MYSQL *conn, const char *product_id, struct inv_product *p)
 
 	memset(p, 0, sizeof(*p));
 	svc_buf_init(&sql);
-	svc_buf_adds(&sql, "SELECT product_id, name, available, reserved, sold, price, version "
-	                   "FROM products WHERE product_id = ");
+	svc_buf_adds(&sql, PRODUCTS_SELECT " WHERE product_id = ");
 	svc_sql_add_str(&sql, conn, product_id);
 	rc = run(conn, &sql, &res);
 	if (rc)

@@ -39,6 +39,10 @@ int inv_stock_lock_orders(MYSQL *conn, struct inv_batch *b);
  * batches then cannot deadlock), in one statement (one per 500 products);
  * a product not in the table is left not found. Same codes. */
 int inv_stock_lock_products(MYSQL *conn, struct inv_batch *b);
+/* Reads, without locking, the batch's products not found yet (those a
+ * cache did not have), in one statement per 500: found ones are filled,
+ * the others (not in the table) stay not found. Same codes. */
+int inv_stock_read_products(MYSQL *conn, struct inv_batch *b);
 /*
  * Writes back what the batch changed: the counts and versions of changed
  * products (one UPDATE), the status and reason of changed orders (one

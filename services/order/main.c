@@ -5,6 +5,7 @@
  */
 #include "services/order/order.h"
 #include "services/order/price_cache.h"
+#include "services/order/pricing.h"
 #include "svc/log.h"
 
 static int start(struct svc_ctx *ctx)
@@ -16,6 +17,9 @@ static int start(struct svc_ctx *ctx)
 	        order_price_cache_new((size_t)app->cfg.price_cache_max, app->cfg.price_cache_ms);
 	if (!app->prices && app->cfg.price_cache_max > 0 && app->cfg.price_cache_ms > 0)
 		svc_warn("no memory for the price cache: every order asks inventory for prices");
+	app->pricing = order_pricing_new(&app->cfg, app->prices);
+	if (!app->pricing)
+		svc_warn("no memory for shared price look-ups: each order asks inventory alone");
 	app->timeouts = order_timeouts_start(ctx);
 	return app->timeouts ? 0 : -1;
 }
@@ -26,6 +30,8 @@ static void stop(struct svc_ctx *ctx)
 
 	order_timeouts_stop(app->timeouts);
 	app->timeouts = NULL;
+	order_pricing_free(app->pricing); /* the HTTP server is stopped: no quote runs */
+	app->pricing = NULL;
 	order_price_cache_free(app->prices);
 	app->prices = NULL;
 }

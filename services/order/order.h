@@ -13,6 +13,7 @@
 #include "svc/service.h"
 
 struct order_price_cache;
+struct order_pricing;
 struct order_timeouts;
 
 /* Configuration from the environment (read once at start-up). */
@@ -37,6 +38,8 @@ struct order_app {
 	struct order_config cfg;
 	struct order_timeouts *timeouts;
 	struct order_price_cache *prices; /* NULL when caching is off */
+	/* The shared price look-ups (pricing.h); NULL: each request asks alone. */
+	struct order_pricing *pricing;
 };
 
 /* Fills `cfg` from the environment (logs and uses the default for bad values). */

@@ -153,11 +153,29 @@ static void redis_release(struct svc_redis *r, struct redis_slot *slot)
 	pthread_mutex_unlock(&r->lock);
 }
 
-redisReply *svc_redis_command(struct svc_redis *r, const char *fmt, ...)
+/* One command: a format with its arguments (`ap`), or, when `fmt` is NULL,
+ * argc strings. */
+struct redis_cmd {
+	const char *fmt;
+	va_list *ap;
+	int argc;
+	const char *const *argv;
+	const size_t *argvlen;
+};
+
+static redisReply *redis_send(redisContext *c, const struct redis_cmd *cmd)
+{
+	if (cmd->fmt)
+		return redisvCommand(c, cmd->fmt, *cmd->ap);
+	/* hiredis 0.14 takes argv without const; it only reads it */
+	return redisCommandArgv(c, cmd->argc, (const char **)cmd->argv, cmd->argvlen);
+}
+
+/* Runs `cmd` on a pooled context (svc_redis_command's contract). */
+static redisReply *redis_run(struct svc_redis *r, const struct redis_cmd *cmd)
 {
 	struct redis_slot *slot;
 	redisReply *reply = NULL;
-	va_list ap;
 
 	if (!r)
 		return NULL;
@@ -167,9 +185,7 @@ redisReply *svc_redis_command(struct svc_redis *r, const char *fmt, ...)
 	if (!slot->ctx)
 		goto release;
 
-	va_start(ap, fmt);
-	reply = redisvCommand(slot->ctx, fmt, ap);
-	va_end(ap);
+	reply = redis_send(slot->ctx, cmd);
 	if (!reply || slot->ctx->err) {
 		/* After an I/O or protocol error the context is unusable. */
 		redis_set_down(r, true, slot->ctx->errstr[0] ? slot->ctx->errstr : "no reply");
@@ -191,6 +207,26 @@ redisReply *svc_redis_command(struct svc_redis *r, const char *fmt, ...)
 release:
 	redis_release(r, slot);
 	return reply;
+}
+
+redisReply *svc_redis_command(struct svc_redis *r, const char *fmt, ...)
+{
+	redisReply *reply;
+	va_list ap;
+	struct redis_cmd cmd = {.fmt = fmt, .ap = &ap};
+
+	va_start(ap, fmt);
+	reply = redis_run(r, &cmd);
+	va_end(ap);
+	return reply;
+}
+
+redisReply *svc_redis_command_argv(struct svc_redis *r, int argc, const char *const *argv,
+                                   const size_t *argvlen)
+{
+	struct redis_cmd cmd = {.argc = argc, .argv = argv, .argvlen = argvlen};
+
+	return redis_run(r, &cmd);
 }
 
 bool svc_redis_ping(struct svc_redis *r)

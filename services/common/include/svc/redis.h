@@ -31,6 +31,12 @@ void svc_redis_free(struct svc_redis *r);
  * error; the context is then dropped and reconnected on a later call.
  */
 redisReply *svc_redis_command(struct svc_redis *r, const char *fmt, ...);
+/* The same with the command as argc strings (argvlen[i] bytes each, or
+ * strlen when argvlen is NULL), for commands whose number of arguments is
+ * only known at run time (EVAL over many keys). Arguments are sent as they
+ * are, never parsed as a format. */
+redisReply *svc_redis_command_argv(struct svc_redis *r, int argc, const char *const *argv,
+                                   const size_t *argvlen);
 bool svc_redis_ping(struct svc_redis *r);
 
 #endif
