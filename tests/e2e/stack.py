@@ -3,7 +3,8 @@ with deadlines and Kafka access through the kcat command.
 
 Python 3 standard library only. Every endpoint can be overridden from the
 environment (ORDER_URL, PAYMENT_URL, INVENTORY_URL, NOTIFICATION_URL,
-GATEWAY_URL, ORDER_SIDECAR_URL, ..., KAFKA_BROKERS, KCAT).
+GATEWAY_URL, ORDER_SIDECAR_URL, ..., ORDER_INTERNAL_URL, ..., KAFKA_BROKERS,
+KCAT).
 """
 
 import http.client
@@ -25,6 +26,20 @@ SIDECARS = {
     "inventory": os.environ.get("INVENTORY_SIDECAR_URL", "http://127.0.0.1:9083"),
     "notification": os.environ.get("NOTIFICATION_SIDECAR_URL", "http://127.0.0.1:9084"),
 }
+
+
+
+def _internal_url(svc):
+    """The service's listener for its sidecar (scripts/stack.sh: its port + 2000)."""
+    env = os.environ.get(svc.upper() + "_INTERNAL_URL")
+    if env:
+        return env
+    u = urllib.parse.urlsplit(SERVICES[svc])
+    return "%s://%s:%d" % (u.scheme, u.hostname, u.port + 2000)
+
+
+# where the sidecars deliver events (POST /internal/events is served there only)
+INTERNAL = {svc: _internal_url(svc) for svc in SERVICES}
 GATEWAY = os.environ.get("GATEWAY_URL", "http://127.0.0.1:8089")
 KAFKA = os.environ.get("KAFKA_BROKERS", "127.0.0.1:9092")
 KCAT = os.environ.get("KCAT", "kcat")

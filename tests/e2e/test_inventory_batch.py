@@ -31,6 +31,7 @@ RUN_DIR = os.path.join(ROOT, os.environ.get("RUN_DIR", "run"))
 SOCK = os.path.join(RUN_DIR, "mariadb/mysqld.sock")
 RSOCK = os.path.join(RUN_DIR, "redis/redis.sock")
 INV = stack.SERVICES["inventory"]
+EVENTS = stack.INTERNAL["inventory"] + "/internal/events"  # the sidecar's listener
 
 
 def http(method, url, body=None):
@@ -83,8 +84,11 @@ def test_inventory_batch_same_rows(run=None):
             event("ReleaseInventoryCommand", D, {"reason": "deadline"}, "inventory.commands"),  # tombstone
             event("OrderCreatedEvent", D, item(pid, 1)),           # refused: released before it arrived
             event("OrderConfirmedEvent", E, {})]              # unknown order: ignored
+    # the public port does not take events: a client cannot inject one
+    public = stack.request("POST", INV + "/internal/events", {"messages": msgs})
+    check(public.status == 404, "POST /internal/events on the public port: %r" % public)
     given_up = given_up_count()
-    res = http("POST", INV + "/internal/events", {"messages": msgs})["results"]
+    res = http("POST", EVENTS, {"messages": msgs})["results"]
     got = [r["status"] for r in res]
     check(got == ["ok"] * 6 + ["ignored"] * 2, "answers %r" % got)
     check(given_up_count() == given_up, "handled as one batch (none given up)")
@@ -105,7 +109,7 @@ def test_inventory_batch_same_rows(run=None):
     check(cached == ["6", "0", "4", str(v0 + 4)], "redis %r" % cached)
     g = http("GET", INV + "/api/inventory/" + pid)
     check((g.get("available"), g.get("reserved"), g.get("sold")) == (6, 0, 4), "GET %r" % g)
-    res = http("POST", INV + "/internal/events", {"messages": msgs})["results"]
+    res = http("POST", EVENTS, {"messages": msgs})["results"]
     check([r["status"] for r in res] == ["duplicate"] * 8, "redelivery: all duplicates")
     row = sql("SELECT available, reserved, sold, version FROM products WHERE product_id = '%s'" % pid)[0]
     check(row == ["6", "0", "4", str(v0 + 4)], "redelivery moved nothing")
@@ -115,7 +119,7 @@ def test_inventory_batch_same_rows(run=None):
     msgs = [event("OrderCreatedEvent", F, item(pid, 2)),
             event("OrderCreatedEvent", G, {"items": [{"productId": pid, "quantity": 0}]}),
             event("OrderCancelledEvent", F, {})]
-    res = http("POST", INV + "/internal/events", {"messages": msgs})["results"]
+    res = http("POST", EVENTS, {"messages": msgs})["results"]
     check([r["status"] for r in res] == ["ok", "rejected", "ok"], "one by one: answers %r" % res)
     check(given_up_count() == given_up + 1, "the batch was given up once")
     row = sql("SELECT available, reserved, sold, version FROM products WHERE product_id = '%s'" % pid)[0]
@@ -127,14 +131,14 @@ def test_inventory_batch_same_rows(run=None):
     # a batch of new orders only (their placeholders all new: nothing read back),
     # then an OrderCreated under a new event id for an order decided before
     H, I = str(uuid.uuid4()), str(uuid.uuid4())
-    res = http("POST", INV + "/internal/events", {"messages": [event("OrderCreatedEvent", H, item(pid, 1)),
+    res = http("POST", EVENTS, {"messages": [event("OrderCreatedEvent", H, item(pid, 1)),
                                                                  event("OrderCreatedEvent", I, item(pid, 2))]})["results"]
     check([r["status"] for r in res] == ["ok", "ok"], "new orders only: answers %r" % res)
     row = sql("SELECT available, reserved, sold, version FROM products WHERE product_id = '%s'" % pid)[0]
     check(row == ["3", "3", "4", str(v0 + 8)], "new orders only: counts/version %r" % (row,))
-    res = http("POST", INV + "/internal/events", {"messages": [event("OrderCreatedEvent", B, item(pid, 1))]})["results"]
+    res = http("POST", EVENTS, {"messages": [event("OrderCreatedEvent", B, item(pid, 1))]})["results"]
     check([r["status"] for r in res] == ["ignored"], "OrderCreated again for a sold order: %r" % res)
-    res = http("POST", INV + "/internal/events", {"messages": [event("OrderCancelledEvent", H, {}),
+    res = http("POST", EVENTS, {"messages": [event("OrderCancelledEvent", H, {}),
                                                                  event("OrderConfirmedEvent", I, {})]})["results"]
     check([r["status"] for r in res] == ["ok", "ok"], "settle only: answers %r" % res)
     row = sql("SELECT available, reserved, sold, version FROM products WHERE product_id = '%s'" % pid)[0]

@@ -242,7 +242,9 @@ static const struct svc_http_route builtin_routes[] = {
 };
 static const struct svc_http_route events_route = {"POST", "/internal/events", on_events};
 
-/* The service's routes first, then the built-in ones. */
+/* The service's routes first, then the built-in ones, then (a consumer)
+ * POST /internal/events last: start_http leaves it off the public listener
+ * when the service has an internal one. */
 static int build_routes(struct svc_run_state *run)
 {
 	const struct svc_service *svc = run->ctx.svc;
@@ -328,16 +330,28 @@ static int open_redis(struct svc_run_state *run)
 	return run->ctx.redis ? 0 : SVC_ENOMEM;
 }
 
+/* INTERNAL_HTTP_PORT, or 0 when the service has no listener for its sidecar. */
+static unsigned internal_port(const struct svc_run_state *run)
+{
+	if (!run->ctx.svc->consumer)
+		return 0;
+	return (unsigned)svc_env_long("INTERNAL_HTTP_PORT", 0, 0, 65535);
+}
+
 /*
  * The public listener (HTTP_PORT, all interfaces, HTTP_THREADS), or with
  * `internal` the sidecar's own one (INTERNAL_HTTP_PORT on 127.0.0.1, which
- * the pod shares with its sidecar; INTERNAL_HTTP_THREADS). Both serve every
- * route. Handlers block their MHD thread, and MHD ties each connection to one
- * thread: on a listener of their own, event deliveries never queue behind
- * client requests (order creates waiting on prices and commits).
+ * the pod shares with its sidecar; INTERNAL_HTTP_THREADS). Handlers block
+ * their MHD thread, and MHD ties each connection to one thread: on a
+ * listener of their own, event deliveries never queue behind client requests
+ * (order creates waiting on prices and commits). When there is one,
+ * POST /internal/events is served there only: a client of the public port
+ * cannot inject events.
  */
 static struct svc_http_server *start_http(struct svc_run_state *run, bool internal)
 {
+	size_t nroutes = run->nroutes;
+
 	struct svc_http_server_config cfg = {
 	        .bind_addr = NULL, /* all interfaces: probes and port-forwards reach it */
 	        .port = (unsigned)svc_env_long("HTTP_PORT", (long)run->ctx.svc->default_port, 1,
@@ -353,9 +367,11 @@ static struct svc_http_server *start_http(struct svc_run_state *run, bool intern
 
 	if (internal) {
 		cfg.bind_addr = "127.0.0.1";
-		cfg.port = (unsigned)svc_env_long("INTERNAL_HTTP_PORT", 0, 0, 65535);
+		cfg.port = internal_port(run);
 		cfg.threads = (unsigned)svc_env_long("INTERNAL_HTTP_THREADS",
 		                                     INTERNAL_HTTP_THREADS_DEFAULT, 1, 1024);
+	} else if (internal_port(run) > 0) {
+		nroutes--; /* events_route, the last one (build_routes) */
 	}
 	if (run->ctx.svc->consumer) {
 		limit = (size_t)svc_env_long("INTERNAL_MAX_BODY", INTERNAL_MAX_BODY_DEFAULT, 1,
@@ -369,7 +385,7 @@ static struct svc_http_server *start_http(struct svc_run_state *run, bool intern
 		cfg.body_limits = &run->events_limit;
 		cfg.nbody_limits = 1;
 	}
-	return svc_http_server_start(&cfg, run->routes, run->nroutes, &run->ctx);
+	return svc_http_server_start(&cfg, run->routes, nroutes, &run->ctx);
 }
 
 /* Blocks until SIGTERM or SIGINT arrives (they are blocked in every thread). */
@@ -431,8 +447,7 @@ int svc_run(const struct svc_service *svc, void *user)
 	http = start_http(&run, false);
 	if (!http)
 		goto release;
-	if (svc->consumer && svc_env_long("INTERNAL_HTTP_PORT", 0, 0, 65535) > 0 &&
-	    !(internal = start_http(&run, true)))
+	if (internal_port(&run) > 0 && !(internal = start_http(&run, true)))
 		goto release;
 	svc_info("%s started", svc->name);
 	wait_for_stop(&stop);
