@@ -5,7 +5,8 @@ its own outbox wake socket.
 
     python3 tests/faults/order2.py start|stop      (or use start()/stop())
 
-Ports: ORDER2_PORT (ORDER_PORT + 10) and ORDER2_SIDECAR_PORT (+ 1000).
+Ports: ORDER2_PORT (ORDER_PORT + 10), ORDER2_SIDECAR_PORT (+ 1000) and
+ORDER2_INTERNAL_PORT (+ 2000: the listener its sidecar delivers events to).
 Logs: $RUN_DIR/logs/order2-{service,sidecar}.log.
 """
 
@@ -21,7 +22,9 @@ from cluster import TestFailure, check, stack
 PORT = int(os.environ.get("ORDER2_PORT", cluster.service_port("order") + 10))
 SIDECAR_PORT = int(os.environ.get("ORDER2_SIDECAR_PORT", PORT + 1000))
 URL = "http://127.0.0.1:%d" % PORT
+INTERNAL_PORT = int(os.environ.get("ORDER2_INTERNAL_PORT", PORT + 2000))
 SIDECAR_URL = "http://127.0.0.1:%d" % SIDECAR_PORT
+INTERNAL_URL = "http://127.0.0.1:%d" % INTERNAL_PORT
 WAKE = os.path.join(cluster.RUN_DIR, "order2.wake")
 NAMES = ("order2-service", "order2-sidecar")
 
@@ -58,11 +61,13 @@ def _wait_ready(url, what, timeout_s=60):
 def start():
     """Starts the pair (service first: its migrations are the sidecar's tables)."""
     exe, env = _env_of("order-service", {
-        "HTTP_PORT": str(PORT), "SIDECAR_URL": SIDECAR_URL, "OUTBOX_WAKE_SOCKET": WAKE})
+        "HTTP_PORT": str(PORT), "INTERNAL_HTTP_PORT": str(INTERNAL_PORT),
+        "SIDECAR_URL": SIDECAR_URL, "OUTBOX_WAKE_SOCKET": WAKE})
     _spawn("order2-service", exe, env)
     _wait_ready(URL, "second order-service")
     exe, env = _env_of("order-sidecar", {
-        "SIDECAR_PORT": str(SIDECAR_PORT), "SERVICE_URL": URL, "OUTBOX_WAKE_SOCKET": WAKE})
+        "SIDECAR_PORT": str(SIDECAR_PORT), "SERVICE_URL": INTERNAL_URL,
+        "OUTBOX_WAKE_SOCKET": WAKE})
     try:
         os.unlink(WAKE)
     except FileNotFoundError:
