@@ -21,13 +21,14 @@
 #define PATH_LEN 1024
 /* Body limits: public requests are small; the sidecar's event batches
  * (POST /internal/events) are up to its byte cap per batch. */
-#define HTTP_MAX_BODY_DEFAULT (64L * 1024)
+#define HTTP_MAX_BODY_DEFAULT     (64L * 1024)
+#define INTERNAL_MAX_BODY_DEFAULT (4L * 1024 * 1024)
+#define MAX_BODY_CEILING          (64L * 1024 * 1024)
 /* Handlers block their thread and each connection stays on one thread, so
- * the public pool is sized for the concurrent requests of ~1000 orders/s. */
+ * the public pool is sized for the concurrent requests of ~1000 orders/s;
+ * the internal one serves the sidecar's few delivery workers. */
 #define HTTP_THREADS_DEFAULT          128
 #define INTERNAL_HTTP_THREADS_DEFAULT 16
-#define INTERNAL_MAX_BODY_DEFAULT     (4L * 1024 * 1024)
-#define MAX_BODY_CEILING              (64L * 1024 * 1024)
 
 /* What svc_run owns. The server's handler context is &run->ctx (first
  * member), so the built-in handlers can reach the rest. */
@@ -350,8 +351,6 @@ static unsigned internal_port(const struct svc_run_state *run)
  */
 static struct svc_http_server *start_http(struct svc_run_state *run, bool internal)
 {
-	size_t nroutes = run->nroutes;
-
 	struct svc_http_server_config cfg = {
 	        .bind_addr = NULL, /* all interfaces: probes and port-forwards reach it */
 	        .port = (unsigned)svc_env_long("HTTP_PORT", (long)run->ctx.svc->default_port, 1,
@@ -363,7 +362,7 @@ static struct svc_http_server *start_http(struct svc_run_state *run, bool intern
 	                                         MAX_BODY_CEILING),
 	        .stats = &run->http_stats,
 	};
-	size_t limit;
+	size_t limit, nroutes = run->nroutes;
 
 	if (internal) {
 		cfg.bind_addr = "127.0.0.1";
