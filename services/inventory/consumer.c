@@ -394,15 +394,22 @@ static int apply(struct svc_ctx *ctx, MYSQL *conn, const struct svc_event *ev, v
 	return done && end ? end : rc;
 }
 
+/* Products cached per Redis round trip after a commit. */
+#define INV_CACHE_STORE_CHUNK 64
+
 static void committed(struct svc_ctx *ctx, const struct svc_event *ev, void *scratch)
 {
+	const struct inv_product *ps[INV_CACHE_STORE_CHUNK];
 	struct touched *t = scratch;
-	size_t i;
+	size_t i = 0, k;
 
 	/* No svc_outbox_wake() here: the inbox wakes the relay once per delivery. */
 	(void)ev;
-	for (i = 0; t && i < t->n; i++)
-		inv_cache_store(ctx, &t->products[i]);
+	while (t && i < t->n) {
+		for (k = 0; k < INV_CACHE_STORE_CHUNK && i < t->n; k++, i++)
+			ps[k] = &t->products[i];
+		inv_cache_store_many(ctx, ps, k);
+	}
 }
 
 const struct svc_consumer_ops inv_consumer_ops = {
