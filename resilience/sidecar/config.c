@@ -29,7 +29,6 @@ void sc_config_from_env(struct sc_config *cfg)
 	cfg->wake_socket = svc_env_str("OUTBOX_WAKE_SOCKET", "");
 	cfg->outbox_poll_ms = svc_env_long("OUTBOX_POLL_MS", 1000, 1, 3600000);
 	cfg->outbox_batch = svc_env_long("OUTBOX_BATCH", 500, 1, 100000);
-	cfg->outbox_retention_s = svc_env_long("OUTBOX_RETENTION_S", 3600, 10, 365L * 86400);
 	cfg->kafka_linger_ms = svc_env_long("KAFKA_LINGER_MS", 5, 0, 60000);
 	cfg->kafka_compression = svc_env_str("KAFKA_COMPRESSION", "lz4");
 	cfg->kafka_fetch_wait_ms = svc_env_long("KAFKA_FETCH_WAIT_MS", 500, 0, 300000);

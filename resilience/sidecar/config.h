@@ -23,7 +23,6 @@ struct sc_config {
 	const char *wake_socket;       /* OUTBOX_WAKE_SOCKET, "" = poll only */
 	long outbox_poll_ms;           /* OUTBOX_POLL_MS (1000) */
 	long outbox_batch;             /* OUTBOX_BATCH (500) */
-	long outbox_retention_s;       /* OUTBOX_RETENTION_S (3600) */
 	long kafka_linger_ms;          /* KAFKA_LINGER_MS (5) */
 	const char *kafka_compression; /* KAFKA_COMPRESSION (lz4): compression.type */
 	long kafka_fetch_wait_ms;      /* KAFKA_FETCH_WAIT_MS (500): fetch.wait.max.ms */

@@ -1,4 +1,4 @@
-/* The outbox relay thread: outbox_messages -> Kafka -> sent_at. */
+/* The outbox relay thread: outbox_messages -> Kafka, then the rows go. */
 #include "resilience/sidecar/relay.h"
 
 #include <errno.h>
@@ -18,7 +18,6 @@
 #include "svc/log.h"
 
 #define SC_WAIT_SLICE_MS 200 /* how often a wait checks the stop flag */
-#define SC_PURGE_CHUNK   10000
 
 struct sc_relay {
 	const struct sc_config *cfg;
@@ -122,8 +121,8 @@ static void produce_row(struct sc_relay *r, MYSQL_ROW row, const unsigned long *
 }
 
 /*
- * One transaction: select a batch of unsent rows, produce them, wait for the
- * acknowledgements, mark the acknowledged ones sent. *nrows = rows selected,
+ * One transaction: select a batch of rows, produce them, wait for the
+ * acknowledgements, delete the acknowledged ones. *nrows = rows selected,
  * *nfailed = rows left unsent. 0, SVC_ETRANSIENT or SVC_EPERMANENT.
  */
 static int relay_batch(struct sc_relay *r, size_t *nrows, size_t *nfailed)
@@ -179,7 +178,7 @@ static int relay_batch(struct sc_relay *r, size_t *nrows, size_t *nfailed)
 	sc_ack_group_release(&group);
 	atomic_store(&r->metrics->relay_inflight, 0);
 
-	svc_buf_adds(&sql, "UPDATE outbox_messages SET sent_at = NOW(6) WHERE id IN (");
+	svc_buf_adds(&sql, "DELETE FROM outbox_messages WHERE id IN (");
 	for (size_t i = 0; i < n; i++) {
 		if (acks[i].err) {
 			svc_warn("relay: outbox row %" PRId64 " not sent: %s", ids[i],
@@ -199,7 +198,7 @@ static int relay_batch(struct sc_relay *r, size_t *nrows, size_t *nfailed)
 	}
 	rc = svc_db_commit(conn);
 	if (rc)
-		goto out_release; /* rows stay unsent: resent (consumers deduplicate) */
+		goto out_release; /* the rows stay: resent (consumers deduplicate) */
 	*nfailed = n - acked;
 	atomic_fetch_add(&r->metrics->relayed, acked);
 	atomic_fetch_add(&r->metrics->relay_failures, n - acked);
@@ -240,35 +239,9 @@ static int relay_drain(struct sc_relay *r)
 	}
 }
 
-/* Deletes sent rows older than the retention, in chunks. */
-static void purge_sent(struct sc_relay *r)
-{
-	char sql[160];
-	MYSQL *conn = svc_db_acquire(r->db);
-	my_ulonglong total = 0, affected;
-	int rc = 0;
-
-	if (!conn)
-		return;
-	snprintf(sql, sizeof(sql),
-	         "DELETE FROM outbox_messages WHERE sent_at < NOW(6) - INTERVAL %ld SECOND "
-	         "LIMIT %d",
-	         r->cfg->outbox_retention_s, SC_PURGE_CHUNK);
-	do {
-		rc = svc_db_exec(conn, sql);
-		affected = rc ? 0 : mysql_affected_rows(conn);
-		total += affected;
-	} while (affected == SC_PURGE_CHUNK && !sc_stop_requested(r->stop));
-	svc_db_release(r->db, conn, rc == SVC_ETRANSIENT);
-	if (total > 0)
-		svc_info("relay: purged %llu sent outbox row(s)", (unsigned long long)total);
-}
-
 static void *relay_main(void *arg)
 {
 	struct sc_relay *r = arg;
-	uint64_t purge_every = (uint64_t)r->cfg->outbox_retention_s * 100; /* ms: retention/10 */
-	uint64_t next_purge = sc_monotonic_ms() + purge_every;
 	unsigned attempt = 0;
 
 	svc_info("relay: database %s, wake socket %s", r->cfg->db.database,
@@ -284,10 +257,6 @@ static void *relay_main(void *arg)
 			continue;
 		}
 		attempt = 0;
-		if (sc_monotonic_ms() >= next_purge) {
-			purge_sent(r);
-			next_purge = sc_monotonic_ms() + purge_every;
-		}
 		wait_wake(r);
 	}
 	return NULL;
@@ -312,7 +281,7 @@ struct sc_relay *sc_relay_start(const struct sc_config *cfg, struct svc_db *db,
 	r->backoff.max_ms = (uint32_t)cfg->retry_max_ms;
 	snprintf(r->select_sql, sizeof(r->select_sql),
 	         "SELECT id, event_id, topic, msg_key, event_type, payload FROM outbox_messages "
-	         "WHERE sent_at IS NULL ORDER BY id LIMIT %ld FOR UPDATE SKIP LOCKED",
+	         "ORDER BY id LIMIT %ld FOR UPDATE SKIP LOCKED",
 	         cfg->outbox_batch);
 	r->wake_fd = wake_open(cfg->wake_socket);
 	if (pthread_create(&r->thread, NULL, relay_main, r) != 0) {

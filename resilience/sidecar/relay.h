@@ -1,12 +1,14 @@
 /*
  * The outbox relay: moves committed outbox_messages rows (svc/outbox.h) to
  * Kafka. Woken by a datagram on OUTBOX_WAKE_SOCKET or every OUTBOX_POLL_MS,
- * it takes unsent rows FOR UPDATE SKIP LOCKED (so replicas share the work),
- * produces them with the idempotent producer (key msg_key, headers event-id
- * and event-type), waits for every acknowledgement and only then sets
- * sent_at, in the same transaction. Rows whose produce failed stay unsent and
- * are retried after a backoff. Never reads "id > last seen": ids commit out
- * of order. Sent rows older than OUTBOX_RETENTION_S are deleted periodically.
+ * it takes the oldest rows FOR UPDATE SKIP LOCKED (so replicas share the
+ * work), produces them with the idempotent producer (key msg_key, headers
+ * event-id and event-type), waits for every acknowledgement and only then
+ * deletes them, in the same transaction: every row in the table is unsent, so
+ * the scan walks the primary key and a row costs one insert and one delete
+ * (Kafka keeps the sent events). Rows whose produce failed stay and are
+ * retried after a backoff. Never reads "id > last seen": ids commit out of
+ * order.
  */
 #ifndef SC_RELAY_H
 #define SC_RELAY_H

@@ -1,13 +1,12 @@
 /*
  * The transactional outbox, service side. A service writes the events it
  * emits into outbox_messages in the same database transaction as the state
- * change; its sidecar relays them to Kafka and marks them sent once the
- * broker has acknowledged (resilience/sidecar/relay.c).
+ * change; its sidecar relays them to Kafka and deletes them once the broker
+ * has acknowledged (resilience/sidecar/relay.c).
  *
- *   outbox_messages(id BIGINT AUTO_INCREMENT PK, event_id CHAR(36) UNIQUE,
+ *   outbox_messages(id BIGINT AUTO_INCREMENT PK, event_id CHAR(36),
  *                   topic, msg_key, event_type, payload MEDIUMTEXT,
- *                   created_at DATETIME(6), sent_at DATETIME(6) NULL,
- *                   KEY (sent_at, id))
+ *                   created_at DATETIME(6))
  *
  * (services/common/migrations creates it in every service database.)
  */
