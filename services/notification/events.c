@@ -81,6 +81,7 @@ static void notif_scratch_free(void *scratch)
 }
 
 const struct svc_consumer_ops notif_consumer_ops = {
+        .accepts = notif_order_event_wanted,
         .prepare = notif_prepare,
         .apply = notif_apply,
         .scratch_free = notif_scratch_free,

@@ -8,18 +8,20 @@
 #include "svc/events.h"
 #include "svc/money.h"
 
+bool notif_order_event_wanted(const char *type)
+{
+	return strcmp(type, EV_ORDER_CONFIRMED) == 0 || strcmp(type, EV_ORDER_CANCELLED) == 0;
+}
+
 int notif_order_event_read(const struct svc_event *ev, struct notif_order_event *out, char *err,
                            size_t errlen)
 {
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (strcmp(ev->type, EV_ORDER_CONFIRMED) == 0)
-		out->cancelled = false;
-	else if (strcmp(ev->type, EV_ORDER_CANCELLED) == 0)
-		out->cancelled = true;
-	else
+	if (!notif_order_event_wanted(ev->type))
 		return SVC_IGNORED;
+	out->cancelled = strcmp(ev->type, EV_ORDER_CANCELLED) == 0;
 	rc = svc_event_str(ev, "orderId", &out->order_id, err, errlen);
 	if (rc == 0)
 		rc = svc_event_str(ev, "userId", &out->user_id, err, errlen);

@@ -26,6 +26,10 @@ struct notif_order_event {
 	const char *reason;   /* cancelled only */
 };
 
+/* Whether events of `type` lead to a notification: OrderConfirmed and
+ * OrderCancelled. */
+bool notif_order_event_wanted(const char *type);
+
 /*
  * Reads `ev`. 0; SVC_IGNORED for every event type other than OrderConfirmed
  * and OrderCancelled; SVC_EPERMANENT with a reason naming the field when a

@@ -374,6 +374,8 @@ TESTS[-1:-1] = optional_tests("test_order_batch")
 TESTS[-1:-1] = optional_tests("test_inventory_bulk")
 # after the invariants: its product's moves belong to no real order
 TESTS += optional_tests("test_inventory_batch")
+# after the invariants too: its orders exist only in the notification service
+TESTS += optional_tests("test_notification_batch")
 
 
 def main(argv):

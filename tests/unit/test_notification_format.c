@@ -99,8 +99,12 @@ static void test_other_event_types_are_ignored(void **state)
 
 		make_event(&ev, types[i], json_pack("{s:s}", "orderId", ORDER_ID));
 		assert_int_equal(notif_order_event_read(&ev, &oe, err, sizeof(err)), SVC_IGNORED);
+		/* the consumer answers them without touching the database */
+		assert_false(notif_order_event_wanted(types[i]));
 		svc_event_release(&ev);
 	}
+	assert_true(notif_order_event_wanted(EV_ORDER_CONFIRMED));
+	assert_true(notif_order_event_wanted(EV_ORDER_CANCELLED));
 }
 
 static void test_missing_or_mistyped_fields_are_rejected_naming_the_field(void **state)

@@ -213,6 +213,12 @@ static void log_outcome(const struct svc_event *ev, const char *topic, int ret, 
 		          (long long)elapsed_ms);
 }
 
+/* Whether the consumer has a use for events of ev's type (ops->accepts). */
+static bool accepted(const struct svc_consumer_ops *ops, const struct svc_event *ev)
+{
+	return !ops->accepts || ops->accepts(ev->type);
+}
+
 /* Decodes and handles one message in its own transaction. */
 static int handle_message(struct svc_ctx *ctx, json_t *msg, char *reason, size_t reasonlen,
                           bool *committed)
@@ -224,7 +230,9 @@ static int handle_message(struct svc_ctx *ctx, json_t *msg, char *reason, size_t
 
 	*committed = false;
 	ret = decode_message(msg, &ev, &topic, reason, reasonlen);
-	if (ret == 0)
+	if (ret == 0 && !accepted(ctx->svc->consumer, &ev))
+		ret = SVC_IGNORED;
+	else if (ret == 0)
 		ret = handle_event(ctx, &ev, topic, reason, reasonlen, committed);
 	log_outcome(&ev, topic, ret, reason, reasonlen, svc_now_ms() - started_ms);
 	svc_event_release(&ev);
@@ -556,14 +564,20 @@ static size_t prepare_all(struct svc_ctx *ctx, struct tx_event *te, size_t count
  * How many of the decoded te[0..count) may go together when prepare()
  * reaches outside: up to the first event of an order already among them.
  * Each of an order's events must be prepared after the one before it was
- * applied and committed, as when they come one by one.
+ * applied and committed, as when they come one by one. Events already
+ * answered (not accepted, not decodable) are not handled, so they do not
+ * count.
  */
 static size_t distinct_orders(const struct tx_event *te, size_t count)
 {
-	for (size_t i = 1; i < count; i++)
+	for (size_t i = 1; i < count; i++) {
+		if (te[i].code != 0)
+			continue;
 		for (size_t j = 0; j < i; j++)
-			if (!strcmp(te[i].ev.correlation_id, te[j].ev.correlation_id))
+			if (te[j].code == 0 &&
+			    !strcmp(te[i].ev.correlation_id, te[j].ev.correlation_id))
 				return i;
+	}
 	return count;
 }
 
@@ -678,9 +692,12 @@ static int handle_together(struct svc_ctx *ctx, json_t *messages, size_t first, 
 	te = calloc(count, sizeof(*te));
 	if (!te)
 		return handle_singly(ctx, messages, first, count, results, stopped, any_committed);
-	for (i = 0; i < count; i++)
+	for (i = 0; i < count; i++) {
 		te[i].code = decode_message(json_array_get(messages, first + i), &te[i].ev,
 		                            &te[i].topic, te[i].reason, sizeof(te[i].reason));
+		if (te[i].code == 0 && !accepted(ops, &te[i].ev))
+			te[i].code = SVC_IGNORED;
+	}
 	if (has_outside_prepare(ops)) {
 		*countp = distinct_orders(te, count);
 		for (i = *countp; i < count; i++)

@@ -12,7 +12,9 @@
  * committed together: a redelivered event is answered "duplicate" with no
  * second effect. "rejected" means it can never be processed (malformed,
  * unknown type, invalid): the sidecar dead-letters it, and nothing of it is
- * kept. "ignored" means no effect, but the id is recorded as processed.
+ * kept. "ignored" means no effect: the id is recorded as processed, except
+ * for an event whose type the consumer does not accept (ops->accepts), which
+ * is answered at once, with no database work.
  *
  * Up to ctx->consumer_tx_max consecutive events are handled together: one
  * SELECT sets the duplicates aside; a prepare() that reaches outside the
@@ -48,6 +50,13 @@
 struct svc_ctx;
 
 struct svc_consumer_ops {
+	/*
+	 * Optional. False for an event type the consumer has no use for in any
+	 * state (the notification service and OrderCreated): such an event is
+	 * answered "ignored" without a duplicate check, prepare(), apply() or
+	 * a claim, and it does not split a batch. NULL accepts every type.
+	 */
+	bool (*accepts)(const char *type);
 	/*
 	 * Optional. Runs before the transaction, for effects that cannot be in
 	 * it (a call to the payment gateway). Must be idempotent: it runs again
