@@ -40,9 +40,9 @@ def http(method, url, body=None):
     return res.json() if res.body else None
 
 
-def sql(q):
+def sql(q, db="inventory_db"):
     out = subprocess.run(["mariadb", "--no-defaults", "-uroot", "--socket=" + SOCK, "-N", "-B",
-                          "inventory_db", "-e", q],
+                          db, "-e", q],
                          capture_output=True, text=True, check=True).stdout
     return [line.split("\t") for line in out.splitlines()]
 

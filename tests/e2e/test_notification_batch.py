@@ -8,33 +8,26 @@ sends nothing twice.
     TESTS = [("notification_batch_filter", ...)]
     python3 tests/e2e/test_notification_batch.py      (alone, against the stack)
 
-It reads the notification database over its Unix socket under RUN_DIR
-(run/ by default), as the fault tests do.
+It reads the notification database over MariaDB's Unix socket under RUN_DIR
+(run/ by default), through test_inventory_batch.sql.
 """
 
 import json
-import os
-import subprocess
 import sys
 import time
 import uuid
 
 import stack
 from stack import check
-from test_inventory_batch import event, http
+from test_inventory_batch import event, http, sql
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SOCK = os.path.join(ROOT, os.environ.get("RUN_DIR", "run"), "mariadb/mysqld.sock")
 EVENTS = stack.INTERNAL["notification"] + "/internal/events"  # the sidecar's listener
 
 
 def claimed(event_ids):
     """The ids among `event_ids` in notification_db.processed_messages."""
     q = "SELECT event_id FROM processed_messages WHERE event_id IN ('%s')" % "','".join(event_ids)
-    out = subprocess.run(["mariadb", "--no-defaults", "-uroot", "--socket=" + SOCK, "-N", "-B",
-                          "notification_db", "-e", q],
-                         capture_output=True, text=True, check=True).stdout
-    return set(out.split())
+    return {row[0] for row in sql(q, "notification_db")}
 
 
 def test_notification_batch_filter(run=None):
