@@ -28,7 +28,7 @@
 #include "svc/log.h"
 
 static const char usage[] = "usage: sidecar [create-topics [--partitions N] [--replication R] "
-                            "[--brokers LIST] [topic...]]\n"
+                            "[--brokers LIST] [--wait S] [topic...]]\n"
                             "       sidecar dlq list [--limit N]\n"
                             "       sidecar dlq redrive --all | --partition P --offset O\n";
 

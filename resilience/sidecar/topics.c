@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "svc/config.h"
 #include "svc/events.h"
@@ -31,6 +32,7 @@ static const char *const standard_topics[] = {
 struct topics_args {
 	long partitions;
 	long replication;
+	long wait_s; /* keep trying this long (0: one attempt) */
 	const char *brokers;
 	const char *names[SC_MAX_TOPICS];
 	size_t n;
@@ -52,8 +54,9 @@ static bool parse_long(const char *s, long min, long max, long *out)
 
 static int parse_args(int argc, char **argv, struct topics_args *a)
 {
-	a->partitions = 6;
-	a->replication = 1;
+	a->partitions = svc_env_long("TOPIC_PARTITIONS", 6, 1, 10000);
+	a->replication = svc_env_long("TOPIC_REPLICATION", 1, 1, 100);
+	a->wait_s = 0;
 	a->brokers = svc_env_str("KAFKA_BROKERS", "127.0.0.1:9092");
 	a->n = 0;
 	for (size_t i = 0; i < sizeof(standard_topics) / sizeof(standard_topics[0]); i++)
@@ -65,6 +68,9 @@ static int parse_args(int argc, char **argv, struct topics_args *a)
 				return -1;
 		} else if (strcmp(arg, "--replication") == 0) {
 			if (!parse_long(i + 1 < argc ? argv[++i] : NULL, 1, 100, &a->replication))
+				return -1;
+		} else if (strcmp(arg, "--wait") == 0) {
+			if (!parse_long(i + 1 < argc ? argv[++i] : NULL, 0, 86400, &a->wait_s))
 				return -1;
 		} else if (strcmp(arg, "--brokers") == 0) {
 			if (i + 1 >= argc)
@@ -174,11 +180,21 @@ out:
 int sc_topics_main(int argc, char **argv)
 {
 	struct topics_args a;
+	time_t deadline;
+	int rc;
 
 	if (parse_args(argc, argv, &a) != 0) {
 		fprintf(stderr, "usage: sidecar create-topics [--partitions N] [--replication R] "
-		                "[--brokers LIST] [topic...]\n");
+		                "[--brokers LIST] [--wait SECONDS] [topic...]\n");
 		return 2;
 	}
-	return create_all(&a);
+	deadline = time(NULL) + (time_t)a.wait_s; /* seconds: coarse is enough here */
+	/* A broker that is still starting refuses or times out: try again until
+	 * the deadline (a Kubernetes init container waits for Kafka this way). */
+	while ((rc = create_all(&a)) != 0 && time(NULL) + 2 < deadline) {
+		svc_info("create-topics: retrying in 2 s (%lld s left)",
+		         (long long)(deadline - time(NULL)));
+		nanosleep(&(struct timespec){.tv_sec = 2}, NULL);
+	}
+	return rc;
 }
