@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""End-to-end tests against a running stack (scripts/stack.sh up).
+"""End-to-end tests against a running stack: the local one (scripts/stack.sh up)
+or a deployment reached through port-forwards (scripts/k8s-test.sh).
 
     python3 tests/e2e/run.py [test-name ...]
 

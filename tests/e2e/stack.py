@@ -1,15 +1,27 @@
 """Helpers for the end-to-end tests: where the stack runs, HTTP calls, polling
-with deadlines and Kafka access through the kcat command.
+with deadlines, Kafka access through the kcat command, and the stack's own
+stores (MariaDB, Redis) and service logs for the tests that look inside.
 
 Python 3 standard library only. Every endpoint can be overridden from the
 environment (ORDER_URL, PAYMENT_URL, INVENTORY_URL, NOTIFICATION_URL,
 GATEWAY_URL, ORDER_SIDECAR_URL, ..., ORDER_INTERNAL_URL, ..., KAFKA_BROKERS,
-KCAT).
+KCAT). The stores default to the local stack's Unix sockets under RUN_DIR
+(scripts/stack.sh; root needs no password there); another deployment, e.g.
+Kubernetes through kubectl port-forward (scripts/k8s-test.sh), is reached over
+TCP with:
+
+    E2E_MYSQL_HOST, E2E_MYSQL_PORT (3306)     MariaDB/MySQL, as
+    E2E_MYSQL_USER (root), E2E_MYSQL_PASSWORD (none)
+    E2E_REDIS_HOST, E2E_REDIS_PORT (6379)     Redis
+    E2E_LOG_CMD    a command printing a service's log, "{service}" standing for
+                   its name, e.g. "kubectl logs deploy/saga-{service}"
+                   (default: the file RUN_DIR/logs/<service>-service.log)
 """
 
 import http.client
 import json
 import os
+import shlex
 import subprocess
 import time
 import urllib.parse
@@ -183,9 +195,21 @@ def notifications(order_id):
     return doc["items"]
 
 
+def sidecar_urls(service):
+    """Every sidecar instance of `service`: <SERVICE>_SIDECAR_URLS (comma-separated;
+    one per pod when the service runs several) or its one SIDECARS URL."""
+    urls = os.environ.get(service.upper() + "_SIDECAR_URLS", "")
+    return [u.strip() for u in urls.split(",") if u.strip()] or [SIDECARS[service]]
+
+
 def sidecar_counter(service, name):
-    """A counter from the sidecar's /metrics (searched for at any depth)."""
-    doc = get_json(SIDECARS[service] + "/metrics")
+    """A counter from the sidecars' /metrics (searched for at any depth), summed
+    over every instance of the service (sidecar_urls)."""
+    return sum(_sidecar_counter_at(url, service, name) for url in sidecar_urls(service))
+
+
+def _sidecar_counter_at(url, service, name):
+    doc = get_json(url + "/metrics")
 
     def find(node):
         if isinstance(node, dict):
@@ -260,3 +284,60 @@ def kcat_produce(topic, key, value):
         raise TestFailure("kcat produce to %s failed: %s" % (topic, e))
     check(out.returncode == 0, "kcat produce to %s: exit %d %s" % (
         topic, out.returncode, out.stderr.decode()[-300:]))
+
+
+# ---- the stack's stores and logs -----------------------------------------------
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+RUN_DIR = os.path.join(ROOT, os.environ.get("RUN_DIR", "run"))
+MYSQL_HOST = os.environ.get("E2E_MYSQL_HOST", "")
+MYSQL_PORT = os.environ.get("E2E_MYSQL_PORT", "3306")
+MYSQL_USER = os.environ.get("E2E_MYSQL_USER", "root")
+MYSQL_PASSWORD = os.environ.get("E2E_MYSQL_PASSWORD", "")
+MYSQL_SOCKET = os.path.join(RUN_DIR, "mariadb/mysqld.sock")
+REDIS_HOST = os.environ.get("E2E_REDIS_HOST", "")
+REDIS_PORT = os.environ.get("E2E_REDIS_PORT", "6379")
+REDIS_SOCKET = os.path.join(RUN_DIR, "redis/redis.sock")
+LOG_CMD = os.environ.get("E2E_LOG_CMD", "")
+
+
+def sql(query, db):
+    """The rows of `query` in database `db` (lists of strings, tab-split), run
+    with the mariadb client as E2E_MYSQL_USER (root): over TCP when
+    E2E_MYSQL_HOST is set, else over the local stack's socket."""
+    if MYSQL_HOST:
+        where = ["--protocol=TCP", "-h", MYSQL_HOST, "-P", MYSQL_PORT]
+    else:
+        where = ["--socket=" + MYSQL_SOCKET]
+    cmd = ["mariadb", "--no-defaults", "-u" + MYSQL_USER] + where + ["-N", "-B", db, "-e", query]
+    env = dict(os.environ, MYSQL_PWD=MYSQL_PASSWORD) if MYSQL_PASSWORD else None
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    check(out.returncode == 0, "mariadb on %s: exit %d %s" % (db, out.returncode, out.stderr[-300:]))
+    return [line.split("\t") for line in out.stdout.splitlines()]
+
+
+def redis(*args):
+    """redis-cli's answer to one command, split into words: over TCP when
+    E2E_REDIS_HOST is set, else over the local stack's socket."""
+    if REDIS_HOST:
+        where = ["-h", REDIS_HOST, "-p", REDIS_PORT]
+    else:
+        where = ["-s", REDIS_SOCKET]
+    return subprocess.run(["redis-cli"] + where + list(args),
+                          capture_output=True, text=True).stdout.split()
+
+
+def service_log(service):
+    """The log of `service` ("inventory", ...) so far, as text: the output of
+    E2E_LOG_CMD when set, else the local stack's log file."""
+    if not LOG_CMD:
+        with open(os.path.join(RUN_DIR, "logs/%s-service.log" % service), errors="replace") as f:
+            return f.read()
+    cmd = [w.replace("{service}", service) for w in shlex.split(LOG_CMD)]
+    try:
+        out = subprocess.run(cmd, capture_output=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise TestFailure("%s: %s" % (" ".join(cmd), e))
+    check(out.returncode == 0, "%s: exit %d %s" % (" ".join(cmd), out.returncode,
+                                                   out.stderr.decode("utf-8", "replace")[-300:]))
+    return out.stdout.decode("utf-8", "replace")

@@ -12,24 +12,19 @@ by one); a batch of new orders only; a settle-only batch.
     TESTS = [("inventory_batch_same_rows", ...)]
     python3 tests/e2e/test_inventory_batch.py      (alone, against the stack)
 
-It reads the inventory database and Redis over their Unix sockets under
-RUN_DIR (run/ by default), as the fault tests do.
+It reads the inventory database, Redis and the inventory service's log
+through stack.sql, stack.redis and stack.service_log (the local stack's
+sockets and files, or what E2E_MYSQL_*, E2E_REDIS_* and E2E_LOG_CMD name).
 """
 
 import json
-import os
-import subprocess
 import sys
 import time
 import uuid
 
 import stack
-from stack import check
+from stack import check, redis, sql
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-RUN_DIR = os.path.join(ROOT, os.environ.get("RUN_DIR", "run"))
-SOCK = os.path.join(RUN_DIR, "mariadb/mysqld.sock")
-RSOCK = os.path.join(RUN_DIR, "redis/redis.sock")
 INV = stack.SERVICES["inventory"]
 EVENTS = stack.INTERNAL["inventory"] + "/internal/events"  # the sidecar's listener
 
@@ -40,16 +35,8 @@ def http(method, url, body=None):
     return res.json() if res.body else None
 
 
-def sql(q, db="inventory_db"):
-    out = subprocess.run(["mariadb", "--no-defaults", "-uroot", "--socket=" + SOCK, "-N", "-B",
-                          db, "-e", q],
-                         capture_output=True, text=True, check=True).stdout
-    return [line.split("\t") for line in out.splitlines()]
-
-
-def redis(*args):
-    return subprocess.run(["redis-cli", "-s", RSOCK] + list(args),
-                          capture_output=True, text=True).stdout.split()
+def inv_sql(q):
+    return sql(q, "inventory_db")
 
 
 def event(etype, order_id, data, topic="order.events"):
@@ -61,8 +48,7 @@ def event(etype, order_id, data, topic="order.events"):
 
 def given_up_count():
     """How often the inventory service gave a batch transaction up so far."""
-    with open(os.path.join(RUN_DIR, "logs/inventory-service.log"), errors="replace") as f:
-        return f.read().count("given up")
+    return stack.service_log("inventory").count("given up")
 
 
 def relayed(since_ms, keys, want):
@@ -88,7 +74,7 @@ def test_inventory_batch_same_rows(run=None):
     del run
     pid = "PBATCH%08d" % (int(time.time()) % 10**8)
     http("PUT", INV + "/api/inventory/" + pid, {"available": 10, "price": 500, "name": "batch test"})
-    v0 = int(sql("SELECT version FROM products WHERE product_id = '%s'" % pid)[0][0])
+    v0 = int(inv_sql("SELECT version FROM products WHERE product_id = '%s'" % pid)[0][0])
     A, B, C, D, E = (str(uuid.uuid4()) for _ in range(5))
     msgs = [event("OrderCreatedEvent", A, item(pid, 4)),
             event("OrderCreatedEvent", B, item(pid, 4)),
@@ -107,15 +93,15 @@ def test_inventory_batch_same_rows(run=None):
     got = [r["status"] for r in res]
     check(got == ["ok"] * 6 + ["ignored"] * 2, "answers %r" % got)
     check(given_up_count() == given_up, "handled as one batch (none given up)")
-    row = sql("SELECT available, reserved, sold, version FROM products WHERE product_id = '%s'" % pid)[0]
+    row = inv_sql("SELECT available, reserved, sold, version FROM products WHERE product_id = '%s'" % pid)[0]
     check(row == ["6", "0", "4", str(v0 + 4)], "product counts/version %r (want 6 0 4 %d)" % (row, v0 + 4))
-    st = dict((r[0], (r[1], r[2])) for r in sql("SELECT order_id, status, COALESCE(reason, 'NULL') FROM order_reservations WHERE order_id IN ('%s')" % "','".join([A, B, C, D, E])))
+    st = dict((r[0], (r[1], r[2])) for r in inv_sql("SELECT order_id, status, COALESCE(reason, 'NULL') FROM order_reservations WHERE order_id IN ('%s')" % "','".join([A, B, C, D, E])))
     check(st.get(A) == ("RELEASED", "order cancelled"), "A %r" % (st.get(A),))
     check(st.get(B) == ("COMMITTED", "NULL"), "B %r" % (st.get(B),))
     check(st.get(C) == ("SHORTAGE", "insufficient stock for product " + pid), "C %r" % (st.get(C),))
     check(st.get(D) == ("RELEASED", "deadline"), "D %r" % (st.get(D),))
     check(E not in st, "no row (nor placeholder) for E")
-    lines = sql("SELECT order_id, quantity, unit_price FROM stock_reservations WHERE product_id = '%s' ORDER BY order_id" % pid)
+    lines = inv_sql("SELECT order_id, quantity, unit_price FROM stock_reservations WHERE product_id = '%s' ORDER BY order_id" % pid)
     check(sorted(l[0] for l in lines) == sorted([A, B]) and all(l[1:] == ["4", "500"] for l in lines), "lines %r" % lines)
     want = sorted([[A, "InventoryReservedEvent"], [B, "InventoryReservedEvent"],
                    [C, "InventoryShortageEvent"], [D, "InventoryReleasedEvent"]])
@@ -126,7 +112,7 @@ def test_inventory_batch_same_rows(run=None):
     check((g.get("available"), g.get("reserved"), g.get("sold")) == (6, 0, 4), "GET %r" % g)
     res = http("POST", EVENTS, {"messages": msgs})["results"]
     check([r["status"] for r in res] == ["duplicate"] * 8, "redelivery: all duplicates")
-    row = sql("SELECT available, reserved, sold, version FROM products WHERE product_id = '%s'" % pid)[0]
+    row = inv_sql("SELECT available, reserved, sold, version FROM products WHERE product_id = '%s'" % pid)[0]
     check(row == ["6", "0", "4", str(v0 + 4)], "redelivery moved nothing")
     # a rejected event gives the batch transaction up: the others are applied one
     # by one, each in its own transaction (apply() without begin_batch)
@@ -137,9 +123,9 @@ def test_inventory_batch_same_rows(run=None):
     res = http("POST", EVENTS, {"messages": msgs})["results"]
     check([r["status"] for r in res] == ["ok", "rejected", "ok"], "one by one: answers %r" % res)
     check(given_up_count() == given_up + 1, "the batch was given up once")
-    row = sql("SELECT available, reserved, sold, version FROM products WHERE product_id = '%s'" % pid)[0]
+    row = inv_sql("SELECT available, reserved, sold, version FROM products WHERE product_id = '%s'" % pid)[0]
     check(row == ["6", "0", "4", str(v0 + 6)], "one by one: counts/version %r (want 6 0 4 %d)" % (row, v0 + 6))
-    st = dict((r[0], r[1]) for r in sql("SELECT order_id, status FROM order_reservations WHERE order_id IN ('%s','%s')" % (F, G)))
+    st = dict((r[0], r[1]) for r in inv_sql("SELECT order_id, status FROM order_reservations WHERE order_id IN ('%s','%s')" % (F, G)))
     check(st == {F: "RELEASED"}, "one by one: rows %r" % st)
     cached = redis("HGET", "inv:" + pid, "version")
     check(cached == [str(v0 + 6)], "one by one: redis version %r" % cached)
@@ -149,14 +135,14 @@ def test_inventory_batch_same_rows(run=None):
     res = http("POST", EVENTS, {"messages": [event("OrderCreatedEvent", H, item(pid, 1)),
                                                                  event("OrderCreatedEvent", I, item(pid, 2))]})["results"]
     check([r["status"] for r in res] == ["ok", "ok"], "new orders only: answers %r" % res)
-    row = sql("SELECT available, reserved, sold, version FROM products WHERE product_id = '%s'" % pid)[0]
+    row = inv_sql("SELECT available, reserved, sold, version FROM products WHERE product_id = '%s'" % pid)[0]
     check(row == ["3", "3", "4", str(v0 + 8)], "new orders only: counts/version %r" % (row,))
     res = http("POST", EVENTS, {"messages": [event("OrderCreatedEvent", B, item(pid, 1))]})["results"]
     check([r["status"] for r in res] == ["ignored"], "OrderCreated again for a sold order: %r" % res)
     res = http("POST", EVENTS, {"messages": [event("OrderCancelledEvent", H, {}),
                                                                  event("OrderConfirmedEvent", I, {})]})["results"]
     check([r["status"] for r in res] == ["ok", "ok"], "settle only: answers %r" % res)
-    row = sql("SELECT available, reserved, sold, version FROM products WHERE product_id = '%s'" % pid)[0]
+    row = inv_sql("SELECT available, reserved, sold, version FROM products WHERE product_id = '%s'" % pid)[0]
     check(row == ["4", "0", "6", str(v0 + 10)], "settle only: counts/version %r" % (row,))
     cached = redis("HMGET", "inv:" + pid, "available", "reserved", "sold", "version")
     check(cached == ["4", "0", "6", str(v0 + 10)], "redis at the end %r" % cached)

@@ -6,16 +6,15 @@ it (services/order/pricing.h: concurrent creates share look-ups).
              ("inventory_bulk_priced_burst", ...)]
     python3 tests/e2e/test_inventory_bulk.py   (alone, against the stack)
 
-The read test reaches Redis over its Unix socket under RUN_DIR (run/ by
-default), as test_inventory_batch.py does.
+The read test reaches Redis through stack.redis (the local stack's socket,
+or what E2E_REDIS_* name).
 """
 
 import sys
 import threading
 
 import stack
-from stack import check, expect_status
-from test_inventory_batch import redis
+from stack import check, expect_status, redis
 
 INV = stack.SERVICES["inventory"]
 MAX_IDS = 200

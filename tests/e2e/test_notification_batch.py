@@ -8,8 +8,8 @@ sends nothing twice.
     TESTS = [("notification_batch_filter", ...)]
     python3 tests/e2e/test_notification_batch.py      (alone, against the stack)
 
-It reads the notification database over MariaDB's Unix socket under RUN_DIR
-(run/ by default), through test_inventory_batch.sql.
+It reads the notification database through stack.sql (the local stack's
+socket, or what E2E_MYSQL_* name).
 """
 
 import json
@@ -18,8 +18,8 @@ import time
 import uuid
 
 import stack
-from stack import check
-from test_inventory_batch import event, http, sql
+from stack import check, sql
+from test_inventory_batch import event, http
 
 EVENTS = stack.INTERNAL["notification"] + "/internal/events"  # the sidecar's listener
 
