@@ -3,6 +3,7 @@
 # make SAN=1      the same with ASan+UBSan, under build/san
 # make run        install what is missing, start the whole stack (scripts/stack.sh)
 # make test       unit tests (sanitized) + end-to-end and fault-injection tests against the real stack
+# make k8s-up k8s-test k8s-down   the same system on a kind cluster (k8s/k8s.mk)
 
 CC       ?= cc
 SAN      ?= 0
@@ -58,8 +59,10 @@ include services/notification/notification.mk
 include services/gateway-sim/gateway-sim.mk
 include tests/data/seed.mk
 include loadtest/loadtest.mk
+include tests/smoke/smoke.mk
 include tests/unit/unit.mk
 include tests/fuzz/fuzz.mk
+include k8s/k8s.mk
 
 .DEFAULT_GOAL := all
 .PHONY: all clean run stop status test unit e2e faults deps format format-check
