@@ -1,0 +1,315 @@
+{{/*
+Names, labels and the parts the four services share.
+*/}}
+
+{{/* The chart name (app.kubernetes.io/name). */}}
+{{- define "saga-orders.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/*
+The prefix of every object name: the release name (objects are <fullname>-<component>,
+e.g. saga-order for release "saga").
+*/}}
+{{- define "saga-orders.fullname" -}}
+{{- default .Release.Name .Values.fullnameOverride | trunc 40 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* helm.sh/chart label value. */}}
+{{- define "saga-orders.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/*
+Labels of an object. Call with (dict "root" $ "component" "order").
+*/}}
+{{- define "saga-orders.labels" -}}
+helm.sh/chart: {{ include "saga-orders.chart" .root }}
+{{ include "saga-orders.selectorLabels" . }}
+app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+app.kubernetes.io/part-of: saga-orders
+{{- end -}}
+
+{{/*
+Selector labels of a component. Call with (dict "root" $ "component" "order").
+*/}}
+{{- define "saga-orders.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "saga-orders.name" .root }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{/*
+An image reference registry/repository:tag; the tag defaults to the chart's appVersion.
+Call with (dict "root" $ "image" .Values.order.image).
+*/}}
+{{- define "saga-orders.image" -}}
+{{- $tag := .image.tag | default .root.Chart.AppVersion | toString -}}
+{{- if .image.registry -}}
+{{- printf "%s/%s:%s" .image.registry .image.repository $tag -}}
+{{- else -}}
+{{- printf "%s:%s" .image.repository $tag -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Environment entries from a map: "base" (what the chart computes) with "override" (a
+values env map) on top; entries sorted by name. Values are rendered as strings.
+Call with (dict "base" (dict "HTTP_PORT" 8081) "override" .Values.order.env).
+*/}}
+{{- define "saga-orders.envVars" -}}
+{{- $env := merge (deepCopy (default dict .override)) .base -}}
+{{- $vars := list -}}
+{{- range $name, $value := $env -}}
+{{- $vars = append $vars (dict "name" $name "value" (toString $value)) -}}
+{{- end -}}
+{{- toYaml $vars -}}
+{{- end -}}
+
+{{/*
+A PodDisruptionBudget body: minAvailable 1 when the component runs more than one pod,
+else maxUnavailable 1 (a single pod may be evicted). Call with (dict "root" $
+"component" "order" "replicas" 2).
+*/}}
+{{- define "saga-orders.pdb" -}}
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: {{ include "saga-orders.fullname" .root }}-{{ .component }}
+  namespace: {{ .root.Release.Namespace }}
+  labels:
+    {{- include "saga-orders.labels" . | nindent 4 }}
+spec:
+  {{- if gt (int .replicas) 1 }}
+  minAvailable: 1
+  {{- else }}
+  maxUnavailable: 1
+  {{- end }}
+  selector:
+    matchLabels:
+      {{- include "saga-orders.selectorLabels" . | nindent 6 }}
+{{- end -}}
+
+{{/* ---------------------------------------------------------------- Kafka */}}
+
+{{/* The bootstrap address every client uses: the client Service. */}}
+{{- define "saga-orders.kafkaBrokers" -}}
+{{- include "saga-orders.fullname" . }}-kafka:9092
+{{- end -}}
+
+{{/* Replication factor of every topic: min(3, kafka.replicas). */}}
+{{- define "saga-orders.kafkaReplication" -}}
+{{- min 3 (int .Values.kafka.replicas) -}}
+{{- end -}}
+
+{{/* min.insync.replicas: 2 with 3 or more brokers, else 1. */}}
+{{- define "saga-orders.kafkaMinInsync" -}}
+{{- if ge (int .Values.kafka.replicas) 3 }}2{{ else }}1{{ end -}}
+{{- end -}}
+
+{{/* DNS name of broker N's pod through the headless Service, without the port. */}}
+{{- define "saga-orders.kafkaPodHost" -}}
+{{- $fullname := include "saga-orders.fullname" .root -}}
+{{- printf "%s-kafka-%d.%s-kafka-headless.%s.svc.%s" $fullname (int .index) $fullname .root.Release.Namespace .root.Values.clusterDomain -}}
+{{- end -}}
+
+{{/* controller.quorum.voters: id@host:9093 for every broker (node id = pod index). */}}
+{{- define "saga-orders.kafkaQuorumVoters" -}}
+{{- $voters := list -}}
+{{- range $i := until (int .Values.kafka.replicas) -}}
+{{- $voters = append $voters (printf "%d@%s:9093" $i (include "saga-orders.kafkaPodHost" (dict "root" $ "index" $i))) -}}
+{{- end -}}
+{{- join "," $voters -}}
+{{- end -}}
+
+{{/* ---------------------------------------------------------------- the four services */}}
+
+{{/*
+A service's public port (scripts/stack.sh): its sidecar listens on this + 1000, its
+internal listener for the sidecar (127.0.0.1) on this + 2000.
+*/}}
+{{- define "saga-orders.httpPort" -}}
+{{- get (dict "order" "8081" "payment" "8082" "inventory" "8083" "notification" "8084") . -}}
+{{- end -}}
+
+{{/* The topics a service's sidecar consumes (scripts/stack.sh, SUBSCRIBE). */}}
+{{- define "saga-orders.subscribeTopics" -}}
+{{- get (dict
+      "order" "inventory.events,payment.events,notification.events"
+      "inventory" "order.events,inventory.commands"
+      "payment" "payment.commands"
+      "notification" "order.events") . -}}
+{{- end -}}
+
+{{/*
+A sidecar's EGRESS_ROUTES (scripts/stack.sh, egress_routes): name=url,...
+Call with (dict "root" $ "name" "order").
+*/}}
+{{- define "saga-orders.egressRoutes" -}}
+{{- $fullname := include "saga-orders.fullname" .root -}}
+{{- if eq .name "order" -}}
+inventory=http://{{ $fullname }}-inventory:8083
+{{- else if eq .name "payment" -}}
+gateway=http://{{ $fullname }}-gateway-sim:8089
+{{- else if and (eq .name "notification") .root.Values.notification.webhookUrl -}}
+webhook={{ .root.Values.notification.webhookUrl }}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The pod spec of one of the four services (order, payment, inventory, notification):
+  1. init container create-topics: `sidecar create-topics --wait 300`, waits for Kafka;
+  2. the resilience sidecar as a native sidecar (init container, restartPolicy Always):
+     started (startupProbe on /health/live) before the service, stopped after it;
+  3. the service.
+The service and its sidecar share /run/saga (the outbox wake socket). Both get the DB_*
+of the service's database. Environment names and values as scripts/stack.sh proc_env.
+Call with (dict "root" $ "name" "order").
+*/}}
+{{- define "saga-orders.servicePodSpec" -}}
+{{- $root := .root -}}
+{{- $name := .name -}}
+{{- $values := index $root.Values $name -}}
+{{- $fullname := include "saga-orders.fullname" $root -}}
+{{- $httpPort := include "saga-orders.httpPort" $name | int -}}
+{{- $sidecarPort := add $httpPort 1000 -}}
+{{- $internalPort := add $httpPort 2000 -}}
+{{- $wakeSocket := printf "/run/saga/%s.wake" $name -}}
+{{- $probes := $root.Values.serviceProbes -}}
+{{- $db := dict
+      "DB_HOST" (printf "%s-mysql" $fullname)
+      "DB_PORT" "3306"
+      "DB_USER" $name
+      "DB_NAME" (printf "%s_db" $name) -}}
+{{- $sidecarEnv := merge (dict
+      "SERVICE_NAME" $name
+      "SIDECAR_PORT" $sidecarPort
+      "SERVICE_URL" (printf "http://127.0.0.1:%d" $internalPort)
+      "KAFKA_BROKERS" (include "saga-orders.kafkaBrokers" $root)
+      "SUBSCRIBE_TOPICS" (include "saga-orders.subscribeTopics" $name)
+      "OUTBOX_WAKE_SOCKET" $wakeSocket
+      "EGRESS_ROUTES" (include "saga-orders.egressRoutes" (dict "root" $root "name" $name))) $db -}}
+{{- $serviceEnv := merge (dict
+      "SERVICE_NAME" $name
+      "HTTP_PORT" $httpPort
+      "INTERNAL_HTTP_PORT" $internalPort
+      "SIDECAR_URL" (printf "http://127.0.0.1:%d" $sidecarPort)
+      "OUTBOX_WAKE_SOCKET" $wakeSocket) $db -}}
+{{- if eq $name "inventory" -}}
+{{- $_ := set $serviceEnv "REDIS_HOST" (printf "%s-redis" $fullname) -}}
+{{- $_ := set $serviceEnv "REDIS_PORT" "6379" -}}
+{{- end -}}
+{{- $topicsEnv := dict
+      "KAFKA_BROKERS" (include "saga-orders.kafkaBrokers" $root)
+      "TOPIC_REPLICATION" (include "saga-orders.kafkaReplication" $root) -}}
+{{- $sidecarImage := include "saga-orders.image" (dict "root" $root "image" $root.Values.sidecar.image) -}}
+automountServiceAccountToken: false
+enableServiceLinks: false
+{{- with $root.Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+securityContext:
+  {{- toYaml $root.Values.podSecurityContext | nindent 2 }}
+initContainers:
+  - name: create-topics
+    image: {{ $sidecarImage }}
+    imagePullPolicy: {{ $root.Values.sidecar.image.pullPolicy }}
+    args: ["create-topics", "--wait", "300"]
+    env:
+      {{- include "saga-orders.envVars" (dict "base" $topicsEnv "override" $root.Values.createTopics.env) | nindent 6 }}
+    securityContext:
+      {{- toYaml $root.Values.containerSecurityContext | nindent 6 }}
+    resources:
+      {{- toYaml $root.Values.createTopics.resources | nindent 6 }}
+  - name: sidecar
+    image: {{ $sidecarImage }}
+    imagePullPolicy: {{ $root.Values.sidecar.image.pullPolicy }}
+    restartPolicy: Always
+    ports:
+      - name: sidecar
+        containerPort: {{ $sidecarPort }}
+        protocol: TCP
+    env:
+      {{- if not (hasKey $values.sidecar.env "DB_PASSWORD") }}
+      - name: DB_PASSWORD
+        valueFrom:
+          secretKeyRef:
+            name: {{ $fullname }}-db
+            key: {{ $name }}-password
+      {{- end }}
+      {{- include "saga-orders.envVars" (dict "base" $sidecarEnv "override" $values.sidecar.env) | nindent 6 }}
+    # /health/live only: the sidecar's /health/ready needs the service, which starts after
+    # this probe passed
+    startupProbe:
+      httpGet:
+        path: /health/live
+        port: sidecar
+      {{- toYaml $probes.startup | nindent 6 }}
+    livenessProbe:
+      httpGet:
+        path: /health/live
+        port: sidecar
+      {{- toYaml $probes.liveness | nindent 6 }}
+    readinessProbe:
+      httpGet:
+        path: /health/ready
+        port: sidecar
+      {{- toYaml $probes.readiness | nindent 6 }}
+    securityContext:
+      {{- toYaml $root.Values.containerSecurityContext | nindent 6 }}
+    resources:
+      {{- toYaml $root.Values.sidecar.resources | nindent 6 }}
+    volumeMounts:
+      - name: run-saga
+        mountPath: /run/saga
+      - name: tmp
+        mountPath: /tmp
+containers:
+  - name: {{ $name }}
+    image: {{ include "saga-orders.image" (dict "root" $root "image" $values.image) }}
+    imagePullPolicy: {{ $values.image.pullPolicy }}
+    ports:
+      - name: http
+        containerPort: {{ $httpPort }}
+        protocol: TCP
+    env:
+      {{- if not (hasKey $values.env "DB_PASSWORD") }}
+      - name: DB_PASSWORD
+        valueFrom:
+          secretKeyRef:
+            name: {{ $fullname }}-db
+            key: {{ $name }}-password
+      {{- end }}
+      {{- include "saga-orders.envVars" (dict "base" $serviceEnv "override" $values.env) | nindent 6 }}
+    startupProbe:
+      httpGet:
+        path: /health/live
+        port: http
+      {{- toYaml $probes.startup | nindent 6 }}
+    livenessProbe:
+      httpGet:
+        path: /health/live
+        port: http
+      {{- toYaml $probes.liveness | nindent 6 }}
+    readinessProbe:
+      httpGet:
+        path: /health/ready
+        port: http
+      {{- toYaml $probes.readiness | nindent 6 }}
+    securityContext:
+      {{- toYaml $root.Values.containerSecurityContext | nindent 6 }}
+    resources:
+      {{- toYaml $values.resources | nindent 6 }}
+    volumeMounts:
+      - name: run-saga
+        mountPath: /run/saga
+      - name: tmp
+        mountPath: /tmp
+volumes:
+  - name: run-saga
+    emptyDir: {}
+  - name: tmp
+    emptyDir: {}
+{{- end -}}
