@@ -122,7 +122,7 @@ format-check:
 clean:
 	rm -rf build
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find build -name '*.d' -type f 2>/dev/null)
 
 # Test data (issue: 10 M products, 1 M users). Needs the stack up (make run).
 PRODUCTS ?= 10000000

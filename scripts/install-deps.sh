@@ -15,7 +15,8 @@ KAFKA_VERSION="3.9.1"         # must match scripts/kafka/pom.xml
 
 APT_PACKAGES=(pkg-config librdkafka-dev libmicrohttpd-dev default-libmysqlclient-dev
     libjansson-dev libhiredis-dev libcurl4-openssl-dev libcmocka-dev mariadb-server
-    mariadb-client redis-server kcat clang clang-format libclang-rt-14-dev)
+    mariadb-client redis-server kcat clang clang-format libclang-rt-14-dev
+    busybox-static)
 
 log() { printf 'install-deps: %s\n' "$*"; }
 

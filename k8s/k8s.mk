@@ -1,0 +1,37 @@
+# The Kubernetes path (README, "Kubernetes"): images, the kind cluster, the Helm chart.
+#   make images                 every image (scripts/images.sh); CONTAINER_ENGINE=podman|docker
+#   make kind-up / kind-down    the kind cluster of kind/cluster.yaml
+#   make kind-load              the images into the cluster
+#   make k8s-up                 kind-up, images, kind-load, k8s/ manifests, helm install --wait
+#   make k8s-test               helm test + the end-to-end suite through kubectl port-forward
+#   make k8s-load RATE= DURATION=   the load generator as a Job in the cluster
+#   make k8s-down               helm uninstall, kind-down
+.PHONY: images kind-up kind-down kind-load k8s-up k8s-test k8s-down k8s-load helm-lint
+
+RATE     ?= 100
+DURATION ?= 60
+
+# images are built from the optimised binaries, whatever SAN says
+images:
+	$(MAKE) SAN=0 all
+	scripts/images.sh build
+
+kind-up:
+	scripts/k8s.sh kind-up
+kind-down:
+	scripts/k8s.sh kind-down
+kind-load:
+	scripts/k8s.sh kind-load
+
+k8s-up: images
+	scripts/k8s.sh up
+k8s-test:
+	scripts/k8s.sh test
+k8s-down:
+	scripts/k8s.sh down
+k8s-load:
+	RATE=$(RATE) DURATION=$(DURATION) scripts/k8s-load.sh
+
+helm-lint:
+	helm lint helm/saga-orders
+	helm lint helm/saga-orders -f helm/saga-orders/values-local.yaml
