@@ -6,7 +6,8 @@
 #   make k8s-test               helm test + the end-to-end suite through kubectl port-forward
 #   make k8s-load RATE= DURATION=   the load generator as a Job in the cluster
 #   make k8s-down               helm uninstall, kind-down
-.PHONY: images kind-up kind-down kind-load k8s-up k8s-test k8s-down k8s-load helm-lint
+#   make k8s-stats              memory of every container, threads in the node
+.PHONY: images kind-up kind-down kind-load k8s-up k8s-test k8s-down k8s-load k8s-stats helm-lint
 
 RATE     ?= 100
 DURATION ?= 60
@@ -29,6 +30,8 @@ k8s-test:
 	scripts/k8s.sh test
 k8s-down:
 	scripts/k8s.sh down
+k8s-stats:
+	scripts/k8s.sh stats
 k8s-load:
 	RATE=$(RATE) DURATION=$(DURATION) scripts/k8s-load.sh
 

@@ -7,6 +7,7 @@
 #   scripts/k8s.sh up           kind-up, kind-load, the manifests of k8s/, helm upgrade --install --wait
 #   scripts/k8s.sh test         helm test, then the end-to-end suite through port-forward
 #   scripts/k8s.sh down         helm uninstall, then kind-down
+#   scripts/k8s.sh stats        memory of every container of the release, threads in the node
 #
 # Environment: KIND_CLUSTER (saga), K8S_NAMESPACE (saga-orders), RELEASE (saga),
 # CONTAINER_ENGINE (podman when present, else docker), IMAGE_PREFIX (localhost/saga-orders),
@@ -157,6 +158,33 @@ cmd_test() {
         KUBECTL_CONTEXT="$CONTEXT" scripts/k8s-test.sh
 }
 
+# memory (working set) of every container of the namespace and the node's thread count,
+# read from the node's CRI (no metrics-server needed); written to build/k8s-stats.txt too
+cmd_stats() {
+    local node="$KIND_CLUSTER-control-plane"
+    need "$CONTAINER_ENGINE" python3
+    mkdir -p build
+    {
+        "$CONTAINER_ENGINE" exec "$node" crictl stats -o json | python3 -c '
+import json, sys
+ns = sys.argv[1]
+rows = []
+for s in json.load(sys.stdin)["stats"]:
+    labels = s["attributes"].get("labels", {})
+    if labels.get("io.kubernetes.pod.namespace") != ns:
+        continue
+    mem = int(s.get("memory", {}).get("workingSetBytes", {}).get("value", 0)) / 1e6
+    rows.append((labels.get("io.kubernetes.pod.name"), s["attributes"]["metadata"]["name"], mem))
+for pod, container, mem in sorted(rows):
+    print("%-42s %-22s %8.1f MB" % (pod, container, mem))
+print("%-65s %8.1f MB" % ("all containers of namespace " + ns, sum(r[2] for r in rows)))
+' "$K8S_NAMESPACE"
+        printf 'threads in the node (pids cgroup): %s\n' \
+            "$("$CONTAINER_ENGINE" exec "$node" sh -c 'cat /sys/fs/cgroup/pids/pids.current 2>/dev/null ||
+                cat /sys/fs/cgroup/pids.current' | tr -d '\r')"
+    } | tee build/k8s-stats.txt
+}
+
 cmd_down() {
     if cluster_exists && helm status "$RELEASE" --kube-context "$CONTEXT" -n "$K8S_NAMESPACE" >/dev/null 2>&1; then
         timed "helm uninstall" helm uninstall "$RELEASE" --kube-context "$CONTEXT" -n "$K8S_NAMESPACE" --wait
@@ -171,8 +199,9 @@ kind-load) timed kind-load kind_load ;;
 up) timed "k8s-up (all)" cmd_up ;;
 test) timed "k8s-test (all)" cmd_test ;;
 down) timed "k8s-down (all)" cmd_down ;;
+stats) cmd_stats ;;
 *)
-    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac

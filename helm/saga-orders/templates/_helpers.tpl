@@ -177,6 +177,9 @@ Call with (dict "root" $ "name" "order").
 {{- $internalPort := add $httpPort 2000 -}}
 {{- $wakeSocket := printf "/run/saga/%s.wake" $name -}}
 {{- $probes := $root.Values.serviceProbes -}}
+{{- /* env precedence: the service's own map, then the one all four share, then the chart's */ -}}
+{{- $serviceOverride := merge (deepCopy (default dict $values.env)) (deepCopy (default dict $root.Values.serviceEnv)) -}}
+{{- $sidecarOverride := merge (deepCopy (default dict $values.sidecar.env)) (deepCopy (default dict $root.Values.sidecar.env)) -}}
 {{- $db := dict
       "DB_HOST" (printf "%s-mysql" $fullname)
       "DB_PORT" "3306"
@@ -232,14 +235,14 @@ initContainers:
         containerPort: {{ $sidecarPort }}
         protocol: TCP
     env:
-      {{- if not (hasKey $values.sidecar.env "DB_PASSWORD") }}
+      {{- if not (hasKey $sidecarOverride "DB_PASSWORD") }}
       - name: DB_PASSWORD
         valueFrom:
           secretKeyRef:
             name: {{ $fullname }}-db
             key: {{ $name }}-password
       {{- end }}
-      {{- include "saga-orders.envVars" (dict "base" $sidecarEnv "override" $values.sidecar.env) | nindent 6 }}
+      {{- include "saga-orders.envVars" (dict "base" $sidecarEnv "override" $sidecarOverride) | nindent 6 }}
     # /health/live only: the sidecar's /health/ready needs the service, which starts after
     # this probe passed
     startupProbe:
@@ -275,14 +278,14 @@ containers:
         containerPort: {{ $httpPort }}
         protocol: TCP
     env:
-      {{- if not (hasKey $values.env "DB_PASSWORD") }}
+      {{- if not (hasKey $serviceOverride "DB_PASSWORD") }}
       - name: DB_PASSWORD
         valueFrom:
           secretKeyRef:
             name: {{ $fullname }}-db
             key: {{ $name }}-password
       {{- end }}
-      {{- include "saga-orders.envVars" (dict "base" $serviceEnv "override" $values.env) | nindent 6 }}
+      {{- include "saga-orders.envVars" (dict "base" $serviceEnv "override" $serviceOverride) | nindent 6 }}
     startupProbe:
       httpGet:
         path: /health/live
