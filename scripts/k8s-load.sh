@@ -338,7 +338,7 @@ main() {
 
     [ "$rc" -eq 0 ] || die "the load generator job failed"
     [ "$created" != 0 ] || die "no order was created during the run"
-    [ "$not_terminal" = 0 ] || die "$not_terminal orders not terminal after ${SETTLE}s of settling"
+    [ "$not_terminal" = 0 ] || die "$not_terminal orders not terminal after ${settled}s of settling (at most ${SETTLE}s)"
 }
 
 main "$@"

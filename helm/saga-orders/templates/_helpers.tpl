@@ -316,3 +316,23 @@ volumes:
   - name: tmp
     emptyDir: {}
 {{- end -}}
+
+{{/*
+MySQL's /etc/mysql/conf.d/saga.cnf (ConfigMap <fullname>-mysql; its checksum restarts the pod
+when it changes). Valid for MySQL 8.0 and MariaDB 10.11.
+*/}}
+{{- define "saga-orders.mysqlConfig" -}}
+[mysqld]
+character-set-server = utf8mb4
+collation-server = utf8mb4_general_ci
+slow_query_log = 1
+# the services' client (libmariadb) authenticates with mysql_native_password;
+# MariaDB ignores loose- options it does not know
+loose-default-authentication-plugin = mysql_native_password
+# the test-data generator (make k8s-load) streams rows with LOAD DATA LOCAL INFILE:
+# MariaDB allows it by default, MySQL 8.0 does not
+local_infile = 1
+{{- range $option, $value := .Values.mysql.config }}
+{{ $option }} = {{ $value }}
+{{- end }}
+{{- end -}}
