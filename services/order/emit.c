@@ -89,7 +89,10 @@ static int emit_reason_command(MYSQL *conn, const struct order_row *row, const c
 int order_emit_actions(MYSQL *conn, const struct order_row *row, unsigned actions,
                        const char *reason, const char *source, const char *causation_id)
 {
-	const char *why = reason && reason[0] ? reason : "order cancelled";
+	/* a capture in PENDING was not asked for by the saga (saga.c) */
+	const char *why = reason && reason[0]           ? reason
+	                  : row->state == ORDER_PENDING ? "payment not requested by the saga"
+	                                                : "order cancelled";
 	int rc = 0;
 
 	if (actions & ORDER_SEND_PROCESS_PAYMENT) {

@@ -130,6 +130,12 @@ static bool transition(enum order_state cur, enum order_input in, struct order_s
 			out->next = ORDER_CANCELLED;
 			out->actions = ORDER_EMIT_ORDER_CANCELLED;
 			return true;
+		case ORDER_IN_PAYMENT_COMPLETED:
+			/* The saga has not asked for payment yet (ProcessPayment goes out
+			 * with PAYMENT_PENDING): a capture made around it is refunded at
+			 * once, whatever happens to the order next. */
+			out->actions = ORDER_SEND_REFUND_PAYMENT;
+			return true;
 		case ORDER_IN_STEP_TIMEOUT:
 			/* The reservation may still happen: release leaves a tombstone. */
 			out->next = ORDER_COMPENSATING;
