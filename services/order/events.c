@@ -61,7 +61,7 @@ static int parse(const struct svc_event *ev, enum order_input *input, const char
 static int apply(struct svc_ctx *ctx, MYSQL *conn, const struct svc_event *ev, void *scratch,
                  char *reason, size_t reasonlen)
 {
-	struct order_input_event in = {.event_type = ev->type, .event_id = ev->id};
+	struct order_input_event in = {.event_type = ev->type, .event_id = ev->id, .amount = -1};
 	const char *order_id = NULL, *why = NULL;
 	char ignored[8];
 	int rc;
@@ -73,6 +73,13 @@ static int apply(struct svc_ctx *ctx, MYSQL *conn, const struct svc_event *ev, v
 	/* "reason" is optional context (shortage, decline, release). */
 	if (svc_event_str(ev, "reason", &why, ignored, sizeof(ignored)) == 0)
 		in.reason = why;
+	/* what a capture was for: checked against the order (transition.h) */
+	if (in.input == ORDER_IN_PAYMENT_COMPLETED) {
+		if (svc_event_int(ev, "amount", &in.amount, ignored, sizeof(ignored)) != 0)
+			in.amount = -1;
+		if (svc_event_str(ev, "currency", &in.currency, ignored, sizeof(ignored)) != 0)
+			in.currency = NULL;
+	}
 
 	rc = order_transition_apply(ctx, conn, order_id, &in);
 	switch (rc) {
@@ -83,6 +90,16 @@ static int apply(struct svc_ctx *ctx, MYSQL *conn, const struct svc_event *ev, v
 		break;
 	case SVC_ENOTFOUND:
 		snprintf(reason, reasonlen, "unknown order %s", order_id);
+		rc = SVC_EPERMANENT;
+		break;
+	case SVC_ECONFLICT:
+		if (in.amount < 0 || !in.currency)
+			snprintf(reason, reasonlen, "%s without amount and currency for order %s",
+			         ev->type, order_id);
+		else
+			snprintf(reason, reasonlen,
+			         "%s of %lld %s does not match the total of order %s", ev->type,
+			         (long long)in.amount, in.currency, order_id);
 		rc = SVC_EPERMANENT;
 		break;
 	case SVC_EPERMANENT:

@@ -6,6 +6,7 @@
 #include "services/order/transition.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "services/order/batch.h"
 #include "services/order/emit.h"
@@ -74,6 +75,17 @@ int order_transition_apply(struct svc_ctx *ctx, MYSQL *conn, const char *order_i
 	rc = order_batch_lock(conn, order_id, &row);
 	if (rc != 0)
 		return rc;
+	/* Only a capture of exactly the order's total confirms it; any other
+	 * (forged, or paid around the saga) is refused whole and dead-lettered.
+	 * In the other states a capture is refunded whatever its amount. */
+	if (in->input == ORDER_IN_PAYMENT_COMPLETED && row.state == ORDER_PAYMENT_PENDING &&
+	    (in->amount != row.total || !in->currency || strcmp(in->currency, row.currency) != 0)) {
+		svc_warn("order %s: %s captured %lld %s, the order's total is %lld %s; refused",
+		         order_id, in->event_type, (long long)in->amount,
+		         in->currency ? in->currency : "(none)", (long long)row.total,
+		         row.currency);
+		return SVC_ECONFLICT;
+	}
 	order_saga_next(row.state, in->input, row.reason, in->reason, &r);
 
 	svc_buf_init(&detail);

@@ -11,6 +11,7 @@
 #define ORDER_TRANSITION_H
 
 #include <mysql.h>
+#include <stdint.h>
 
 #include "services/order/saga.h"
 #include "svc/service.h"
@@ -20,12 +21,17 @@ struct order_input_event {
 	const char *event_type; /* history "event": the event type, or "StepTimeout" */
 	const char *event_id;   /* NULL for a timeout; becomes the causationId */
 	const char *reason;     /* reason carried by the event, or NULL */
+	/* PaymentCompleted: what was captured (amount < 0, currency NULL: not given) */
+	int64_t amount;
+	const char *currency;
 };
 
 /*
  * 0 when applied (a state change or a history-only report); SVC_IGNORED when
  * the input makes no sense in the order's state (recorded in the history,
- * logged, nothing sent); SVC_ENOTFOUND for an unknown order; SVC_ETRANSIENT /
+ * logged, nothing sent); SVC_ENOTFOUND for an unknown order; SVC_ECONFLICT
+ * for a PaymentCompleted that would confirm the order but does not capture its
+ * total in its currency (nothing applied); SVC_ETRANSIENT /
  * SVC_EPERMANENT / SVC_ENOMEM on failure (the caller rolls back).
  */
 int order_transition_apply(struct svc_ctx *ctx, MYSQL *conn, const char *order_id,

@@ -372,6 +372,7 @@ def optional_tests(module):
 TESTS[-1:-1] = optional_tests("test_dlq")
 TESTS[-1:-1] = optional_tests("test_payment_batch")
 TESTS[-1:-1] = optional_tests("test_order_batch")
+TESTS[-1:-1] = optional_tests("test_payment_guard")
 TESTS[-1:-1] = optional_tests("test_inventory_bulk")
 # after the invariants: its product's moves belong to no real order
 TESTS += optional_tests("test_inventory_batch")

@@ -59,19 +59,34 @@ static int teardown(void **state)
 }
 
 /* An event of `type` for `order_id`, with data.reason when given. */
-static void make_event(struct svc_event *ev, const char *type, const char *order_id,
-                       const char *reason)
+/* An event as its producer writes it; `extra` is more of its data fields. */
+static void make_event_with(struct svc_event *ev, const char *type, const char *order_id,
+                            const char *reason, const char *extra)
 {
 	char id[37], json[1024], err[128];
 
 	svc_uuid7(id);
 	snprintf(json, sizeof(json),
 	         "{\"eventId\":\"%s\",\"type\":\"%s\",\"timestamp\":1,\"data\":{\"orderId\":"
-	         "\"%s\"%s%s%s},\"metadata\":{\"correlationId\":\"%s\",\"version\":\"1\","
+	         "\"%s\"%s%s%s%s},\"metadata\":{\"correlationId\":\"%s\",\"version\":\"1\","
 	         "\"source\":\"test\"}}",
 	         id, type, order_id, reason ? ",\"reason\":\"" : "", reason ? reason : "",
-	         reason ? "\"" : "", order_id);
+	         reason ? "\"" : "", extra, order_id);
 	assert_int_equal(svc_event_decode(json, strlen(json), ev, err, sizeof(err)), 0);
+}
+
+/* A PaymentCompleted captures the order's total in USD, as Payment sends it. */
+static void make_event(struct svc_event *ev, const char *type, const char *order_id,
+                       const char *reason)
+{
+	char extra[96] = "";
+
+	for (size_t i = 0;
+	     strcmp(type, EV_PAYMENT_COMPLETED) == 0 && i < sizeof(orders) / sizeof(orders[0]); i++)
+		if (strcmp(orders[i].id, order_id) == 0)
+			snprintf(extra, sizeof(extra), ",\"amount\":%lld,\"currency\":\"USD\"",
+			         orders[i].total);
+	make_event_with(ev, type, order_id, reason, extra);
 }
 
 /* Runs evs[] as the consumer does a batch: begin_batch, apply each, end_batch;
@@ -147,6 +162,52 @@ static void test_order_batch_locks_its_orders_in_one_select_in_id_order(void **s
 	assert_int_equal(fake_db.nstmts, 1);
 	(void)codes;
 	release_events(evs, 4);
+}
+
+/* A capture that is not the order's total in its currency never confirms it:
+ * refused (for the DLQ) with the reason, nothing written for the order. */
+static void test_order_payment_not_matching_the_total_is_refused(void **state)
+{
+	static const char *const extras[] = {
+	        ",\"amount\":1,\"currency\":\"USD\"",   /* one cent */
+	        ",\"amount\":500,\"currency\":\"EUR\"", /* another currency */
+	        "",                                     /* forged: no amount at all */
+	};
+	const struct svc_consumer_ops *ops = &order_consumer_ops;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(extras) / sizeof(extras[0]); i++) {
+		struct svc_event ev;
+		const struct svc_event *p = &ev;
+		char reason[256] = "";
+
+		make_event_with(&ev, EV_PAYMENT_COMPLETED, ID_B, NULL, extras[i]);
+		assert_int_equal(ops->begin_batch(&ctx, &fake_conn, &p, 1), 0);
+		assert_int_equal(ops->apply(&ctx, &fake_conn, &ev, NULL, reason, sizeof(reason)),
+		                 SVC_EPERMANENT);
+		assert_non_null(strstr(reason, ID_B));
+		assert_non_null(
+		        strstr(reason, i < 2 ? "does not match the total" : "without amount"));
+		assert_int_equal(ops->end_batch(&ctx, &fake_conn, true), 0);
+		assert_int_equal(fake_db_count("UPDATE"), 0);
+		assert_int_equal(fake_db_count("INSERT INTO outbox_messages"), 0);
+		svc_event_release(&ev);
+	}
+}
+
+/* Outside PAYMENT_PENDING the amount does not matter: any capture is refunded. */
+static void test_order_payment_of_another_amount_while_compensating_is_refunded(void **state)
+{
+	struct svc_event ev;
+	int code;
+
+	(void)state;
+	make_event_with(&ev, EV_PAYMENT_COMPLETED, ID_C, NULL,
+	                ",\"amount\":1,\"currency\":\"USD\"");
+	assert_int_equal(run_batch(&ev, 1, &code), 0);
+	assert_int_equal(code, 0);
+	assert_non_null(strstr(fake_db_last("INSERT INTO outbox_messages"), "RefundPayment"));
+	svc_event_release(&ev);
 }
 
 static void test_order_batch_second_event_of_an_order_sees_the_first_ones_state(void **state)
@@ -374,6 +435,11 @@ int main(void)
 	                teardown),
 	        cmocka_unit_test_setup_teardown(
 	                test_order_batch_second_event_of_an_order_sees_the_first_ones_state, setup,
+	                teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_order_payment_not_matching_the_total_is_refused, setup, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_order_payment_of_another_amount_while_compensating_is_refunded, setup,
 	                teardown),
 	        cmocka_unit_test_setup_teardown(
 	                test_order_batch_keeps_the_first_cause_and_the_last_deadline, setup,
