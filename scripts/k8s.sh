@@ -70,6 +70,13 @@ images() { scripts/images.sh list; }
 
 kind_up() {
     need kind kubectl
+    # a cluster whose node container is gone or stopped (the machine restarted) is
+    # listed but never answers: start it again from scratch
+    if cluster_exists && ! { kind export kubeconfig --name "$KIND_CLUSTER" >/dev/null 2>&1 &&
+        kc get nodes --request-timeout=15s >/dev/null 2>&1; }; then
+        note "cluster $KIND_CLUSTER exists but does not answer: deleting it"
+        kind delete cluster --name "$KIND_CLUSTER"
+    fi
     if cluster_exists; then
         note "cluster $KIND_CLUSTER exists"
     else

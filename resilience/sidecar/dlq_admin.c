@@ -114,8 +114,10 @@ int sc_dlq_admin_list(struct sc_dlq_admin *a, long limit, json_t **out, struct s
 		problem(p, rc, a->cfg->dlq_topic);
 		goto out;
 	}
-	/* Each partition gave its newest `limit`; keep the newest `limit` of all. */
-	qsort(es.v, es.n, sizeof(*es.v), by_time);
+	/* Each partition gave its newest `limit`; keep the newest `limit` of all.
+	 * (An empty DLQ has no array at all: qsort must not see its NULL.) */
+	if (es.n > 1)
+		qsort(es.v, es.n, sizeof(*es.v), by_time);
 	first = es.n > (size_t)limit ? es.n - (size_t)limit : 0;
 	if (a->db) {
 		rc = sc_dlq_redrive_marks(a->db, a->cfg->dlq_topic, es.v + first, es.n - first);
