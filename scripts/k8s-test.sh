@@ -71,7 +71,7 @@ forward() {
         trap "kill $child 2>/dev/null; exit 0" TERM INT
         wait "$child" || true
         printf 'k8s-test: port-forward %s ended; starting it again\n' "$target" >>"$log"
-        sleep 1
+        sleep 0.2
     done
 }
 
@@ -157,6 +157,10 @@ main() {
     export ORDER_INTERNAL_URL=http://127.0.0.1:10081 PAYMENT_INTERNAL_URL=http://127.0.0.1:10082 \
         INVENTORY_INTERNAL_URL=http://127.0.0.1:10083 NOTIFICATION_INTERNAL_URL=http://127.0.0.1:10084
     export KAFKA_BROKERS=127.0.0.1:19092
+    # kubectl gives a forward up when one connection to the pod breaks (a request the
+    # service refuses before reading its body): forward() starts it again at once, and
+    # the tests try a refused connection again meanwhile
+    export E2E_CONNECT_RETRY_S="${E2E_CONNECT_RETRY_S:-20}"
     export E2E_MYSQL_HOST=127.0.0.1 E2E_MYSQL_PORT=3306 E2E_MYSQL_USER=root
     export E2E_MYSQL_PASSWORD="$password"
     export E2E_REDIS_HOST=127.0.0.1 E2E_REDIS_PORT=6379

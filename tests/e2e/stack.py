@@ -5,7 +5,8 @@ stores (MariaDB, Redis) and service logs for the tests that look inside.
 Python 3 standard library only. Every endpoint can be overridden from the
 environment (ORDER_URL, PAYMENT_URL, INVENTORY_URL, NOTIFICATION_URL,
 GATEWAY_URL, ORDER_SIDECAR_URL, ..., ORDER_INTERNAL_URL, ..., KAFKA_BROKERS,
-KCAT). The stores default to the local stack's Unix sockets under RUN_DIR
+KCAT; E2E_CONNECT_RETRY_S tries a refused connection again for that long).
+The stores default to the local stack's Unix sockets under RUN_DIR
 (scripts/stack.sh; root needs no password there); another deployment, e.g.
 Kubernetes through kubectl port-forward (scripts/k8s-test.sh), is reached over
 TCP with:
@@ -56,6 +57,8 @@ GATEWAY = os.environ.get("GATEWAY_URL", "http://127.0.0.1:8089")
 KAFKA = os.environ.get("KAFKA_BROKERS", "127.0.0.1:9092")
 KCAT = os.environ.get("KCAT", "kcat")
 HTTP_TIMEOUT_S = float(os.environ.get("E2E_HTTP_TIMEOUT_S", "10"))
+# how long a refused connection is tried again (0: fail at once, the local stack)
+CONNECT_RETRY_S = float(os.environ.get("E2E_CONNECT_RETRY_S", "0"))
 TERMINAL = ("CONFIRMED", "CANCELLED")
 
 
@@ -101,15 +104,29 @@ def request(method, url, body=None, headers=None, raw=None):
     if body is not None:
         data = json.dumps(body).encode("utf-8")
         hdrs.setdefault("Content-Type", "application/json")
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=HTTP_TIMEOUT_S)
-    try:
-        conn.request(method, path, body=data, headers=hdrs)
-        res = conn.getresponse()
-        return Response(res.status, {k.lower(): v for k, v in res.getheaders()}, res.read())
-    except (OSError, http.client.HTTPException) as e:
-        raise TestFailure("%s %s: no answer (%s)" % (method, url, e))
-    finally:
-        conn.close()
+    # a refused connection sent nothing, so any method may try again; a reset
+    # one only when the method is repeatable. Through kubectl port-forward
+    # (scripts/k8s-test.sh) a forward that kubectl gave up is back within a
+    # second or two; with E2E_CONNECT_RETRY_S unset (the local stack) never.
+    deadline = time.monotonic() + CONNECT_RETRY_S
+    while True:
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=HTTP_TIMEOUT_S)
+        try:
+            conn.request(method, path, body=data, headers=hdrs)
+            res = conn.getresponse()
+            return Response(res.status, {k.lower(): v for k, v in res.getheaders()}, res.read())
+        except ConnectionRefusedError as e:
+            if time.monotonic() >= deadline:
+                raise TestFailure("%s %s: no answer (%s)" % (method, url, e))
+        except (ConnectionResetError, BrokenPipeError) as e:
+            # the forward went away under the request: only a repeatable one goes again
+            if method not in ("GET", "HEAD", "PUT", "DELETE") or time.monotonic() >= deadline:
+                raise TestFailure("%s %s: no answer (%s)" % (method, url, e))
+        except (OSError, http.client.HTTPException) as e:
+            raise TestFailure("%s %s: no answer (%s)" % (method, url, e))
+        finally:
+            conn.close()
+        time.sleep(0.2)
 
 
 def get(url):
