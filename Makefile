@@ -23,7 +23,7 @@ CFLAGS   += -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(SANFLAGS) -MMD -MP \
             $(shell mysql_config --include 2>/dev/null)
 LDFLAGS  += -pthread $(SANFLAGS)
 LIBS_MYSQL := $(shell mysql_config --libs 2>/dev/null || echo -lmariadb)
-LDLIBS   := -lmicrohttpd -ljansson -lhiredis -lcurl -lrdkafka $(LIBS_MYSQL) -lm
+LDLIBS   := -lmicrohttpd -ljwt -ljansson -lhiredis -lcurl -lrdkafka $(LIBS_MYSQL) -lm
 
 BIN := $(BUILD)/bin
 LIB := $(BUILD)/lib
@@ -37,6 +37,8 @@ objs = $(patsubst %.c,$(OBJ)/%.o,$(1))
 
 # $(call program,NAME,DIR): DIR/*.c except main.c -> $(LIB)/libNAME.a (linked by
 # unit tests too), DIR/main.c + that archive + the shared libraries -> $(BIN)/NAME
+comma := ,
+
 define program
 $(1)_SRCS := $$(filter-out $(2)/main.c,$$(wildcard $(2)/*.c))
 $(1)_LIB  := $$(LIB)/lib$(1).a
@@ -60,12 +62,13 @@ include services/gateway-sim/gateway-sim.mk
 include tests/data/seed.mk
 include loadtest/loadtest.mk
 include tests/smoke/smoke.mk
+include tools/token/token.mk
 include tests/unit/unit.mk
 include tests/fuzz/fuzz.mk
 include k8s/k8s.mk
 
 .DEFAULT_GOAL := all
-.PHONY: all clean run stop status test unit e2e faults deps format format-check
+.PHONY: all clean run stop status test unit e2e security faults deps format format-check
 all: $(ALL_BINS)
 
 $(OBJ)/%.o: %.c
@@ -94,6 +97,13 @@ e2e: deps
 	BIN_DIR=build/san/bin scripts/stack.sh up
 	python3 tests/e2e/run.py
 
+# security (tests/security): refusals of what attackers and careless clients
+# try, against the same sanitized stack; no state or money may change
+security: deps
+	$(MAKE) SAN=1 all
+	BIN_DIR=build/san/bin scripts/stack.sh up
+	BIN_DIR=build/san/bin python3 tests/security/run.py
+
 # fault injection (tests/faults): the stack (sanitized) with short saga
 # deadlines; an order service already running with others is restarted with
 # these for the run and with its former ones after it
@@ -110,6 +120,7 @@ faults: deps
 test:
 	$(MAKE) unit
 	$(MAKE) e2e
+	$(MAKE) security
 	$(MAKE) faults
 
 CLANG_FORMAT ?= clang-format

@@ -3,9 +3,16 @@
 #   kafka-ceiling  raw Kafka produce->consume throughput of this machine
 #   db-ceiling     raw MariaDB single-row write transactions/s
 #   lagmon         consumer-group lag, one JSON line per second
+#   auth-cost      what verifying a bearer token costs a request (make bench-auth)
 # The ceiling tools and lagmon share loadgen's archive (clock, percentiles).
 $(eval $(call program,loadgen,loadtest/loadgen))
 $(eval $(call program,kafka-ceiling,loadtest/kafka-ceiling))
 $(eval $(call program,db-ceiling,loadtest/db-ceiling))
 $(eval $(call program,lagmon,loadtest/lagmon))
+$(eval $(call program,auth-cost,loadtest/auth-cost))
+
+.PHONY: bench-auth
+bench-auth: $(BIN)/auth-cost
+	@mkdir -p build/bench
+	$(BIN)/auth-cost --seconds 3 --out build/bench/auth-cost.txt
 $(BIN)/kafka-ceiling $(BIN)/db-ceiling $(BIN)/lagmon: $(loadgen_LIB)

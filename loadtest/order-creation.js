@@ -15,12 +15,19 @@
 // databases. Products are drawn from a Zipf-like spread (ZIPF_S, 0.8; 0 =
 // uniform) over P000000001..N, users uniformly over U000000001..M.
 //
+// Orders are placed by their users: each request carries the customer token
+// of the userId in its body, signed HS256 with JWT_SECRET (required: the
+// stack's key, e.g. -e JWT_SECRET="$(cat run/secrets/jwt)"), cached per user
+// for the VU's life (a day's validity).
+//
 // The HTTP response is not the order's completion: that is create ->
 // CONFIRMED/CANCELLED, which scripts/bench.sh reads from the order database.
 // The thresholds below hold the HTTP side; the saga KPIs (completion avg < 1 s,
 // p99 < 2 s, >= 99.9 % confirmed) are checked by loadtest/report.py.
 import http from 'k6/http';
 import { check } from 'k6';
+import crypto from 'k6/crypto';
+import encoding from 'k6/encoding';
 import { Counter } from 'k6/metrics';
 
 const BASE_URL = __ENV.BASE_URL || 'http://127.0.0.1:8081';
@@ -29,6 +36,11 @@ const PRODUCTS = parseInt(__ENV.PRODUCTS || '100000', 10);
 const USERS = parseInt(__ENV.USERS || '10000', 10);
 const ZIPF_S = parseFloat(__ENV.ZIPF_S || '0.8');
 const SCENARIO = __ENV.SCENARIO || '1000';
+const JWT_SECRET = __ENV.JWT_SECRET || '';
+const TOKEN_TTL_S = 86400;
+if (JWT_SECRET.length < 32) {
+    throw new Error('JWT_SECRET (the HS256 key the services verify tokens with, >= 32 bytes) is not set');
+}
 
 const accepted = new Counter('orders_accepted');
 
@@ -96,13 +108,26 @@ function pickProduct() {
 
 const pad = (n) => String(n).padStart(9, '0');
 
+// "Bearer <token>" of a customer (svc/auth.h claims: sub, roles, iat, exp)
+const tokens = {};
+function bearer(userId) {
+    if (tokens[userId]) return tokens[userId];
+    const now = Math.floor(Date.now() / 1000);
+    const part = (obj) => encoding.b64encode(JSON.stringify(obj), 'rawurl');
+    const signing = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({
+        sub: userId, roles: ['customer'], iat: now, exp: now + TOKEN_TTL_S })}`;
+    tokens[userId] = `Bearer ${signing}.${crypto.hmac('sha256', JWT_SECRET, signing, 'base64rawurl')}`;
+    return tokens[userId];
+}
+
 export default function () {
+    const userId = `U${pad(1 + Math.floor(Math.random() * USERS))}`;
     const body = JSON.stringify({
-        userId: `U${pad(1 + Math.floor(Math.random() * USERS))}`,
+        userId: userId,
         items: [{ productId: `P${pad(pickProduct())}`, quantity: 1 + Math.floor(Math.random() * 2) }],
     });
     const res = http.post(`${BASE_URL}/api/orders`, body, {
-        headers: { 'Content-Type': 'application/json' },
+        headers: { 'Content-Type': 'application/json', Authorization: bearer(userId) },
     });
     const ok = check(res, {
         'status is 202': (r) => r.status === 202,

@@ -7,7 +7,8 @@
 `run` reads what bench.sh left in DIR (loadgen.json, orders.tsv,
 transitions.tsv, invariants.tsv, samples.jsonl, lag.jsonl, *-ceiling.json),
 prints the summary and exits 1 when --smoke is given and correctness fails
-(an accepted order not terminal, an invariant broken). `series` writes
+(an accepted order not terminal, an invariant broken, an order refused for
+its token or by the per-user rate limit). `series` writes
 OUT/report.md with one row per rate. Standard library only.
 """
 import json
@@ -320,7 +321,10 @@ def verdict(rep):
 
 def correctness(rep):
     inv = rep["invariants"]
+    refused = rep["http"].get("http_status") or {}  # absent in older loadgen output
     return {
+        "no order refused for its token or rate (HTTP 401/403/429)":
+            not any(refused.get(code) for code in ("401", "403", "429")),
         "every accepted order terminal": rep["orders"]["not_terminal"] == 0
         and rep["orders"]["missing_in_db"] == 0 and rep["orders"]["orders"] > 0,
         "stock conserved (available + reserved + sold = seeded)":
@@ -348,6 +352,12 @@ def markdown(rep):
     L += ["", "| figure | value |", "|---|---|",
           f"| scheduled / accepted / HTTP errors / dropped | {h['scheduled']:,} / {h['ok']:,} / "
           f"{h['errors']:,} / {h['dropped']:,} |",
+          f"| answers by HTTP status | "
+          f"{', '.join(f'{k} {v:,}' for k, v in sorted((h.get('http_status') or {}).items()))} |",
+          f"| bearer tokens signed (before the start / during the run, us each) | "
+          f"{fmt((h.get('tokens') or {}).get('minted_before_start'))} / "
+          f"{fmt((h.get('tokens') or {}).get('minted_during_run'))}, "
+          f"{(h.get('tokens') or {}).get('mint_us_avg') or 0:.1f} us |",
           f"| achieved (accepted) orders/s | {h['achieved_rate']:.1f} |",
           f"| orders by status | {', '.join(f'{k} {v:,}' for k, v in o['by_status'].items())} |",
           f"| CONFIRMED share | {100 * o['confirmed_share']:.3f} % |",
@@ -450,7 +460,8 @@ def cmd_run(d, rate, duration, smoke):
     rep = {
         "rate": rate, "duration_s": duration, "machine": machine(),
         "http": {k: lg.get(k) for k in ("scheduled", "ok", "errors", "transport_errors",
-                                        "dropped", "achieved_rate", "http_latency")},
+                                        "dropped", "achieved_rate", "http_latency",
+                                        "http_status", "tokens")},
         "orders": orders, "steps": analyse_steps(d, set(lg.get("orders", []))), "lag": lag,
         "cpu_cores": cpu, "sidecars": analyse_sidecars(d), "invariants": invariants(d),
         "db_per_order": db_work(d, lg.get("ok")),

@@ -22,6 +22,14 @@
 # BENCH_CEILINGS (1), BENCH_WARMUP (15 s), BENCH_LOG_LEVEL (info), BENCH_OUT
 # (the output folder), BENCH_DIGESTS (0; 1 = MariaDB's performance schema on,
 # and the statements it spent its time on in digests.tsv).
+#
+# The orders are placed by their users (uniform over the seeded ones), each
+# with its bearer token: loadgen signs them with JWT_SECRET, the stack's own
+# (RUN_DIR/secrets/jwt, made by stack.sh, unless JWT_SECRET is set). The
+# order service limits each user to ORDER_RATE_PER_S (20) orders/s, bursts of
+# ORDER_RATE_BURST (40); at RATE/BENCH_USERS above a quarter of that the
+# limit is raised for the run (the benchmark measures the saga, not the
+# limiter), unless ORDER_RATE_PER_S is set.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -55,6 +63,16 @@ die() {
     note "error: $*"
     exit 1
 }
+
+# each user places about rate/USERS orders/s: keep that under a quarter of
+# the per-user limit (passed through to the order service by stack.sh)
+max_rate=0
+for r in $BENCH_RATES; do [ "$r" -le "$max_rate" ] || max_rate="$r"; done
+if [ -z "${ORDER_RATE_PER_S:-}" ] && [ $((max_rate * 4)) -gt $((USERS * 20)) ]; then
+    export ORDER_RATE_PER_S=$(((max_rate * 4 + USERS - 1) / USERS))
+    export ORDER_RATE_BURST="${ORDER_RATE_BURST:-$((ORDER_RATE_PER_S * 2))}"
+    note "$max_rate orders/s over $USERS users: per-user limit raised to $ORDER_RATE_PER_S/s"
+fi
 
 # ---------------------------------------------------------------- inside the namespace
 
@@ -141,10 +159,15 @@ lag_groups() {
         "payment-service=payment.commands" "notification-service=order.events"
 }
 
-# load RATE SECONDS OUT: the open-model load against the order service;
-# OUT.json is loadgen's result, OUT.log its log
+# stack_secret NAME: the running stack's secret (scripts/lib/common.sh secret)
+stack_secret() {
+    cat "$RUN_DIR/secrets/$1" 2>/dev/null || die "no $RUN_DIR/secrets/$1: did the stack start?"
+}
+
+# load RATE SECONDS OUT: the open-model load against the order service, each
+# order with its user's token; OUT.json is loadgen's result, OUT.log its log
 load() {
-    "$BIN_DIR/loadgen" --rate "$1" --duration "$2" \
+    JWT_SECRET="${JWT_SECRET:-$(stack_secret jwt)}" "$BIN_DIR/loadgen" --rate "$1" --duration "$2" \
         --url "http://127.0.0.1:${ORDER_PORT:-8081}/api/orders" --products "$PRODUCTS" \
         --users "$USERS" --zipf "${BENCH_ZIPF:-0.8}" --items "${BENCH_ITEMS:-1}" \
         --max-inflight "${BENCH_MAX_INFLIGHT:-4000}" --out "$3.json" 2>"$3.log"
@@ -180,7 +203,10 @@ run_one() {
         die "the stack did not start"
     }
     note "seeding $PRODUCTS products x $STOCK units, $USERS users"
-    DB_SOCKET="$RUN_DIR/mariadb/mysqld.sock" "$BIN_DIR/seed" --products "$PRODUCTS" \
+    DB_SOCKET="$RUN_DIR/mariadb/mysqld.sock" \
+        INVENTORY_DB_PASSWORD="${DB_PASSWORD_INVENTORY:-$(stack_secret db-inventory)}" \
+        NOTIFICATION_DB_PASSWORD="${DB_PASSWORD_NOTIFICATION:-$(stack_secret db-notification)}" \
+        "$BIN_DIR/seed" --products "$PRODUCTS" \
         --users "$USERS" --stock "$STOCK" >"$dir/seed.log" 2>&1 || die "seeding failed"
     export KAFKA_BROKERS="127.0.0.1:${KAFKA_PORT:-9092}"
     if [ "${BENCH_CEILINGS:-1}" = 1 ]; then

@@ -7,7 +7,8 @@
 #
 # Ports: MYSQL_PORT (3306), REDIS_PORT (6379), KAFKA_PORT (9092),
 # KAFKA_CONTROLLER_PORT (9093). Service database passwords: DB_PASSWORD_<NAME>
-# (e.g. DB_PASSWORD_ORDER), default the user name. Needs scripts/install-deps.sh.
+# (e.g. DB_PASSWORD_ORDER), default a random one kept in RUN_DIR/secrets/db-<name>.
+# Needs scripts/install-deps.sh.
 set -euo pipefail
 
 # shellcheck source=scripts/lib/common.sh
@@ -58,7 +59,7 @@ mariadb_bootstrap_sql() {
     local svc var pw host
     for svc in "${SERVICES[@]}"; do
         var="DB_PASSWORD_${svc^^}"
-        pw="$(sql_quote "${!var:-$svc}")"
+        pw="$(sql_quote "${!var:-$(secret "db-$svc")}")"
         # shellcheck disable=SC2016  # backquotes are SQL identifier quotes
         printf 'CREATE DATABASE IF NOT EXISTS `%s_db` CHARACTER SET utf8mb4;\n' "$svc"
         for host in localhost 127.0.0.1 %; do

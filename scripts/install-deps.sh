@@ -16,7 +16,7 @@ KAFKA_VERSION="3.9.1"         # must match scripts/kafka/pom.xml
 APT_PACKAGES=(pkg-config librdkafka-dev libmicrohttpd-dev default-libmysqlclient-dev
     libjansson-dev libhiredis-dev libcurl4-openssl-dev libcmocka-dev mariadb-server
     mariadb-client redis-server kcat clang clang-format libclang-rt-14-dev
-    busybox-static)
+    busybox-static libjwt-dev)
 
 log() { printf 'install-deps: %s\n' "$*"; }
 

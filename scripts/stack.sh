@@ -19,8 +19,11 @@
 # to the service's internal listener on 127.0.0.1, port + 2000
 # (<SERVICE>_INTERNAL_PORT overrides). STACK_READY_TIMEOUT
 # (120 s). Passed through to the processes when set: SAGA_*, GATEWAY_*,
-# LOG_LEVEL, NOTIFY_CHANNEL; NOTIFY_WEBHOOK_URL becomes the notification
-# sidecar's "webhook" egress route.
+# LOG_LEVEL, NOTIFY_CHANNEL, JWT_PUBLIC_KEY_FILE, JWT_ISSUER, ORDER_RATE_*;
+# NOTIFY_WEBHOOK_URL becomes the notification sidecar's "webhook" egress
+# route. Secrets: JWT_SECRET (HS256 key of the bearer tokens) and the
+# DB_PASSWORD_<SERVICE>s default to random ones made once and kept in
+# RUN_DIR/secrets/ (jwt, db-<service>).
 set -euo pipefail
 
 # shellcheck source=scripts/lib/common.sh
@@ -42,7 +45,7 @@ GATEWAY_PORT="${GATEWAY_PORT:-8089}"
 declare -A SUBSCRIBE=(
     [order]="inventory.events,payment.events,notification.events"
     [inventory]="order.events,inventory.commands"
-    [payment]="payment.commands"
+    [payment]="payment.commands,order.events"
     [notification]="order.events"
 )
 
@@ -104,7 +107,7 @@ proc_port() {
 db_env() {
     local pw_var="DB_PASSWORD_${1^^}"
     printf '%s\n' "DB_SOCKET=$MYSQL_SOCKET" DB_HOST=127.0.0.1 "DB_PORT=$MYSQL_PORT" \
-        "DB_USER=$1" "DB_PASSWORD=${!pw_var:-$1}" "DB_NAME=$1_db"
+        "DB_USER=$1" "DB_PASSWORD=${!pw_var:-$(secret "db-$1")}" "DB_NAME=$1_db"
 }
 
 egress_routes() {
@@ -121,6 +124,8 @@ proc_env() {
     local svc
     echo "NO_PROXY=127.0.0.1,localhost"
     echo "no_proxy=127.0.0.1,localhost"
+    # every process verifies bearer tokens (make token prints one)
+    [ -n "${JWT_PUBLIC_KEY_FILE:-}" ] || echo "JWT_SECRET=${JWT_SECRET:-$(secret jwt)}"
     case "$1" in
     gateway-sim)
         echo "HTTP_PORT=$GATEWAY_PORT"
@@ -252,7 +257,8 @@ print_table() {
     printf '\n  logs:     %s/<name>.log (slow queries: mariadb-slow.log)\n' "$LOG_DIR"
     printf '  events:   kcat -C -b %s -t order.events\n' "$KAFKA_BROKERS"
     printf '  database: mariadb -uroot -S %s order_db\n' "$MYSQL_SOCKET"
-    printf '  order:    curl -s http://127.0.0.1:%s/api/orders -H content-type:application/json -d @order.json\n' \
+    printf '  token:    T=$(make -s token USER=u-1 ROLE=customer)   (key: %s/secrets/jwt)\n' "$RUN_DIR"
+    printf '  order:    curl -s http://127.0.0.1:%s/api/orders -H "Authorization: Bearer $T" -H content-type:application/json -d @order.json\n' \
         "$ORDER_PORT"
     printf '  status:   scripts/stack.sh status      stop: scripts/stack.sh down (make stop)\n\n'
 }

@@ -15,9 +15,18 @@
  * connection in flight, so the generator's own CPU does not grow with the
  * system's latency.
  *
- * Writes JSON (--out, default stdout): totals, the HTTP latency summary, one
- * row per second (arrivals, ok, errors, dropped, in flight, latency of the
- * requests sent in that second) and the orderId of every accepted order.
+ * Orders are placed by their users: each request carries the bearer token of
+ * the customer its body names (svc/auth.h), signed HS256 with JWT_SECRET
+ * (required; the key the services verify with). Tokens live a day (or the
+ * run plus an hour, if longer) and are cached per user (tokens.h); those of
+ * the first 65536 users are signed before the clock starts, and the time
+ * that took is printed, so that the run measures the system, not the
+ * signing.
+ *
+ * Writes JSON (--out, default stdout): totals, the HTTP latency summary, the
+ * count of each HTTP status, the tokens signed, one row per second
+ * (arrivals, ok, errors, dropped, in flight, latency of the requests sent in
+ * that second) and the orderId of every accepted order.
  */
 #include <curl/curl.h>
 #include <jansson.h>
@@ -28,12 +37,19 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "loadtest/loadgen/picker.h"
 #include "loadtest/loadgen/stats.h"
+#include "loadtest/loadgen/tokens.h"
+#include "svc/auth.h"
 
-#define ID_LEN 36
+#define ID_LEN     36
+#define STATUS_MAX 600
+/* Token lifetime: a day, or the run plus this much when that is longer. */
+#define TOKEN_TTL_S     86400L
+#define TOKEN_TTL_SLACK 3600L
 
 struct options {
 	long rate, duration, products, users, items, max_inflight, timeout_ms, drain;
@@ -48,6 +64,11 @@ struct slot {
 	CURL *easy;
 	long index; /* request number */
 	int64_t start_us;
+	/* the slot's request headers (curl_slist_append'ed): Content-Type,
+	 * Expect and last Authorization, whose LT_AUTH_MAX-byte text `auth` is
+	 * overwritten with the user's line before each request */
+	struct curl_slist *headers;
+	char *auth;
 	char body[1024];
 	char resp[2048];
 	size_t resp_len;
@@ -67,16 +88,18 @@ struct second {
 struct run {
 	struct options o;
 	struct lt_picker picker;
+	struct lt_tokens tokens;
+	long minted_ahead; /* tokens signed before the clock started */
 	CURLM *multi;
-	struct curl_slist *headers;
 	struct slot *slots;
 	long *free_slots; /* stack of free slot numbers */
 	long nfree;
 	struct record *records;
 	struct second *seconds;
 	long total, nseconds, inflight;
-	long ok, errors, dropped, transport_errors;
-	long by_code[CURL_LAST]; /* transport failures per libcurl result */
+	long ok, errors, dropped, transport_errors, token_errors;
+	long by_code[CURL_LAST];    /* transport failures per libcurl result */
+	long by_status[STATUS_MAX]; /* answers per HTTP status */
 	int64_t t0;
 	int64_t t0_wall_ms; /* t0 on the wall clock, to line up with database times */
 	int epfd;           /* the sockets libcurl wants watched */
@@ -99,11 +122,10 @@ static long second_of(const struct run *r, int64_t t_us)
 	return s < 0 ? 0 : s >= r->nseconds ? r->nseconds - 1 : s;
 }
 
-/* the JSON body of request i: one to --items lines */
-static void make_body(struct run *r, struct slot *s)
+/* the JSON body of a request of `user`: one to --items lines */
+static void make_body(struct run *r, struct slot *s, long user)
 {
-	int n = snprintf(s->body, sizeof(s->body), "{\"userId\":\"U%09ld\",\"items\":[",
-	                 lt_picker_user(&r->picker));
+	int n = snprintf(s->body, sizeof(s->body), "{\"userId\":\"U%09ld\",\"items\":[", user);
 	for (long i = 0; i < r->o.items && n > 0 && (size_t)n < sizeof(s->body); i++)
 		n += snprintf(s->body + n, sizeof(s->body) - (size_t)n,
 		              "%s{\"productId\":\"P%09ld\",\"quantity\":%ld}", i ? "," : "",
@@ -112,18 +134,28 @@ static void make_body(struct run *r, struct slot *s)
 		snprintf(s->body + n, sizeof(s->body) - (size_t)n, "]}");
 }
 
-static void start_request(struct run *r, long index, int64_t now)
+/* Starts request `index` in a free slot; false (nothing started) when its
+ * user's token cannot be signed. */
+static bool start_request(struct run *r, long index, int64_t now)
 {
-	long k = r->free_slots[--r->nfree];
+	long k = r->free_slots[r->nfree - 1], user = lt_picker_user(&r->picker);
 	struct slot *s = &r->slots[k];
+	const char *auth;
+	size_t len;
 
+	auth = lt_tokens_header(&r->tokens, user, time(NULL), &len);
+	if (!auth)
+		return false;
+	r->nfree--;
+	memcpy(s->auth, auth, len + 1);
 	s->index = index;
 	s->start_us = now;
 	s->resp_len = 0;
-	make_body(r, s);
+	make_body(r, s, user);
 	curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, s->body);
 	curl_multi_add_handle(r->multi, s->easy);
 	r->inflight++;
+	return true;
 }
 
 static void finish_request(struct run *r, CURL *easy, CURLcode result)
@@ -145,6 +177,8 @@ static void finish_request(struct run *r, CURL *easy, CURLcode result)
 	if (result != CURLE_OK && result < CURL_LAST)
 		r->by_code[result]++;
 	rec->status = (int16_t)status;
+	if (status > 0 && status < STATUS_MAX)
+		r->by_status[status]++;
 	if (status == 202) {
 		doc = json_loadb(s->resp, s->resp_len, 0, NULL);
 		id = json_string_value(json_object_get(doc, "orderId"));
@@ -205,6 +239,28 @@ static int on_timer(CURLM *multi, long timeout_ms, void *userp)
 	return 0;
 }
 
+/* The slot's header list, its Authorization line a placeholder of
+ * LT_AUTH_MAX - 1 bytes (the room each request's line is copied into). */
+static int slot_headers(struct slot *s)
+{
+	char placeholder[LT_AUTH_MAX];
+	const char *const lines[] = {"Content-Type: application/json", "Expect:", placeholder};
+	struct curl_slist *grown, *last;
+
+	memset(placeholder, 'x', sizeof(placeholder) - 1);
+	placeholder[sizeof(placeholder) - 1] = '\0';
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		grown = curl_slist_append(s->headers, lines[i]);
+		if (!grown)
+			return -1;
+		s->headers = grown;
+	}
+	for (last = s->headers; last->next; last = last->next)
+		;
+	s->auth = last->data;
+	return 0;
+}
+
 static int setup(struct run *r)
 {
 	long n = r->o.max_inflight;
@@ -216,13 +272,11 @@ static int setup(struct run *r)
 	r->timer_us = -1;
 	if (r->epfd < 0)
 		return -1;
-	r->headers = curl_slist_append(NULL, "Content-Type: application/json");
-	r->headers = curl_slist_append(r->headers, "Expect:");
 	r->slots = calloc((size_t)n, sizeof(*r->slots));
 	r->free_slots = calloc((size_t)n, sizeof(*r->free_slots));
 	r->records = calloc((size_t)r->total, sizeof(*r->records));
 	r->seconds = calloc((size_t)r->nseconds, sizeof(*r->seconds));
-	if (!r->multi || !r->headers || !r->slots || !r->free_slots || !r->records || !r->seconds)
+	if (!r->multi || !r->slots || !r->free_slots || !r->records || !r->seconds)
 		return -1;
 	curl_multi_setopt(r->multi, CURLMOPT_MAXCONNECTS, n);
 	curl_multi_setopt(r->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
@@ -233,10 +287,12 @@ static int setup(struct run *r)
 		r->records[i].latency_us = -1;
 	for (long i = 0; i < n; i++) {
 		CURL *e = curl_easy_init();
-		if (!e)
+		if (!e || slot_headers(&r->slots[i]) != 0) {
+			curl_easy_cleanup(e);
 			return -1;
+		}
 		curl_easy_setopt(e, CURLOPT_URL, r->o.url);
-		curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->slots[i].headers);
 		curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
 		curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 		curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
@@ -257,17 +313,18 @@ static void teardown(struct run *r)
 			curl_multi_remove_handle(r->multi, r->slots[i].easy);
 			curl_easy_cleanup(r->slots[i].easy);
 		}
+		curl_slist_free_all(r->slots[i].headers);
 	}
 	if (r->multi)
 		curl_multi_cleanup(r->multi);
 	if (r->epfd >= 0)
 		close(r->epfd);
-	curl_slist_free_all(r->headers);
 	free(r->slots);
 	free(r->free_slots);
 	free(r->records);
 	free(r->seconds);
 	lt_picker_release(&r->picker);
+	lt_tokens_release(&r->tokens);
 }
 
 static void progress(const struct run *r, long sec, long next)
@@ -321,7 +378,11 @@ static void drive(struct run *r)
 			        &r->seconds[second_of(r, r->t0 + next * 1000000 / r->o.rate)];
 			s->sent++;
 			if (r->nfree > 0) {
-				start_request(r, next, now);
+				if (!start_request(r, next, now)) {
+					r->token_errors++;
+					r->errors++;
+					s->errors++;
+				}
 			} else {
 				r->dropped++;
 				s->dropped++;
@@ -359,6 +420,33 @@ static json_t *latency_json(const struct run *r, long from, long to, double *buf
 			buf[n++] = r->records[i].latency_us / 1000.0;
 	lt_summarize(buf, n, &s);
 	return summary_json(&s);
+}
+
+/* {"202": n, "429": n, ...}: the answers per HTTP status */
+static json_t *statuses_json(const struct run *r)
+{
+	json_t *doc = json_object();
+	char name[8];
+
+	for (int c = 0; doc && c < STATUS_MAX; c++) {
+		if (!r->by_status[c])
+			continue;
+		snprintf(name, sizeof(name), "%d", c);
+		json_object_set_new(doc, name, json_integer(r->by_status[c]));
+	}
+	return doc;
+}
+
+/* what signing the users' tokens cost */
+static json_t *tokens_json(const struct run *r)
+{
+	const struct lt_tokens *t = &r->tokens;
+
+	return json_pack("{s:I, s:I, s:I, s:f, s:I, s:I}", "minted", (json_int_t)t->minted,
+	                 "minted_before_start", (json_int_t)r->minted_ahead, "minted_during_run",
+	                 (json_int_t)(t->minted - r->minted_ahead), "mint_us_avg",
+	                 t->minted ? (double)t->mint_us / (double)t->minted : 0.0, "cache_slots",
+	                 (json_int_t)LT_TOKEN_SLOTS, "ttl_s", (json_int_t)t->ttl_s);
 }
 
 static json_t *report(const struct run *r, int64_t elapsed_us)
@@ -413,6 +501,12 @@ static json_t *report(const struct run *r, int64_t elapsed_us)
 	        "achieved_rate", r->o.duration ? (double)r->ok / (double)r->o.duration : 0.0,
 	        "http_latency", latency_json(r, 0, r->total, buf), "transport_errors_by_cause",
 	        codes, "per_second", secs, "orders", orders);
+	if (root && (json_object_set_new(root, "http_status", statuses_json(r)) ||
+	             json_object_set_new(root, "tokens", tokens_json(r)) ||
+	             json_object_set_new(root, "token_errors", json_integer(r->token_errors)))) {
+		json_decref(root);
+		root = NULL;
+	}
 out:
 	json_decref(secs);
 	json_decref(orders);
@@ -426,7 +520,32 @@ static void usage(void)
 	fprintf(stderr,
 	        "usage: loadgen --rate R --duration S [--url URL] [--products N] [--users N]\n"
 	        "               [--zipf S|0] [--items K] [--max-inflight C] [--timeout-ms T]\n"
-	        "               [--drain S] [--seed X] [--out FILE]\n");
+	        "               [--drain S] [--seed X] [--out FILE]\n"
+	        "       (JWT_SECRET in the environment: the key the services verify tokens "
+	        "with)\n");
+}
+
+/* The tokens of the users: the table, and those of the first users signed
+ * now, with what that cost printed. */
+static int tokens_setup(struct run *r, const char *secret)
+{
+	long ttl = r->o.duration + r->o.drain + TOKEN_TTL_SLACK;
+	int64_t t0;
+
+	if (lt_tokens_init(&r->tokens, secret, strlen(secret),
+	                   ttl > TOKEN_TTL_S ? ttl : TOKEN_TTL_S))
+		return -1;
+	t0 = lt_now_us();
+	if (lt_tokens_fill(&r->tokens, r->o.users, time(NULL)))
+		return -1;
+	r->minted_ahead = r->tokens.minted;
+	fprintf(stderr,
+	        "loadgen: signed %ld tokens (users 1..%ld of %ld) in %.0f ms, %.1f us each; "
+	        "valid %ld s\n",
+	        r->minted_ahead, r->minted_ahead, r->o.users, (double)(lt_now_us() - t0) / 1000.0,
+	        r->minted_ahead ? (double)r->tokens.mint_us / (double)r->minted_ahead : 0.0,
+	        r->tokens.ttl_s);
+	return 0;
 }
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -488,6 +607,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 
 int main(int argc, char **argv)
 {
+	const char *secret = svc_auth_signing_secret("loadgen");
 	struct run r;
 	json_t *doc = NULL;
 	int64_t t_start;
@@ -499,10 +619,16 @@ int main(int argc, char **argv)
 		usage();
 		return 2;
 	}
+	if (!secret)
+		return 2;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (lt_picker_init(&r.picker, r.o.products, r.o.users, r.o.zipf, (uint64_t)r.o.seed) ||
 	    setup(&r)) {
 		fprintf(stderr, "loadgen: out of memory\n");
+		goto out;
+	}
+	if (tokens_setup(&r, secret)) {
+		fprintf(stderr, "loadgen: cannot sign the users' tokens\n");
 		goto out;
 	}
 	t_start = lt_now_us();
@@ -517,6 +643,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "loadgen: cannot write %s\n", r.o.out ? r.o.out : "stdout");
 		goto out;
 	}
+	fprintf(stderr,
+	        "loadgen: HTTP 202 %ld, 429 %ld, 401/403 %ld; tokens signed during the run %ld\n",
+	        r.by_status[202], r.by_status[429], r.by_status[401] + r.by_status[403],
+	        r.tokens.minted - r.minted_ahead);
 	fprintf(stderr, "loadgen: %ld scheduled, %ld ok, %ld errors, %ld dropped, %ld unfinished\n",
 	        r.total, r.ok, r.errors, r.dropped, r.inflight);
 	rc = 0;

@@ -9,6 +9,7 @@
 #include "resilience/sidecar/dlq_admin.h"
 #include "resilience/sidecar/inbound.h"
 #include "resilience/sidecar/stop.h"
+#include "svc/auth.h"
 #include "svc/config.h"
 #include "svc/httpc.h"
 #include "svc/log.h"
@@ -26,6 +27,7 @@ struct sc_admin {
 	struct sc_metrics *metrics;
 	struct sc_dlq_admin dlq;
 	struct svc_http_server *srv;
+	struct svc_auth *auth; /* verifies the admin tokens of the DLQ routes */
 	char live_url[512];
 	pthread_mutex_t mu;          /* guards the cached service check */
 	uint64_t service_checked_ms; /* 0 = never */
@@ -147,18 +149,21 @@ static void handle_egress(void *ctx, const struct svc_http_request *req,
 	                 res);
 }
 
+/* Egress is the pod's own way out (to the payment gateway, to inventory's
+ * prices): from the service container beside it only, never a proxy for
+ * whoever reaches the port. */
 #define EGRESS_ROUTES(method)                                                                      \
-	{method, "/egress/{route}/*", handle_egress},                                              \
+	{method, "/egress/{route}/*", handle_egress, SVC_HTTP_LOCAL},                              \
 	{                                                                                          \
-		method, "/egress/{route}", handle_egress                                           \
+		method, "/egress/{route}", handle_egress, SVC_HTTP_LOCAL                           \
 	}
 
 static const struct svc_http_route routes[] = {
-        {"GET", "/health/live", handle_live},
-        {"GET", "/health/ready", handle_ready},
-        {"GET", "/metrics", handle_metrics},
-        {"GET", "/dlq", handle_dlq_list},
-        {"POST", "/dlq/redrive", handle_dlq_redrive},
+        {"GET", "/health/live", handle_live, SVC_HTTP_PUBLIC},
+        {"GET", "/health/ready", handle_ready, SVC_HTTP_PUBLIC},
+        {"GET", "/metrics", handle_metrics, SVC_HTTP_PUBLIC},
+        {"GET", "/dlq", handle_dlq_list, SVC_HTTP_ADMIN},
+        {"POST", "/dlq/redrive", handle_dlq_redrive, SVC_HTTP_ADMIN},
         EGRESS_ROUTES("GET"),
         EGRESS_ROUTES("POST"),
         EGRESS_ROUTES("PUT"),
@@ -184,10 +189,13 @@ struct sc_admin *sc_admin_start(const struct sc_config *cfg, struct sc_producer 
 
 	if (!a)
 		return NULL;
-	if (pthread_mutex_init(&a->mu, NULL) != 0) {
+	a->auth = svc_auth_from_env(); /* the DLQ routes are an admin's */
+	if (!a->auth || pthread_mutex_init(&a->mu, NULL) != 0) {
+		svc_auth_free(a->auth);
 		free(a);
 		return NULL;
 	}
+	http.auth = a->auth;
 	a->cfg = cfg;
 	a->producer = producer;
 	a->db = db;
@@ -199,6 +207,7 @@ struct sc_admin *sc_admin_start(const struct sc_config *cfg, struct sc_producer 
 	a->srv = svc_http_server_start(&http, routes, sizeof(routes) / sizeof(routes[0]), a);
 	if (!a->srv) {
 		pthread_mutex_destroy(&a->mu);
+		svc_auth_free(a->auth);
 		free(a);
 		return NULL;
 	}
@@ -212,5 +221,6 @@ void sc_admin_free(struct sc_admin *a)
 		return;
 	svc_http_server_free(a->srv);
 	pthread_mutex_destroy(&a->mu);
+	svc_auth_free(a->auth);
 	free(a);
 }

@@ -1,5 +1,8 @@
 /*
  * The sidecar's own HTTP server on SIDECAR_PORT:
+ * Health and metrics are open; the DLQ routes need an admin token (JWT_SECRET
+ * or JWT_PUBLIC_KEY_FILE, svc/auth.h; the sidecar does not start without
+ * one); egress answers connections from the pod itself (loopback) only.
  *   GET /health/live      200 while the process runs; 503 once the producer
  *                         had a fatal error (only a restart helps)
  *   GET /health/ready     200 when Kafka, the database (if the relay runs) and

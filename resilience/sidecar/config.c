@@ -1,11 +1,69 @@
 /* Sidecar configuration from the environment (see config.h for names and defaults). */
 #include "resilience/sidecar/config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "svc/breaker.h"
 #include "svc/config.h"
+#include "svc/log.h"
+
+/* The first line of `path` into buf (at most size - 1 bytes); "" when the
+ * file cannot be read or the password does not fit, logged by name only. */
+static void read_secret_file(const char *var, const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	buf[0] = '\0';
+	if (!f) {
+		svc_error("config: %s=%s: %s", var, path, strerror(errno));
+		return;
+	}
+	n = fread(buf, 1, size, f);
+	if (ferror(f))
+		svc_error("config: %s=%s: read error", var, path);
+	else if (n == size)
+		svc_error("config: %s=%s: longer than %zu bytes", var, path, size - 1);
+	if (ferror(f) || n == size)
+		n = 0;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0'; /* a trailing newline is not part of it */
+	fclose(f);
+}
+
+/* KAFKA_BROKERS and the security settings (kafkaconf.h). */
+static void kafka_from_env(struct sc_kafka_client *k)
+{
+	const char *password = svc_env_str("KAFKA_SASL_PASSWORD", NULL);
+	const char *file = svc_env_str("KAFKA_SASL_PASSWORD_FILE", NULL);
+
+	k->brokers = svc_env_str("KAFKA_BROKERS", "127.0.0.1:9092");
+	k->security_protocol = svc_env_str("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT");
+	k->sasl_mechanism = svc_env_str("KAFKA_SASL_MECHANISM", "");
+	k->sasl_username = svc_env_str("KAFKA_SASL_USERNAME", "");
+	k->sasl_password[0] = '\0';
+	if (!sc_kafka_client_uses_sasl(k)) {
+		if (k->sasl_username[0] || password || file)
+			svc_warn("config: KAFKA_SASL_* ignored: KAFKA_SECURITY_PROTOCOL is %s",
+			         k->security_protocol);
+		return;
+	}
+	k->sasl_mechanism = sc_kafka_client_mechanism(k);
+	if (password && file)
+		svc_warn("config: KAFKA_SASL_PASSWORD is set: KAFKA_SASL_PASSWORD_FILE ignored");
+	if (password) {
+		if (strlen(password) >= sizeof(k->sasl_password))
+			svc_error("config: KAFKA_SASL_PASSWORD is longer than %zu bytes",
+			          sizeof(k->sasl_password) - 1);
+		else
+			memcpy(k->sasl_password, password, strlen(password) + 1);
+	} else if (file) {
+		read_secret_file("KAFKA_SASL_PASSWORD_FILE", file, k->sasl_password,
+		                 sizeof(k->sasl_password));
+	}
+}
 
 void sc_config_from_env(struct sc_config *cfg)
 {
@@ -14,7 +72,7 @@ void sc_config_from_env(struct sc_config *cfg)
 	snprintf(cfg->log_name, sizeof(cfg->log_name), "%s-sidecar", cfg->service);
 	cfg->port = (unsigned)svc_env_long("SIDECAR_PORT", 9081, 1, 65535);
 	cfg->service_url = svc_env_str("SERVICE_URL", "http://127.0.0.1:8081");
-	cfg->brokers = svc_env_str("KAFKA_BROKERS", "127.0.0.1:9092");
+	kafka_from_env(&cfg->kafka);
 	cfg->subscribe = svc_env_str("SUBSCRIBE_TOPICS", "");
 
 	char def[128];

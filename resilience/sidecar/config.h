@@ -8,14 +8,18 @@
 #include <stdbool.h>
 
 #include "resilience/breaker.h"
+#include "resilience/sidecar/kafkaconf.h"
 #include "svc/db.h"
 
 struct sc_config {
-	const char *service;           /* SERVICE_NAME: "order", ... */
-	char log_name[80];             /* "<service>-sidecar" */
-	unsigned port;                 /* SIDECAR_PORT (9081) */
-	const char *service_url;       /* SERVICE_URL (http://127.0.0.1:8081) */
-	const char *brokers;           /* KAFKA_BROKERS (127.0.0.1:9092) */
+	const char *service;     /* SERVICE_NAME: "order", ... */
+	char log_name[80];       /* "<service>-sidecar" */
+	unsigned port;           /* SIDECAR_PORT (9081) */
+	const char *service_url; /* SERVICE_URL (http://127.0.0.1:8081) */
+	/* KAFKA_BROKERS (127.0.0.1:9092), KAFKA_SECURITY_PROTOCOL (PLAINTEXT),
+	 * KAFKA_SASL_MECHANISM (SCRAM-SHA-512 with SASL_*), KAFKA_SASL_USERNAME,
+	 * KAFKA_SASL_PASSWORD or KAFKA_SASL_PASSWORD_FILE (kafkaconf.h) */
+	struct sc_kafka_client kafka;
 	const char *subscribe;         /* SUBSCRIBE_TOPICS: comma list, "" = no inbound */
 	char group[128];               /* CONSUMER_GROUP (<service>-service) */
 	char dlq_topic[128];           /* DLQ_TOPIC (<service>.dlq) */
@@ -43,7 +47,9 @@ struct sc_config {
 	const char *egress_routes; /* EGRESS_ROUTES, "" = none */
 };
 
-/* Fills `cfg` from the environment; strings point into the environment. */
+/* Fills `cfg` from the environment; strings point into the environment. A
+ * Kafka password file that cannot be read is logged (by name) and leaves the
+ * password empty, which sc_kafka_conf_new() then refuses. */
 void sc_config_from_env(struct sc_config *cfg);
 
 /* True when the outbox relay runs (a database is configured). */

@@ -45,7 +45,7 @@ static int read_window(struct sc_dlq_admin *a, const struct sc_dlq_window *w, lo
                        sc_dlq_visit_fn visit, void *arg)
 {
 	struct sc_dlq_reader_config rc = {
-	        .brokers = a->cfg->brokers,
+	        .kafka = &a->cfg->kafka,
 	        .topic = a->cfg->dlq_topic,
 	        .client_id = a->client_id,
 	        .timeout_ms = timeout_ms,

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "resilience/sidecar/kafkaconf.h"
 #include "resilience/sidecar/stop.h"
 #include "svc/error.h"
 #include "svc/log.h"
@@ -33,34 +34,39 @@ static int time_left(const struct reader *r)
 	return now >= r->deadline ? 1 : (int)(r->deadline - now);
 }
 
-static bool conf_set(rd_kafka_conf_t *conf, const char *name, const char *value)
+/* librdkafka's own log lines, at debug level: a reader lives for one request,
+ * and its teardown cuts connections still being set up (the group
+ * coordinator's SASL handshake), which librdkafka logs as errors. What goes
+ * wrong in a read comes back as its result code; the sidecar's long-lived
+ * producer and consumer log connection and authentication failures. */
+static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
-	char err[256];
-
-	if (rd_kafka_conf_set(conf, name, value, err, sizeof(err)) == RD_KAFKA_CONF_OK)
-		return true;
-	svc_error("dlq reader config %s=%s: %s", name, value, err);
-	return false;
+	(void)rk;
+	(void)level;
+	svc_debug("dlq reader: librdkafka %s: %s", fac, buf);
 }
 
 /* A consumer that can only assign(): a group id is needed for
  * rd_kafka_consumer_poll(), but nothing joins the group or commits to it. */
 static rd_kafka_t *consumer_new(const struct sc_dlq_reader_config *cfg)
 {
-	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	static const char who[] = "dlq reader";
+	rd_kafka_conf_t *conf = sc_kafka_conf_new(cfg->kafka, cfg->client_id, who);
 	char group[300], err[512];
 	rd_kafka_t *rk;
 
+	if (!conf)
+		return NULL;
 	snprintf(group, sizeof(group), "%s-reader", cfg->client_id);
-	if (!conf_set(conf, "bootstrap.servers", cfg->brokers) ||
-	    !conf_set(conf, "client.id", cfg->client_id) || !conf_set(conf, "group.id", group) ||
-	    !conf_set(conf, "enable.auto.commit", "false") ||
-	    !conf_set(conf, "enable.auto.offset.store", "false") ||
-	    !conf_set(conf, "enable.partition.eof", "true") ||
-	    !conf_set(conf, "fetch.wait.max.ms", "50")) {
+	if (sc_kafka_conf_set(conf, who, "group.id", group) ||
+	    sc_kafka_conf_set(conf, who, "enable.auto.commit", "false") ||
+	    sc_kafka_conf_set(conf, who, "enable.auto.offset.store", "false") ||
+	    sc_kafka_conf_set(conf, who, "enable.partition.eof", "true") ||
+	    sc_kafka_conf_set(conf, who, "fetch.wait.max.ms", "50")) {
 		rd_kafka_conf_destroy(conf);
 		return NULL;
 	}
+	rd_kafka_conf_set_log_cb(conf, on_log);
 	rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
 	if (!rk) {
 		svc_error("dlq reader: %s", err);

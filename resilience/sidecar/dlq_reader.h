@@ -11,9 +11,10 @@
 #include <stdint.h>
 
 #include "resilience/sidecar/dlq_entry.h"
+#include "resilience/sidecar/kafkaconf.h"
 
 struct sc_dlq_reader_config {
-	const char *brokers;
+	const struct sc_kafka_client *kafka; /* brokers and security (kafkaconf.h) */
 	const char *topic;
 	const char *client_id;
 	long timeout_ms; /* for the whole read */

@@ -15,6 +15,7 @@
 #include "resilience/sidecar/batch.h"
 #include "resilience/sidecar/delivery.h"
 #include "resilience/sidecar/dlq.h"
+#include "resilience/sidecar/kafkaconf.h"
 #include "resilience/sidecar/outcome.h"
 #include "resilience/sidecar/partq.h"
 #include "svc/error.h"
@@ -75,16 +76,6 @@ struct sc_inbound {
 
 /* ---- consumer set-up ------------------------------------------------------ */
 
-static bool conf_set(rd_kafka_conf_t *conf, const char *name, const char *value)
-{
-	char err[256];
-
-	if (rd_kafka_conf_set(conf, name, value, err, sizeof(err)) == RD_KAFKA_CONF_OK)
-		return true;
-	svc_error("kafka consumer config %s=%s: %s", name, value, err);
-	return false;
-}
-
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
 	(void)rk;
@@ -97,24 +88,25 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
 static rd_kafka_t *consumer_new(struct sc_inbound *in)
 {
+	static const char who[] = "kafka consumer";
 	const struct sc_config *cfg = in->cfg;
-	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	rd_kafka_conf_t *conf = sc_kafka_conf_new(&cfg->kafka, cfg->log_name, who);
 	char err[512], fetch_wait[24], fetch_min[24];
 
+	if (!conf)
+		return NULL;
 	snprintf(fetch_wait, sizeof(fetch_wait), "%ld", cfg->kafka_fetch_wait_ms);
 	snprintf(fetch_min, sizeof(fetch_min), "%ld", cfg->kafka_fetch_min_bytes);
-	if (!conf_set(conf, "bootstrap.servers", cfg->brokers) ||
-	    !conf_set(conf, "client.id", cfg->log_name) ||
-	    !conf_set(conf, "group.id", cfg->group) ||
-	    !conf_set(conf, "enable.auto.commit", "true") ||
-	    !conf_set(conf, "auto.commit.interval.ms", "1000") ||
-	    !conf_set(conf, "enable.auto.offset.store", "false") ||
-	    !conf_set(conf, "auto.offset.reset", "earliest") ||
-	    !conf_set(conf, "session.timeout.ms", "10000") ||
-	    !conf_set(conf, "heartbeat.interval.ms", "1000") ||
-	    !conf_set(conf, "max.poll.interval.ms", "600000") ||
-	    !conf_set(conf, "fetch.wait.max.ms", fetch_wait) ||
-	    !conf_set(conf, "fetch.min.bytes", fetch_min)) {
+	if (sc_kafka_conf_set(conf, who, "group.id", cfg->group) ||
+	    sc_kafka_conf_set(conf, who, "enable.auto.commit", "true") ||
+	    sc_kafka_conf_set(conf, who, "auto.commit.interval.ms", "1000") ||
+	    sc_kafka_conf_set(conf, who, "enable.auto.offset.store", "false") ||
+	    sc_kafka_conf_set(conf, who, "auto.offset.reset", "earliest") ||
+	    sc_kafka_conf_set(conf, who, "session.timeout.ms", "10000") ||
+	    sc_kafka_conf_set(conf, who, "heartbeat.interval.ms", "1000") ||
+	    sc_kafka_conf_set(conf, who, "max.poll.interval.ms", "600000") ||
+	    sc_kafka_conf_set(conf, who, "fetch.wait.max.ms", fetch_wait) ||
+	    sc_kafka_conf_set(conf, who, "fetch.min.bytes", fetch_min)) {
 		rd_kafka_conf_destroy(conf);
 		return NULL;
 	}

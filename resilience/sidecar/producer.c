@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "resilience/sidecar/kafkaconf.h"
 #include "resilience/sidecar/stop.h"
 #include "svc/error.h"
 #include "svc/log.h"
@@ -94,19 +95,9 @@ static void *poll_main(void *arg)
 	return NULL;
 }
 
-/* Sets one property; logs and returns false when librdkafka refuses it. */
-static bool conf_set(rd_kafka_conf_t *conf, const char *name, const char *value)
-{
-	char err[256];
-
-	if (rd_kafka_conf_set(conf, name, value, err, sizeof(err)) == RD_KAFKA_CONF_OK)
-		return true;
-	svc_error("kafka producer config %s=%s: %s", name, value, err);
-	return false;
-}
-
 struct sc_producer *sc_producer_new(const struct sc_config *cfg)
 {
+	static const char who[] = "kafka producer";
 	struct sc_producer *p = NULL;
 	rd_kafka_conf_t *conf = NULL;
 	char linger[32], timeout[32], err[512];
@@ -118,14 +109,16 @@ struct sc_producer *sc_producer_new(const struct sc_config *cfg)
 	atomic_init(&p->fatal_logged, false);
 	if (pthread_mutex_init(&p->reach_mu, NULL) != 0)
 		goto fail_free;
-	conf = rd_kafka_conf_new();
+	conf = sc_kafka_conf_new(&cfg->kafka, cfg->log_name, who);
+	if (!conf)
+		goto fail_conf;
 	snprintf(linger, sizeof(linger), "%ld", cfg->kafka_linger_ms);
 	snprintf(timeout, sizeof(timeout), "%ld", cfg->kafka_timeout_ms);
-	if (!conf_set(conf, "bootstrap.servers", cfg->brokers) ||
-	    !conf_set(conf, "client.id", cfg->log_name) ||
-	    !conf_set(conf, "enable.idempotence", "true") || !conf_set(conf, "acks", "all") ||
-	    !conf_set(conf, "compression.type", cfg->kafka_compression) ||
-	    !conf_set(conf, "linger.ms", linger) || !conf_set(conf, "message.timeout.ms", timeout))
+	if (sc_kafka_conf_set(conf, who, "enable.idempotence", "true") ||
+	    sc_kafka_conf_set(conf, who, "acks", "all") ||
+	    sc_kafka_conf_set(conf, who, "compression.type", cfg->kafka_compression) ||
+	    sc_kafka_conf_set(conf, who, "linger.ms", linger) ||
+	    sc_kafka_conf_set(conf, who, "message.timeout.ms", timeout))
 		goto fail_conf;
 	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
 	rd_kafka_conf_set_error_cb(conf, on_error);

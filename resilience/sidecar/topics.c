@@ -1,4 +1,5 @@
-/* Topic creation with rd_kafka_CreateTopics ("already exists" is success). */
+/* Topic creation with rd_kafka_CreateTopics ("already exists" is success), then
+ * a wait for the topics to subscribe to. */
 #include "resilience/sidecar/topics.h"
 
 #include <errno.h>
@@ -9,12 +10,15 @@
 #include <string.h>
 #include <time.h>
 
+#include "resilience/sidecar/config.h"
+#include "resilience/sidecar/kafkaconf.h"
 #include "svc/config.h"
 #include "svc/events.h"
 #include "svc/log.h"
 
 #define SC_MAX_TOPICS       64
 #define SC_ADMIN_TIMEOUT_MS 30000
+#define SC_TOPIC_LIST_MAX   2048
 
 static const char *const standard_topics[] = {
         TOPIC_ORDER_EVENTS,
@@ -32,11 +36,37 @@ static const char *const standard_topics[] = {
 struct topics_args {
 	long partitions;
 	long replication;
-	long wait_s; /* keep trying this long (0: one attempt) */
-	const char *brokers;
-	const char *names[SC_MAX_TOPICS];
+	long wait_s;                      /* keep trying this long (0: one attempt) */
+	struct sc_config cfg;             /* KAFKA_* (brokers and security), SUBSCRIBE_TOPICS */
+	const char *names[SC_MAX_TOPICS]; /* to create */
 	size_t n;
+	const char *needed[SC_MAX_TOPICS]; /* to wait for: SUBSCRIBE_TOPICS */
+	size_t nneeded;
+	char create_list[SC_TOPIC_LIST_MAX]; /* CREATE_TOPICS, split in place */
+	char subscribe_list[SC_TOPIC_LIST_MAX];
 };
+
+/* Splits the comma-separated `list` (copied into buf) into names[*n...]. 0, or
+ * -1 when it does not fit. */
+static int split_list(const char *var, const char *list, char *buf, size_t size, const char **names,
+                      size_t *n)
+{
+	char *save = NULL;
+
+	if (strlen(list) >= size) {
+		svc_error("create-topics: %s is longer than %zu bytes", var, size - 1);
+		return -1;
+	}
+	memcpy(buf, list, strlen(list) + 1);
+	for (char *t = strtok_r(buf, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+		if (*n >= SC_MAX_TOPICS) {
+			svc_error("create-topics: more than %d topics", SC_MAX_TOPICS);
+			return -1;
+		}
+		names[(*n)++] = t;
+	}
+	return 0;
+}
 
 static bool parse_long(const char *s, long min, long max, long *out)
 {
@@ -54,13 +84,25 @@ static bool parse_long(const char *s, long min, long max, long *out)
 
 static int parse_args(int argc, char **argv, struct topics_args *a)
 {
+	const char *create = svc_env_str("CREATE_TOPICS", NULL);
+
+	sc_config_from_env(&a->cfg);
 	a->partitions = svc_env_long("TOPIC_PARTITIONS", 6, 1, 10000);
 	a->replication = svc_env_long("TOPIC_REPLICATION", 1, 1, 100);
 	a->wait_s = 0;
-	a->brokers = svc_env_str("KAFKA_BROKERS", "127.0.0.1:9092");
 	a->n = 0;
-	for (size_t i = 0; i < sizeof(standard_topics) / sizeof(standard_topics[0]); i++)
-		a->names[a->n++] = standard_topics[i];
+	a->nneeded = 0;
+	if (create) {
+		if (split_list("CREATE_TOPICS", create, a->create_list, sizeof(a->create_list),
+		               a->names, &a->n) != 0)
+			return -1;
+	} else {
+		for (size_t i = 0; i < sizeof(standard_topics) / sizeof(standard_topics[0]); i++)
+			a->names[a->n++] = standard_topics[i];
+	}
+	if (split_list("SUBSCRIBE_TOPICS", a->cfg.subscribe, a->subscribe_list,
+	               sizeof(a->subscribe_list), a->needed, &a->nneeded) != 0)
+		return -1;
 	for (int i = 0; i < argc; i++) {
 		const char *arg = argv[i];
 		if (strcmp(arg, "--partitions") == 0) {
@@ -75,7 +117,7 @@ static int parse_args(int argc, char **argv, struct topics_args *a)
 		} else if (strcmp(arg, "--brokers") == 0) {
 			if (i + 1 >= argc)
 				return -1;
-			a->brokers = argv[++i];
+			a->cfg.kafka.brokers = argv[++i];
 		} else if (arg[0] == '-' || a->n >= SC_MAX_TOPICS) {
 			return -1;
 		} else {
@@ -112,29 +154,18 @@ static size_t count_failures(rd_kafka_event_t *ev)
 	return failed;
 }
 
-static int create_all(const struct topics_args *a)
+/* Creates a->names. 0 when every one exists afterwards, else 1. */
+static int create_topics(rd_kafka_t *rk, const struct topics_args *a)
 {
 	char err[512];
-	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	rd_kafka_t *rk = NULL;
 	rd_kafka_NewTopic_t *topics[SC_MAX_TOPICS] = {0};
 	rd_kafka_AdminOptions_t *opts = NULL;
 	rd_kafka_queue_t *queue = NULL;
 	rd_kafka_event_t *ev = NULL;
 	int rc = 1;
 
-	if (rd_kafka_conf_set(conf, "bootstrap.servers", a->brokers, err, sizeof(err)) !=
-	    RD_KAFKA_CONF_OK) {
-		svc_error("create-topics: %s", err);
-		rd_kafka_conf_destroy(conf);
-		return 1;
-	}
-	rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
-	if (!rk) {
-		svc_error("create-topics: %s", err);
-		rd_kafka_conf_destroy(conf);
-		return 1;
-	}
+	if (a->n == 0)
+		return 0;
 	for (size_t i = 0; i < a->n; i++) {
 		topics[i] = rd_kafka_NewTopic_new(a->names[i], (int)a->partitions,
 		                                  (int)a->replication, err, sizeof(err));
@@ -155,7 +186,7 @@ static int create_all(const struct topics_args *a)
 	rd_kafka_CreateTopics(rk, topics, a->n, opts, queue);
 	ev = rd_kafka_queue_poll(queue, SC_ADMIN_TIMEOUT_MS + 5000);
 	if (!ev) {
-		svc_error("create-topics: no answer from %s", a->brokers);
+		svc_error("create-topics: no answer from %s", a->cfg.kafka.brokers);
 		goto out;
 	}
 	if (rd_kafka_event_error(ev)) {
@@ -173,13 +204,77 @@ out:
 	for (size_t i = 0; i < a->n; i++)
 		if (topics[i])
 			rd_kafka_NewTopic_destroy(topics[i]);
+	return rc;
+}
+
+static bool listed(const struct rd_kafka_metadata *md, const char *name)
+{
+	for (int i = 0; i < md->topic_cnt; i++)
+		if (strcmp(md->topics[i].topic, name) == 0)
+			return md->topics[i].err == RD_KAFKA_RESP_ERR_NO_ERROR &&
+			       md->topics[i].partition_cnt > 0;
+	return false;
+}
+
+/* Checks once that every topic the sidecar will subscribe to exists, each
+ * being created by the create-topics of the service that produces it, so the
+ * sidecar starts with all of them in place. 0 when they all do, else 1 (the
+ * caller tries again). The metadata lists only the topics this principal may
+ * describe. */
+static int check_needed(rd_kafka_t *rk, const struct topics_args *a)
+{
+	const struct rd_kafka_metadata *md = NULL;
+	size_t missing = 0;
+	rd_kafka_resp_err_t err;
+
+	if (a->nneeded == 0)
+		return 0;
+	err = rd_kafka_metadata(rk, 1, NULL, &md, SC_ADMIN_TIMEOUT_MS);
+	if (err) {
+		svc_error("create-topics: metadata: %s", rd_kafka_err2str(err));
+		return 1;
+	}
+	for (size_t i = 0; i < a->nneeded; i++) {
+		if (listed(md, a->needed[i])) {
+			svc_info("create-topics: %s (subscribed) exists", a->needed[i]);
+		} else {
+			svc_info("create-topics: %s (subscribed) does not exist yet, or this "
+			         "principal may not describe it",
+			         a->needed[i]);
+			missing++;
+		}
+	}
+	rd_kafka_metadata_destroy(md);
+	return missing == 0 ? 0 : 1;
+}
+
+/* One attempt: create a->names, then check a->needed. 0 when both are done. */
+static int attempt(const struct topics_args *a)
+{
+	static const char who[] = "create-topics";
+	char err[512];
+	rd_kafka_conf_t *conf = sc_kafka_conf_new(&a->cfg.kafka, a->cfg.log_name, who);
+	rd_kafka_t *rk = NULL;
+	int rc;
+
+	if (!conf)
+		return 1;
+	rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+	if (!rk) {
+		svc_error("create-topics: %s", err);
+		rd_kafka_conf_destroy(conf);
+		return 1;
+	}
+	rc = create_topics(rk, a);
+	if (rc == 0)
+		rc = check_needed(rk, a);
 	rd_kafka_destroy(rk);
 	return rc;
 }
 
 int sc_topics_main(int argc, char **argv)
 {
-	struct topics_args a;
+	static struct topics_args a; /* large; holds the configuration */
 	time_t deadline;
 	int rc;
 
@@ -191,7 +286,7 @@ int sc_topics_main(int argc, char **argv)
 	deadline = time(NULL) + (time_t)a.wait_s; /* seconds: coarse is enough here */
 	/* A broker that is still starting refuses or times out: try again until
 	 * the deadline (a Kubernetes init container waits for Kafka this way). */
-	while ((rc = create_all(&a)) != 0 && time(NULL) + 2 < deadline) {
+	while ((rc = attempt(&a)) != 0 && time(NULL) + 2 < deadline) {
 		svc_info("create-topics: retrying in 2 s (%lld s left)",
 		         (long long)(deadline - time(NULL)));
 		nanosleep(&(struct timespec){.tv_sec = 2}, NULL);

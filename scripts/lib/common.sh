@@ -35,6 +35,20 @@ ensure_dirs() {
     mkdir -p "$LOG_DIR" "$PID_DIR" "$@"
 }
 
+# secret NAME: the local stack's secret NAME (RUN_DIR/secrets/NAME, mode
+# 600), 48 random characters made the first time it is asked for: no
+# default passwords, and the same ones across restarts
+secret() {
+    local dir="$RUN_DIR/secrets" value
+    if [ ! -s "$dir/$1" ]; then
+        mkdir -p "$dir" && chmod 700 "$dir"
+        value="$(LC_ALL=C tr -dc 'A-Za-z0-9' </dev/urandom | head -c 48)" || true
+        [ "${#value}" -eq 48 ] || die "cannot make the secret $1"
+        (umask 077 && printf '%s' "$value" >"$dir/$1.tmp") && mv "$dir/$1.tmp" "$dir/$1"
+    fi
+    cat "$dir/$1"
+}
+
 # pid_of NAME: the pid recorded for NAME (empty when none)
 pid_of() {
     local f="$PID_DIR/$1.pid"

@@ -352,13 +352,13 @@ static void handle_openapi(void *ctx, const struct svc_http_request *req,
 }
 
 const struct svc_http_route gw_routes[] = {
-        {"POST", "/v1/charges", handle_charge},
-        {"GET", "/v1/charges/{chargeId}", handle_get_charge},
-        {"POST", "/v1/refunds", handle_refund},
-        {"GET", "/admin/config", handle_get_config},
-        {"POST", "/admin/config", handle_set_config},
-        {"GET", "/health/live", handle_live},
-        {"GET", "/health/ready", handle_ready},
-        {"GET", "/openapi.json", handle_openapi},
+        {"POST", "/v1/charges", handle_charge, SVC_HTTP_PUBLIC},
+        {"GET", "/v1/charges/{chargeId}", handle_get_charge, SVC_HTTP_PUBLIC},
+        {"POST", "/v1/refunds", handle_refund, SVC_HTTP_PUBLIC},
+        {"GET", "/admin/config", handle_get_config, SVC_HTTP_ADMIN},
+        {"POST", "/admin/config", handle_set_config, SVC_HTTP_ADMIN},
+        {"GET", "/health/live", handle_live, SVC_HTTP_PUBLIC},
+        {"GET", "/health/ready", handle_ready, SVC_HTTP_PUBLIC},
+        {"GET", "/openapi.json", handle_openapi, SVC_HTTP_PUBLIC},
 };
 const size_t gw_nroutes = sizeof(gw_routes) / sizeof(gw_routes[0]);

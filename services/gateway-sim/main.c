@@ -2,12 +2,14 @@
  * gateway-sim: the virtual payment gateway the Payment service charges
  * through its sidecar. No database: answers live in memory (store.c).
  * Behaviour: GATEWAY_LATENCY_MS, GATEWAY_DECLINE_RATE, GATEWAY_DECLINE_ABOVE,
- * GATEWAY_FAIL_RATE, or POST /admin/config at run time.
+ * GATEWAY_FAIL_RATE, or POST /admin/config at run time (an admin token:
+ * JWT_SECRET or JWT_PUBLIC_KEY_FILE, svc/auth.h).
  */
 #include <signal.h>
 #include <stdlib.h>
 
 #include "services/gateway-sim/api.h"
+#include "svc/auth.h"
 #include "svc/config.h"
 #include "svc/http.h"
 #include "svc/log.h"
@@ -16,6 +18,7 @@ int main(void)
 {
 	struct svc_http_server_config hc = {0};
 	struct svc_http_server *srv = NULL;
+	struct svc_auth *auth = NULL;
 	struct gw_app app;
 	sigset_t sigs;
 	int sig = 0, rc = EXIT_FAILURE;
@@ -36,6 +39,9 @@ int main(void)
 	hc.port = (unsigned)svc_env_long("HTTP_PORT", 8089, 1, 65535);
 	hc.threads = (unsigned)svc_env_long("HTTP_THREADS", 8, 1, 256);
 	hc.max_body = (size_t)svc_env_long("HTTP_MAX_BODY", 65536, 1024, 16 * 1024 * 1024);
+	hc.auth = auth = svc_auth_from_env(); /* /admin/config is an admin's */
+	if (!auth)
+		goto release;
 	srv = svc_http_server_start(&hc, gw_routes, gw_nroutes, &app);
 	if (!srv)
 		goto release;
@@ -47,6 +53,7 @@ int main(void)
 	svc_http_server_free(srv);
 	rc = EXIT_SUCCESS;
 release:
+	svc_auth_free(auth);
 	gw_app_release(&app);
 	return rc;
 }

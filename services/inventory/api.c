@@ -261,8 +261,8 @@ out:
 }
 
 const struct svc_http_route inv_routes[] = {
-        {"GET", "/api/inventory", handle_list},
-        {"GET", "/api/inventory/{productId}", handle_get},
-        {"PUT", "/api/inventory/{productId}", handle_put},
+        {"GET", "/api/inventory", handle_list, SVC_HTTP_PUBLIC},
+        {"GET", "/api/inventory/{productId}", handle_get, SVC_HTTP_PUBLIC},
+        {"PUT", "/api/inventory/{productId}", handle_put, SVC_HTTP_ADMIN},
 };
 const size_t inv_nroutes = sizeof(inv_routes) / sizeof(inv_routes[0]);

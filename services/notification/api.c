@@ -7,6 +7,7 @@
 #include "services/notification/notify.h"
 #include "services/notification/request.h"
 #include "services/notification/store.h"
+#include "svc/auth.h"
 #include "svc/error.h"
 #include "svc/event.h"
 #include "svc/log.h"
@@ -36,9 +37,11 @@ static int record(struct svc_db *db, const struct notif_outgoing *n)
 	return rc;
 }
 
-/* Replies with the stored record `id` and `status`. */
+/* Replies with the stored record `id` and `status`, or 404 (the body of an
+ * unknown id) when `who` may not see it: a customer sees its own, an admin
+ * all, and a record without a user is an admin's only. */
 static void reply_record(struct svc_db *db, const char *id, int status,
-                         struct svc_http_response *res)
+                         const struct svc_principal *who, struct svc_http_response *res)
 {
 	MYSQL *conn = svc_db_acquire(db);
 	json_t *doc = NULL;
@@ -51,6 +54,11 @@ static void reply_record(struct svc_db *db, const char *id, int status,
 	}
 	rc = notif_store_get(conn, id, &doc);
 	svc_db_release(db, conn, rc == SVC_ETRANSIENT);
+	if (rc == 0 &&
+	    !svc_principal_owns(who, json_string_value(json_object_get(doc, "userId")))) {
+		json_decref(doc);
+		rc = SVC_ENOTFOUND; /* as if absent: ids of others' records tell nothing */
+	}
 	if (rc == SVC_ENOTFOUND) {
 		svc_http_reply_problem(res, 404, "Not Found", NULL, "no notification %s", id);
 		return;
@@ -98,11 +106,11 @@ static void handle_create(void *vctx, const struct svc_http_request *req,
 	}
 	if (in.order_id)
 		snprintf(n.order_id, sizeof(n.order_id), "%s", in.order_id);
-	if (in.recipient) {
-		snprintf(n.recipient, sizeof(n.recipient), "%s", in.recipient);
-	} else if (notif_recipient_resolve(&ns->contacts, in.user_id, n.recipient,
-	                                   sizeof(n.recipient)) != 0) {
-		svc_http_reply_error(res, SVC_ETRANSIENT, "the notification database");
+	/* Only ever to the contact stored for the user (request.h refuses a
+	 * recipient); the user id is valid, so only the look-up can fail. */
+	rc = notif_outgoing_address(&n, &ns->contacts, in.user_id);
+	if (rc != 0) {
+		svc_http_reply_error(res, rc, "the notification database");
 		goto out;
 	}
 	if (notif_deliver(&n, why, sizeof(why)) != 0) {
@@ -117,7 +125,7 @@ static void handle_create(void *vctx, const struct svc_http_request *req,
 		svc_http_reply_error(res, rc, "the notification database");
 		goto out;
 	}
-	reply_record(ctx->db, n.notification_id, 201, res);
+	reply_record(ctx->db, n.notification_id, 201, req->principal, res);
 out:
 	notif_outgoing_release(&n);
 	json_decref(body);
@@ -127,14 +135,19 @@ static void handle_list(void *vctx, const struct svc_http_request *req,
                         struct svc_http_response *res)
 {
 	struct svc_ctx *ctx = vctx;
-	const char *order_id = svc_http_query(req, "orderId");
+	struct notif_list_filter f = {.order_id = svc_http_query(req, "orderId")};
+	struct svc_problem bad;
 	json_t *items = NULL;
 	MYSQL *conn;
 	int rc;
 
-	if (order_id && !svc_uuid_valid(order_id)) {
+	if (f.order_id && !svc_uuid_valid(f.order_id)) {
 		svc_http_reply_problem(res, 400, "Bad Request", "orderId",
 		                       "orderId must be a UUID");
+		return;
+	}
+	if (notif_list_user(req->principal, svc_http_query(req, "userId"), &f.user_id, &bad) != 0) {
+		svc_http_reply_invalid(res, &bad);
 		return;
 	}
 	conn = svc_db_acquire(ctx->db);
@@ -142,7 +155,7 @@ static void handle_list(void *vctx, const struct svc_http_request *req,
 		svc_http_reply_error(res, SVC_ETRANSIENT, "the notification database");
 		return;
 	}
-	rc = notif_store_list(conn, order_id, NOTIF_LIST_MAX, &items);
+	rc = notif_store_list(conn, &f, NOTIF_LIST_MAX, &items);
 	svc_db_release(ctx->db, conn, rc == SVC_ETRANSIENT);
 	if (rc != 0) {
 		svc_http_reply_error(res, rc, "the notification database");
@@ -162,12 +175,12 @@ static void handle_get(void *vctx, const struct svc_http_request *req,
 		                       "notificationId must be a UUID");
 		return;
 	}
-	reply_record(ctx->db, id, 200, res);
+	reply_record(ctx->db, id, 200, req->principal, res);
 }
 
 const struct svc_http_route notif_api_routes[] = {
-        {"POST", "/api/notifications", handle_create},
-        {"GET", "/api/notifications", handle_list},
-        {"GET", "/api/notifications/{notificationId}", handle_get},
+        {"POST", "/api/notifications", handle_create, SVC_HTTP_ADMIN},
+        {"GET", "/api/notifications", handle_list, SVC_HTTP_CUSTOMER},
+        {"GET", "/api/notifications/{notificationId}", handle_get, SVC_HTTP_CUSTOMER},
 };
 const size_t notif_api_nroutes = sizeof(notif_api_routes) / sizeof(notif_api_routes[0]);

@@ -32,8 +32,13 @@ static int notif_prepare(struct svc_ctx *ctx, const struct svc_event *ev, void *
 		goto transient;
 	snprintf(n->order_id, sizeof(n->order_id), "%s", oe.order_id);
 	snprintf(n->event_id, sizeof(n->event_id), "%s", ev->id);
-	if (notif_recipient_resolve(&ns->contacts, oe.user_id, n->recipient,
-	                            sizeof(n->recipient)) != 0)
+	rc = notif_outgoing_address(n, &ns->contacts, oe.user_id);
+	if (rc == SVC_ERANGE) { /* notif_order_event_read allows 64 bytes: never */
+		snprintf(reason, reasonlen, "data.userId: longer than 64 bytes");
+		rc = SVC_EPERMANENT;
+		goto fail;
+	}
+	if (rc != 0)
 		goto transient;
 	rc = notif_deliver(n, reason, reasonlen);
 	if (rc != 0)

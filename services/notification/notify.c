@@ -45,6 +45,17 @@ int notif_recipient_resolve(struct notif_contacts *contacts, const char *user_id
 	return rc == 0 ? 0 : SVC_ETRANSIENT;
 }
 
+int notif_outgoing_address(struct notif_outgoing *n, struct notif_contacts *contacts,
+                           const char *user_id)
+{
+	size_t len = strlen(user_id);
+
+	if (len >= sizeof(n->user_id))
+		return SVC_ERANGE;
+	memcpy(n->user_id, user_id, len + 1);
+	return notif_recipient_resolve(contacts, user_id, n->recipient, sizeof(n->recipient));
+}
+
 int notif_deliver(struct notif_outgoing *n, char *err, size_t errlen)
 {
 	const struct notif_message msg = {
@@ -79,6 +90,7 @@ int notif_record(MYSQL *conn, const struct notif_outgoing *n, const char *causat
 	const struct notif_record rec = {
 	        .notification_id = n->notification_id,
 	        .order_id = n->order_id,
+	        .user_id = n->user_id,
 	        .event_id = n->event_id,
 	        .kind = n->kind,
 	        .channel = n->channel->name,

@@ -25,6 +25,7 @@ struct notif_service {
 struct notif_outgoing {
 	char notification_id[37];
 	char order_id[37]; /* "" for none */
+	char user_id[65];  /* whose it is: the recipient's user, 1..64 bytes */
 	char event_id[40]; /* "" for a manual send; sized like svc_event.id */
 	const char *kind;  /* static */
 	const struct notif_channel *channel;
@@ -45,6 +46,13 @@ void notif_outgoing_release(struct notif_outgoing *n);
  * unknown user. 0 or SVC_ETRANSIENT (database unreachable). */
 int notif_recipient_resolve(struct notif_contacts *contacts, const char *user_id, char *out,
                             size_t outlen);
+
+/* Addresses `n` to `user_id`: sets n->user_id and n->recipient to the
+ * user's stored contact (notif_recipient_resolve), the only address a
+ * notification is ever sent to. 0, SVC_ERANGE (user id longer than 64
+ * bytes) or SVC_ETRANSIENT. */
+int notif_outgoing_address(struct notif_outgoing *n, struct notif_contacts *contacts,
+                           const char *user_id);
 
 /* Sends `n` through its channel: 0 with status SENT, or FAILED and the error
  * for a permanent failure (recorded, not lost); SVC_ETRANSIENT (reason in

@@ -13,13 +13,13 @@
 
 /* The columns of the API representation, in row order. */
 #define NOTIF_COLUMNS                                                                              \
-	"notification_id, order_id, event_id, kind, channel, recipient, subject, body, status, "   \
-	"error, CONCAT(DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%s.'), "                            \
+	"notification_id, order_id, user_id, event_id, kind, channel, recipient, subject, body, "  \
+	"status, error, CONCAT(DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%s.'), "                    \
 	"LPAD(FLOOR(MICROSECOND(created_at) / 1000), 3, '0'), 'Z')"
 
-static const char *const notif_fields[] = {"notificationId", "orderId",   "eventId",  "kind",
-                                           "channel",        "recipient", "subject",  "body",
-                                           "status",         "error",     "createdAt"};
+static const char *const notif_fields[] = {"notificationId", "orderId", "userId",    "eventId",
+                                           "kind",           "channel", "recipient", "subject",
+                                           "body",           "status",  "error",     "createdAt"};
 
 static json_t *row_to_json(MYSQL_ROW row)
 {
@@ -113,8 +113,8 @@ static void add_opt(struct svc_buf *b, MYSQL *conn, const char *s)
 }
 
 static const char NOTIF_INSERT[] = "INSERT INTO notifications (notification_id, order_id, "
-                                   "event_id, kind, channel, recipient, subject, body, status, "
-                                   "error, created_at) VALUES ";
+                                   "user_id, event_id, kind, channel, recipient, subject, body, "
+                                   "status, error, created_at) VALUES ";
 
 int notif_store_insert(MYSQL *conn, const struct notif_record *r)
 {
@@ -126,6 +126,8 @@ int notif_store_insert(MYSQL *conn, const struct notif_record *r)
 	svc_sql_add_str(&b, conn, r->notification_id);
 	svc_buf_adds(&b, ", ");
 	add_opt(&b, conn, r->order_id);
+	svc_buf_adds(&b, ", ");
+	add_opt(&b, conn, r->user_id);
 	svc_buf_adds(&b, ", ");
 	add_opt(&b, conn, r->event_id);
 	svc_buf_adds(&b, ", ");
@@ -179,16 +181,20 @@ out:
 	return rc;
 }
 
-int notif_store_list(MYSQL *conn, const char *order_id, unsigned limit, json_t **out)
+int notif_store_list(MYSQL *conn, const struct notif_list_filter *f, unsigned limit, json_t **out)
 {
 	struct svc_buf b;
 	int rc;
 
 	svc_buf_init(&b);
-	svc_buf_adds(&b, "SELECT " NOTIF_COLUMNS " FROM notifications");
-	if (order_id) {
-		svc_buf_adds(&b, " WHERE order_id = ");
-		svc_sql_add_str(&b, conn, order_id);
+	svc_buf_adds(&b, "SELECT " NOTIF_COLUMNS " FROM notifications WHERE TRUE");
+	if (f->user_id) {
+		svc_buf_adds(&b, " AND user_id = ");
+		svc_sql_add_str(&b, conn, f->user_id);
+	}
+	if (f->order_id) {
+		svc_buf_adds(&b, " AND order_id = ");
+		svc_sql_add_str(&b, conn, f->order_id);
 	}
 	/* UUIDv7 ids are time-ordered: they break ties within one millisecond. */
 	svc_buf_addf(&b, " ORDER BY created_at DESC, notification_id DESC LIMIT %u", limit);

@@ -1,8 +1,8 @@
 /*
  * The notification database: contacts(user_id PK, email, phone), seeded by the
- * data generator, and notifications, one row per notification sent or failed
- * (migrations/001_notifications.sql). Every function works on a connection
- * the caller borrowed; the writes run in the caller's transaction.
+ * data generator, and notifications, one row per notification sent or failed,
+ * each of the user it was sent to (migrations/). Every function works on a
+ * connection the caller borrowed; the writes run in the caller's transaction.
  */
 #ifndef NOTIF_STORE_H
 #define NOTIF_STORE_H
@@ -17,6 +17,7 @@
 struct notif_record {
 	const char *notification_id;
 	const char *order_id; /* NULL or "" for none */
+	const char *user_id;  /* whose it is; NULL or "" for none */
 	const char *event_id; /* NULL or "" for a manual send */
 	const char *kind;
 	const char *channel;
@@ -44,12 +45,18 @@ int notif_store_contact_emails(MYSQL *conn, struct notif_contact *const *cs, siz
  * fails the flush instead. */
 int notif_store_insert(MYSQL *conn, const struct notif_record *r);
 
-/* The notification as API JSON (caller owns *out): 0, SVC_ENOTFOUND or an
- * error code. */
+/* The notification as API JSON, "userId" null for a row from before users
+ * were recorded (caller owns *out): 0, SVC_ENOTFOUND or an error code. */
 int notif_store_get(MYSQL *conn, const char *notification_id, json_t **out);
 
-/* The newest `limit` notifications, of one order when `order_id` is not
- * NULL, as a JSON array (caller owns *out). */
-int notif_store_list(MYSQL *conn, const char *order_id, unsigned limit, json_t **out);
+/* Which notifications a list holds: NULL fields do not filter. Borrowed. */
+struct notif_list_filter {
+	const char *user_id; /* exact (binary) match */
+	const char *order_id;
+};
+
+/* The newest `limit` notifications that match `f`, as a JSON array (caller
+ * owns *out). */
+int notif_store_list(MYSQL *conn, const struct notif_list_filter *f, unsigned limit, json_t **out);
 
 #endif

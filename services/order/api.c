@@ -7,8 +7,15 @@
  * orders other requests create at the same time); the saga then runs on
  * events. With an Idempotency-Key header the same key and the same request
  * give back the order created first (200) and never start a second saga;
- * the same key with another request is refused (422). The unique index on
- * orders.idempotency_key settles races between concurrent requests.
+ * the same key with another request is refused (422). Keys are the
+ * ordering user's own; the unique index on orders (user_id, idempotency_key)
+ * settles races between concurrent requests.
+ *
+ * Callers hold a token (svc/auth.h): a customer orders for itself (the
+ * userId is the token's subject; a body naming another user is refused) and
+ * reads its own orders only (404 for any other: no existence leak); an
+ * admin orders for anyone and reads everything. POST /api/orders is rate
+ * limited per user (ORDER_RATE_PER_S, ORDER_RATE_BURST): 429 + Retry-After.
  */
 #include <ctype.h>
 #include <stdbool.h>
@@ -20,11 +27,13 @@
 #include "services/order/pricing.h"
 #include "services/order/request.h"
 #include "services/order/store.h"
+#include "svc/auth.h"
 #include "svc/db.h"
 #include "svc/error.h"
 #include "svc/event.h"
 #include "svc/log.h"
 #include "svc/outbox.h"
+#include "svc/ratelimit.h"
 
 static void add_location(struct svc_http_response *res, const char *order_id)
 {
@@ -46,9 +55,11 @@ static bool key_valid(const char *k)
 	return n > 0;
 }
 
-/* Answers with the stored order (GET representation) and `status`.
- * Returns the database outcome (SVC_ETRANSIENT: the connection is suspect). */
-static int reply_order(struct svc_http_response *res, MYSQL *conn, const char *order_id, int status)
+/* Answers with the stored order (GET representation) and `status`, or 404
+ * when `who` may not see it. Returns the database outcome (SVC_ETRANSIENT:
+ * the connection is suspect). */
+static int reply_order(struct svc_http_response *res, MYSQL *conn, const char *order_id, int status,
+                       const struct svc_principal *who)
 {
 	json_t *doc = NULL;
 	int rc = svc_db_begin(conn); /* one snapshot for the order, lines and history */
@@ -59,6 +70,11 @@ static int reply_order(struct svc_http_response *res, MYSQL *conn, const char *o
 		rc = svc_db_commit(conn);
 	else
 		svc_db_rollback(conn);
+	if (rc == 0 &&
+	    !svc_principal_owns(who, json_string_value(json_object_get(doc, "userId")))) {
+		json_decref(doc);
+		rc = SVC_ENOTFOUND; /* as if absent: ids of others' orders tell nothing */
+	}
 	if (rc == SVC_ENOTFOUND) {
 		svc_http_reply_problem(res, 404, "Not Found", NULL, "no order %s", order_id);
 	} else if (rc != 0) {
@@ -76,13 +92,14 @@ static int reply_order(struct svc_http_response *res, MYSQL *conn, const char *o
  * order again (200), or 422 when it was created from another request.
  * Returns false when the key is unused (nothing answered).
  */
-static bool replay_by_key(struct svc_http_response *res, MYSQL *conn, const char *key,
-                          const char *canonical, int *rc)
+static bool replay_by_key(struct svc_http_response *res, MYSQL *conn,
+                          const struct svc_http_request *req, const struct order_request *oreq,
+                          const char *key, const char *canonical, int *rc)
 {
 	char order_id[37];
 	bool same = false;
 
-	*rc = order_store_find_by_key(conn, key, canonical, order_id, &same);
+	*rc = order_store_find_by_key(conn, oreq->user_id, key, canonical, order_id, &same);
 	if (*rc == SVC_ENOTFOUND) {
 		*rc = 0;
 		return false;
@@ -95,7 +112,30 @@ static bool replay_by_key(struct svc_http_response *res, MYSQL *conn, const char
 		                       "(order %s)",
 		                       order_id);
 	else
-		*rc = reply_order(res, conn, order_id, 200);
+		*rc = reply_order(res, conn, order_id, 200, req->principal);
+	return true;
+}
+
+/* The ordering user: the token's subject when the body names none; a
+ * customer naming another user is refused (403). False when answered. */
+static bool set_user(json_t *body, const struct svc_http_request *req,
+                     struct svc_http_response *res)
+{
+	const struct svc_principal *who = req->principal;
+	const json_t *named = json_object_get(body, "userId");
+
+	if (!named) {
+		if (json_object_set_new(body, "userId", json_string(who->subject)) == 0)
+			return true;
+		svc_http_reply_problem(res, 500, NULL, NULL, "out of memory");
+		return false;
+	}
+	if (json_is_string(named) && !svc_principal_owns(who, json_string_value(named))) {
+		svc_http_reply_problem(res, 403, NULL, "userId",
+		                       "a customer places orders for itself only (userId %s)",
+		                       who->subject);
+		return false;
+	}
 	return true;
 }
 
@@ -121,6 +161,21 @@ static void reply_created(struct svc_http_response *res, const struct order_new 
 	add_location(res, o->order_id);
 }
 
+bool order_rate_allow(const struct order_app *app, const struct svc_principal *who,
+                      struct svc_http_response *res)
+{
+	long wait_s = svc_ratelimit_take(app->rate, who->subject, -1);
+	char retry[24];
+
+	if (wait_s == 0)
+		return true;
+	snprintf(retry, sizeof(retry), "%ld", wait_s);
+	svc_http_reply_problem(res, 429, NULL, NULL, "too many orders from %s; retry in %ld s",
+	                       who->subject, wait_s);
+	svc_http_add_header(res, "Retry-After", retry);
+	return false;
+}
+
 static void post_order(void *vctx, const struct svc_http_request *req,
                        struct svc_http_response *res)
 {
@@ -137,8 +192,10 @@ static void post_order(void *vctx, const struct svc_http_request *req,
 	int rc = 0;
 
 	body = svc_http_parse_json(req, res);
-	if (!body)
-		return;
+	if (!body || !set_user(body, req, res))
+		goto free_body;
+	if (!order_rate_allow(app, req->principal, res))
+		goto free_body;
 	oreq = malloc(sizeof(*oreq));
 	if (!oreq)
 		goto oom;
@@ -163,7 +220,7 @@ static void post_order(void *vctx, const struct svc_http_request *req,
 			svc_http_reply_error(res, SVC_ETRANSIENT, "the order database");
 			goto free_body;
 		}
-		if (replay_by_key(res, conn, key, canonical, &rc))
+		if (replay_by_key(res, conn, req, oreq, key, canonical, &rc))
 			goto release_conn;
 		svc_db_release(ctx->db, conn, false);
 		conn = NULL; /* no connection held during the HTTP calls */
@@ -185,7 +242,7 @@ static void post_order(void *vctx, const struct svc_http_request *req,
 	if (rc == SVC_ECONFLICT && key) {
 		/* A concurrent request with the same key won the race. */
 		conn = svc_db_acquire(ctx->db);
-		if (!conn || !replay_by_key(res, conn, key, canonical, &rc))
+		if (!conn || !replay_by_key(res, conn, req, oreq, key, canonical, &rc))
 			svc_http_reply_error(res, SVC_ETRANSIENT, "the order database");
 		goto release_conn;
 	}
@@ -226,12 +283,12 @@ static void get_order(void *vctx, const struct svc_http_request *req, struct svc
 		svc_http_reply_error(res, SVC_ETRANSIENT, "the order database");
 		return;
 	}
-	rc = reply_order(res, conn, order_id, 200);
+	rc = reply_order(res, conn, order_id, 200, req->principal);
 	svc_db_release(ctx->db, conn, rc == SVC_ETRANSIENT);
 }
 
 const struct svc_http_route order_routes[] = {
-        {"POST", "/api/orders", post_order},
-        {"GET", "/api/orders/{orderId}", get_order},
+        {"POST", "/api/orders", post_order, SVC_HTTP_CUSTOMER},
+        {"GET", "/api/orders/{orderId}", get_order, SVC_HTTP_CUSTOMER},
 };
 const size_t order_nroutes = sizeof(order_routes) / sizeof(order_routes[0]);

@@ -10,13 +10,14 @@
 
 #include "svc/error.h"
 
-/* The change of one order to write back: its row's state and reason, and
- * these. */
+/* The change of one order to write back: its row's state and reason (and
+ * payment id), and these. */
 struct batch_change {
 	bool changed;
 	char step[33];
-	long deadline_ms; /* as order_store_update(): < 0 unchanged */
-	bool reason_set;  /* the row's reason was set */
+	long deadline_ms;    /* as order_store_update(): < 0 unchanged */
+	bool reason_set;     /* the row's reason was set */
+	bool payment_id_set; /* the row's payment id was set */
 };
 
 /* The batch open on this thread, for one connection. */
@@ -132,6 +133,7 @@ int order_batch_end(MYSQL *conn, bool write)
 		        .step = ch->step,
 		        .deadline_ms = ch->deadline_ms,
 		        .reason = ch->reason_set ? row->reason : NULL,
+		        .payment_id = ch->payment_id_set ? row->payment_id : NULL,
 		};
 	}
 	if (rc == 0 && n > 0)
@@ -172,6 +174,25 @@ int order_batch_update(MYSQL *conn, const char *order_id, enum order_state state
 		ch->reason_set = true;
 	}
 	ch->changed = true;
+	return 0;
+}
+
+int order_batch_set_payment_id(MYSQL *conn, const char *order_id, const char *payment_id)
+{
+	long i = batch_find(conn, order_id);
+	struct order_row *row;
+	struct batch_change *ch;
+
+	if (i < 0 || batch.orders[i].code != 0)
+		return order_store_set_payment_id(conn, order_id, payment_id);
+	row = &batch.orders[i].row;
+	ch = &batch.changes[i];
+	snprintf(row->payment_id, sizeof(row->payment_id), "%s", payment_id);
+	ch->payment_id_set = true;
+	if (!ch->changed) { /* the write-back sets the state too: the same one */
+		snprintf(ch->step, sizeof(ch->step), "%s", order_state_step(row->state));
+		ch->changed = true;
+	}
 	return 0;
 }
 

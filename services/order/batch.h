@@ -8,10 +8,11 @@
  * first one's new state, reason and deadline exactly as it would through
  * SQL.
  *
- * order_batch_lock/update/items have the contracts of order_store_lock/
- * update/items (store.h): they are served from the batch when one is open
- * on `conn` (on this thread) and holds the order, else by SQL, so the same
- * transition code serves batches, single events and the deadline scanner.
+ * order_batch_lock/update/set_payment_id/items have the contracts of
+ * order_store_lock/update/set_payment_id/items (store.h): they are served
+ * from the batch when one is open on `conn` (on this thread) and holds the
+ * order, else by SQL, so the same transition code serves batches, single
+ * events and the deadline scanner.
  */
 #ifndef ORDER_BATCH_H
 #define ORDER_BATCH_H
@@ -49,6 +50,7 @@ int order_batch_end(MYSQL *conn, bool write);
 int order_batch_lock(MYSQL *conn, const char *order_id, struct order_row *row);
 int order_batch_update(MYSQL *conn, const char *order_id, enum order_state state, const char *step,
                        long deadline_ms, const char *reason);
+int order_batch_set_payment_id(MYSQL *conn, const char *order_id, const char *payment_id);
 int order_batch_items(MYSQL *conn, const char *order_id, json_t **out);
 
 #endif

@@ -74,41 +74,64 @@ static int emit_outcome(MYSQL *conn, const struct order_row *row, const char *ty
 	                       data);
 }
 
-/* A command with {"orderId", "reason"}. */
+/* A command with {"orderId", "reason"} and "paymentId" when `payment_id` is
+ * not NULL or "". */
 static int emit_reason_command(MYSQL *conn, const struct order_row *row, const char *topic,
-                               const char *type, const char *reason, const char *source,
-                               const char *causation_id)
+                               const char *type, const char *reason, const char *payment_id,
+                               const char *source, const char *causation_id)
 {
 	json_t *data = json_pack("{s:s, s:s}", "orderId", row->order_id, "reason", reason);
 
+	if (data && payment_id && payment_id[0] &&
+	    json_object_set_new(data, "paymentId", json_string(payment_id)) != 0) {
+		json_decref(data);
+		data = NULL;
+	}
 	if (!data)
 		return SVC_ENOMEM;
 	return svc_outbox_emit(conn, topic, type, row->order_id, source, causation_id, data);
 }
 
+/* ProcessPayment for a new payment id, stored as the order's first. */
+static int emit_process_payment(MYSQL *conn, const struct order_row *row, const char *source,
+                                const char *causation_id)
+{
+	char payment_id[37];
+	json_t *data;
+	int rc;
+
+	svc_uuid7(payment_id);
+	rc = order_batch_set_payment_id(conn, row->order_id, payment_id);
+	if (rc != 0)
+		return rc;
+	data = json_pack("{s:s, s:s, s:s, s:I, s:s}", "orderId", row->order_id, "paymentId",
+	                 payment_id, "userId", row->user_id, "amount", (json_int_t)row->total,
+	                 "currency", row->currency);
+	if (!data)
+		return SVC_ENOMEM;
+	return svc_outbox_emit(conn, TOPIC_PAYMENT_COMMANDS, CMD_PROCESS_PAYMENT, row->order_id,
+	                       source, causation_id, data);
+}
+
 int order_emit_actions(MYSQL *conn, const struct order_row *row, unsigned actions,
-                       const char *reason, const char *source, const char *causation_id)
+                       const char *reason, const char *captured_id, const char *source,
+                       const char *causation_id)
 {
 	/* a capture in PENDING was not asked for by the saga (saga.c) */
 	const char *why = reason && reason[0]           ? reason
 	                  : row->state == ORDER_PENDING ? "payment not requested by the saga"
 	                                                : "order cancelled";
+	const char *refund_id = row->payment_id[0] ? row->payment_id : captured_id;
 	int rc = 0;
 
-	if (actions & ORDER_SEND_PROCESS_PAYMENT) {
-		json_t *data = json_pack("{s:s, s:s, s:I, s:s}", "orderId", row->order_id, "userId",
-		                         row->user_id, "amount", (json_int_t)row->total, "currency",
-		                         row->currency);
-		rc = data ? svc_outbox_emit(conn, TOPIC_PAYMENT_COMMANDS, CMD_PROCESS_PAYMENT,
-		                            row->order_id, source, causation_id, data)
-		          : SVC_ENOMEM;
-	}
+	if (actions & ORDER_SEND_PROCESS_PAYMENT)
+		rc = emit_process_payment(conn, row, source, causation_id);
 	if (rc == 0 && (actions & ORDER_SEND_REFUND_PAYMENT))
 		rc = emit_reason_command(conn, row, TOPIC_PAYMENT_COMMANDS, CMD_REFUND_PAYMENT, why,
-		                         source, causation_id);
+		                         refund_id, source, causation_id);
 	if (rc == 0 && (actions & ORDER_SEND_RELEASE_INVENTORY))
 		rc = emit_reason_command(conn, row, TOPIC_INVENTORY_COMMANDS, CMD_RELEASE_INVENTORY,
-		                         why, source, causation_id);
+		                         why, NULL, source, causation_id);
 	if (rc == 0 && (actions & ORDER_EMIT_ORDER_CONFIRMED))
 		rc = emit_outcome(conn, row, EV_ORDER_CONFIRMED, NULL, source, causation_id);
 	if (rc == 0 && (actions & ORDER_EMIT_ORDER_CANCELLED))

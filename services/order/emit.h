@@ -21,8 +21,16 @@ int order_emit_created(MYSQL *conn, const struct order_new *o, const char *sourc
  * RESET_DEADLINE bit is not a message and is skipped): OrderConfirmed,
  * OrderCancelled (with `reason`), ProcessPayment, ReleaseInventory and
  * RefundPayment (with `reason`).
+ *
+ * ProcessPayment names a new payment id, stored as the order's
+ * (orders.payment_id) in the caller's transaction: Payment charges under
+ * that id and reports it back, and only a capture under it confirms the
+ * order. RefundPayment names the payment to refund: the order's own when it
+ * asked for one, else `captured_id` (the paymentId of the capture that
+ * caused it; NULL: none, and Payment refunds whatever the order holds).
  */
 int order_emit_actions(MYSQL *conn, const struct order_row *row, unsigned actions,
-                       const char *reason, const char *source, const char *causation_id);
+                       const char *reason, const char *captured_id, const char *source,
+                       const char *causation_id);
 
 #endif

@@ -58,28 +58,51 @@ static int parse(const struct svc_event *ev, enum order_input *input, const char
 	return 0;
 }
 
+/* What a PaymentCompleted says was captured, checked against the order
+ * (transition.h); absent fields stay absent. 0 or SVC_EPERMANENT (reason
+ * set) for a paymentId that is not a UUID. */
+static int parse_capture(const struct svc_event *ev, struct order_input_event *in, char *reason,
+                         size_t reasonlen)
+{
+	char ignored[8];
+
+	if (svc_event_str(ev, "paymentId", &in->payment_id, ignored, sizeof(ignored)) != 0)
+		in->payment_id = NULL;
+	else if (!svc_uuid_valid(in->payment_id)) {
+		snprintf(reason, reasonlen, "data.paymentId is not a UUID");
+		return SVC_EPERMANENT;
+	}
+	if (svc_event_int(ev, "amount", &in->amount, ignored, sizeof(ignored)) != 0)
+		in->amount = -1;
+	if (svc_event_str(ev, "currency", &in->currency, ignored, sizeof(ignored)) != 0)
+		in->currency = NULL;
+	return 0;
+}
+
 static int apply(struct svc_ctx *ctx, MYSQL *conn, const struct svc_event *ev, void *scratch,
                  char *reason, size_t reasonlen)
 {
-	struct order_input_event in = {.event_type = ev->type, .event_id = ev->id, .amount = -1};
+	char conflict[ORDER_REASON_MAX] = "";
+	struct order_input_event in = {
+	        .event_type = ev->type,
+	        .event_id = ev->id,
+	        .amount = -1,
+	        .conflict = conflict,
+	        .conflict_len = sizeof(conflict),
+	};
 	const char *order_id = NULL, *why = NULL;
 	char ignored[8];
 	int rc;
 
 	(void)scratch;
 	rc = parse(ev, &in.input, &order_id, reason, reasonlen);
+	if (rc == 0 && in.input == ORDER_IN_PAYMENT_COMPLETED)
+		rc = parse_capture(ev, &in, reason, reasonlen);
 	if (rc != 0)
 		return rc;
 	/* "reason" is optional context (shortage, decline, release). */
 	if (svc_event_str(ev, "reason", &why, ignored, sizeof(ignored)) == 0)
 		in.reason = why;
-	/* what a capture was for: checked against the order (transition.h) */
-	if (in.input == ORDER_IN_PAYMENT_COMPLETED) {
-		if (svc_event_int(ev, "amount", &in.amount, ignored, sizeof(ignored)) != 0)
-			in.amount = -1;
-		if (svc_event_str(ev, "currency", &in.currency, ignored, sizeof(ignored)) != 0)
-			in.currency = NULL;
-	}
 
 	rc = order_transition_apply(ctx, conn, order_id, &in);
 	switch (rc) {
@@ -93,13 +116,8 @@ static int apply(struct svc_ctx *ctx, MYSQL *conn, const struct svc_event *ev, v
 		rc = SVC_EPERMANENT;
 		break;
 	case SVC_ECONFLICT:
-		if (in.amount < 0 || !in.currency)
-			snprintf(reason, reasonlen, "%s without amount and currency for order %s",
-			         ev->type, order_id);
-		else
-			snprintf(reason, reasonlen,
-			         "%s of %lld %s does not match the total of order %s", ev->type,
-			         (long long)in.amount, in.currency, order_id);
+		snprintf(reason, reasonlen, "%s refused for order %s: %s", ev->type, order_id,
+		         conflict);
 		rc = SVC_EPERMANENT;
 		break;
 	case SVC_EPERMANENT:

@@ -7,6 +7,9 @@
 #include "services/order/price_cache.h"
 #include "services/order/pricing.h"
 #include "svc/log.h"
+#include "svc/ratelimit.h"
+
+#define RATE_SLOTS 65536
 
 static int start(struct svc_ctx *ctx)
 {
@@ -20,6 +23,9 @@ static int start(struct svc_ctx *ctx)
 	app->pricing = order_pricing_new(&app->cfg, app->prices);
 	if (!app->pricing)
 		svc_warn("no memory for shared price look-ups: each order asks inventory alone");
+	app->rate = svc_ratelimit_new(app->cfg.rate_per_s, app->cfg.rate_burst, RATE_SLOTS);
+	if (!app->rate && app->cfg.rate_per_s > 0)
+		return -1;
 	app->timeouts = order_timeouts_start(ctx);
 	return app->timeouts ? 0 : -1;
 }
@@ -34,6 +40,8 @@ static void stop(struct svc_ctx *ctx)
 	app->pricing = NULL;
 	order_price_cache_free(app->prices);
 	app->prices = NULL;
+	svc_ratelimit_free(app->rate);
+	app->rate = NULL;
 }
 
 int main(void)

@@ -5,6 +5,7 @@
 #ifndef ORDER_ORDER_H
 #define ORDER_ORDER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "services/order/saga.h"
@@ -13,6 +14,8 @@
 #include "svc/service.h"
 
 struct order_price_cache;
+struct svc_principal;
+struct svc_ratelimit;
 struct order_pricing;
 struct order_timeouts;
 
@@ -31,6 +34,9 @@ struct order_config {
 	 * to SAGA_STEP_TIMEOUT_MS (300000). Indexed by enum order_state. */
 	long step_timeout_ms[ORDER_STATE_COUNT];
 	long scan_ms; /* SAGA_SCAN_MS, default 1000 */
+	/* POST /api/orders per user: ORDER_RATE_PER_S (default 20; 0 = no
+	 * limit) with bursts of ORDER_RATE_BURST (default 40). */
+	double rate_per_s, rate_burst;
 };
 
 /* Everything the service keeps between requests: struct svc_ctx.user. */
@@ -40,6 +46,7 @@ struct order_app {
 	struct order_price_cache *prices; /* NULL when caching is off */
 	/* The shared price look-ups (pricing.h); NULL: each request asks alone. */
 	struct order_pricing *pricing;
+	struct svc_ratelimit *rate; /* NULL: orders are not rate limited */
 };
 
 /* Fills `cfg` from the environment (logs and uses the default for bad values). */
@@ -47,6 +54,11 @@ void order_config_load(struct order_config *cfg);
 /* Milliseconds until the deadline of an order entering state `s`; 0 for the
  * terminal states (no deadline). */
 long order_config_step_timeout(const struct order_config *cfg, enum order_state s);
+
+/* Whether `who` may place another order now (app->rate); false when
+ * answered 429 with Retry-After (api.c). */
+bool order_rate_allow(const struct order_app *app, const struct svc_principal *who,
+                      struct svc_http_response *res);
 
 /* The public API routes (api.c). Handlers get the struct svc_ctx *. */
 extern const struct svc_http_route order_routes[];

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 static const char *const state_names[ORDER_STATE_COUNT] = {
         [ORDER_PENDING] = "PENDING",           [ORDER_PAYMENT_PENDING] = "PAYMENT_PENDING",
@@ -193,6 +194,9 @@ static bool transition(enum order_state cur, enum order_input in, struct order_s
 			return false;
 		}
 	case ORDER_CONFIRMED:
+		/* Only a repeat of the confirming capture gets here
+		 * (order_saga_capture_ok): nothing to do. Never a refund. */
+		return in == ORDER_IN_PAYMENT_COMPLETED;
 	default:
 		return false;
 	}
@@ -220,4 +224,49 @@ void order_saga_next(enum order_state cur, enum order_input in, const char *cur_
 		input_cause(cur, in, in_reason, out->reason, sizeof(out->reason));
 	else
 		out->reason[0] = '\0';
+}
+
+/* The id for a reason: "none" when absent. */
+static const char *id_or_none(const char *s)
+{
+	return has_text(s) ? s : "none";
+}
+
+bool order_saga_capture_ok(enum order_state cur, const struct order_capture *c, char *why,
+                           size_t len)
+{
+	bool asked = has_text(c->asked_payment_id);
+	bool same = asked && has_text(c->payment_id) &&
+	            strcasecmp(c->payment_id, c->asked_payment_id) == 0;
+
+	switch (cur) {
+	case ORDER_PAYMENT_PENDING:
+		if (asked && !same) {
+			snprintf(why, len, "expected payment %s, got %s", c->asked_payment_id,
+			         id_or_none(c->payment_id));
+			return false;
+		}
+		if (c->amount < 0 || !c->captured_currency) {
+			snprintf(why, len,
+			         "captured without amount and currency; the total is %lld %s",
+			         (long long)c->total, c->currency);
+			return false;
+		}
+		if (c->amount != c->total || strcmp(c->captured_currency, c->currency) != 0) {
+			snprintf(why, len,
+			         "captured %lld %s, which does not match the total %lld %s",
+			         (long long)c->amount, c->captured_currency, (long long)c->total,
+			         c->currency);
+			return false;
+		}
+		return true;
+	case ORDER_CONFIRMED:
+		if (same)
+			return true;
+		snprintf(why, len, "confirmed by payment %s, got %s: not refunded",
+		         asked ? c->asked_payment_id : "(not recorded)", id_or_none(c->payment_id));
+		return false;
+	default:
+		return true;
+	}
 }

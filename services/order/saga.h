@@ -11,7 +11,11 @@
  *   PAYMENT_PENDING --PaymentFailed--> COMPENSATING (+ReleaseInventory)
  *   COMPENSATING --InventoryReleased--> CANCELLED (+OrderCancelled)
  *   a step deadline passing compensates what may have happened so far;
- *   late successes after cancellation are undone (refund / release).
+ *   late successes after cancellation are undone (refund / release);
+ *   a capture the saga did not ask for (PENDING) is refunded; a repeat of
+ *   the capture that confirmed the order changes nothing.
+ * A PaymentCompleted is first checked against what the order asked for
+ * (order_saga_capture_ok): one that fails is refused whole, never applied.
  * The full table is in saga.c and docs/architecture.md.
  */
 #ifndef ORDER_SAGA_H
@@ -19,6 +23,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum order_state {
 	ORDER_PENDING,         /* waiting for the inventory reservation */
@@ -86,5 +91,37 @@ const char *order_input_name(enum order_input in);
  */
 void order_saga_next(enum order_state cur, enum order_input in, const char *cur_reason,
                      const char *in_reason, struct order_saga_result *out);
+
+/* A PaymentCompleted: what the order asked for and what the event reports.
+ * Pointers are borrowed. */
+struct order_capture {
+	/* The order's: the payment it asked for (orders.payment_id; NULL or ""
+	 * when it stored none: not asked yet, or asked before ids were
+	 * stored), its total and currency. */
+	const char *asked_payment_id;
+	int64_t total;
+	const char *currency;
+	/* The event's: paymentId, amount and currency (NULL, < 0: absent). */
+	const char *payment_id;
+	int64_t amount;
+	const char *captured_currency;
+};
+
+/*
+ * Whether a PaymentCompleted may be applied to an order in `cur` (the table
+ * then says what it does). False when it must be refused whole (dead-
+ * lettered, nothing applied), with why[len] naming what the order expected
+ * and what came:
+ *   PAYMENT_PENDING  it must be for the payment the order asked for (when
+ *                    one is stored) and capture exactly the order's total in
+ *                    its currency;
+ *   CONFIRMED        only a repeat of the capture that confirmed the order
+ *                    (same payment id) passes, and does nothing. Any other
+ *                    is refused, not refunded: Payment keeps one payment per
+ *                    order, so a refund would take back the confirmed one;
+ *   other states     every capture passes, to be refunded.
+ */
+bool order_saga_capture_ok(enum order_state cur, const struct order_capture *c, char *why,
+                           size_t len);
 
 #endif

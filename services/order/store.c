@@ -116,8 +116,8 @@ int order_store_insert(MYSQL *conn, const struct order_new *o)
 	return rc;
 }
 
-int order_store_find_by_key(MYSQL *conn, const char *key, const char *canonical, char order_id[37],
-                            bool *same_request)
+int order_store_find_by_key(MYSQL *conn, const char *user_id, const char *key,
+                            const char *canonical, char order_id[37], bool *same_request)
 {
 	MYSQL_RES *res = NULL;
 	MYSQL_ROW row;
@@ -127,7 +127,9 @@ int order_store_find_by_key(MYSQL *conn, const char *key, const char *canonical,
 	svc_buf_init(&b);
 	svc_buf_adds(&b, "SELECT order_id, request_hash = SHA2(");
 	svc_sql_add_str(&b, conn, canonical);
-	svc_buf_adds(&b, ", 256) FROM orders WHERE idempotency_key = ");
+	svc_buf_adds(&b, ", 256) FROM orders WHERE user_id = ");
+	svc_sql_add_str(&b, conn, user_id);
+	svc_buf_adds(&b, " AND idempotency_key = ");
 	svc_sql_add_str(&b, conn, key);
 	rc = query_buf(conn, &b, &res);
 	if (rc != 0)
@@ -169,6 +171,7 @@ static int parse_order_row(MYSQL_ROW row, struct order_row *out)
 	out->total = svc_db_col_i64(row[3]);
 	snprintf(out->currency, sizeof(out->currency), "%s", row[4] ? row[4] : "");
 	snprintf(out->reason, sizeof(out->reason), "%s", row[5] ? row[5] : "");
+	snprintf(out->payment_id, sizeof(out->payment_id), "%s", row[6] ? row[6] : "");
 	return 0;
 }
 
@@ -247,7 +250,8 @@ int order_store_lock_many(MYSQL *conn, struct order_locked *o, size_t n)
 	if (n == 0)
 		return 0;
 	svc_buf_init(&b);
-	svc_buf_adds(&b, "SELECT order_id, user_id, status, total_amount, currency, cancel_reason");
+	svc_buf_adds(&b, "SELECT order_id, user_id, status, total_amount, currency, cancel_reason, "
+	                 "payment_id");
 	add_lines_column(&b, conn, o, n);
 	svc_buf_adds(&b, " FROM orders WHERE order_id IN (");
 	for (i = 0; i < n; i++) {
@@ -271,7 +275,7 @@ int order_store_lock_many(MYSQL *conn, struct order_locked *o, size_t n)
 		o[i].code = code;
 		/* Unreadable lines are left to order_store_items(). */
 		if (code == 0 && o[i].with_items)
-			o[i].items = parse_lines(row[6]);
+			o[i].items = parse_lines(row[7]);
 	}
 	mysql_free_result(res);
 	return 0;
@@ -332,12 +336,13 @@ static bool has_text(const char *s)
 }
 
 /* The columns a change may set. */
-enum change_col { SET_STATUS, SET_STEP, SET_DEADLINE, SET_REASON };
+enum change_col { SET_STATUS, SET_STEP, SET_DEADLINE, SET_REASON, SET_PAYMENT_ID };
 
 static bool change_sets(const struct order_change *c, enum change_col col)
 {
 	return (col != SET_DEADLINE || c->deadline_ms >= 0) &&
-	       (col != SET_REASON || has_text(c->reason));
+	       (col != SET_REASON || has_text(c->reason)) &&
+	       (col != SET_PAYMENT_ID || has_text(c->payment_id));
 }
 
 static void add_value(struct svc_buf *b, MYSQL *conn, const struct order_change *c,
@@ -358,6 +363,9 @@ static void add_value(struct svc_buf *b, MYSQL *conn, const struct order_change 
 		svc_sql_add_str(b, conn, c->reason);
 		svc_buf_adds(b, ", 255)");
 		break;
+	case SET_PAYMENT_ID:
+		svc_sql_add_str(b, conn, c->payment_id);
+		break;
 	}
 }
 
@@ -367,10 +375,9 @@ static void add_case(struct svc_buf *b, MYSQL *conn, enum change_col col,
                      const struct order_change *c, size_t n)
 {
 	static const char *const names[] = {
-	        [SET_STATUS] = "status",
-	        [SET_STEP] = "step",
-	        [SET_DEADLINE] = "step_deadline",
-	        [SET_REASON] = "cancel_reason",
+	        [SET_STATUS] = "status",          [SET_STEP] = "step",
+	        [SET_DEADLINE] = "step_deadline", [SET_REASON] = "cancel_reason",
+	        [SET_PAYMENT_ID] = "payment_id",
 	};
 	size_t set = 0;
 
@@ -398,6 +405,7 @@ int order_store_update_many(MYSQL *conn, const struct order_change *c, size_t n)
 	add_case(&b, conn, SET_STEP, c, n);
 	add_case(&b, conn, SET_DEADLINE, c, n);
 	add_case(&b, conn, SET_REASON, c, n);
+	add_case(&b, conn, SET_PAYMENT_ID, c, n);
 	svc_buf_adds(&b, " WHERE order_id IN (");
 	for (size_t i = 0; i < n; i++) {
 		svc_buf_adds(&b, i ? ", " : "");
@@ -419,6 +427,18 @@ int order_store_update(MYSQL *conn, const char *order_id, enum order_state state
 	};
 
 	return order_store_update_many(conn, &c, 1);
+}
+
+int order_store_set_payment_id(MYSQL *conn, const char *order_id, const char *payment_id)
+{
+	struct svc_buf b;
+
+	svc_buf_init(&b);
+	svc_buf_adds(&b, "UPDATE orders SET payment_id = ");
+	svc_sql_add_str(&b, conn, payment_id);
+	svc_buf_adds(&b, " WHERE order_id = ");
+	svc_sql_add_str(&b, conn, order_id);
+	return exec_buf(conn, &b);
 }
 
 /* History rows are only appended: deferred to the commit when the consumer

@@ -1,6 +1,6 @@
 /*
- * The Order service's tables (migrations/001_orders.sql): orders,
- * order_lines, saga_transitions. Every function runs its statements on the
+ * The Order service's tables (migrations/): orders, order_lines,
+ * saga_transitions. Every function runs its statements on the
  * caller's connection, inside the caller's transaction when one is open;
  * none commits. Results: 0, SVC_ENOTFOUND, SVC_ECONFLICT (where said),
  * SVC_ETRANSIENT (retry: connection lost, deadlock) or SVC_EPERMANENT.
@@ -41,12 +41,13 @@ struct order_new {
 int order_store_insert(MYSQL *conn, const struct order_new *o);
 
 /*
- * Looks up the order created with Idempotency-Key `key`. 0 with order_id
- * filled and *same_request telling whether it was created from the same
- * canonical request; SVC_ENOTFOUND when the key is unused.
+ * Looks up the order `user_id` created with Idempotency-Key `key` (keys are
+ * per user). 0 with order_id filled and *same_request telling whether it was
+ * created from the same canonical request; SVC_ENOTFOUND when the key is
+ * unused.
  */
-int order_store_find_by_key(MYSQL *conn, const char *key, const char *canonical, char order_id[37],
-                            bool *same_request);
+int order_store_find_by_key(MYSQL *conn, const char *user_id, const char *key,
+                            const char *canonical, char order_id[37], bool *same_request);
 
 /* The fields of an order the saga needs. */
 struct order_row {
@@ -56,6 +57,7 @@ struct order_row {
 	int64_t total;
 	char currency[4];
 	char reason[ORDER_REASON_MAX]; /* cancel_reason, "" when none */
+	char payment_id[37];           /* the payment the saga asked for, "" when none */
 };
 
 /* Reads and row-locks (FOR UPDATE) the order: needs an open transaction. */
@@ -87,7 +89,7 @@ int order_store_lock_many(MYSQL *conn, struct order_locked *o, size_t n);
 int order_store_lock_due(MYSQL *conn, size_t max, char (*ids)[37], size_t *n);
 
 /* New state of an order. deadline_ms > 0: now + that; 0: none; < 0: unchanged.
- * `reason` NULL or "": unchanged. */
+ * `reason` NULL or "": unchanged. (The payment id: order_store_set_payment_id.) */
 int order_store_update(MYSQL *conn, const char *order_id, enum order_state state, const char *step,
                        long deadline_ms, const char *reason);
 
@@ -98,9 +100,13 @@ struct order_change {
 	const char *step;
 	long deadline_ms;
 	const char *reason;
+	const char *payment_id; /* NULL or "": unchanged */
 };
 /* The n changes, of distinct orders, in one UPDATE. */
 int order_store_update_many(MYSQL *conn, const struct order_change *c, size_t n);
+
+/* Records the payment the saga asks for (orders.payment_id). */
+int order_store_set_payment_id(MYSQL *conn, const char *order_id, const char *payment_id);
 
 /* One saga_transitions row. `from` NULL for the creation; event_id and
  * detail may be NULL (detail is cut to 255 characters). */

@@ -4,11 +4,8 @@
  * transaction, so two instances never time out the same order and an order
  * an event is being applied to right now is left for the next scan.
  */
-#include <errno.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "services/order/order.h"
 #include "services/order/store.h"
@@ -16,15 +13,13 @@
 #include "svc/error.h"
 #include "svc/log.h"
 #include "svc/outbox.h"
+#include "svc/periodic.h"
 
 #define SCAN_BATCH 100
 
 struct order_timeouts {
 	struct svc_ctx *ctx;
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond; /* signalled by _stop */
-	bool stopping;
+	struct svc_periodic *job; /* calls scan_once every SAGA_SCAN_MS */
 };
 
 int order_timeouts_scan(struct svc_ctx *ctx)
@@ -71,57 +66,27 @@ int order_timeouts_scan(struct svc_ctx *ctx)
 	return (int)n;
 }
 
-static void *scan_loop(void *arg)
+/* svc_periodic_fn: one scan; a full batch means more are due. */
+static bool scan_once(void *arg)
 {
 	struct order_timeouts *t = arg;
-	const struct order_app *app = t->ctx->user;
-	long period = app->cfg.scan_ms;
+	int rc = order_timeouts_scan(t->ctx);
 
-	pthread_mutex_lock(&t->lock);
-	while (!t->stopping) {
-		struct timespec until;
-		int rc;
-
-		pthread_mutex_unlock(&t->lock);
-		rc = order_timeouts_scan(t->ctx);
-		if (rc < 0)
-			svc_warn("timeouts: scan failed: %s", svc_strerror(rc));
-		pthread_mutex_lock(&t->lock);
-		/* A full batch means more are due: scan again at once. */
-		if (rc == SCAN_BATCH)
-			continue;
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += period / 1000;
-		until.tv_nsec += (period % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
-		while (!t->stopping &&
-		       pthread_cond_timedwait(&t->cond, &t->lock, &until) != ETIMEDOUT)
-			;
-	}
-	pthread_mutex_unlock(&t->lock);
-	return NULL;
+	if (rc < 0)
+		svc_warn("timeouts: scan failed: %s", svc_strerror(rc));
+	return rc == SCAN_BATCH;
 }
 
 struct order_timeouts *order_timeouts_start(struct svc_ctx *ctx)
 {
+	const struct order_app *app = ctx->user;
 	struct order_timeouts *t = calloc(1, sizeof(*t));
-	pthread_condattr_t attr;
 
 	if (!t)
 		return NULL;
 	t->ctx = ctx;
-	pthread_mutex_init(&t->lock, NULL);
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&t->cond, &attr);
-	pthread_condattr_destroy(&attr);
-	if (pthread_create(&t->thread, NULL, scan_loop, t) != 0) {
-		svc_error("timeouts: cannot start the scanner thread");
-		pthread_cond_destroy(&t->cond);
-		pthread_mutex_destroy(&t->lock);
+	t->job = svc_periodic_start("timeouts", app->cfg.scan_ms, scan_once, t);
+	if (!t->job) {
 		free(t);
 		return NULL;
 	}
@@ -132,12 +97,6 @@ void order_timeouts_stop(struct order_timeouts *t)
 {
 	if (!t)
 		return;
-	pthread_mutex_lock(&t->lock);
-	t->stopping = true;
-	pthread_cond_signal(&t->cond);
-	pthread_mutex_unlock(&t->lock);
-	pthread_join(t->thread, NULL);
-	pthread_cond_destroy(&t->cond);
-	pthread_mutex_destroy(&t->lock);
+	svc_periodic_stop(t->job);
 	free(t);
 }

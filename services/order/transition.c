@@ -62,6 +62,31 @@ static long next_deadline(const struct order_config *cfg, const struct order_sag
 	return -1;
 }
 
+/* Whether the PaymentCompleted `in` may be applied to `row`: one that is not
+ * the payment the order asked for, for its total (forged, or paid around the
+ * saga), is refused whole and dead-lettered (saga.h). */
+static bool capture_ok(const char *order_id, const struct order_row *row,
+                       const struct order_input_event *in)
+{
+	const struct order_capture c = {
+	        .asked_payment_id = row->payment_id,
+	        .total = row->total,
+	        .currency = row->currency,
+	        .payment_id = in->payment_id,
+	        .amount = in->amount,
+	        .captured_currency = in->currency,
+	};
+	char why[ORDER_REASON_MAX];
+
+	if (order_saga_capture_ok(row->state, &c, why, sizeof(why)))
+		return true;
+	svc_warn("order %s (%s): %s refused: %s", order_id, order_state_name(row->state),
+	         in->event_type, why);
+	if (in->conflict && in->conflict_len > 0)
+		snprintf(in->conflict, in->conflict_len, "%s", why);
+	return false;
+}
+
 int order_transition_apply(struct svc_ctx *ctx, MYSQL *conn, const char *order_id,
                            const struct order_input_event *in)
 {
@@ -75,17 +100,8 @@ int order_transition_apply(struct svc_ctx *ctx, MYSQL *conn, const char *order_i
 	rc = order_batch_lock(conn, order_id, &row);
 	if (rc != 0)
 		return rc;
-	/* Only a capture of exactly the order's total confirms it; any other
-	 * (forged, or paid around the saga) is refused whole and dead-lettered.
-	 * In the other states a capture is refunded whatever its amount. */
-	if (in->input == ORDER_IN_PAYMENT_COMPLETED && row.state == ORDER_PAYMENT_PENDING &&
-	    (in->amount != row.total || !in->currency || strcmp(in->currency, row.currency) != 0)) {
-		svc_warn("order %s: %s captured %lld %s, the order's total is %lld %s; refused",
-		         order_id, in->event_type, (long long)in->amount,
-		         in->currency ? in->currency : "(none)", (long long)row.total,
-		         row.currency);
+	if (in->input == ORDER_IN_PAYMENT_COMPLETED && !capture_ok(order_id, &row, in))
 		return SVC_ECONFLICT;
-	}
 	order_saga_next(row.state, in->input, row.reason, in->reason, &r);
 
 	svc_buf_init(&detail);
@@ -104,8 +120,8 @@ int order_transition_apply(struct svc_ctx *ctx, MYSQL *conn, const char *order_i
 	if (rc == 0)
 		rc = order_store_add_history(conn, order_id, &h);
 	if (rc == 0)
-		rc = order_emit_actions(conn, &row, r.actions, r.reason, ctx->svc->source,
-		                        in->event_id);
+		rc = order_emit_actions(conn, &row, r.actions, r.reason, in->payment_id,
+		                        ctx->svc->source, in->event_id);
 	if (rc == 0 && r.unexpected) {
 		svc_warn("order %s: %s unexpected in %s; ignored", order_id, in->event_type,
 		         order_state_name(row.state));

@@ -21,18 +21,23 @@ struct order_input_event {
 	const char *event_type; /* history "event": the event type, or "StepTimeout" */
 	const char *event_id;   /* NULL for a timeout; becomes the causationId */
 	const char *reason;     /* reason carried by the event, or NULL */
-	/* PaymentCompleted: what was captured (amount < 0, currency NULL: not given) */
+	/* PaymentCompleted: what was captured (payment_id, currency NULL and
+	 * amount < 0: not given) */
+	const char *payment_id;
 	int64_t amount;
 	const char *currency;
+	/* Where SVC_ECONFLICT says why (NULL: not wanted); not an input. */
+	char *conflict;
+	size_t conflict_len;
 };
 
 /*
  * 0 when applied (a state change or a history-only report); SVC_IGNORED when
  * the input makes no sense in the order's state (recorded in the history,
  * logged, nothing sent); SVC_ENOTFOUND for an unknown order; SVC_ECONFLICT
- * for a PaymentCompleted that would confirm the order but does not capture its
- * total in its currency (nothing applied); SVC_ETRANSIENT /
- * SVC_EPERMANENT / SVC_ENOMEM on failure (the caller rolls back).
+ * for a PaymentCompleted that order_saga_capture_ok() refuses (nothing
+ * applied; why in in->conflict); SVC_ETRANSIENT / SVC_EPERMANENT /
+ * SVC_ENOMEM on failure (the caller rolls back).
  */
 int order_transition_apply(struct svc_ctx *ctx, MYSQL *conn, const char *order_id,
                            const struct order_input_event *in);

@@ -1,6 +1,6 @@
 /*
- * payment.commands consumer (consumer.h): decodes the command into a
- * pay_job, runs pay_job_prepare before the transaction and pay_job_apply
+ * The payment consumer (consumer.h): decodes the command or order event into
+ * a pay_job, runs pay_job_prepare before the transaction and pay_job_apply
  * inside it. The job travels between the two as the scratch state. A batch
  * transaction reads all its orders' rows in one statement and writes the
  * changed ones back in one (batch.h).
@@ -16,20 +16,54 @@
 #include "svc/error.h"
 #include "svc/events.h"
 
-/* Fills `job` from the command. 0 or SVC_EPERMANENT with the reason. */
+static const struct {
+	const char *type;
+	enum pay_job_kind kind;
+} kinds[] = {
+        {CMD_PROCESS_PAYMENT, PAY_JOB_PROCESS},
+        {CMD_REFUND_PAYMENT, PAY_JOB_REFUND},
+        {EV_ORDER_CONFIRMED, PAY_JOB_ORDER_CONFIRMED},
+        {EV_ORDER_CANCELLED, PAY_JOB_ORDER_CANCELLED},
+};
+
+/* order.events brings OrderCreated too: of no use here, and the most frequent. */
+static bool accepts(const char *type)
+{
+	return strcmp(type, EV_ORDER_CREATED) != 0;
+}
+
+/* Copies the optional paymentId of the command into job->payment_id. 0 or
+ * SVC_EPERMANENT when it is there but not a UUID. */
+static int decode_payment_id(const struct svc_event *ev, struct pay_job *job, char *reason,
+                             size_t len)
+{
+	const json_t *v = json_object_get(ev->data, "paymentId");
+	const char *s = json_string_value(v);
+
+	if (!v || json_is_null(v))
+		return 0;
+	if (!s || !svc_uuid_valid(s)) {
+		snprintf(reason, len, "paymentId is not a UUID");
+		return SVC_EPERMANENT;
+	}
+	snprintf(job->payment_id, sizeof(job->payment_id), "%s", s);
+	return 0;
+}
+
+/* Fills `job` from the command or event. 0 or SVC_EPERMANENT with the reason. */
 static int decode(const struct svc_event *ev, struct pay_job *job, char *reason, size_t len)
 {
 	const char *order_id, *s;
 	int64_t amount;
+	size_t i;
 
-	if (!strcmp(ev->type, CMD_PROCESS_PAYMENT))
-		job->kind = PAY_JOB_PROCESS;
-	else if (!strcmp(ev->type, CMD_REFUND_PAYMENT))
-		job->kind = PAY_JOB_REFUND;
-	else {
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]) && strcmp(ev->type, kinds[i].type); i++)
+		;
+	if (i == sizeof(kinds) / sizeof(kinds[0])) {
 		snprintf(reason, len, "unknown event type %s", ev->type);
 		return SVC_EPERMANENT;
 	}
+	job->kind = kinds[i].kind;
 	if (svc_event_str(ev, "orderId", &order_id, reason, len))
 		return SVC_EPERMANENT;
 	if (!svc_uuid_valid(order_id)) {
@@ -38,11 +72,19 @@ static int decode(const struct svc_event *ev, struct pay_job *job, char *reason,
 	}
 	snprintf(job->order_id, sizeof(job->order_id), "%s", order_id);
 	snprintf(job->causation_id, sizeof(job->causation_id), "%s", ev->id);
+	if (job->kind == PAY_JOB_ORDER_CONFIRMED || job->kind == PAY_JOB_ORDER_CANCELLED)
+		return 0;
+	if (decode_payment_id(ev, job, reason, len))
+		return SVC_EPERMANENT;
 	if (job->kind == PAY_JOB_REFUND) {
 		s = json_string_value(json_object_get(ev->data, "reason"));
 		snprintf(job->refund_reason, sizeof(job->refund_reason), "%s", s ? s : "");
 		return 0;
 	}
+	/* who pays: the rows of an unknown payer are the admins' to read */
+	s = json_string_value(json_object_get(ev->data, "userId"));
+	if (s && svc_id_valid(s))
+		snprintf(job->user_id, sizeof(job->user_id), "%s", s);
 	if (svc_event_int(ev, "amount", &amount, reason, len))
 		return SVC_EPERMANENT;
 	if (amount <= 0) {
@@ -116,6 +158,7 @@ static int end_batch(struct svc_ctx *ctx, MYSQL *conn, bool write)
 
 /* No committed(): the consumer wakes the outbox relay after each delivery. */
 const struct svc_consumer_ops pay_consumer_ops = {
+        .accepts = accepts,
         .prepare = prepare,
         .apply = apply,
         .scratch_free = free,

@@ -1,6 +1,9 @@
 /*
- * payment.commands consumer: ProcessPayment and RefundPayment through the
- * payment core (process.h).
+ * The payment service's consumer, through the payment core (process.h):
+ *   payment.commands  ProcessPayment, RefundPayment
+ *   order.events      OrderConfirmed, OrderCancelled (outcomes for the
+ *                     reconciliation; a cancelled order's capture is
+ *                     refunded); OrderCreated is not wanted (ignored)
  */
 #ifndef PAY_CONSUMER_H
 #define PAY_CONSUMER_H

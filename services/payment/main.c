@@ -1,6 +1,7 @@
 /*
  * payment-service: charges orders through the virtual gateway (via its
- * sidecar's egress route "gateway") and refunds or voids them on command.
+ * sidecar's egress route "gateway") and refunds or voids them on command;
+ * records the orders' outcomes and reconciles the captures against them.
  */
 #include <stdio.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "services/payment/api.h"
 #include "services/payment/consumer.h"
 #include "services/payment/process.h"
+#include "services/payment/reconcile.h"
 #include "svc/config.h"
 #include "svc/service.h"
 
@@ -22,14 +24,30 @@ static int start(struct svc_ctx *ctx)
 	snprintf(ps->sidecar_url, sizeof(ps->sidecar_url), "%.*s", (int)n, url);
 	ps->write_requested = pay_jobs_write_requested;
 	ps->write_arg = ctx;
-	return svc_combiner_init(&ps->requested, pay_requested_run, ps) == 0 ? 0 : 1;
+	if (svc_combiner_init(&ps->requested, pay_requested_run, ps) != 0)
+		return 1;
+	ps->reconciler = pay_reconciler_start(ctx);
+	if (!ps->reconciler) {
+		svc_combiner_release(&ps->requested);
+		return 1;
+	}
+	return 0;
 }
 
 static void stop(struct svc_ctx *ctx)
 {
 	struct pay_service *ps = ctx->user;
 
+	pay_reconciler_stop(ps->reconciler);
+	ps->reconciler = NULL;
 	svc_combiner_release(&ps->requested);
+}
+
+static void metrics(struct svc_ctx *ctx, json_t *out)
+{
+	struct pay_service *ps = ctx->user;
+
+	pay_reconciler_metrics(ps->reconciler, out);
 }
 
 int main(void)
@@ -44,6 +62,7 @@ int main(void)
 	        .consumer = &pay_consumer_ops,
 	        .start = start,
 	        .stop = stop,
+	        .metrics = metrics,
 	};
 
 	return svc_run(&payment_service, &ps);

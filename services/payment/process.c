@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "services/payment/batch.h"
 #include "services/payment/gateway.h"
@@ -96,7 +97,7 @@ int pay_requested_run(void *arg, void *const *items, size_t n)
 			jobs[i] = items[i];
 		rc = ps->write_requested(ps->write_arg, jobs, n);
 	}
-	if (rc == SVC_DUPLICATE && n > 1) { /* nothing of the group kept */
+	if ((rc == SVC_DUPLICATE || rc == SVC_ECONFLICT) && n > 1) { /* nothing of the group kept */
 		for (i = 0; i < n; i++)
 			jobs[i]->requested_rc = ps->write_requested(ps->write_arg, &jobs[i], 1);
 		rc = 0;
@@ -106,6 +107,16 @@ int pay_requested_run(void *arg, void *const *items, size_t n)
 	}
 	free(jobs);
 	return rc;
+}
+
+/* A new row's payment id: the one the saga named, else a new one (commands
+ * sent before the saga named its payments). */
+static void set_payment_id(const struct pay_job *job, struct pay_row *row)
+{
+	if (job->payment_id[0])
+		snprintf(row->payment_id, sizeof(row->payment_id), "%s", job->payment_id);
+	else
+		svc_uuid7(row->payment_id);
 }
 
 /*
@@ -132,9 +143,10 @@ static int create_requested(struct svc_ctx *ctx, struct pay_job *job)
 
 	memset(row, 0, sizeof(*row));
 	snprintf(row->order_id, sizeof(row->order_id), "%s", job->order_id);
-	svc_uuid7(row->payment_id);
+	set_payment_id(job, row);
 	row->amount = job->amount;
 	snprintf(row->currency, sizeof(row->currency), "%s", job->currency);
+	snprintf(row->user_id, sizeof(row->user_id), "%s", job->user_id);
 	row->status = PAY_REQUESTED;
 	rc = svc_combine(&ps->requested, job);
 	return rc ? rc : job->requested_rc;
@@ -206,6 +218,10 @@ static int prepare_process(struct svc_ctx *ctx, struct pay_job *job, char *err, 
 	enum pay_plan plan = PAY_PLAN_DONE;
 	int rc = plan_process(ctx, job, &plan);
 
+	if (rc == SVC_ECONFLICT) {
+		snprintf(err, errlen, "payment id %s is another order's", job->payment_id);
+		return SVC_EPERMANENT;
+	}
 	if (rc)
 		return rc;
 	if (plan == PAY_PLAN_DONE)
@@ -229,19 +245,78 @@ static int prepare_process(struct svc_ctx *ctx, struct pay_job *job, char *err, 
 	return plan == PAY_PLAN_CHARGE_VOID ? refund_voided(ctx, job, err, errlen) : 0;
 }
 
+/*
+ * Whether a RefundPayment or an OrderCancelled may touch the order's
+ * payment: 0, or SVC_EPERMANENT (cause in err) when it names another payment
+ * than the order's, or when the order is known to be confirmed. The saga
+ * refunds only orders it cancels or payments it did not ask for, and an
+ * order ends once (its outcomes come in order, on one partition): a refund
+ * of a confirmed order's one payment would take back the capture that
+ * confirmed it.
+ */
+static int refund_allowed(struct svc_ctx *ctx, const struct pay_job *job, char *err, size_t errlen)
+{
+	enum pay_order_outcome outcome = PAY_ORDER_UNKNOWN;
+	MYSQL *conn;
+	int rc;
+
+	if (job->payment_id[0] && job->row.status != PAY_NONE &&
+	    strcasecmp(job->payment_id, job->row.payment_id) != 0) {
+		snprintf(err, errlen,
+		         "RefundPayment for payment %s; the order's payment is %s: "
+		         "not refunded",
+		         job->payment_id, job->row.payment_id);
+		return SVC_EPERMANENT;
+	}
+	conn = svc_db_acquire(ctx->db);
+	if (!conn)
+		return SVC_ETRANSIENT;
+	rc = pay_outcome_load(conn, job->order_id, &outcome);
+	svc_db_release(ctx->db, conn, rc == SVC_ETRANSIENT);
+	if (rc == 0 && outcome == PAY_ORDER_CONFIRMED) {
+		snprintf(err, errlen, "order %s is confirmed: its payment is not refunded (%s)",
+		         job->order_id,
+		         job->kind == PAY_JOB_REFUND ? "RefundPayment" : "OrderCancelled");
+		rc = SVC_EPERMANENT;
+	}
+	return rc;
+}
+
+/* The plan of a RefundPayment (which may void) or an OrderCancelled (which
+ * refunds a capture left, and only that). */
+static enum pay_refund_plan refund_plan(const struct pay_job *job)
+{
+	const struct pay_row *row = &job->row;
+
+	if (job->kind == PAY_JOB_ORDER_CANCELLED)
+		return pay_cancel_plan(row->status, row->amount, row->refunded);
+	return pay_refund_plan(row->status);
+}
+
 static int prepare_refund(struct svc_ctx *ctx, struct pay_job *job, char *err, size_t errlen)
 {
 	struct pay_service *ps = ctx->user;
 	struct pay_gw_answer gw;
+	enum pay_refund_plan plan = PAY_REFUND_NOTHING;
 	int rc = pay_row_fetch(ctx, job->order_id, &job->row);
 
+	if (rc == 0)
+		plan = refund_plan(job);
+	/* (checked only where something would be touched: most cancelled
+	 * orders have no payment) */
+	if (rc == 0 && plan != PAY_REFUND_NOTHING)
+		rc = refund_allowed(ctx, job, err, errlen);
 	if (rc)
 		return rc;
 	snprintf(job->reason, sizeof(job->reason), "%s",
 	         job->refund_reason[0] ? job->refund_reason : "refund requested");
-	switch (pay_refund_plan(job->row.status)) {
+	switch (plan) {
 	case PAY_REFUND_NOTHING:
-		return SVC_IGNORED;
+		/* an outcome is recorded all the same (apply) */
+		if (job->kind != PAY_JOB_ORDER_CANCELLED)
+			return SVC_IGNORED;
+		job->outcome = PAY_OUT_NO_MONEY;
+		return 0;
 	case PAY_REFUND_VOID:
 		job->outcome = PAY_OUT_VOID;
 		return 0;
@@ -258,8 +333,17 @@ static int prepare_refund(struct svc_ctx *ctx, struct pay_job *job, char *err, s
 
 int pay_job_prepare(struct svc_ctx *ctx, struct pay_job *job, char *err, size_t errlen)
 {
-	if (job->kind == PAY_JOB_PROCESS)
+	switch (job->kind) {
+	case PAY_JOB_PROCESS:
 		return prepare_process(ctx, job, err, errlen);
+	case PAY_JOB_ORDER_CONFIRMED:
+		return 0; /* nothing outside: apply records it */
+	case PAY_JOB_ORDER_CANCELLED:
+		snprintf(job->refund_reason, sizeof(job->refund_reason), "order cancelled");
+		/* fall through */
+	case PAY_JOB_REFUND:
+		break;
+	}
 	return prepare_refund(ctx, job, err, errlen);
 }
 
@@ -269,6 +353,7 @@ static void write_outcome(const struct pay_job *job, struct pay_row *row)
 	switch (job->outcome) {
 	case PAY_OUT_CAPTURED:
 		snprintf(row->gateway_ref, sizeof(row->gateway_ref), "%s", job->gateway_ref);
+		row->unconfirmed = true; /* until its order confirms */
 		break;
 	case PAY_OUT_DECLINED:
 		if (row->status == PAY_DECLINED)
@@ -279,17 +364,21 @@ static void write_outcome(const struct pay_job *job, struct pay_row *row)
 		/* fall through */
 	case PAY_OUT_REFUNDED:
 		row->refunded = row->amount;
+		row->unconfirmed = false;
 		snprintf(row->reason, sizeof(row->reason), "%s", job->reason);
 		break;
 	case PAY_OUT_VOID:
 		snprintf(row->reason, sizeof(row->reason), "%s", job->reason);
 		break;
 	case PAY_OUT_VOID_FAILED:
+	case PAY_OUT_NO_MONEY:
 		break;
 	}
 }
 
-int pay_job_apply(struct svc_ctx *ctx, MYSQL *conn, struct pay_job *job, char *err, size_t errlen)
+/* Writes the step state.c decides for what prepare found out. */
+static int apply_step(struct svc_ctx *ctx, MYSQL *conn, struct pay_job *job, char *err,
+                      size_t errlen)
 {
 	struct pay_row *row = &job->row;
 	struct pay_step st;
@@ -305,7 +394,7 @@ int pay_job_apply(struct svc_ctx *ctx, MYSQL *conn, struct pay_job *job, char *e
 		return st.rc;
 	}
 	if (row->status == PAY_NONE) { /* a tombstone: nothing was ever requested */
-		svc_uuid7(row->payment_id);
+		set_payment_id(job, row);
 		row->amount = 0;
 		snprintf(row->currency, sizeof(row->currency), "%s",
 		         job->currency[0] ? job->currency : "USD");
@@ -314,6 +403,8 @@ int pay_job_apply(struct svc_ctx *ctx, MYSQL *conn, struct pay_job *job, char *e
 		rc = pay_batch_store(conn, row, true);
 		if (rc == SVC_DUPLICATE) /* a ProcessPayment inserted first: decide again */
 			rc = SVC_ETRANSIENT;
+		else if (rc == SVC_ECONFLICT) /* the payment id named is another order's */
+			rc = SVC_EPERMANENT;
 	} else {
 		row->status = st.next;
 		write_outcome(job, row);
@@ -330,5 +421,47 @@ int pay_job_apply(struct svc_ctx *ctx, MYSQL *conn, struct pay_job *job, char *e
 		                                                                    : SVC_LOG_INFO,
 		        "order %s: payment %s (%s)", job->order_id, pay_status_name(row->status),
 		        st.event ? st.event : "no event");
+	return rc;
+}
+
+/* OrderConfirmed: recorded, and the order's capture is settled: no longer
+ * one the reconciliation looks at. */
+static int apply_confirmed(MYSQL *conn, struct pay_job *job)
+{
+	struct pay_row *row = &job->row;
+	int rc = pay_outcome_record(conn, job->order_id, PAY_ORDER_CONFIRMED);
+
+	if (rc == 0)
+		rc = pay_batch_load(conn, job->order_id, row);
+	if (rc == 0 && row->status != PAY_CAPTURED)
+		svc_warn("order %s confirmed, but its payment is %s", job->order_id,
+		         pay_status_name(row->status));
+	if (rc == 0 && row->unconfirmed) {
+		row->unconfirmed = false;
+		rc = pay_batch_store(conn, row, false);
+	}
+	return rc;
+}
+
+int pay_job_apply(struct svc_ctx *ctx, MYSQL *conn, struct pay_job *job, char *err, size_t errlen)
+{
+	int rc;
+
+	switch (job->kind) {
+	case PAY_JOB_ORDER_CONFIRMED:
+		rc = apply_confirmed(conn, job);
+		break;
+	case PAY_JOB_ORDER_CANCELLED:
+		/* recorded whether or not there was money to give back */
+		rc = pay_outcome_record(conn, job->order_id, PAY_ORDER_CANCELLED);
+		if (rc == 0)
+			rc = apply_step(ctx, conn, job, err, errlen);
+		return rc == SVC_IGNORED ? 0 : rc;
+	default:
+		return apply_step(ctx, conn, job, err, errlen);
+	}
+	if (rc)
+		snprintf(err, errlen, "cannot record the outcome of order %s: %s", job->order_id,
+		         svc_strerror(rc));
 	return rc;
 }

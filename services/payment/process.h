@@ -1,6 +1,8 @@
 /*
- * The payment core, shared by the ProcessPayment/RefundPayment consumer
- * (consumer.c) and POST /api/payments (api.c). A job runs in two halves:
+ * The payment core, run by the consumer (consumer.c) for the saga's
+ * ProcessPayment and RefundPayment commands and for the orders' outcomes
+ * (OrderConfirmed, OrderCancelled). Money moves only here, for the saga: no
+ * API charges or refunds. A job runs in two halves:
  *   pay_job_prepare  outside any transaction: inserts the REQUESTED row
  *                    (+PaymentRequested) in its own short transaction
  *                    (shared by concurrent commands: pay_requested_run),
@@ -10,7 +12,15 @@
  *   pay_job_apply    inside the caller's transaction: re-reads the row FOR
  *                    UPDATE (in a batch transaction, the batch's locked copy:
  *                    batch.h), writes the step state.c decides, emits the
- *                    event.
+ *                    event; records an order's outcome.
+ *
+ * Refunds: RefundPayment refunds (or voids) the order's one payment: not
+ * when it names another payment id, nor when the order is known to be
+ * confirmed (both are refused, for the DLQ). OrderCancelled refunds a
+ * capture the order still holds, by the same path (the safety net behind
+ * the saga's own RefundPayment). The gateway's refund key is per order and
+ * a REFUNDED row is never refunded again, so two refunds of one capture,
+ * from either path, move its money once.
  */
 #ifndef PAY_PROCESS_H
 #define PAY_PROCESS_H
@@ -25,6 +35,7 @@
 
 struct svc_ctx;
 struct pay_job;
+struct pay_reconciler;
 
 /* The service's own state (svc_ctx.user). */
 struct pay_service {
@@ -38,18 +49,28 @@ struct pay_service {
 	 * with the same contract. */
 	int (*write_requested)(void *arg, struct pay_job *const *jobs, size_t n);
 	void *write_arg;
+	struct pay_reconciler *reconciler; /* reconcile.h */
 };
 
-enum pay_job_kind { PAY_JOB_PROCESS, PAY_JOB_REFUND };
+enum pay_job_kind {
+	PAY_JOB_PROCESS,         /* ProcessPayment */
+	PAY_JOB_REFUND,          /* RefundPayment */
+	PAY_JOB_ORDER_CONFIRMED, /* OrderConfirmed: record it; its capture is settled */
+	PAY_JOB_ORDER_CANCELLED, /* OrderCancelled: record it, refund a capture left */
+};
 
 struct pay_job {
 	/* Input. */
 	enum pay_job_kind kind;
 	char order_id[37];
-	int64_t amount;          /* PROCESS: the amount to charge */
-	char currency[4];        /* PROCESS */
-	char causation_id[40];   /* the command's event id; "" when by hand */
-	char refund_reason[256]; /* REFUND: why (from the command) */
+	/* PROCESS: the payment id the saga named ("" none: one is made here).
+	 * REFUND: the payment to refund ("" none: the order's, whichever). */
+	char payment_id[37];
+	char user_id[SVC_ID_MAX + 1]; /* PROCESS: who pays ("" unknown) */
+	int64_t amount;               /* PROCESS: the amount to charge */
+	char currency[4];             /* PROCESS */
+	char causation_id[40];        /* the event's id */
+	char refund_reason[256];      /* REFUND: why (from the command) */
 	/* Set by prepare, read by apply. */
 	enum pay_outcome outcome;
 	char gateway_ref[65];
@@ -68,9 +89,10 @@ int pay_job_apply(struct svc_ctx *ctx, MYSQL *conn, struct pay_job *job, char *e
 /*
  * Inserts the REQUESTED rows jobs[i]->row of n ProcessPayment jobs and their
  * PaymentRequested events in one transaction, and commits: 0, SVC_DUPLICATE
- * (an order has a row already: nothing kept) or an error. `arg` is the
- * svc_ctx. The write_requested of struct pay_service. Uses the calling
- * thread's deferral (svc/defer.h): not for a thread that defers.
+ * (an order has a row already: nothing kept), SVC_ECONFLICT (a payment id is
+ * another order's: nothing kept) or an error. `arg` is the svc_ctx. The
+ * write_requested of struct pay_service. Uses the calling thread's deferral
+ * (svc/defer.h): not for a thread that defers.
  */
 int pay_jobs_write_requested(void *arg, struct pay_job *const *jobs, size_t n);
 
@@ -78,11 +100,12 @@ int pay_jobs_write_requested(void *arg, struct pay_job *const *jobs, size_t n);
  * The run of pay_service.requested (svc/combine.h): `arg` is the
  * pay_service, items[0..n) are struct pay_job with their REQUESTED row in
  * job->row. Writes the group with ps->write_requested in one transaction;
- * when an order of a group of several has a row already (SVC_DUPLICATE:
- * nothing of the group kept), writes each record alone so that each learns
- * its own answer. Sets every job->requested_rc (0, SVC_DUPLICATE or the
- * write's error) and returns the code that answered the whole group: 0
- * after records written alone, SVC_ENOMEM when nothing could be written.
+ * when an order of a group of several has a row already or names a taken
+ * payment id (SVC_DUPLICATE, SVC_ECONFLICT: nothing of the group kept),
+ * writes each record alone so that each learns its own answer. Sets every
+ * job->requested_rc (0, SVC_DUPLICATE, SVC_ECONFLICT or the write's error)
+ * and returns the code that answered the whole group: 0 after records
+ * written alone, SVC_ENOMEM when nothing could be written.
  */
 int pay_requested_run(void *arg, void *const *items, size_t n);
 

@@ -67,6 +67,11 @@ enum pay_refund_plan pay_refund_plan(enum pay_status s)
 	}
 }
 
+enum pay_refund_plan pay_cancel_plan(enum pay_status s, int64_t amount, int64_t refunded)
+{
+	return s == PAY_CAPTURED && refunded < amount ? PAY_REFUND_CALL : PAY_REFUND_NOTHING;
+}
+
 enum pay_gw_result pay_gw_classify(int transport_rc, long http_status)
 {
 	if (transport_rc != 0 || http_status == 0)
@@ -117,9 +122,33 @@ struct pay_step pay_apply_step(enum pay_outcome out, enum pay_status cur)
 	case PAY_OUT_VOID:
 		if (cur == PAY_NONE || cur == PAY_REQUESTED)
 			return step(0, PAY_VOIDED, NULL);
+		/* fall through */
+	case PAY_OUT_NO_MONEY:
 		if (cur == PAY_CAPTURED) /* captured after prepare looked: refund on retry */
 			return step(SVC_ETRANSIENT, cur, NULL);
 		break;
 	}
 	return step(SVC_IGNORED, cur, NULL);
+}
+
+static const char *const outcome_names[] = {
+        [PAY_ORDER_UNKNOWN] = "UNKNOWN",
+        [PAY_ORDER_CONFIRMED] = "CONFIRMED",
+        [PAY_ORDER_CANCELLED] = "CANCELLED",
+};
+
+const char *pay_order_outcome_name(enum pay_order_outcome o)
+{
+	if ((unsigned)o >= sizeof(outcome_names) / sizeof(outcome_names[0]))
+		o = PAY_ORDER_UNKNOWN;
+	return outcome_names[o];
+}
+
+enum pay_order_outcome pay_order_outcome_parse(const char *name)
+{
+	for (size_t i = PAY_ORDER_CONFIRMED;
+	     name && i < sizeof(outcome_names) / sizeof(outcome_names[0]); i++)
+		if (!strcmp(name, outcome_names[i]))
+			return (enum pay_order_outcome)i;
+	return PAY_ORDER_UNKNOWN;
 }

@@ -1,12 +1,14 @@
 /*
- * Payment status transitions, pure (no I/O): what a ProcessPayment or
- * RefundPayment must do given the order's payment row, how a gateway answer
- * is classified, and which status and event the transaction then writes.
+ * Payment status transitions, pure (no I/O): what a ProcessPayment,
+ * RefundPayment or OrderCancelled must do given the order's payment row, how
+ * a gateway answer is classified, and which status and event the
+ * transaction then writes.
  *
  *   (none) --ProcessPayment--> REQUESTED --captured--> CAPTURED --refund--> REFUNDED
  *                                  |     \--declined--> DECLINED
  *   (none) --RefundPayment--> VOIDED (tombstone, amount 0: a later ProcessPayment fails)
  *   REQUESTED --RefundPayment--> VOIDED --a charge that still captured--> REFUNDED
+ *   CAPTURED --OrderCancelled--> REFUNDED (the safety net: a cancelled order keeps no money)
  */
 #ifndef PAY_STATE_H
 #define PAY_STATE_H
@@ -47,6 +49,10 @@ enum pay_refund_plan {
 };
 
 enum pay_refund_plan pay_refund_plan(enum pay_status s);
+/* What OrderCancelled does before its transaction: PAY_REFUND_CALL for a
+ * capture not (wholly) refunded, else PAY_REFUND_NOTHING. It never voids:
+ * a charge still in flight is the saga's (RefundPayment) to undo. */
+enum pay_refund_plan pay_cancel_plan(enum pay_status s, int64_t amount, int64_t refunded);
 
 /* A gateway answer, classified where it arises. */
 enum pay_gw_result {
@@ -65,8 +71,9 @@ enum pay_outcome {
 	PAY_OUT_DECLINED,
 	PAY_OUT_VOID_REFUNDED, /* charge captured for a voided payment and refunded at once */
 	PAY_OUT_VOID_FAILED,   /* voided payment: fail without a capture */
-	PAY_OUT_REFUNDED,      /* RefundPayment: gateway refunded the capture */
+	PAY_OUT_REFUNDED,      /* RefundPayment, OrderCancelled: gateway refunded the capture */
 	PAY_OUT_VOID,          /* RefundPayment: void the payment (or leave a tombstone) */
+	PAY_OUT_NO_MONEY,      /* OrderCancelled: the payment held no money; nothing to do */
 };
 
 /* The transaction's step: rc 0 (write `next`, emit `event` if not NULL),
@@ -80,5 +87,17 @@ struct pay_step {
 
 /* `current` is the row's status read FOR UPDATE inside the transaction. */
 struct pay_step pay_apply_step(enum pay_outcome out, enum pay_status current);
+
+/* How an order ended, as order.events told (order_outcomes.status). */
+enum pay_order_outcome {
+	PAY_ORDER_UNKNOWN, /* no outcome recorded */
+	PAY_ORDER_CONFIRMED,
+	PAY_ORDER_CANCELLED,
+};
+
+/* "CONFIRMED", "CANCELLED"; "UNKNOWN" for PAY_ORDER_UNKNOWN. */
+const char *pay_order_outcome_name(enum pay_order_outcome o);
+/* The outcome a name gives; PAY_ORDER_UNKNOWN for NULL or another name. */
+enum pay_order_outcome pay_order_outcome_parse(const char *name);
 
 #endif

@@ -4,7 +4,7 @@ running stack and then the inventory lookup of random seeded products.
 
 Prints the figures and writes them to run/bench/seed.json.
 Environment: PRODUCTS (10000000), USERS (1000000), SEED (42), SEED_BIN, DB_SOCKET,
-INVENTORY_URL, LOOKUPS (2000).
+RUN_DIR (run), INVENTORY_URL, LOOKUPS (2000). The lookups are public: no token.
 """
 import http.client
 import json
@@ -20,7 +20,8 @@ PRODUCTS = int(os.environ.get("PRODUCTS", "10000000"))
 USERS = int(os.environ.get("USERS", "1000000"))
 SEED = os.environ.get("SEED", "42")
 SEED_BIN = os.environ.get("SEED_BIN", os.path.join(ROOT, "build/bin/seed"))
-SOCKET = os.environ.get("DB_SOCKET", os.path.join(ROOT, "run/mariadb/mysqld.sock"))
+RUN_DIR = os.path.join(ROOT, os.environ.get("RUN_DIR", "run"))  # the seed finds passwords there
+SOCKET = os.environ.get("DB_SOCKET", os.path.join(RUN_DIR, "mariadb/mysqld.sock"))
 INVENTORY = urllib.parse.urlparse(os.environ.get("INVENTORY_URL", "http://127.0.0.1:8083"))
 LOOKUPS = int(os.environ.get("LOOKUPS", "2000"))
 
@@ -33,7 +34,7 @@ def pct(values, p):
 def main():
     cmd = [SEED_BIN, "--products", str(PRODUCTS), "--users", str(USERS), "--seed", SEED]
     t0 = time.monotonic()
-    subprocess.run(cmd, check=True, env=dict(os.environ, DB_SOCKET=SOCKET))
+    subprocess.run(cmd, check=True, env=dict(os.environ, DB_SOCKET=SOCKET, RUN_DIR=RUN_DIR))
     seconds = time.monotonic() - t0
 
     conn = http.client.HTTPConnection(INVENTORY.hostname, INVENTORY.port, timeout=10)

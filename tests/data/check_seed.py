@@ -7,23 +7,27 @@ the same data byte for byte (checksums over the rows), another seed does not;
 an order for a random seeded product confirms; the seeded recipient is used.
 
 Environment: SEED_BIN (build/bin/seed), DB_SOCKET (run/mariadb/mysqld.sock),
-ORDER_URL, INVENTORY_URL, NOTIFICATION_URL (the local stack's ports).
+RUN_DIR (run: the seed finds the database passwords under its secrets/),
+ORDER_URL, INVENTORY_URL, NOTIFICATION_URL (the local stack's ports). The
+HTTP calls carry bearer tokens (tests/e2e/stack.py: the order the seeded
+user's, the rest an admin's; E2E_JWT_SECRET, JWT_SECRET or RUN_DIR/secrets/jwt).
 Ends with one line "N passed, N failed".
 """
-import json
 import os
 import random
 import subprocess
 import sys
 import time
-import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+import stack  # noqa: E402  (the e2e HTTP helper: tokens)
+
 SEED_BIN = os.environ.get("SEED_BIN", os.path.join(ROOT, "build/bin/seed"))
-SOCKET = os.environ.get("DB_SOCKET", os.path.join(ROOT, "run/mariadb/mysqld.sock"))
-ORDER = os.environ.get("ORDER_URL", "http://127.0.0.1:8081")
-INVENTORY = os.environ.get("INVENTORY_URL", "http://127.0.0.1:8083")
-NOTIFICATION = os.environ.get("NOTIFICATION_URL", "http://127.0.0.1:8084")
+SOCKET = os.environ.get("DB_SOCKET", os.path.join(stack.RUN_DIR, "mariadb/mysqld.sock"))
+ORDER = stack.SERVICES["order"]
+INVENTORY = stack.SERVICES["inventory"]
+NOTIFICATION = stack.SERVICES["notification"]
 PRODUCTS, USERS = 100000, 10000
 FIRST_P, LAST_P = "P000000001", "P%09d" % PRODUCTS
 FIRST_U, LAST_U = "U000000001", "U%09d" % USERS
@@ -34,7 +38,7 @@ def seed(seed_value, replace=True):
             "--seed", str(seed_value)]
     if replace:
         args.append("--replace")
-    env = dict(os.environ, DB_SOCKET=SOCKET)
+    env = dict(os.environ, DB_SOCKET=SOCKET, RUN_DIR=stack.RUN_DIR)
     t0 = time.monotonic()
     subprocess.run(args, check=True, env=env, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL)
@@ -59,11 +63,10 @@ def fingerprint():
 
 
 def http(method, url, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method,
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=10) as resp:
-        return json.loads(resp.read())
+    """The JSON answer of a 2xx; AssertionError otherwise."""
+    res = stack.request(method, url, body)
+    assert 200 <= res.status < 300, "%s %s: %r" % (method, url, res)
+    return res.json()
 
 
 CHECKS = []

@@ -11,10 +11,14 @@
  * kept (IGNORE), or overwritten with --replace.
  *
  * Connection: DB_SOCKET or DB_HOST/DB_PORT; the inventory and notification
- * users (INVENTORY_DB_USER/PASSWORD, NOTIFICATION_DB_USER/PASSWORD, default
- * name = password = "inventory"/"notification") and databases
- * (INVENTORY_DB_NAME, NOTIFICATION_DB_NAME, default <name>_db).
+ * users (INVENTORY_DB_USER, NOTIFICATION_DB_USER, default "inventory",
+ * "notification") and databases (INVENTORY_DB_NAME, NOTIFICATION_DB_NAME,
+ * default <name>_db). Their passwords: INVENTORY_DB_PASSWORD and
+ * NOTIFICATION_DB_PASSWORD, else the local stack's (as scripts/stack.sh
+ * gives them: DB_PASSWORD_INVENTORY, DB_PASSWORD_NOTIFICATION, else the files
+ * RUN_DIR/secrets/db-<name>, RUN_DIR default "run").
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <mysql.h>
@@ -34,6 +38,8 @@
 
 /* Loads of one stream, when a deadlock makes it start over. */
 #define SEED_ATTEMPTS 3
+/* Longest database password read from a secret file. */
+#define SEED_PASSWORD_MAX 256
 
 struct stream {
 	const char *label;
@@ -82,6 +88,47 @@ static int infile_error(void *ptr, char *msg, unsigned int len)
 	(void)ptr;
 	snprintf(msg, len, "seed generator failed");
 	return 1;
+}
+
+/* "<prefix><NAME><suffix>": an environment variable naming service `name`
+ * ("inventory"), upper-cased, in buf. */
+static const char *env_name(char *buf, size_t len, const char *prefix, const char *name,
+                            const char *suffix)
+{
+	snprintf(buf, len, "%s%s%s", prefix, name, suffix);
+	for (size_t i = 0; buf[i]; i++)
+		buf[i] = (char)toupper((unsigned char)buf[i]);
+	return buf;
+}
+
+/*
+ * The password of the database user of service `name` ("inventory"):
+ * <NAME>_DB_PASSWORD, else DB_PASSWORD_<NAME>, else the first line of
+ * RUN_DIR/secrets/db-<name> read into buf. NULL (said on stderr) when none.
+ */
+static const char *db_password(const char *name, char *buf, size_t len)
+{
+	char var[64], path[4096];
+	const char *v;
+	FILE *f;
+
+	if ((v = svc_env_str(env_name(var, sizeof(var), "", name, "_DB_PASSWORD"), NULL)) ||
+	    (v = svc_env_str(env_name(var, sizeof(var), "DB_PASSWORD_", name, ""), NULL)))
+		return v;
+	snprintf(path, sizeof(path), "%s/secrets/db-%s", svc_env_str("RUN_DIR", "run"), name);
+	f = fopen(path, "r");
+	if (!f || !fgets(buf, (int)len, f)) {
+		fprintf(stderr,
+		        "seed: no password for the %s database user: set %s or start the local "
+		        "stack (it keeps it in %s)\n",
+		        name, env_name(var, sizeof(var), "", name, "_DB_PASSWORD"), path);
+		if (f)
+			fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return buf;
 }
 
 static MYSQL *connect_db(const char *user, const char *password, const char *db)
@@ -199,6 +246,8 @@ int main(int argc, char **argv)
 	pthread_t threads[9];
 	size_t n = 0;
 	char product_sql[512], user_sql[512];
+	char inventory_pw[SEED_PASSWORD_MAX], notification_pw[SEED_PASSWORD_MAX];
+	const char *inventory_password = NULL, *notification_password = NULL;
 	double t0;
 	int rc = 0;
 
@@ -228,6 +277,11 @@ int main(int argc, char **argv)
 		usage();
 		return 2;
 	}
+	if ((products > 0 && !(inventory_password = db_password("inventory", inventory_pw,
+	                                                        sizeof(inventory_pw)))) ||
+	    (users > 0 && !(notification_password = db_password("notification", notification_pw,
+	                                                        sizeof(notification_pw)))))
+		return 2;
 	if (mysql_library_init(0, NULL, NULL)) {
 		fprintf(stderr, "seed: mysql_library_init failed\n");
 		return 1;
@@ -251,7 +305,7 @@ int main(int argc, char **argv)
 		uint64_t first = products * k / streams_n, last = products * (k + 1) / streams_n;
 		s->label = "products";
 		s->db_user = svc_env_str("INVENTORY_DB_USER", "inventory");
-		s->db_password = svc_env_str("INVENTORY_DB_PASSWORD", "inventory");
+		s->db_password = inventory_password;
 		s->db_name = svc_env_str("INVENTORY_DB_NAME", "inventory_db");
 		s->sql = product_sql;
 		datagen_init(&s->gen, DATAGEN_PRODUCTS, seed, first, last - first, stock);
@@ -260,7 +314,7 @@ int main(int argc, char **argv)
 		struct stream *s = &streams[n++];
 		s->label = "contacts";
 		s->db_user = svc_env_str("NOTIFICATION_DB_USER", "notification");
-		s->db_password = svc_env_str("NOTIFICATION_DB_PASSWORD", "notification");
+		s->db_password = notification_password;
 		s->db_name = svc_env_str("NOTIFICATION_DB_NAME", "notification_db");
 		s->sql = user_sql;
 		datagen_init(&s->gen, DATAGEN_USERS, seed, 0, users, 0);

@@ -6,6 +6,16 @@ Python 3 standard library only. Every endpoint can be overridden from the
 environment (ORDER_URL, PAYMENT_URL, INVENTORY_URL, NOTIFICATION_URL,
 GATEWAY_URL, ORDER_SIDECAR_URL, ..., ORDER_INTERNAL_URL, ..., KAFKA_BROKERS,
 KCAT; E2E_CONNECT_RETRY_S tries a refused connection again for that long).
+
+Every request carries a bearer token (HS256, minted here with the standard
+library) unless the caller says otherwise: POST /api/orders a customer token
+whose subject is the body's userId (the service refuses a customer ordering
+for someone else), everything else an admin token (subject "e2e-admin").
+request(..., auth=None) sends no Authorization header, auth="Bearer x" (or
+an Authorization entry in headers) exactly that one. The key is
+E2E_JWT_SECRET, else JWT_SECRET, else the local stack's RUN_DIR/secrets/jwt
+(scripts/stack.sh up makes it).
+
 The stores default to the local stack's Unix sockets under RUN_DIR
 (scripts/stack.sh; root needs no password there); another deployment, e.g.
 Kubernetes through kubectl port-forward (scripts/k8s-test.sh), is reached over
@@ -19,12 +29,18 @@ TCP with:
                    (default: the file RUN_DIR/logs/<service>-service.log)
 """
 
+import base64
+import hashlib
+import hmac
 import http.client
 import json
 import os
+import re
 import shlex
 import subprocess
+import threading
 import time
+import traceback
 import urllib.parse
 
 SERVICES = {
@@ -60,6 +76,8 @@ HTTP_TIMEOUT_S = float(os.environ.get("E2E_HTTP_TIMEOUT_S", "10"))
 # how long a refused connection is tried again (0: fail at once, the local stack)
 CONNECT_RETRY_S = float(os.environ.get("E2E_CONNECT_RETRY_S", "0"))
 TERMINAL = ("CONFIRMED", "CANCELLED")
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+RUN_DIR = os.path.join(ROOT, os.environ.get("RUN_DIR", "run"))  # join keeps an absolute one
 
 
 class TestFailure(AssertionError):
@@ -92,9 +110,118 @@ class Response:
         return "HTTP %d %s" % (self.status, self.body[:300].decode("utf-8", "replace"))
 
 
-def request(method, url, body=None, headers=None, raw=None):
-    """One HTTP request. `body` is sent as JSON, `raw` as bytes. Returns a
-    Response for any status; raises TestFailure when no answer arrives."""
+# ---- bearer tokens (svc/auth.h) ------------------------------------------------
+
+ADMIN_SUBJECT = "e2e-admin"
+TOKEN_TTL_S = 3600
+# a cached token is minted again when it has less than this left
+TOKEN_RENEW_S = 300
+ID_RE = re.compile(r"^[A-Za-z0-9._:@-]{1,64}$")  # svc_id_valid: what a sub may be
+AUTO = object()  # request(auth=AUTO): the token the route needs
+_tokens = {}  # (sub, roles) -> (Authorization value, exp)
+_tokens_lock = threading.Lock()
+_secret = []  # the key, once read
+
+
+def jwt_secret():
+    """The HS256 key the stack verifies with, as bytes: E2E_JWT_SECRET, else
+    JWT_SECRET, else the file RUN_DIR/secrets/jwt of the local stack."""
+    if _secret:
+        return _secret[0]
+    where = next((v for v in ("E2E_JWT_SECRET", "JWT_SECRET") if os.environ.get(v)), None)
+    key = os.environ.get(where) if where else None
+    if not key:
+        where = os.path.join(RUN_DIR, "secrets", "jwt")
+        try:
+            with open(where) as f:
+                key = f.read().strip()
+        except OSError as e:
+            raise TestFailure("no token key: set E2E_JWT_SECRET (or JWT_SECRET) to the "
+                              "stack's JWT_SECRET, or start the local stack, which keeps "
+                              "it in %s (%s)" % (where, e))
+    check(len(key.encode("utf-8")) >= 32, "the token key from %s has at least 32 bytes" % where)
+    _secret.append(key.encode("utf-8"))
+    return _secret[0]
+
+
+def _b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def jwt_encode(claims, key=None, header=None):
+    """A compact JWS of the `claims` dict signed HS256 with `key` (bytes or
+    str; default jwt_secret()) under `header` (default {"alg": "HS256",
+    "typ": "JWT"}; the signature is HS256 whatever it says). For forged
+    tokens too: any claims, any header, any key."""
+    if key is None:
+        key = jwt_secret()
+    elif isinstance(key, str):
+        key = key.encode("utf-8")
+    head = header if header is not None else {"alg": "HS256", "typ": "JWT"}
+    signing = "%s.%s" % (_b64url(json.dumps(head, separators=(",", ":")).encode("utf-8")),
+                         _b64url(json.dumps(claims, separators=(",", ":")).encode("utf-8")))
+    sig = hmac.new(key, signing.encode("ascii"), hashlib.sha256).digest()
+    return signing + "." + _b64url(sig)
+
+
+def mint(sub, roles=("customer",), ttl_s=TOKEN_TTL_S, now=None, key=None, **claims):
+    """A token for `sub` with `roles`, issued at `now` (default: now) and
+    expiring ttl_s later (negative: already expired). `claims` add to or
+    replace those (a value of None leaves the claim out)."""
+    now = int(time.time()) if now is None else int(now)
+    body = {"sub": sub, "roles": list(roles), "iat": now, "exp": now + int(ttl_s)}
+    body.update(claims)
+    return jwt_encode({k: v for k, v in body.items() if v is not None}, key)
+
+
+def bearer(sub, roles=("customer",)):
+    """The Authorization value "Bearer <token>" for `sub` with `roles`, minted
+    once and reused until it is close to expiry."""
+    cache_key = (sub, tuple(roles))
+    now = time.time()
+    with _tokens_lock:
+        hit = _tokens.get(cache_key)
+        if hit and hit[1] - now > TOKEN_RENEW_S:
+            return hit[0]
+        value = "Bearer " + mint(sub, roles, TOKEN_TTL_S, now)
+        _tokens[cache_key] = (value, now + TOKEN_TTL_S)
+        return value
+
+
+def customer_auth(user_id):
+    """A customer's Authorization value: may order for `user_id` and read its own."""
+    return bearer(user_id, ("customer",))
+
+
+def admin_auth():
+    """The admin Authorization value of the tests (subject ADMIN_SUBJECT)."""
+    return bearer(ADMIN_SUBJECT, ("admin",))
+
+
+def auth_for(method, path, body=None, raw=None):
+    """The Authorization value a request sends by default: for POST
+    /api/orders the customer named by the body's userId (its own rate limit
+    and idempotency keys), for anything else, and an order whose userId is
+    missing or not an id, the admin's."""
+    if method == "POST" and path.rstrip("/").endswith("/api/orders"):
+        doc = body
+        if doc is None and raw is not None:
+            try:
+                doc = json.loads(raw)
+            except (UnicodeDecodeError, ValueError):
+                doc = None
+        user = doc.get("userId") if isinstance(doc, dict) else None
+        if isinstance(user, str) and ID_RE.match(user):
+            return customer_auth(user)
+    return admin_auth()
+
+
+def request(method, url, body=None, headers=None, raw=None, auth=AUTO):
+    """One HTTP request. `body` is sent as JSON, `raw` as bytes. `auth`: AUTO
+    (the token the route needs, auth_for), None (no Authorization header) or
+    the exact Authorization value; an Authorization entry in `headers` wins.
+    Returns a Response for any status; raises TestFailure when no answer
+    arrives."""
     parts = urllib.parse.urlsplit(url)
     path = parts.path or "/"
     if parts.query:
@@ -104,6 +231,11 @@ def request(method, url, body=None, headers=None, raw=None):
     if body is not None:
         data = json.dumps(body).encode("utf-8")
         hdrs.setdefault("Content-Type", "application/json")
+    if not any(k.lower() == "authorization" for k in hdrs):
+        if auth is AUTO:
+            auth = auth_for(method, parts.path, body, raw)
+        if auth is not None:
+            hdrs["Authorization"] = auth
     # a refused connection sent nothing, so any method may try again; a reset
     # one only when the method is repeatable. Through kubectl port-forward
     # (scripts/k8s-test.sh) a forward that kubectl gave up is back within a
@@ -129,8 +261,8 @@ def request(method, url, body=None, headers=None, raw=None):
         time.sleep(0.2)
 
 
-def get(url):
-    return request("GET", url)
+def get(url, headers=None, auth=AUTO):
+    return request("GET", url, headers=headers, auth=auth)
 
 
 def expect_status(res, statuses, what):
@@ -140,8 +272,8 @@ def expect_status(res, statuses, what):
     return res
 
 
-def get_json(url, what=None):
-    return expect_status(get(url), 200, what or "GET " + url).json()
+def get_json(url, what=None, auth=AUTO):
+    return expect_status(get(url, auth=auth), 200, what or "GET " + url).json()
 
 
 def eventually(probe, what, timeout_s=30.0, interval_s=0.2):
@@ -177,9 +309,9 @@ def stock(product_id):
     return get_json("%s/api/inventory/%s" % (SERVICES["inventory"], product_id))
 
 
-def create_order(body, idempotency_key=None):
+def create_order(body, idempotency_key=None, auth=AUTO):
     headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
-    return request("POST", SERVICES["order"] + "/api/orders", body, headers)
+    return request("POST", SERVICES["order"] + "/api/orders", body, headers, auth=auth)
 
 
 def order(order_id):
@@ -305,8 +437,6 @@ def kcat_produce(topic, key, value):
 
 # ---- the stack's stores and logs -----------------------------------------------
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-RUN_DIR = os.path.join(ROOT, os.environ.get("RUN_DIR", "run"))
 MYSQL_HOST = os.environ.get("E2E_MYSQL_HOST", "")
 MYSQL_PORT = os.environ.get("E2E_MYSQL_PORT", "3306")
 MYSQL_USER = os.environ.get("E2E_MYSQL_USER", "root")
@@ -358,3 +488,39 @@ def service_log(service):
     check(out.returncode == 0, "%s: exit %d %s" % (" ".join(cmd), out.returncode,
                                                    out.stderr.decode("utf-8", "replace")[-300:]))
     return out.stdout.decode("utf-8", "replace")
+
+
+# ---- the runners' loop ----------------------------------------------------
+
+def run_tests(tests, argv, arg, banner):
+    """Runs `tests` ([(name, fn)]; only those named in argv[1:] when any),
+    each fn(arg), printing each name and result, then "N passed, N failed".
+    `arg` may be a callable, called once before the first test, whose
+    result is passed; `banner` (a function of it) prints the first line.
+    Returns the exit code: 1 when anything failed."""
+    wanted = set(argv[1:])
+    unknown = wanted - {name for name, _ in tests}
+    if unknown:
+        print("unknown test(s): %s" % ", ".join(sorted(unknown)))
+        print("0 passed, %d failed" % len(unknown))
+        return 1
+    arg = arg() if callable(arg) else arg
+    print(banner(arg))
+    passed = failed = 0
+    for name, fn in tests:
+        if wanted and name not in wanted:
+            continue
+        t0 = time.monotonic()
+        print("%s ..." % name, flush=True)
+        try:
+            fn(arg)
+            passed += 1
+            print("%s: PASS (%.1f s)" % (name, time.monotonic() - t0), flush=True)
+        except TestFailure as e:
+            failed += 1
+            print("%s: FAIL (%.1f s): %s" % (name, time.monotonic() - t0, e), flush=True)
+        except Exception:  # noqa: BLE001 - a broken test is a failed test
+            failed += 1
+            print("%s: ERROR\n%s" % (name, traceback.format_exc()), flush=True)
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0

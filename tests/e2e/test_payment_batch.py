@@ -1,19 +1,21 @@
 """End-to-end test of the payment service's batch transaction
 (services/payment/batch.h): two commands for one order delivered together,
-the second of which must see the first one's effect.
+both of which must be refused: refunds of a confirmed order.
 
     TESTS = [("payment_batch_same_order", ...)]
     python3 tests/e2e/test_payment_batch.py      (alone, against the stack)
 
 Two RefundPayment commands (distinct event ids) for one captured payment are
 produced in one kcat call, so they reach the payment sidecar in one fetch and
-the service in one delivery. The consumer library ends a group before the
-second event of an order whose prepare() reaches outside (svc/consumer.h),
-so the second command is prepared only after the first one's transaction
-committed REFUNDED, and must then do nothing: one PaymentRefunded event, not
-two, and one refund of the full amount. The order is created with
-stack.create_order, not run.order, so the run's closing invariants (a
-confirmed order has a capture) do not count it.
+the service in one delivery (the consumer library ends a group before the
+second event of an order whose prepare() reaches outside, svc/consumer.h).
+The order is CONFIRMED: no saga asks to refund it, so both commands are
+forged or stale, and both must be refused, each dead-lettered with its
+reason, with no money moved: the payment stays CAPTURED, nothing refunded, no
+PaymentRefunded on Kafka, the order as it was. (That a second command sees
+the first one's effect within a batch is unit-tested: test_payment_batch.c.)
+The order is created with stack.create_order, not run.order, so the run's
+closing invariants do not count it.
 """
 
 import sys
@@ -22,7 +24,7 @@ import uuid
 
 import stack
 from stack import check, expect_status
-from test_dlq import envelope, kcat
+from test_dlq import entries_for, envelope, kcat
 
 
 def produce_together(topic, key, values):
@@ -48,26 +50,25 @@ def confirmed_order(run_id):
 def test_payment_batch_same_order(run):
     oid, pay = confirmed_order(run.id)
     since_ms = int(time.time() * 1000) - 5000
-    before = stack.sidecar_counter_settled("payment", "delivered", 15)
     refund = {"orderId": oid, "reason": "e2e batch"}
     produce_together("payment.commands", oid, [envelope(oid, "RefundPaymentCommand", refund),
                                                envelope(oid, "RefundPaymentCommand", refund)])
-    stack.eventually(lambda: stack.sidecar_counter("payment", "delivered") >= before + 2,
-                     "payment sidecar delivers both commands", 20, 0.2)
-    stack.sidecar_counter_settled("payment", "delivered", 15)
-    after = stack.payment(oid)
-    check(after.get("status") == "REFUNDED", "payment refunded: %r" % after)
-    check(after.get("refundedAmount") == pay.get("amount"),
-          "refunded once, in full: %r" % after)
 
-    def refunded_events():
-        evs = [ev for ev, _ in stack.kcat_events("payment.events", since_ms, oid)
-               if ev.get("type") == "PaymentRefundedEvent"]
-        return evs or None
-    evs = stack.eventually(refunded_events, "PaymentRefunded of %s on Kafka" % oid, 20, 1.0)
-    time.sleep(1.0)  # a second event would be relayed by now
-    evs = refunded_events()
-    check(len(evs) == 1, "one PaymentRefunded, not %d: %r" % (len(evs), evs))
+    def both_refused():
+        letters = entries_for("payment", oid)
+        return letters if len(letters) >= 2 else None
+    letters = stack.eventually(both_refused, "both refunds of %s dead-lettered" % oid, 20, 0.25)
+    check(len(letters) == 2, "two dead letters, one per command: %r" % letters)
+    for e in letters:
+        check("confirmed" in (e.get("reason") or ""),
+              "the reason says the order is confirmed: %r" % e)
+    after = stack.payment(oid)
+    check(after.get("status") == "CAPTURED" and not after.get("refundedAmount"),
+          "the capture stands, nothing refunded: %r (was %r)" % (after, pay))
+    time.sleep(1.0)  # a PaymentRefunded would be relayed by now
+    evs = [ev for ev, _ in stack.kcat_events("payment.events", since_ms, oid)
+           if ev.get("type") == "PaymentRefundedEvent"]
+    check(not evs, "no PaymentRefunded: %r" % evs)
     check(stack.order(oid).get("status") == "CONFIRMED", "the order is left as it was")
 
 

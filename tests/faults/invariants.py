@@ -10,6 +10,8 @@ products:
     refunded; sum(captured) - sum(refunded) = sum(totals of CONFIRMED orders);
   - every terminal order has a notification;
   - no saga was compensated twice (see compensation_violations);
+  - the payment service's reconciliation finds nothing: no capture on a
+    cancelled order, none without an order outcome (reconciliation_violations);
   - optionally the gateway's own ledger agrees (gateway_violations).
 
 Money moves after orders settle (a late capture is refunded after its order
@@ -17,6 +19,7 @@ was cancelled), so check() polls until the invariants hold or time runs out.
 """
 
 import json
+import os
 import time
 
 import cluster
@@ -74,6 +77,42 @@ def payment_violations(orders):
                     bad.append("%s order %s has a payment still REQUESTED" % (status, oid))
     if net != confirmed:
         bad.append("captured - refunded = %d, but CONFIRMED totals = %d" % (net, confirmed))
+    return bad
+
+
+# The reconciliation's condition, as payment's store.c writes it (the SQL in
+# docs/architecture.md, "Reconciliation"): captures not wholly refunded and not
+# yet confirmed, whose order was cancelled or told no outcome in time.
+RECONCILE_SQL = (
+    "SELECT p.order_id, COALESCE(o.status, 'no outcome') FROM payments p "
+    "LEFT JOIN order_outcomes o ON o.order_id = p.order_id "
+    "WHERE p.unconfirmed_since IS NOT NULL AND p.status = 'CAPTURED' "
+    "AND p.refunded_amount < p.amount AND (o.status = 'CANCELLED' OR (o.order_id IS NULL "
+    "AND p.unconfirmed_since < UTC_TIMESTAMP(3) - INTERVAL %d SECOND)) "
+    "ORDER BY p.unconfirmed_since LIMIT 100")
+
+
+def reconciliation_violations(orders):
+    """The payment service's reconciliation finds nothing, over its whole
+    database (with its RECONCILE_UNKNOWN_S, default 600); and for the scope's
+    orders, all settled by now, without waiting for that: payment recorded
+    each one's outcome as the order service has it, and no capture is left
+    on an order it did not record as CONFIRMED."""
+    unknown_s = int(os.environ.get("RECONCILE_UNKNOWN_S", "600"))
+    bad = ["reconciliation: capture of order %s (%s)" % (oid, why)
+           for oid, why in sql(RECONCILE_SQL % unknown_s, "payment_db")]
+    rows = sql("SELECT o.order_id, o.status FROM order_outcomes o WHERE o.order_id IN %s"
+               % sql_list(list(orders)), "payment_db")
+    recorded = {r[0]: r[1] for r in rows}
+    for oid, (status, _) in orders.items():
+        if recorded.get(oid) != status:
+            bad.append("order %s is %s, payment recorded %s" % (oid, status, recorded.get(oid)))
+    rows = sql("SELECT p.order_id, COALESCE(o.status, 'no outcome') FROM payments p "
+               "LEFT JOIN order_outcomes o ON o.order_id = p.order_id "
+               "WHERE p.order_id IN %s AND p.status = 'CAPTURED' AND p.refunded_amount < p.amount "
+               "AND (o.status IS NULL OR o.status <> 'CONFIRMED')" % sql_list(list(orders)),
+               "payment_db")
+    bad += ["order %s keeps a capture with outcome %s" % (oid, why) for oid, why in rows]
     return bad
 
 
@@ -150,6 +189,8 @@ def violations(scope, min_gap_s):
            for o in ids if orders.get(o, ("missing",))[0] not in stack.TERMINAL]
     bad += stock_violations(scope.initial)
     bad += payment_violations(orders)
+    if not bad:  # outcomes are recorded once orders are terminal
+        bad += reconciliation_violations(orders)
     bad += notification_violations(ids)
     bad += compensation_violations(ids, min_gap_s, scope.start_ms)
     return bad

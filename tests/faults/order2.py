@@ -1,7 +1,9 @@
 """A second order-service instance with its own sidecar: the same binaries,
 database, consumer group and environment as the pair scripts/stack.sh
-started (copied from their /proc/<pid>/environ), on other ports and with
-its own outbox wake socket.
+started (copied from their /proc/<pid>/environ: JWT_SECRET and DB_PASSWORD
+too), on other ports and with its own outbox wake socket. Should the first
+pair lack a secret, the pair gets what scripts/stack.sh gives: JWT_SECRET
+and DB_PASSWORD_ORDER from this environment, else RUN_DIR/secrets/{jwt,db-order}.
 
     python3 tests/faults/order2.py start|stop      (or use start()/stop())
 
@@ -33,10 +35,27 @@ def _pidfile(name):
     return os.path.join(cluster.RUN_DIR, "pids", name + ".pid")
 
 
+def _secret(var, name):
+    """$var, else the local stack's RUN_DIR/secrets/<name> (scripts/lib/common.sh secret)."""
+    if os.environ.get(var):
+        return os.environ[var]
+    path = os.path.join(cluster.RUN_DIR, "secrets", name)
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except OSError as e:
+        raise TestFailure("the second order instance needs %s: not set and %s unreadable (%s)"
+                          % (var, path, e))
+
+
 def _env_of(first, overrides):
     pid = cluster.pid_of(first)
     check(pid is not None, "%s runs (to copy its environment)" % first)
     env = cluster.proc_environ(pid)
+    if not env.get("JWT_SECRET") and not env.get("JWT_PUBLIC_KEY_FILE"):
+        env["JWT_SECRET"] = _secret("JWT_SECRET", "jwt")
+    if not env.get("DB_PASSWORD"):
+        env["DB_PASSWORD"] = _secret("DB_PASSWORD_ORDER", "db-order")
     env.update(overrides)
     return cluster.proc_exe(pid), env
 

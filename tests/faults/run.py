@@ -12,7 +12,9 @@ system fail during a burst of orders, restores it and checks the invariants
 Environment: the stack's (RUN_DIR, ORDER_PORT, ..., KAFKA_PORT, as for
 scripts/stack.sh), SAGA_TIMEOUT_{INVENTORY,PAYMENT,COMPENSATION}_MS (4000
 each): an order service running with other deadlines is restarted with
-these, and with its former ones at the end.
+these, and with its former ones at the end. Requests carry bearer tokens
+minted by tests/e2e/stack.py (E2E_JWT_SECRET, JWT_SECRET or the stack's
+RUN_DIR/secrets/jwt).
 """
 
 import os

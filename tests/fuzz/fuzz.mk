@@ -21,24 +21,25 @@ FUZZ_CFLAGS  := -O1 -g -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(FUZZ_SAN) \
 # needs; fuzz_libs_<target>: its system libraries when not just libmicrohttpd
 # and jansson.
 FUZZ_COMMON := services/common/src
-FUZZ_TARGETS := event http_route http_json order_request notif_request inventory_put \
-                payment_post delivery gateway_config
+FUZZ_TARGETS := auth event http_route http_json order_request notif_request inventory_put \
+                delivery gateway_config
 # what svc_http_reply_problem() needs: harnesses check the replies they lead to
 FUZZ_HTTP := $(FUZZ_COMMON)/http.c $(FUZZ_COMMON)/buf.c $(FUZZ_COMMON)/log.c \
-             $(FUZZ_COMMON)/error.c $(FUZZ_COMMON)/validate.c
+             $(FUZZ_COMMON)/error.c $(FUZZ_COMMON)/validate.c $(FUZZ_COMMON)/auth.c \
+             $(FUZZ_COMMON)/config.c
 fuzz_srcs_event          := $(FUZZ_COMMON)/event.c $(FUZZ_COMMON)/validate.c \
                             $(FUZZ_COMMON)/money.c services/inventory/reserve.c \
                             services/notification/format.c
 fuzz_srcs_http_route     := $(FUZZ_HTTP)
+fuzz_srcs_auth           := $(FUZZ_HTTP)
 # svc_http_parse_json sits in service.c, which reaches all of libsvc
 fuzz_srcs_http_json      := $(SVC_SRCS) $(RS_SRCS)
 fuzz_libs_http_json      := $(LDLIBS)
 fuzz_srcs_order_request  := services/order/request.c $(FUZZ_HTTP)
 fuzz_srcs_notif_request  := services/notification/request.c $(FUZZ_COMMON)/event.c $(FUZZ_HTTP)
 fuzz_srcs_inventory_put  := services/inventory/request.c $(FUZZ_HTTP)
-fuzz_srcs_payment_post   := services/payment/request.c $(FUZZ_COMMON)/event.c $(FUZZ_HTTP)
 fuzz_srcs_delivery       := resilience/sidecar/delivery.c
-fuzz_srcs_gateway_config := services/gateway-sim/rules.c $(FUZZ_COMMON)/config.c $(FUZZ_HTTP)
+fuzz_srcs_gateway_config := services/gateway-sim/rules.c $(FUZZ_HTTP)
 
 FUZZ_BINS := $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
 
@@ -51,7 +52,7 @@ $(FUZZ_DIR)/$(1): $(FUZZ_OBJ)/tests/fuzz/fuzz_$(1).o \
                   $$(patsubst %.c,$(FUZZ_OBJ)/%.o,$$(fuzz_srcs_$(1)))
 	@mkdir -p $$(dir $$@)
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -pthread -o $$@ $$^ \
-	        $$(or $$(fuzz_libs_$(1)),-lmicrohttpd -ljansson)
+	        $$(or $$(fuzz_libs_$(1)),-lmicrohttpd -ljwt -ljansson)
 endef
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_target,$(t))))
 

@@ -21,35 +21,48 @@ static void handler(void *ctx, const struct svc_http_request *req, struct svc_ht
 
 /* svc_run appends these to every service's own routes (services/common/src/service.c) */
 #define BUILTIN                                                                                    \
-	{"GET", "/health/live", handler}, {"GET", "/health/ready", handler},                       \
-	        {"GET", "/openapi.json", handler}, {"GET", "/swagger-ui.html", handler},           \
-	        {"GET", "/swagger-ui/*", handler}, {"POST", "/internal/events", handler},
+	{"GET", "/health/live", handler, SVC_HTTP_PUBLIC},                                         \
+	        {"GET", "/health/ready", handler, SVC_HTTP_PUBLIC},                                \
+	        {"GET", "/openapi.json", handler, SVC_HTTP_PUBLIC},                                \
+	        {"GET", "/swagger-ui.html", handler, SVC_HTTP_PUBLIC},                             \
+	        {"GET", "/swagger-ui/*", handler, SVC_HTTP_PUBLIC},                                \
+	        {"POST", "/internal/events", handler, SVC_HTTP_PUBLIC},
 /* the sidecar's egress routes, per method (resilience/sidecar/admin.c) */
-#define EGRESS(m) {m, "/egress/{route}/*", handler}, {m, "/egress/{route}", handler},
+#define EGRESS(m)                                                                                  \
+	{m, "/egress/{route}/*", handler, SVC_HTTP_LOCAL},                                         \
+	        {m, "/egress/{route}", handler, SVC_HTTP_LOCAL},
 
 static const struct svc_http_route order_routes[] = {
-        {"POST", "/api/orders", handler}, {"GET", "/api/orders/{orderId}", handler}, BUILTIN};
+        {"POST", "/api/orders", handler, SVC_HTTP_PUBLIC},
+        {"GET", "/api/orders/{orderId}", handler, SVC_HTTP_PUBLIC},
+        BUILTIN};
 static const struct svc_http_route inventory_routes[] = {
-        {"GET", "/api/inventory/{productId}", handler},
-        {"PUT", "/api/inventory/{productId}", handler},
+        {"GET", "/api/inventory/{productId}", handler, SVC_HTTP_PUBLIC},
+        {"PUT", "/api/inventory/{productId}", handler, SVC_HTTP_PUBLIC},
         BUILTIN};
 static const struct svc_http_route payment_routes[] = {
-        {"POST", "/api/payments", handler}, {"GET", "/api/payments/{orderId}", handler}, BUILTIN};
+        {"POST", "/api/payments", handler, SVC_HTTP_PUBLIC},
+        {"GET", "/api/payments/reconciliation", handler, SVC_HTTP_ADMIN},
+        {"GET", "/api/payments/{orderId}", handler, SVC_HTTP_CUSTOMER},
+        BUILTIN};
 static const struct svc_http_route notification_routes[] = {
-        {"POST", "/api/notifications", handler},
-        {"GET", "/api/notifications", handler},
-        {"GET", "/api/notifications/{notificationId}", handler},
+        {"POST", "/api/notifications", handler, SVC_HTTP_PUBLIC},
+        {"GET", "/api/notifications", handler, SVC_HTTP_PUBLIC},
+        {"GET", "/api/notifications/{notificationId}", handler, SVC_HTTP_PUBLIC},
         BUILTIN};
 static const struct svc_http_route sidecar_routes[] = {
-        {"GET", "/health/live", handler},
-        {"GET", "/health/ready", handler},
-        {"GET", "/metrics", handler},
+        {"GET", "/health/live", handler, SVC_HTTP_PUBLIC},
+        {"GET", "/health/ready", handler, SVC_HTTP_PUBLIC},
+        {"GET", "/metrics", handler, SVC_HTTP_PUBLIC},
         EGRESS("GET") EGRESS("POST") EGRESS("PUT") EGRESS("PATCH") EGRESS("DELETE") EGRESS("HEAD")};
 static const struct svc_http_route gateway_routes[] = {
-        {"POST", "/v1/charges", handler},   {"GET", "/v1/charges/{chargeId}", handler},
-        {"POST", "/v1/refunds", handler},   {"GET", "/admin/config", handler},
-        {"POST", "/admin/config", handler}, {"GET", "/health/live", handler},
-        {"GET", "/health/ready", handler},
+        {"POST", "/v1/charges", handler, SVC_HTTP_PUBLIC},
+        {"GET", "/v1/charges/{chargeId}", handler, SVC_HTTP_PUBLIC},
+        {"POST", "/v1/refunds", handler, SVC_HTTP_PUBLIC},
+        {"GET", "/admin/config", handler, SVC_HTTP_PUBLIC},
+        {"POST", "/admin/config", handler, SVC_HTTP_PUBLIC},
+        {"GET", "/health/live", handler, SVC_HTTP_PUBLIC},
+        {"GET", "/health/ready", handler, SVC_HTTP_PUBLIC},
 };
 
 #define NROUTES(t) (sizeof(t) / sizeof(t[0]))

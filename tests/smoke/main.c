@@ -7,9 +7,12 @@
  *   saga-smoke
  *
  * Environment: ORDER_URL (http://saga-order:8081), INVENTORY_URL
- * (http://saga-inventory:8083), GATEWAY_DECLINE_ABOVE (100000: the gateway
- * simulator's setting; the second product costs one minor unit more),
- * SMOKE_TIMEOUT_S (120: the deadline of the whole run). Requests that get no
+ * (http://saga-inventory:8083), JWT_SECRET (required: the HS256 key the
+ * services verify bearer tokens with; the products are put with an admin
+ * token, the orders placed and read with the token of a customer named after
+ * the run), GATEWAY_DECLINE_ABOVE (100000: the gateway simulator's setting;
+ * the second product costs one minor unit more), SMOKE_TIMEOUT_S (120: the
+ * deadline of the whole run). Requests that get no
  * answer or a 5xx are retried until the deadline (a system still starting);
  * any other unexpected answer fails at once. Product ids and idempotency keys
  * carry a per-run id, so runs never interfere.
@@ -25,6 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "svc/auth.h"
+#include "svc/buf.h"
 #include "svc/config.h"
 #include "svc/error.h"
 #include "svc/httpc.h"
@@ -39,6 +44,10 @@
 #define SMOKE_STOCK              10
 /* Inventory refuses prices above this many minor units. */
 #define SMOKE_PRICE_MAX (INT64_MAX / 1000000)
+/* The subject of the admin token (the products). */
+#define SMOKE_ADMIN_SUBJECT "saga-smoke-admin"
+/* Token lifetime beyond the run's deadline. */
+#define SMOKE_TOKEN_SLACK_S 300
 
 /* One order of the run and what it must end as. */
 struct smoke_case {
@@ -80,6 +89,25 @@ static int env_url(const char *name, const char *def, char *buf, size_t len)
 	memcpy(buf, v, n);
 	buf[n] = '\0';
 	return 0;
+}
+
+/* The header line "Authorization: Bearer <token>" for `subject` with
+ * `roles` (enum svc_role bits), signed with the HS256 key `secret`, valid
+ * for `ttl_s`. malloc'd (free()), NULL on failure. */
+static char *auth_header(const char *secret, const char *subject, unsigned roles, long ttl_s)
+{
+	char *token =
+	        svc_auth_mint_hs256(secret, strlen(secret), subject, roles, time(NULL), ttl_s);
+	char *line = NULL;
+	struct svc_buf buf;
+
+	if (!token)
+		return NULL;
+	svc_buf_init(&buf);
+	svc_buf_addf(&buf, "Authorization: Bearer %s", token);
+	line = svc_buf_take(&buf); /* NULL when it failed */
+	free(token);
+	return line;
 }
 
 static bool is_terminal(const char *status)
@@ -186,9 +214,11 @@ int main(void)
 	};
 	size_t n = sizeof(cases) / sizeof(cases[0]);
 	struct timespec wall;
+	const char *secret;
+	char *admin_auth = NULL, *customer_auth = NULL;
 	long decline_above, timeout_s;
 	double t0, deadline;
-	int failed = 0;
+	int failed = 0, rc = EXIT_FAILURE;
 
 	svc_log_init("saga-smoke");
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -199,6 +229,9 @@ int main(void)
 	decline_above = svc_env_long("GATEWAY_DECLINE_ABOVE", 100000, 0, SMOKE_PRICE_MAX - 1);
 	timeout_s = svc_env_long("SMOKE_TIMEOUT_S", 120, 1, 86400);
 	cases[1].price = (int64_t)decline_above + 1;
+	secret = svc_auth_signing_secret("saga-smoke");
+	if (!secret)
+		return 2;
 	if (svc_httpc_global_init()) {
 		fprintf(stderr, "saga-smoke: curl_global_init failed\n");
 		return 2;
@@ -214,6 +247,18 @@ int main(void)
 			return 2;
 		}
 	}
+	/* the run's customer is the user its orders are for (run_id) */
+	admin_auth = auth_header(secret, SMOKE_ADMIN_SUBJECT, SVC_ROLE_ADMIN,
+	                         timeout_s + SMOKE_TOKEN_SLACK_S);
+	customer_auth =
+	        auth_header(secret, run_id, SVC_ROLE_CUSTOMER, timeout_s + SMOKE_TOKEN_SLACK_S);
+	if (!admin_auth || !customer_auth) {
+		fprintf(stderr, "saga-smoke: cannot sign the bearer tokens\n");
+		rc = 2;
+		goto release;
+	}
+	api.admin_auth = admin_auth;
+	api.customer_auth = customer_auth;
 	t0 = now_s();
 	deadline = t0 + (double)timeout_s;
 	printf("saga-smoke %s: order %s, inventory %s, decline above %ld, deadline %ld s\n", run_id,
@@ -242,8 +287,12 @@ int main(void)
 	if (failed)
 		goto fail;
 	printf("saga-smoke: PASS in %.1f s\n", now_s() - t0);
-	return EXIT_SUCCESS;
+	rc = EXIT_SUCCESS;
+	goto release;
 fail:
 	printf("saga-smoke: FAIL after %.1f s\n", now_s() - t0);
-	return EXIT_FAILURE;
+release:
+	free(customer_auth);
+	free(admin_auth);
+	return rc;
 }

@@ -72,6 +72,7 @@ int smoke_put_product(const struct smoke_api *api, const char *product_id, long 
 {
 	struct svc_buf url;
 	json_t *body = NULL, *answer = NULL;
+	const char *headers[] = {NULL, NULL};
 	int rc = SVC_EPERMANENT;
 
 	svc_buf_init(&url);
@@ -82,7 +83,8 @@ int smoke_put_product(const struct smoke_api *api, const char *product_id, long 
 		snprintf(what, what_len, "PUT %s: out of memory", product_id);
 		goto release;
 	}
-	rc = call(api, "PUT", svc_buf_str(&url), NULL, body, 200, 201, &answer, what, what_len);
+	headers[0] = api->admin_auth;
+	rc = call(api, "PUT", svc_buf_str(&url), headers, body, 200, 201, &answer, what, what_len);
 release:
 	json_decref(answer);
 	json_decref(body);
@@ -96,7 +98,7 @@ int smoke_create_order(const struct smoke_api *api, const char *user_id, const c
 {
 	struct svc_buf url, key;
 	json_t *body = NULL, *answer = NULL;
-	const char *headers[] = {NULL, NULL};
+	const char *headers[] = {NULL, NULL, NULL};
 	int rc = SVC_EPERMANENT;
 	size_t used;
 
@@ -111,6 +113,7 @@ int smoke_create_order(const struct smoke_api *api, const char *user_id, const c
 		goto release;
 	}
 	headers[0] = svc_buf_str(&key);
+	headers[1] = api->customer_auth;
 	rc = call(api, "POST", svc_buf_str(&url), headers, body, 200, 202, &answer, what, what_len);
 	if (rc)
 		goto release;
@@ -135,6 +138,7 @@ int smoke_get_order(const struct smoke_api *api, struct smoke_order *out, char *
 {
 	struct svc_buf url;
 	json_t *answer = NULL;
+	const char *headers[] = {api->customer_auth, NULL};
 	int rc = SVC_EPERMANENT;
 
 	svc_buf_init(&url);
@@ -143,7 +147,7 @@ int smoke_get_order(const struct smoke_api *api, struct smoke_order *out, char *
 		snprintf(what, what_len, "GET order %s: out of memory", out->id);
 		goto release;
 	}
-	rc = call(api, "GET", svc_buf_str(&url), NULL, NULL, 200, 200, &answer, what, what_len);
+	rc = call(api, "GET", svc_buf_str(&url), headers, NULL, 200, 200, &answer, what, what_len);
 	if (rc)
 		goto release;
 	copy_member(answer, "status", out->status, sizeof(out->status));

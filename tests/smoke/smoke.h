@@ -1,8 +1,9 @@
 /*
  * The calls saga-smoke makes against a deployed system: a product through the
- * Inventory API, an order through the Order API, the order's status. Each is
- * one HTTP request over libsvc's client (svc/httpc.h); none retries (the
- * caller decides, from the result code).
+ * Inventory API (as an admin), an order through the Order API and the
+ * order's status (as the customer). Each is one HTTP request over libsvc's
+ * client (svc/httpc.h); none retries (the caller decides, from the result
+ * code).
  */
 #ifndef SMOKE_H
 #define SMOKE_H
@@ -19,6 +20,11 @@ struct smoke_api {
 	const char *order_url;     /* e.g. "http://saga-order:8081", no trailing slash */
 	const char *inventory_url; /* e.g. "http://saga-inventory:8083" */
 	long timeout_ms;           /* per request */
+	/* "Authorization: Bearer <token>" header lines (svc/auth.h), borrowed:
+	 * an admin's for the products, and the customer's whose orders these
+	 * are (its subject is the user_id given to smoke_create_order). */
+	const char *admin_auth;
+	const char *customer_auth;
 };
 
 struct smoke_order {

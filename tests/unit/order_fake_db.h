@@ -29,6 +29,7 @@
 struct fake_order {
 	const char *id, *user, *status, *reason; /* reason NULL: none */
 	long long total;
+	const char *payment_id; /* NULL: none asked for */
 };
 
 struct fake_line {
@@ -184,7 +185,8 @@ static struct fake_res *fake_lock_rows(const char *sql)
 		r->cells[i][3] = strdup(total);
 		r->cells[i][4] = strdup("USD");
 		r->cells[i][5] = o->reason ? strdup(o->reason) : NULL;
-		r->cells[i][6] = fake_listed(o->id, with_lines, nl) ? fake_lines_json(o->id) : NULL;
+		r->cells[i][6] = o->payment_id ? strdup(o->payment_id) : NULL;
+		r->cells[i][7] = fake_listed(o->id, with_lines, nl) ? fake_lines_json(o->id) : NULL;
 	}
 	r->nrows = k;
 	return r;

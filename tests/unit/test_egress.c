@@ -78,10 +78,15 @@ static void up_missing(void *ctx, const struct svc_http_request *req, struct svc
 	svc_http_reply_problem(res, 404, "Not Found", NULL, "no such thing");
 }
 
+/* LOCAL as the sidecar's own egress routes are: reached over loopback, any
+ * content type (the upstream stands for whatever a route leads to). */
 static const struct svc_http_route upstream_routes[] = {
-        {"POST", "/base/echo/*", up_echo}, {"GET", "/base/flaky", up_flaky},
-        {"POST", "/base/flaky", up_flaky}, {"POST", "/base/slow", up_slow},
-        {"GET", "/base/slow", up_slow},    {"GET", "/base/missing", up_missing},
+        {"POST", "/base/echo/*", up_echo, SVC_HTTP_LOCAL},
+        {"GET", "/base/flaky", up_flaky, SVC_HTTP_LOCAL},
+        {"POST", "/base/flaky", up_flaky, SVC_HTTP_LOCAL},
+        {"POST", "/base/slow", up_slow, SVC_HTTP_LOCAL},
+        {"GET", "/base/slow", up_slow, SVC_HTTP_LOCAL},
+        {"GET", "/base/missing", up_missing, SVC_HTTP_LOCAL},
 };
 
 /* ---- the proxy ------------------------------------------------------- */
@@ -93,8 +98,8 @@ static void proxy_egress(void *ctx, const struct svc_http_request *req,
 }
 
 static const struct svc_http_route proxy_routes[] = {
-        {"GET", "/egress/{route}/*", proxy_egress},
-        {"POST", "/egress/{route}/*", proxy_egress},
+        {"GET", "/egress/{route}/*", proxy_egress, SVC_HTTP_LOCAL},
+        {"POST", "/egress/{route}/*", proxy_egress, SVC_HTTP_LOCAL},
 };
 
 struct fixture {

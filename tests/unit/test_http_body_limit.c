@@ -20,9 +20,11 @@ static void noop(void *ctx, const struct svc_http_request *req, struct svc_http_
 }
 
 static const struct svc_http_route routes[] = {
-        {"POST", "/api/orders", noop},     {"GET", "/api/orders/{orderId}", noop},
-        {"GET", "/internal/events", noop}, {"POST", "/internal/events", noop},
-        {"GET", "/swagger-ui/*", noop},
+        {"POST", "/api/orders", noop, SVC_HTTP_PUBLIC},
+        {"GET", "/api/orders/{orderId}", noop, SVC_HTTP_PUBLIC},
+        {"GET", "/internal/events", noop, SVC_HTTP_PUBLIC},
+        {"POST", "/internal/events", noop, SVC_HTTP_PUBLIC},
+        {"GET", "/swagger-ui/*", noop, SVC_HTTP_PUBLIC},
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 

@@ -16,13 +16,13 @@ static void noop(void *ctx, const struct svc_http_request *req, struct svc_http_
 }
 
 static const struct svc_http_route routes[] = {
-        {"POST", "/api/orders", noop},                       /* 0 */
-        {"GET", "/api/orders/{orderId}", noop},              /* 1 */
-        {"GET", "/api/orders/{orderId}/lines/{line}", noop}, /* 2 */
-        {"GET", "/swagger-ui/*", noop},                      /* 3 */
-        {"POST", "/egress/{route}/*", noop},                 /* 4 */
-        {"GET", "/health/live", noop},                       /* 5 */
-        {"DELETE", "/api/orders/{orderId}", noop},           /* 6 */
+        {"POST", "/api/orders", noop, SVC_HTTP_PUBLIC},                       /* 0 */
+        {"GET", "/api/orders/{orderId}", noop, SVC_HTTP_PUBLIC},              /* 1 */
+        {"GET", "/api/orders/{orderId}/lines/{line}", noop, SVC_HTTP_PUBLIC}, /* 2 */
+        {"GET", "/swagger-ui/*", noop, SVC_HTTP_PUBLIC},                      /* 3 */
+        {"POST", "/egress/{route}/*", noop, SVC_HTTP_PUBLIC},                 /* 4 */
+        {"GET", "/health/live", noop, SVC_HTTP_PUBLIC},                       /* 5 */
+        {"DELETE", "/api/orders/{orderId}", noop, SVC_HTTP_PUBLIC},           /* 6 */
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -231,7 +231,7 @@ static void test_route_param_exactly_filling_scratch_matches(void **state)
 static void test_route_more_placeholders_than_params_never_matches(void **state)
 {
 	static const struct svc_http_route many[] = {
-	        {"GET", "/{a}/{b}/{c}/{d}/{e}", noop},
+	        {"GET", "/{a}/{b}/{c}/{d}/{e}", noop, SVC_HTTP_PUBLIC},
 	};
 	const char *params[SVC_HTTP_MAX_PARAMS];
 	char scratch[64];
@@ -247,8 +247,8 @@ static void test_route_more_placeholders_than_params_never_matches(void **state)
 static void test_route_first_matching_route_wins(void **state)
 {
 	static const struct svc_http_route dup[] = {
-	        {"GET", "/a/{x}", noop},
-	        {"GET", "/a/b", noop},
+	        {"GET", "/a/{x}", noop, SVC_HTTP_PUBLIC},
+	        {"GET", "/a/b", noop, SVC_HTTP_PUBLIC},
 	};
 	const char *params[SVC_HTTP_MAX_PARAMS];
 	char scratch[64];

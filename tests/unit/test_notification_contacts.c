@@ -1,7 +1,8 @@
 /*
- * Contact look-ups (services/notification/contacts.h) and the recipient
- * fallback (notify.h), with a fake query in place of the database's. How
- * concurrent look-ups share a query is the combiner's (test_combine.c).
+ * Contact look-ups (services/notification/contacts.h), the recipient
+ * fallback and addressing a notification to a user (notify.h), with a fake
+ * query in place of the database's. How concurrent look-ups share a query is
+ * the combiner's (test_combine.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -101,6 +102,46 @@ static void test_notification_recipient_falls_back_for_an_unknown_user(void **st
 	                 SVC_ETRANSIENT);
 }
 
+static void test_notification_goes_to_the_contact_stored_for_its_user(void **state)
+{
+	struct fake *f = *state;
+	struct notif_outgoing n;
+
+	memset(&n, 0, sizeof(n));
+	assert_int_equal(notif_outgoing_address(&n, &f->contacts, "U7"), 0);
+	assert_string_equal(n.user_id, "U7");
+	assert_string_equal(n.recipient, "U7@example.com");
+	assert_int_equal(notif_outgoing_address(&n, &f->contacts, "U-unknown"), 0);
+	assert_string_equal(n.user_id, "U-unknown");
+	assert_string_equal(n.recipient, "U-unknown@customers.invalid");
+}
+
+static void test_notification_address_refuses_a_user_id_over_64_bytes(void **state)
+{
+	struct fake *f = *state;
+	struct notif_outgoing n;
+	char id[66];
+
+	memset(&n, 0, sizeof(n));
+	memset(id, 'u', sizeof(id) - 1);
+	id[sizeof(id) - 1] = '\0';
+	assert_int_equal(notif_outgoing_address(&n, &f->contacts, id), SVC_ERANGE);
+	assert_string_equal(n.recipient, "");
+	id[64] = '\0';
+	assert_int_equal(notif_outgoing_address(&n, &f->contacts, id), 0);
+	assert_string_equal(n.user_id, id);
+}
+
+static void test_notification_address_lookup_failure_is_transient(void **state)
+{
+	struct fake *f = *state;
+	struct notif_outgoing n;
+
+	memset(&n, 0, sizeof(n));
+	f->fail = SVC_EPERMANENT;
+	assert_int_equal(notif_outgoing_address(&n, &f->contacts, "U7"), SVC_ETRANSIENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -114,6 +155,12 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(
 	                test_notification_recipient_falls_back_for_an_unknown_user, setup,
 	                teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_notification_goes_to_the_contact_stored_for_its_user, setup, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_notification_address_refuses_a_user_id_over_64_bytes, setup, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_notification_address_lookup_failure_is_transient, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,6 +14,7 @@
 #include "services/order/batch.h"
 #include "services/order/order.h"
 #include "services/order/store.h"
+#include "services/order/transition.h"
 #include "svc/error.h"
 #include "svc/event.h"
 #include "svc/events.h"
@@ -23,12 +24,23 @@
 #define ID_A "01a20fd7-0000-7000-8000-00000000000a"
 #define ID_B "01a20fd7-0000-7000-8000-00000000000b"
 #define ID_C "01a20fd7-0000-7000-8000-00000000000c"
+#define ID_D "01a20fd7-0000-7000-8000-00000000000d"
+#define ID_E "01a20fd7-0000-7000-8000-00000000000e"
+#define ID_F "01a20fd7-0000-7000-8000-00000000000f"
 #define ID_X "01a20fd7-0000-7000-8000-0000000000ff" /* no such order */
+/* payments: those D, E and F asked for, and one none did */
+#define PAY_D     "01a20fd7-0000-7000-8000-0000000000d1"
+#define PAY_E     "01a20fd7-0000-7000-8000-0000000000e1"
+#define PAY_F     "01a20fd7-0000-7000-8000-0000000000f1"
+#define PAY_OTHER "01a20fd7-0000-7000-8000-0000000000f0"
 
 static const struct fake_order orders[] = {
-        {ID_A, "U1", "PENDING", NULL, 300},
-        {ID_B, "U2", "PAYMENT_PENDING", NULL, 500},
-        {ID_C, "U3", "COMPENSATING", "payment declined: card", 700},
+        {ID_A, "U1", "PENDING", NULL, 300, NULL},
+        {ID_B, "U2", "PAYMENT_PENDING", NULL, 500, NULL}, /* asked before payment ids */
+        {ID_C, "U3", "COMPENSATING", "payment declined: card", 700, NULL},
+        {ID_D, "U4", "PAYMENT_PENDING", NULL, 500, PAY_D},
+        {ID_E, "U5", "CONFIRMED", NULL, 400, PAY_E},
+        {ID_F, "U6", "CANCELLED", "step PAYMENT timed out", 600, PAY_F},
 };
 static const struct fake_line lines[] = {
         {ID_A, 1, "P1", 1, 100},
@@ -46,7 +58,7 @@ static int setup(void **state)
 {
 	(void)state;
 	order_config_load(&app.cfg);
-	fake_db_reset(orders, 3, lines, 3);
+	fake_db_reset(orders, sizeof(orders) / sizeof(orders[0]), lines, 3);
 	return 0;
 }
 
@@ -210,20 +222,200 @@ static void test_order_payment_of_another_amount_while_compensating_is_refunded(
 	svc_event_release(&ev);
 }
 
+/* A PaymentCompleted for `payment_id` (NULL: none) of `amount` USD. */
+static void make_capture(struct svc_event *ev, const char *order_id, const char *payment_id,
+                         long long amount)
+{
+	char extra[160];
+
+	snprintf(extra, sizeof(extra), "%s%s%s,\"amount\":%lld,\"currency\":\"USD\"",
+	         payment_id ? ",\"paymentId\":\"" : "", payment_id ? payment_id : "",
+	         payment_id ? "\"" : "", amount);
+	make_event_with(ev, EV_PAYMENT_COMPLETED, order_id, NULL, extra);
+}
+
+/* apply() of one event outside a batch, as the consumer runs it alone. */
+static int apply_alone(struct svc_event *ev, char *reason, size_t len)
+{
+	int rc = order_consumer_ops.apply(&ctx, &fake_conn, ev, NULL, reason, len);
+
+	svc_event_release(ev);
+	return rc;
+}
+
+/* data.<field> of the last outbox message of `type`, as a string. */
+static void outbox_field(const char *type, const char *field, char *out, size_t len)
+{
+	json_t *ev = outbox_payload(type);
+	const char *s = json_string_value(json_object_get(json_object_get(ev, "data"), field));
+
+	snprintf(out, len, "%s", s ? s : "(absent)");
+	json_decref(ev);
+}
+
+/* Nothing at all kept: no state change, no history, no message. */
+static void assert_nothing_written(void)
+{
+	assert_int_equal(fake_db_count("UPDATE"), 0);
+	assert_int_equal(fake_db_count("INSERT INTO saga_transitions"), 0);
+	assert_int_equal(fake_db_count("INSERT INTO outbox_messages"), 0);
+}
+
+/* ProcessPayment names a new payment, stored with the order in the same
+ * transaction. */
+static void test_order_payment_request_names_a_payment_stored_with_the_order(void **state)
+{
+	struct svc_event ev;
+	char reason[256] = "", pay[64], update[160];
+
+	(void)state;
+	make_event(&ev, EV_INVENTORY_RESERVED, ID_A, NULL);
+	assert_int_equal(apply_alone(&ev, reason, sizeof(reason)), 0);
+	outbox_field(CMD_PROCESS_PAYMENT, "paymentId", pay, sizeof(pay));
+	assert_true(svc_uuid_valid(pay));
+	snprintf(update, sizeof(update),
+	         "UPDATE orders SET payment_id = '%s' WHERE order_id = '%s'", pay, ID_A);
+	assert_string_equal(fake_db_last("UPDATE orders SET payment_id"), update);
+	outbox_field(CMD_PROCESS_PAYMENT, "userId", pay, sizeof(pay));
+	assert_string_equal(pay, "U1");
+}
+
+/* A capture under another id than the payment asked for never confirms: it
+ * is dead-lettered with both ids; the right one then confirms. */
+static void test_order_capture_of_another_payment_is_refused_with_both_ids(void **state)
+{
+	struct svc_event ev;
+	char reason[256] = "";
+
+	(void)state;
+	make_capture(&ev, ID_D, PAY_OTHER, 500);
+	assert_int_equal(apply_alone(&ev, reason, sizeof(reason)), SVC_EPERMANENT);
+	assert_string_equal(reason, "PaymentCompletedEvent refused for order " ID_D
+	                            ": expected payment " PAY_D ", got " PAY_OTHER);
+	make_capture(&ev, ID_D, NULL, 500);
+	assert_int_equal(apply_alone(&ev, reason, sizeof(reason)), SVC_EPERMANENT);
+	assert_non_null(strstr(reason, "got none"));
+	assert_nothing_written();
+
+	make_capture(&ev, ID_D, PAY_D, 500);
+	assert_int_equal(apply_alone(&ev, reason, sizeof(reason)), 0);
+	assert_non_null(strstr(fake_db_last("INSERT INTO outbox_messages"), EV_ORDER_CONFIRMED));
+}
+
+static void test_order_capture_with_a_malformed_payment_id_is_rejected(void **state)
+{
+	struct svc_event ev;
+	char reason[256] = "";
+
+	(void)state;
+	make_capture(&ev, ID_F, "forged", 600);
+	assert_int_equal(apply_alone(&ev, reason, sizeof(reason)), SVC_EPERMANENT);
+	assert_string_equal(reason, "data.paymentId is not a UUID");
+	assert_int_equal(fake_db.nstmts, 0);
+}
+
+/* The confirming capture again (a new event id for the same payment) is a
+ * harmless repeat: recorded, nothing sent. */
+static void test_order_repeat_of_the_confirming_capture_changes_nothing(void **state)
+{
+	struct svc_event ev;
+	char reason[256] = "";
+
+	(void)state;
+	make_capture(&ev, ID_E, PAY_E, 400);
+	assert_int_equal(apply_alone(&ev, reason, sizeof(reason)), 0);
+	assert_int_equal(fake_db_count("INSERT INTO outbox_messages"), 0);
+	assert_int_equal(fake_db_count("UPDATE"), 0);
+	assert_non_null(strstr(fake_db_last("INSERT INTO saga_transitions"),
+	                       "'CONFIRMED', 'CONFIRMED', 'DONE', 'PaymentCompletedEvent'"));
+}
+
+/* Payment keeps one payment per order, so a RefundPayment would take back
+ * the capture that confirmed it: another capture is dead-lettered instead. */
+static void test_order_other_capture_of_a_confirmed_order_is_refused_not_refunded(void **state)
+{
+	struct svc_event ev;
+	char reason[256] = "";
+
+	(void)state;
+	make_capture(&ev, ID_E, PAY_OTHER, 400);
+	assert_int_equal(apply_alone(&ev, reason, sizeof(reason)), SVC_EPERMANENT);
+	assert_string_equal(reason,
+	                    "PaymentCompletedEvent refused for order " ID_E
+	                    ": confirmed by payment " PAY_E ", got " PAY_OTHER ": not refunded");
+	assert_nothing_written();
+}
+
+/* A capture outside PAYMENT_PENDING and CONFIRMED is refunded. RefundPayment
+ * names the order's own payment when it asked for one, whatever the event
+ * claims (cancelled), else the capture reported (before payment was asked). */
+static void test_order_capture_in_other_states_refunds_the_payment_it_names(void **state)
+{
+	static const struct {
+		const char *order_id;
+		long long amount;
+		const char *payment_id, *reason; /* of the RefundPayment */
+	} cases[] = {
+	        {ID_F, 1, PAY_F, "step PAYMENT timed out"},
+	        {ID_A, 300, PAY_OTHER, "payment not requested by the saga"},
+	};
+	char reason[256] = "", got[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct svc_event ev;
+
+		make_capture(&ev, cases[i].order_id, PAY_OTHER, cases[i].amount);
+		assert_int_equal(apply_alone(&ev, reason, sizeof(reason)), 0);
+		outbox_field(CMD_REFUND_PAYMENT, "paymentId", got, sizeof(got));
+		assert_string_equal(got, cases[i].payment_id);
+		outbox_field(CMD_REFUND_PAYMENT, "reason", got, sizeof(got));
+		assert_string_equal(got, cases[i].reason);
+	}
+	/* the order that had not asked for payment is still waiting */
+	assert_non_null(strstr(fake_db_last("UPDATE"), "THEN 'PENDING'"));
+}
+
+static void test_order_payment_timeout_refunds_the_payment_it_asked_for(void **state)
+{
+	const struct order_input_event timeout = {.input = ORDER_IN_STEP_TIMEOUT,
+	                                          .event_type = "StepTimeout"};
+	char got[64];
+
+	(void)state;
+	assert_int_equal(order_transition_apply(&ctx, &fake_conn, ID_D, &timeout), 0);
+	outbox_field(CMD_REFUND_PAYMENT, "paymentId", got, sizeof(got));
+	assert_string_equal(got, PAY_D);
+	/* an order that asked before payment ids: refunded by order id alone */
+	assert_int_equal(order_transition_apply(&ctx, &fake_conn, ID_B, &timeout), 0);
+	outbox_field(CMD_REFUND_PAYMENT, "paymentId", got, sizeof(got));
+	assert_string_equal(got, "(absent)");
+}
+
 static void test_order_batch_second_event_of_an_order_sees_the_first_ones_state(void **state)
 {
+	const struct svc_consumer_ops *ops = &order_consumer_ops;
 	struct svc_event evs[3];
-	int codes[3];
-	json_t *confirmed;
+	const struct svc_event *p[3] = {&evs[0], &evs[1], &evs[2]};
+	char reason[256], extra[160];
+	json_t *confirmed, *asked;
 
 	(void)state;
 	make_event(&evs[0], EV_INVENTORY_RESERVED, ID_A, NULL);
-	make_event(&evs[1], EV_PAYMENT_COMPLETED, ID_A, NULL);
+	make_event(&evs[1], EV_PAYMENT_COMPLETED, ID_A, NULL); /* its paymentId comes below */
 	make_event(&evs[2], EV_NOTIFICATION_SENT, ID_A, NULL);
-	assert_int_equal(run_batch(evs, 3, codes), 0);
-	assert_int_equal(codes[0], 0);
-	assert_int_equal(codes[1], 0);
-	assert_int_equal(codes[2], 0);
+	assert_int_equal(ops->begin_batch(&ctx, &fake_conn, p, 3), 0);
+	assert_int_equal(ops->apply(&ctx, &fake_conn, &evs[0], NULL, reason, sizeof(reason)), 0);
+	/* the capture of the payment the order asked for, as Payment reports it */
+	svc_event_release(&evs[1]);
+	asked = outbox_payload(CMD_PROCESS_PAYMENT);
+	snprintf(extra, sizeof(extra), ",\"paymentId\":\"%s\",\"amount\":300,\"currency\":\"USD\"",
+	         json_string_value(json_object_get(json_object_get(asked, "data"), "paymentId")));
+	json_decref(asked);
+	make_event_with(&evs[1], EV_PAYMENT_COMPLETED, ID_A, NULL, extra);
+	assert_int_equal(ops->apply(&ctx, &fake_conn, &evs[1], NULL, reason, sizeof(reason)), 0);
+	assert_int_equal(ops->apply(&ctx, &fake_conn, &evs[2], NULL, reason, sizeof(reason)), 0);
+	assert_int_equal(ops->end_batch(&ctx, &fake_conn, true), 0);
 
 	/* one SELECT (with the lines), one UPDATE: nothing per event */
 	assert_int_equal(fake_db_count("SELECT"), 1);
@@ -237,6 +429,9 @@ static void test_order_batch_second_event_of_an_order_sees_the_first_ones_state(
 	assert_non_null(strstr(fake_db_last("UPDATE"),
 	                       "step_deadline = CASE order_id WHEN '" ID_A "' THEN NULL"));
 	assert_null(strstr(fake_db_last("UPDATE"), "cancel_reason"));
+	/* the payment asked for is the order's, written back with the rest */
+	assert_non_null(
+	        strstr(fake_db_last("UPDATE"), "payment_id = CASE order_id WHEN '" ID_A "'"));
 
 	/* OrderConfirmed carries the lines read with the row, in line order */
 	confirmed = outbox_payload(EV_ORDER_CONFIRMED);
@@ -392,8 +587,8 @@ static void test_order_batch_failed_lock_opens_no_batch(void **state)
 static void test_order_store_update_many_sets_each_column_only_where_changed(void **state)
 {
 	const struct order_change c[] = {
-	        {ID_A, ORDER_PAYMENT_PENDING, "PAYMENT", 5000, NULL},
-	        {ID_B, ORDER_CONFIRMED, "DONE", -1, "r'1"},
+	        {ID_A, ORDER_PAYMENT_PENDING, "PAYMENT", 5000, NULL, NULL},
+	        {ID_B, ORDER_CONFIRMED, "DONE", -1, "r'1", NULL},
 	};
 	const char *sql;
 
@@ -440,6 +635,27 @@ int main(void)
 	                test_order_payment_not_matching_the_total_is_refused, setup, teardown),
 	        cmocka_unit_test_setup_teardown(
 	                test_order_payment_of_another_amount_while_compensating_is_refunded, setup,
+	                teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_order_payment_request_names_a_payment_stored_with_the_order, setup,
+	                teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_order_capture_of_another_payment_is_refused_with_both_ids, setup,
+	                teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_order_capture_with_a_malformed_payment_id_is_rejected, setup,
+	                teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_order_repeat_of_the_confirming_capture_changes_nothing, setup,
+	                teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_order_other_capture_of_a_confirmed_order_is_refused_not_refunded,
+	                setup, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_order_capture_in_other_states_refunds_the_payment_it_names, setup,
+	                teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_order_payment_timeout_refunds_the_payment_it_asked_for, setup,
 	                teardown),
 	        cmocka_unit_test_setup_teardown(
 	                test_order_batch_keeps_the_first_cause_and_the_last_deadline, setup,

@@ -257,7 +257,7 @@ static void fake_inventory(void *ctx, const struct svc_http_request *req,
 }
 
 static const struct svc_http_route egress_routes[] = {
-        {"GET", "/egress/inventory/api/inventory", fake_inventory},
+        {"GET", "/egress/inventory/api/inventory", fake_inventory, SVC_HTTP_PUBLIC},
 };
 
 struct quote_fixture {

@@ -172,6 +172,7 @@ static void test_payment_batch_writes_changed_rows_in_one_update(void **state)
 	struct svc_buf sql;
 
 	a.status = PAY_CAPTURED;
+	a.unconfirmed = true;
 	snprintf(a.gateway_ref, sizeof(a.gateway_ref), "ch_'1");
 	b.status = PAY_REFUNDED;
 	b.refunded = 1000;
@@ -186,7 +187,9 @@ static void test_payment_batch_writes_changed_rows_in_one_update(void **state)
 	        "' THEN NULL END, reason = CASE order_id WHEN '" ORDER_A
 	        "' THEN NULL WHEN '" ORDER_B "' THEN 'late' END, "
 	        "refunded_amount = CASE order_id WHEN '" ORDER_A "' THEN 0 WHEN '" ORDER_B
-	        "' THEN 1000 END, updated_at = UTC_TIMESTAMP(3) "
+	        "' THEN 1000 END, unconfirmed_since = CASE order_id WHEN '" ORDER_A
+	        "' THEN IFNULL(unconfirmed_since, UTC_TIMESTAMP(3)) WHEN '" ORDER_B
+	        "' THEN NULL END, updated_at = UTC_TIMESTAMP(3) "
 	        "WHERE order_id IN ('" ORDER_A "', '" ORDER_B "')");
 	svc_buf_release(&sql);
 }
@@ -198,6 +201,90 @@ static void test_payment_batch_with_nothing_changed_writes_nothing(void **state)
 
 	assert_int_equal(pay_batch_adopt(conn, &a, 1), 0);
 	assert_int_equal(pay_batch_end(conn, true), 0); /* no statement: none could run */
+}
+
+/* A capture is watched by the reconciliation until its order confirms. */
+static void test_payment_batch_capture_is_unconfirmed_until_its_order_confirms(void **state)
+{
+	MYSQL *conn = *state;
+	struct pay_row a = requested(ORDER_A), got;
+
+	assert_int_equal(pay_batch_adopt(conn, &a, 1), 0);
+	assert_int_equal(apply(conn, job(PAY_JOB_PROCESS, ORDER_A, PAY_OUT_CAPTURED)), 0);
+	assert_int_equal(pay_batch_load(conn, ORDER_A, &got), 0);
+	assert_true(got.unconfirmed);
+	assert_int_equal(apply(conn, job(PAY_JOB_ORDER_CONFIRMED, ORDER_A, PAY_OUT_CAPTURED)), 0);
+	assert_int_equal(pay_batch_load(conn, ORDER_A, &got), 0);
+	assert_false(got.unconfirmed);
+	assert_int_equal(got.status, PAY_CAPTURED);
+	assert_int_equal(pay_batch_pending(), 1);
+	assert_int_equal(svc_defer_pending(), 2); /* PaymentCompleted, the outcome */
+}
+
+/* The safety net: a cancelled order's capture is refunded, once. */
+static void test_payment_batch_cancelled_order_gets_its_capture_back(void **state)
+{
+	MYSQL *conn = *state;
+	struct pay_row a = requested(ORDER_A), got;
+
+	a.status = PAY_CAPTURED;
+	a.unconfirmed = true;
+	assert_int_equal(pay_batch_adopt(conn, &a, 1), 0);
+	assert_int_equal(apply(conn, job(PAY_JOB_ORDER_CANCELLED, ORDER_A, PAY_OUT_REFUNDED)), 0);
+	assert_int_equal(pay_batch_load(conn, ORDER_A, &got), 0);
+	assert_int_equal(got.status, PAY_REFUNDED);
+	assert_int_equal(got.refunded, 1000);
+	assert_false(got.unconfirmed);
+	assert_int_equal(svc_defer_pending(), 2); /* the outcome, PaymentRefunded */
+	/* the saga's RefundPayment after it: nothing more moves */
+	assert_int_equal(apply(conn, job(PAY_JOB_REFUND, ORDER_A, PAY_OUT_REFUNDED)), SVC_IGNORED);
+	assert_int_equal(svc_defer_pending(), 2);
+}
+
+static void test_payment_batch_cancelled_order_without_money_is_only_recorded(void **state)
+{
+	MYSQL *conn = *state;
+	struct pay_row a = requested(ORDER_A);
+
+	assert_int_equal(pay_batch_adopt(conn, &a, 1), 0);
+	assert_int_equal(apply(conn, job(PAY_JOB_ORDER_CANCELLED, ORDER_A, PAY_OUT_NO_MONEY)), 0);
+	assert_int_equal(pay_batch_pending(), 0);
+	assert_int_equal(svc_defer_pending(), 1); /* the outcome */
+	/* captured since prepare looked: prepared again, to refund it */
+	a.status = PAY_CAPTURED;
+	assert_int_equal(pay_batch_adopt(conn, &a, 1), 0);
+	assert_int_equal(apply(conn, job(PAY_JOB_ORDER_CANCELLED, ORDER_A, PAY_OUT_NO_MONEY)),
+	                 SVC_ETRANSIENT);
+}
+
+static void test_payment_reconciliation_reads_only_unconfirmed_captures(void **state)
+{
+	static const char where[] =
+	        " FROM payments p LEFT JOIN order_outcomes o ON o.order_id = p.order_id "
+	        "WHERE p.unconfirmed_since IS NOT NULL AND p.status = 'CAPTURED' "
+	        "AND p.refunded_amount < p.amount AND (o.status = 'CANCELLED' OR "
+	        "(o.order_id IS NULL AND p.unconfirmed_since < UTC_TIMESTAMP(3) - INTERVAL 600 "
+	        "SECOND))";
+	struct svc_buf sql;
+	char want[1024];
+
+	(void)state;
+	svc_buf_init(&sql);
+	assert_int_equal(pay_reconcile_sql(&sql, 600, 0), 0);
+	snprintf(want, sizeof(want), "SELECT COUNT(o.order_id), COUNT(*) - COUNT(o.order_id)%s",
+	         where);
+	assert_string_equal(svc_buf_str(&sql), want);
+	svc_buf_release(&sql);
+
+	svc_buf_init(&sql);
+	assert_int_equal(pay_reconcile_sql(&sql, 600, 100), 0);
+	snprintf(want, sizeof(want),
+	         "SELECT p.order_id, o.order_id IS NOT NULL, p.payment_id, p.amount, p.currency, "
+	         "DATE_FORMAT(p.unconfirmed_since, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ')%s "
+	         "ORDER BY p.unconfirmed_since LIMIT 100",
+	         where);
+	assert_string_equal(svc_buf_str(&sql), want);
+	svc_buf_release(&sql);
 }
 
 int main(void)
@@ -221,6 +308,17 @@ int main(void)
 	                test_payment_batch_writes_changed_rows_in_one_update, setup, teardown),
 	        cmocka_unit_test_setup_teardown(
 	                test_payment_batch_with_nothing_changed_writes_nothing, setup, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_payment_batch_capture_is_unconfirmed_until_its_order_confirms, setup,
+	                teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_payment_batch_cancelled_order_gets_its_capture_back, setup, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_payment_batch_cancelled_order_without_money_is_only_recorded, setup,
+	                teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_payment_reconciliation_reads_only_unconfirmed_captures, setup,
+	                teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

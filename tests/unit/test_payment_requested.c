@@ -16,6 +16,7 @@
 
 #define JOBS      4
 #define DUP_ORDER "018f0000-0000-7000-8000-0000000000dd"
+#define TAKEN_PAY "018f0000-0000-7000-8000-0000000000ee" /* another order's payment id */
 
 struct fake {
 	int fail;        /* what every write returns, when not 0 */
@@ -23,7 +24,8 @@ struct fake {
 	size_t sizes[8]; /* records per write */
 };
 
-/* Fails a group with DUP_ORDER in it as the database would: nothing kept. */
+/* Fails a group with DUP_ORDER or TAKEN_PAY in it as the database would:
+ * nothing kept. */
 static int fake_write(void *arg, struct pay_job *const *jobs, size_t n)
 {
 	struct fake *f = arg;
@@ -34,6 +36,8 @@ static int fake_write(void *arg, struct pay_job *const *jobs, size_t n)
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(jobs[i]->order_id, DUP_ORDER) == 0)
 			return SVC_DUPLICATE;
+		else if (strcmp(jobs[i]->row.payment_id, TAKEN_PAY) == 0)
+			return SVC_ECONFLICT;
 	return f->fail;
 }
 
@@ -86,6 +90,19 @@ static void test_payment_requested_duplicate_in_a_group_is_written_alone(void **
 		assert_int_equal(g->jobs[i].requested_rc, i == 2 ? SVC_DUPLICATE : 0);
 }
 
+/* A command naming a payment id another order has fails alone; the others
+ * of its group are written. */
+static void test_payment_requested_taken_payment_id_fails_only_its_record(void **state)
+{
+	struct group *g = *state;
+
+	snprintf(g->jobs[1].row.payment_id, sizeof(g->jobs[1].row.payment_id), "%s", TAKEN_PAY);
+	assert_int_equal(pay_requested_run(&g->ps, g->items, JOBS), 0);
+	assert_int_equal(g->f.calls, 1 + JOBS);
+	for (int i = 0; i < JOBS; i++)
+		assert_int_equal(g->jobs[i].requested_rc, i == 1 ? SVC_ECONFLICT : 0);
+}
+
 static void test_payment_requested_lone_duplicate_is_not_written_again(void **state)
 {
 	struct group *g = *state;
@@ -114,6 +131,8 @@ int main(void)
 	                               setup),
 	        cmocka_unit_test_setup(test_payment_requested_duplicate_in_a_group_is_written_alone,
 	                               setup),
+	        cmocka_unit_test_setup(
+	                test_payment_requested_taken_payment_id_fails_only_its_record, setup),
 	        cmocka_unit_test_setup(test_payment_requested_lone_duplicate_is_not_written_again,
 	                               setup),
 	        cmocka_unit_test_setup(

@@ -94,6 +94,43 @@ static void test_payment_refund_and_void_transitions(void **state)
 	assert_int_equal(pay_apply_step(PAY_OUT_VOID, PAY_DECLINED).rc, SVC_IGNORED);
 }
 
+/* OrderCancelled gives back only money the order still holds, and never
+ * voids (a charge in flight is the saga's RefundPayment to undo). */
+static void test_payment_cancelled_order_refunds_only_a_capture_it_holds(void **state)
+{
+	(void)state;
+	assert_int_equal(pay_cancel_plan(PAY_CAPTURED, 500, 0), PAY_REFUND_CALL);
+	assert_int_equal(pay_cancel_plan(PAY_CAPTURED, 500, 500), PAY_REFUND_NOTHING);
+	assert_int_equal(pay_cancel_plan(PAY_REFUNDED, 500, 500), PAY_REFUND_NOTHING);
+	assert_int_equal(pay_cancel_plan(PAY_NONE, 0, 0), PAY_REFUND_NOTHING);
+	assert_int_equal(pay_cancel_plan(PAY_REQUESTED, 500, 0), PAY_REFUND_NOTHING);
+	assert_int_equal(pay_cancel_plan(PAY_DECLINED, 500, 0), PAY_REFUND_NOTHING);
+	assert_int_equal(pay_cancel_plan(PAY_VOIDED, 500, 0), PAY_REFUND_NOTHING);
+}
+
+static void test_payment_cancelled_order_without_money_retries_a_capture_made_since(void **state)
+{
+	(void)state;
+	/* captured after prepare looked: prepare again, which refunds it */
+	assert_int_equal(pay_apply_step(PAY_OUT_NO_MONEY, PAY_CAPTURED).rc, SVC_ETRANSIENT);
+	assert_int_equal(pay_apply_step(PAY_OUT_NO_MONEY, PAY_NONE).rc, SVC_IGNORED);
+	assert_int_equal(pay_apply_step(PAY_OUT_NO_MONEY, PAY_REQUESTED).rc, SVC_IGNORED);
+	assert_int_equal(pay_apply_step(PAY_OUT_NO_MONEY, PAY_REFUNDED).rc, SVC_IGNORED);
+	/* refunded by the saga's RefundPayment meanwhile: nothing more */
+	assert_int_equal(pay_apply_step(PAY_OUT_REFUNDED, PAY_REFUNDED).rc, SVC_IGNORED);
+}
+
+static void test_payment_order_outcome_names_round_trip(void **state)
+{
+	(void)state;
+	assert_string_equal(pay_order_outcome_name(PAY_ORDER_CONFIRMED), "CONFIRMED");
+	assert_string_equal(pay_order_outcome_name(PAY_ORDER_CANCELLED), "CANCELLED");
+	assert_int_equal(pay_order_outcome_parse("CONFIRMED"), PAY_ORDER_CONFIRMED);
+	assert_int_equal(pay_order_outcome_parse("CANCELLED"), PAY_ORDER_CANCELLED);
+	assert_int_equal(pay_order_outcome_parse("cancelled"), PAY_ORDER_UNKNOWN);
+	assert_int_equal(pay_order_outcome_parse(NULL), PAY_ORDER_UNKNOWN);
+}
+
 static void test_payment_status_names_round_trip(void **state)
 {
 	enum pay_status s;
@@ -119,6 +156,10 @@ int main(void)
 	        cmocka_unit_test(test_payment_voided_payment_fails_or_is_refunded),
 	        cmocka_unit_test(test_payment_refund_and_void_transitions),
 	        cmocka_unit_test(test_payment_status_names_round_trip),
+	        cmocka_unit_test(test_payment_cancelled_order_refunds_only_a_capture_it_holds),
+	        cmocka_unit_test(
+	                test_payment_cancelled_order_without_money_retries_a_capture_made_since),
+	        cmocka_unit_test(test_payment_order_outcome_names_round_trip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -175,8 +175,8 @@ static void test_saga_late_payment_after_compensation_is_refunded(void **state)
 	assert_string_equal(r.reason, "step PAYMENT timed out");
 }
 
-/* POST /api/payments (or a forged event) ahead of the saga: the capture is
- * refunded at once and the order goes on waiting for its reservation. */
+/* A capture ahead of the saga (forged, or paid around it): refunded at once,
+ * and the order goes on waiting for its reservation. */
 static void test_saga_capture_before_payment_was_asked_is_refunded(void **state)
 {
 	struct order_saga_result r = next(ORDER_PENDING, ORDER_IN_PAYMENT_COMPLETED, NULL, NULL);
@@ -188,6 +188,139 @@ static void test_saga_capture_before_payment_was_asked_is_refunded(void **state)
 	assert_false(r.unexpected);
 	assert_string_equal(r.reason, "");
 	assert_string_equal(r.step, "INVENTORY");
+}
+
+/* Only a repeat of the confirming capture reaches the table in CONFIRMED
+ * (order_saga_capture_ok): it is recorded and does nothing, never a refund. */
+static void test_saga_repeat_of_the_confirming_capture_changes_nothing(void **state)
+{
+	struct order_saga_result r = next(ORDER_CONFIRMED, ORDER_IN_PAYMENT_COMPLETED, NULL, NULL);
+
+	(void)state;
+	assert_history_only(&r, ORDER_CONFIRMED);
+	assert_int_equal(r.actions & ORDER_SEND_REFUND_PAYMENT, 0);
+	assert_string_equal(r.step, "DONE");
+}
+
+#define PAY_ASKED "01a20fd7-0000-7000-8000-0000000000a1"
+#define PAY_OTHER "01a20fd7-0000-7000-8000-0000000000f0"
+
+/* The order asked for PAY_ASKED, 500 USD; the event reports `id`, `amount`,
+ * `currency` (NULL, < 0: absent). */
+static struct order_capture capture(const char *id, int64_t amount, const char *currency)
+{
+	struct order_capture c = {
+	        .asked_payment_id = PAY_ASKED,
+	        .total = 500,
+	        .currency = "USD",
+	        .payment_id = id,
+	        .amount = amount,
+	        .captured_currency = currency,
+	};
+
+	return c;
+}
+
+static bool capture_ok(enum order_state s, struct order_capture c, char *why)
+{
+	why[0] = '\0';
+	return order_saga_capture_ok(s, &c, why, ORDER_REASON_MAX);
+}
+
+static void test_saga_capture_of_the_asked_payment_for_the_total_confirms(void **state)
+{
+	char why[ORDER_REASON_MAX];
+
+	(void)state;
+	assert_true(capture_ok(ORDER_PAYMENT_PENDING, capture(PAY_ASKED, 500, "USD"), why));
+	/* ids compare as the database does: case does not matter */
+	assert_true(capture_ok(ORDER_PAYMENT_PENDING,
+	                       capture("01A20FD7-0000-7000-8000-0000000000A1", 500, "USD"), why));
+}
+
+static void test_saga_capture_of_another_payment_is_refused_naming_both(void **state)
+{
+	char why[ORDER_REASON_MAX];
+
+	(void)state;
+	assert_false(capture_ok(ORDER_PAYMENT_PENDING, capture(PAY_OTHER, 500, "USD"), why));
+	assert_string_equal(why, "expected payment " PAY_ASKED ", got " PAY_OTHER);
+	assert_false(capture_ok(ORDER_PAYMENT_PENDING, capture(NULL, 500, "USD"), why));
+	assert_string_equal(why, "expected payment " PAY_ASKED ", got none");
+	/* the payment is checked first: a forged capture says so, whatever its amount */
+	assert_false(capture_ok(ORDER_PAYMENT_PENDING, capture(PAY_OTHER, 1, "USD"), why));
+	assert_non_null(strstr(why, "expected payment"));
+}
+
+static void test_saga_capture_not_matching_the_total_is_refused(void **state)
+{
+	char why[ORDER_REASON_MAX];
+
+	(void)state;
+	assert_false(capture_ok(ORDER_PAYMENT_PENDING, capture(PAY_ASKED, 1, "USD"), why));
+	assert_string_equal(why, "captured 1 USD, which does not match the total 500 USD");
+	assert_false(capture_ok(ORDER_PAYMENT_PENDING, capture(PAY_ASKED, 500, "EUR"), why));
+	assert_string_equal(why, "captured 500 EUR, which does not match the total 500 USD");
+	assert_false(capture_ok(ORDER_PAYMENT_PENDING, capture(PAY_ASKED, -1, NULL), why));
+	assert_string_equal(why, "captured without amount and currency; the total is 500 USD");
+}
+
+/* An order that asked before payment ids were stored: only the amount counts. */
+static void test_saga_capture_for_an_order_without_a_stored_payment_checks_the_total(void **state)
+{
+	struct order_capture c = capture(PAY_OTHER, 500, "USD");
+	char why[ORDER_REASON_MAX];
+
+	(void)state;
+	c.asked_payment_id = "";
+	assert_true(capture_ok(ORDER_PAYMENT_PENDING, c, why));
+	c.asked_payment_id = NULL;
+	c.payment_id = NULL;
+	assert_true(capture_ok(ORDER_PAYMENT_PENDING, c, why));
+	c.amount = 499;
+	assert_false(capture_ok(ORDER_PAYMENT_PENDING, c, why));
+	assert_non_null(strstr(why, "does not match the total"));
+}
+
+/* Payment keeps one payment per order: refunding "the order's payment" for a
+ * capture under another id would take back the one that confirmed it. */
+static void test_saga_other_capture_of_a_confirmed_order_is_refused_not_refunded(void **state)
+{
+	struct order_capture legacy = capture(PAY_ASKED, 500, "USD");
+	char why[ORDER_REASON_MAX];
+
+	(void)state;
+	assert_true(capture_ok(ORDER_CONFIRMED, capture(PAY_ASKED, 500, "USD"), why));
+	assert_false(capture_ok(ORDER_CONFIRMED, capture(PAY_OTHER, 500, "USD"), why));
+	assert_string_equal(why,
+	                    "confirmed by payment " PAY_ASKED ", got " PAY_OTHER ": not refunded");
+	assert_false(capture_ok(ORDER_CONFIRMED, capture(NULL, 500, "USD"), why));
+	assert_string_equal(why, "confirmed by payment " PAY_ASKED ", got none: not refunded");
+	/* confirmed before ids were stored: no capture can be told from its own */
+	legacy.asked_payment_id = NULL;
+	assert_false(capture_ok(ORDER_CONFIRMED, legacy, why));
+	assert_string_equal(why,
+	                    "confirmed by payment (not recorded), got " PAY_ASKED ": not refunded");
+}
+
+/* Outside PAYMENT_PENDING and CONFIRMED every capture is let through, to be
+ * refunded by the table, whatever its id and amount. */
+static void test_saga_capture_in_the_other_states_passes_to_be_refunded(void **state)
+{
+	static const enum order_state states[] = {ORDER_PENDING, ORDER_COMPENSATING,
+	                                          ORDER_CANCELLED};
+	char why[ORDER_REASON_MAX];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
+		struct order_saga_result r;
+
+		assert_true(capture_ok(states[i], capture(PAY_OTHER, 1, "EUR"), why));
+		assert_true(capture_ok(states[i], capture(NULL, -1, NULL), why));
+		r = next(states[i], ORDER_IN_PAYMENT_COMPLETED, NULL, NULL);
+		assert_int_equal(r.next, states[i]);
+		assert_int_equal(r.actions, ORDER_SEND_REFUND_PAYMENT);
+	}
 }
 
 static void test_saga_late_reservation_after_cancel_is_released(void **state)
@@ -234,6 +367,7 @@ static void test_saga_unlisted_inputs_are_ignored_and_flagged(void **state)
 	        {ORDER_COMPENSATING, ORDER_IN_PAYMENT_COMPLETED},
 	        {ORDER_CANCELLED, ORDER_IN_PAYMENT_COMPLETED},
 	        {ORDER_CANCELLED, ORDER_IN_INVENTORY_RESERVED},
+	        {ORDER_CONFIRMED, ORDER_IN_PAYMENT_COMPLETED},
 	};
 	int ignored = 0;
 
@@ -258,8 +392,8 @@ static void test_saga_unlisted_inputs_are_ignored_and_flagged(void **state)
 			assert_string_equal(r.reason, "kept");
 		}
 	}
-	/* 45 pairs - 13 handled - 10 reports */
-	assert_int_equal(ignored, 22);
+	/* 45 pairs - 14 handled - 10 reports */
+	assert_int_equal(ignored, 21);
 }
 
 static void test_saga_confirmed_order_ignores_late_failures(void **state)
@@ -344,6 +478,15 @@ int main(void)
 	        cmocka_unit_test(test_saga_compensation_timeout_sends_release_again),
 	        cmocka_unit_test(test_saga_late_payment_after_compensation_is_refunded),
 	        cmocka_unit_test(test_saga_capture_before_payment_was_asked_is_refunded),
+	        cmocka_unit_test(test_saga_repeat_of_the_confirming_capture_changes_nothing),
+	        cmocka_unit_test(test_saga_capture_of_the_asked_payment_for_the_total_confirms),
+	        cmocka_unit_test(test_saga_capture_of_another_payment_is_refused_naming_both),
+	        cmocka_unit_test(test_saga_capture_not_matching_the_total_is_refused),
+	        cmocka_unit_test(
+	                test_saga_capture_for_an_order_without_a_stored_payment_checks_the_total),
+	        cmocka_unit_test(
+	                test_saga_other_capture_of_a_confirmed_order_is_refused_not_refunded),
+	        cmocka_unit_test(test_saga_capture_in_the_other_states_passes_to_be_refunded),
 	        cmocka_unit_test(test_saga_late_reservation_after_cancel_is_released),
 	        cmocka_unit_test(
 	                test_saga_notification_and_refund_reports_are_history_only_in_every_state),

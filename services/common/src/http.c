@@ -20,8 +20,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 
+#include "svc/auth.h"
 #include "svc/buf.h"
 #include "svc/error.h"
 #include "svc/log.h"
@@ -41,6 +44,7 @@ struct svc_http_server {
 	const struct svc_http_body_limit *body_limits;
 	size_t nbody_limits;
 	struct svc_http_stats *stats; /* NULL: not counted */
+	const struct svc_auth *auth;  /* NULL: no token routes */
 };
 
 /* One request in flight. */
@@ -128,6 +132,10 @@ static const char *status_title(int status)
 	switch (status) {
 	case 400:
 		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
 	case 404:
 		return "Not Found";
 	case 405:
@@ -136,8 +144,16 @@ static const char *status_title(int status)
 		return "Conflict";
 	case 413:
 		return "Payload Too Large";
+	case 414:
+		return "URI Too Long";
+	case 415:
+		return "Unsupported Media Type";
 	case 422:
 		return "Unprocessable Entity";
+	case 429:
+		return "Too Many Requests";
+	case 431:
+		return "Request Header Fields Too Large";
 	case 500:
 		return "Internal Server Error";
 	case 503:
@@ -453,13 +469,82 @@ static enum MHD_Result reply_problem_now(struct svc_http_server *srv, struct MHD
 	return queue_response(srv, conn, &res);
 }
 
+/* ---- access and media type ------------------------------------------ */
+
+int svc_http_authorize(const struct svc_auth *auth, enum svc_http_access access,
+                       const char *authorization, bool peer_is_loopback, long now,
+                       struct svc_principal *who, char *why, size_t whylen)
+{
+	unsigned needed =
+	        access == SVC_HTTP_ADMIN ? SVC_ROLE_ADMIN : SVC_ROLE_CUSTOMER | SVC_ROLE_ADMIN;
+
+	memset(who, 0, sizeof(*who));
+	if (access == SVC_HTTP_PUBLIC)
+		return 0;
+	if (access == SVC_HTTP_LOCAL) {
+		if (peer_is_loopback)
+			return 0;
+		snprintf(why, whylen, "served to the containers of the same pod only");
+		return 403;
+	}
+	if (!auth) {
+		snprintf(why, whylen, "no token verifier is configured");
+		return 401;
+	}
+	if (svc_auth_verify(auth, authorization, (time_t)now, who, why, whylen) != 0)
+		return 401;
+	if (!svc_principal_has(who, needed)) {
+		snprintf(why, whylen, "the token lacks the %s role",
+		         access == SVC_HTTP_ADMIN ? "admin" : "customer");
+		memset(who, 0, sizeof(*who));
+		return 403;
+	}
+	return 0;
+}
+
+bool svc_http_is_json_type(const char *ct)
+{
+	size_t n;
+
+	if (!ct || strncasecmp(ct, "application/", 12) != 0)
+		return false;
+	ct += 12;
+	n = strcspn(ct, ";");
+	while (n > 0 && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
+		n--;
+	if (n == 4 && !strncasecmp(ct, "json", 4))
+		return true;
+	return n > 5 && !strncasecmp(ct + n - 5, "+json", 5) && !memchr(ct, '/', n);
+}
+
+static bool peer_is_loopback(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+	        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	if (sa && sa->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr) >>
+		        24) == 127;
+	if (sa && sa->sa_family == AF_INET6)
+		return IN6_IS_ADDR_LOOPBACK(
+		        &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr);
+	return false;
+}
+
+static bool has_body_method(const char *method)
+{
+	return !strcmp(method, "POST") || !strcmp(method, "PUT") || !strcmp(method, "PATCH");
+}
+
 static void dispatch(struct svc_http_server *srv, struct MHD_Connection *conn, const char *method,
                      const char *url, struct http_request_state *st, struct svc_http_response *res)
 {
-	char scratch[HTTP_SCRATCH_LEN];
+	char scratch[HTTP_SCRATCH_LEN], why[160];
 	struct svc_http_request req = {0};
+	struct svc_principal who;
 	bool mismatch;
-	int idx;
+	int idx, status;
 
 	idx = svc_http_route_match(srv->routes, srv->nroutes, method, url, req.params, &req.nparams,
 	                           scratch, sizeof(scratch), &mismatch);
@@ -471,12 +556,98 @@ static void dispatch(struct svc_http_server *srv, struct MHD_Connection *conn, c
 		svc_http_reply_problem(res, 404, NULL, NULL, "no such resource");
 		return;
 	}
+	status = svc_http_authorize(
+	        srv->auth, srv->routes[idx].access,
+	        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
+	        peer_is_loopback(conn), (long)time(NULL), &who, why, sizeof(why));
+	if (status != 0) {
+		svc_http_reply_problem(res, status, NULL, NULL, "%s", why);
+		if (status == 401)
+			svc_http_add_header(res, "WWW-Authenticate",
+			                    "Bearer realm=\"saga-orders\"");
+		return;
+	}
+	/* JSON bodies only, on the routes a browser can reach (a cross-site form
+	 * posts text/plain); the pod-internal ones carry what they proxy. */
+	if (srv->routes[idx].access != SVC_HTTP_LOCAL && st->body.len > 0 &&
+	    has_body_method(method) &&
+	    !svc_http_is_json_type(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	                                                       MHD_HTTP_HEADER_CONTENT_TYPE))) {
+		svc_http_reply_problem(res, 415, NULL, NULL,
+		                       "the body must be sent as Content-Type: application/json");
+		return;
+	}
+	req.principal = &who;
 	req.method = method;
 	req.path = url;
 	req.body = svc_buf_str(&st->body);
 	req.body_len = st->body.len;
 	req.conn = conn;
 	srv->routes[idx].handler(srv->ctx, &req, res);
+}
+
+/* Sums the sizes of the request's header lines (MHD iterator). */
+static enum MHD_Result add_header_size(void *cls, enum MHD_ValueKind kind, const char *key,
+                                       const char *value)
+{
+	size_t *total = cls;
+
+	(void)kind;
+	*total += strlen(key) + (value ? strlen(value) : 0) + 4; /* ": " and CRLF */
+	return MHD_YES;
+}
+
+/* The problem status (400, 414, 431) of a request line or headers we refuse
+ * before routing, or 0. */
+static int refuse_early(struct MHD_Connection *conn, const char *url, const char **detail)
+{
+	size_t headers = 0;
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)url; *p; p++)
+		if (*p < 0x20 || *p == 0x7f) {
+			*detail = "the path contains a NUL or control character";
+			return 400;
+		}
+	if (strlen(url) > SVC_HTTP_MAX_URL) {
+		*detail = "the path is too long";
+		return 414;
+	}
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, &add_header_size, &headers);
+	if (headers > SVC_HTTP_MAX_HEADER_BYTES) {
+		*detail = "the request headers are too large";
+		return 431;
+	}
+	return 0;
+}
+
+/*
+ * MHD's unescaper for paths and query arguments, with one difference: a
+ * percent-encoded NUL becomes 0x01 instead of ending the string there, so
+ * that "/api/inventory/x%00evil" is refused (refuse_early) rather than read
+ * as "/api/inventory/x".
+ */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *in = s, *hi, *lo;
+	char *out = s;
+
+	(void)cls;
+	(void)conn;
+	while (*in) {
+		if (in[0] == '%' && in[1] && in[2] && (hi = strchr(hex, in[1] | 0x20)) &&
+		    (lo = strchr(hex, in[2] | 0x20))) {
+			char c = (char)((hi - hex) * 16 + (lo - hex));
+
+			*out++ = c ? c : '\x01';
+			in += 3;
+		} else {
+			*out++ = *in++;
+		}
+	}
+	*out = '\0';
+	return (size_t)(out - s);
 }
 
 /* True when the request announces a body larger than the limit. */
@@ -501,6 +672,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct svc_http_server *srv = cls;
 	struct http_request_state *st = *con_cls;
 	struct svc_http_response res = {.status = 200};
+	const char *detail = NULL;
+	int status;
 
 	(void)version;
 	if (!st) {
@@ -509,6 +682,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return MHD_NO; /* closes the connection */
 		svc_buf_init(&st->body);
 		*con_cls = st;
+		status = refuse_early(conn, url, &detail);
+		if (status != 0) {
+			st->answered = true;
+			return reply_problem_now(srv, conn, status, detail);
+		}
 		st->max_body = svc_http_body_limit(srv->routes, srv->nroutes, srv->body_limits,
 		                                   srv->nbody_limits, method, url, srv->max_body);
 		if (announced_too_large(conn, st->max_body)) {
@@ -587,6 +765,7 @@ struct svc_http_server *svc_http_server_start(const struct svc_http_server_confi
 	 * for a load balancer or load generator keeping thousands open. */
 	unsigned max_connections =
 	        cfg->max_connections ? cfg->max_connections : SVC_HTTP_MAX_CONNECTIONS_DEFAULT;
+	size_t i;
 
 	if (cfg->port == 0 || cfg->port > 65535) {
 		svc_error("http: invalid port %u", cfg->port);
@@ -610,6 +789,14 @@ struct svc_http_server *svc_http_server_start(const struct svc_http_server_confi
 	srv->body_limits = cfg->body_limits;
 	srv->nbody_limits = cfg->nbody_limits;
 	srv->stats = cfg->stats;
+	srv->auth = cfg->auth;
+	for (i = 0; i < nroutes && !cfg->auth; i++)
+		if (routes[i].access == SVC_HTTP_ADMIN || routes[i].access == SVC_HTTP_CUSTOMER) {
+			svc_error("http: %s %s needs a token and no verifier is configured "
+			          "(JWT_SECRET or JWT_PUBLIC_KEY_FILE)",
+			          routes[i].method, routes[i].pattern);
+			goto fail;
+		}
 	/* One option and its arguments per line. */
 	/* clang-format off */
 	srv->daemon = MHD_start_daemon(
@@ -621,6 +808,7 @@ struct svc_http_server *svc_http_server_start(const struct svc_http_server_confi
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONNECTION_TIMEOUT_S,
 		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
 		MHD_OPTION_NOTIFY_COMPLETED, &on_completed, srv,
+		MHD_OPTION_UNESCAPE_CALLBACK, &unescape, NULL,
 		MHD_OPTION_END);
 	/* clang-format on */
 	if (!srv->daemon) {

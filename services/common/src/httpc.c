@@ -14,8 +14,12 @@
 #include <strings.h>
 
 #include "svc/buf.h"
+#include "svc/config.h"
 #include "svc/error.h"
 #include "svc/log.h"
+
+/* Set once by svc_httpc_global_init (HTTPC_MAX_RESPONSE). */
+static size_t max_response = SVC_HTTPC_MAX_RESPONSE_DEFAULT;
 
 static pthread_key_t handle_key;
 static pthread_once_t handle_key_once = PTHREAD_ONCE_INIT;
@@ -55,7 +59,12 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
 	struct svc_buf *b = userdata;
 	size_t len = size * nmemb;
 
-	/* A short count makes curl fail the transfer with CURLE_WRITE_ERROR. */
+	/* A short count makes curl fail the transfer with CURLE_WRITE_ERROR:
+	 * an answer over the cap is never read whole into memory. */
+	if (len > max_response - b->len) {
+		svc_warn("httpc: a response passed %zu bytes; dropped", max_response);
+		return 0;
+	}
 	return svc_buf_add(b, data, len) == 0 ? len : 0;
 }
 
@@ -136,6 +145,7 @@ int svc_httpc_request(const char *method, const char *url, const char *const *he
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms > 0 ? timeout_ms : 0L);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);
+	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max_response);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp);
 	if (curl_easy_setopt(h, CURLOPT_URL, url) != CURLE_OK ||
@@ -183,5 +193,7 @@ void svc_httpc_response_release(struct svc_httpc_response *res)
 
 int svc_httpc_global_init(void)
 {
+	max_response = (size_t)svc_env_long("HTTPC_MAX_RESPONSE", SVC_HTTPC_MAX_RESPONSE_DEFAULT,
+	                                    1024, 1L << 30);
 	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : SVC_EPERMANENT;
 }

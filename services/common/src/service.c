@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "svc/auth.h"
 #include "svc/config.h"
 #include "svc/error.h"
 #include "svc/httpc.h"
@@ -41,6 +42,7 @@ struct svc_run_state {
 	struct svc_http_stats http_stats;
 	struct svc_consumer_stats events;
 	struct svc_http_body_limit events_limit; /* POST /internal/events */
+	struct svc_auth *auth;                   /* JWT_SECRET / JWT_PUBLIC_KEY_FILE */
 };
 
 static const char swagger_page[] =
@@ -61,7 +63,8 @@ static const char swagger_page[] =
         "    url: \"/openapi.json\",\n"
         "    dom_id: \"#swagger-ui\",\n"
         "    presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],\n"
-        "    layout: \"StandaloneLayout\"\n"
+        "    layout: \"StandaloneLayout\",\n"
+        "    persistAuthorization: true\n"
         "  });\n"
         "};\n"
         "</script>\n"
@@ -237,15 +240,21 @@ static void on_events(void *ctx, const struct svc_http_request *req, struct svc_
 }
 
 static const struct svc_http_route builtin_routes[] = {
-        {"GET", "/health/live", on_live},           {"GET", "/health/ready", on_ready},
-        {"GET", "/openapi.json", on_openapi},       {"GET", "/swagger-ui.html", on_swagger_page},
-        {"GET", "/swagger-ui/*", on_swagger_asset}, {"GET", "/metrics", on_metrics},
+        {"GET", "/health/live", on_live, SVC_HTTP_PUBLIC},
+        {"GET", "/health/ready", on_ready, SVC_HTTP_PUBLIC},
+        {"GET", "/openapi.json", on_openapi, SVC_HTTP_PUBLIC},
+        {"GET", "/swagger-ui.html", on_swagger_page, SVC_HTTP_PUBLIC},
+        {"GET", "/swagger-ui/*", on_swagger_asset, SVC_HTTP_PUBLIC},
+        {"GET", "/metrics", on_metrics, SVC_HTTP_PUBLIC},
 };
-static const struct svc_http_route events_route = {"POST", "/internal/events", on_events};
+/* From the sidecar only: the internal listener is on 127.0.0.1, and the
+ * route is LOCAL besides. */
+static const struct svc_http_route events_route = {"POST", "/internal/events", on_events,
+                                                   SVC_HTTP_LOCAL};
 
 /* The service's routes first, then the built-in ones, then (a consumer)
- * POST /internal/events last: start_http leaves it off the public listener
- * when the service has an internal one. */
+ * POST /internal/events last: start_http leaves it off the public
+ * listener. */
 static int build_routes(struct svc_run_state *run)
 {
 	const struct svc_service *svc = run->ctx.svc;
@@ -331,7 +340,8 @@ static int open_redis(struct svc_run_state *run)
 	return run->ctx.redis ? 0 : SVC_ENOMEM;
 }
 
-/* INTERNAL_HTTP_PORT, or 0 when the service has no listener for its sidecar. */
+/* INTERNAL_HTTP_PORT, or 0 when unset (svc_run refuses to start a consumer
+ * without it). */
 static unsigned internal_port(const struct svc_run_state *run)
 {
 	if (!run->ctx.svc->consumer)
@@ -361,6 +371,7 @@ static struct svc_http_server *start_http(struct svc_run_state *run, bool intern
 	        .max_body = (size_t)svc_env_long("HTTP_MAX_BODY", HTTP_MAX_BODY_DEFAULT, 1,
 	                                         MAX_BODY_CEILING),
 	        .stats = &run->http_stats,
+	        .auth = run->auth,
 	};
 	size_t limit, nroutes = run->nroutes;
 
@@ -369,7 +380,7 @@ static struct svc_http_server *start_http(struct svc_run_state *run, bool intern
 		cfg.port = internal_port(run);
 		cfg.threads = (unsigned)svc_env_long("INTERNAL_HTTP_THREADS",
 		                                     INTERNAL_HTTP_THREADS_DEFAULT, 1, 1024);
-	} else if (internal_port(run) > 0) {
+	} else if (run->ctx.svc->consumer) {
 		nroutes--; /* events_route, the last one (build_routes) */
 	}
 	if (run->ctx.svc->consumer) {
@@ -436,6 +447,14 @@ int svc_run(const struct svc_service *svc, void *user)
 	run.ctx.consumer_tx_max =
 	        (unsigned)svc_env_long("CONSUMER_TX_MAX", SVC_CONSUMER_TX_MAX_DEFAULT, 1, 10000);
 
+	if (svc->consumer && internal_port(&run) == 0) {
+		svc_error("INTERNAL_HTTP_PORT is not set: events are delivered only on a listener "
+		          "of their own on 127.0.0.1");
+		goto release;
+	}
+	run.auth = svc_auth_from_env();
+	if (!run.auth)
+		goto release;
 	if (open_database(&run) != 0 || open_redis(&run) != 0 || build_routes(&run) != 0)
 		goto release;
 	if (svc->start && svc->start(&run.ctx) != 0) {
@@ -446,7 +465,7 @@ int svc_run(const struct svc_service *svc, void *user)
 	http = start_http(&run, false);
 	if (!http)
 		goto release;
-	if (internal_port(&run) > 0 && !(internal = start_http(&run, true)))
+	if (svc->consumer && !(internal = start_http(&run, true)))
 		goto release;
 	svc_info("%s started", svc->name);
 	wait_for_stop(&stop);
@@ -456,6 +475,7 @@ release:
 	svc_http_server_free(http);
 	if (started && svc->stop)
 		svc->stop(&run.ctx);
+	svc_auth_free(run.auth);
 	if (run.ctx.redis)
 		svc_redis_free(run.ctx.redis);
 	svc_db_free(run.ctx.db);

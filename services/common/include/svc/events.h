@@ -5,7 +5,7 @@
  * minor units; "items" is [{"productId","quantity","unitPrice"}].
  *
  * topic                produced by   consumed by
- * order.events         order         inventory, notification
+ * order.events         order         inventory, notification, payment
  * inventory.commands   order         inventory
  * inventory.events     inventory     order
  * payment.commands     order         payment
@@ -46,9 +46,13 @@
 #define EV_INVENTORY_RELEASED "InventoryReleasedEvent"
 
 /* payment.commands
- * ProcessPayment: orderId, userId, amount, currency
- * RefundPayment:  orderId, reason. Refunds a capture; when there is none yet,
- *                 voids the order's payment so a late ProcessPayment fails. */
+ * ProcessPayment: orderId, paymentId (named by the order: the payment's id,
+ *                 which every PaymentCompleted must carry), userId, amount,
+ *                 currency
+ * RefundPayment:  orderId, reason, paymentId (optional: refused when it names
+ *                 another payment than the order's). Refunds a capture; when
+ *                 there is none yet, voids the order's payment so a late
+ *                 ProcessPayment fails. */
 #define CMD_PROCESS_PAYMENT "ProcessPaymentCommand"
 #define CMD_REFUND_PAYMENT  "RefundPaymentCommand"
 

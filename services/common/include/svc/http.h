@@ -3,9 +3,19 @@
  * JSON / problem+json responses. Handlers run on the server's worker threads
  * (HTTP_THREADS of them) and may block (database calls).
  *
- * Unknown path -> 404, known path with another method -> 405, body larger
- * than the route's limit (svc_http_server_config: body_limits, else
- * max_body) -> 413, all as application/problem+json.
+ * Every refusal is application/problem+json, in this order:
+ *   a percent-encoded NUL or control character in the path -> 400,
+ *   a path longer than SVC_HTTP_MAX_URL -> 414, request headers over
+ *   SVC_HTTP_MAX_HEADER_BYTES -> 431,
+ *   unknown path -> 404, known path with another method -> 405,
+ *   body larger than the route's limit (svc_http_server_config: body_limits,
+ *   else max_body) -> 413,
+ *   the route's access (below) not granted -> 401 (no or bad token, with
+ *   WWW-Authenticate: Bearer) or 403 (valid token without the role; a LOCAL
+ *   route called from another host),
+ *   a non-empty POST/PUT/PATCH body that is not Content-Type
+ *   application/json (or application/<x>+json) -> 415, except on LOCAL
+ *   routes (the sidecar's egress proxy carries whatever it forwards).
  */
 #ifndef SVC_HTTP_H
 #define SVC_HTTP_H
@@ -18,8 +28,12 @@
 #define SVC_HTTP_MAX_PARAMS              4
 #define SVC_HTTP_MAX_HEADERS             4
 #define SVC_HTTP_MAX_CONNECTIONS_DEFAULT 8192
+#define SVC_HTTP_MAX_URL                 2048
+#define SVC_HTTP_MAX_HEADER_BYTES        (16 * 1024)
 
 struct MHD_Connection;
+struct svc_auth;
+struct svc_principal;
 
 struct svc_http_request {
 	const char *method; /* "GET", "POST", ... */
@@ -29,6 +43,9 @@ struct svc_http_request {
 	size_t nparams;
 	const char *body; /* NUL-terminated; "" when there is none */
 	size_t body_len;
+	/* The verified caller of a CUSTOMER or ADMIN route; anonymous (subject
+	 * "", roles 0) on the others. Never NULL. */
+	const struct svc_principal *principal;
 	struct MHD_Connection *conn;
 };
 
@@ -77,10 +94,23 @@ typedef void (*svc_http_handler_fn)(void *ctx, const struct svc_http_request *re
  * matches one non-empty segment and becomes the next params[] entry; a final
  * "*" matches the rest of the path (possibly empty) as one param.
  */
+/*
+ * Who may call a route, checked by the server before the handler runs. The
+ * zero value is the strictest: a route that does not say is admin-only.
+ */
+enum svc_http_access {
+	SVC_HTTP_ADMIN = 0, /* a verified token with the admin role */
+	SVC_HTTP_CUSTOMER,  /* a verified token with the customer or admin role */
+	SVC_HTTP_PUBLIC,    /* anyone: health, metrics, API documents */
+	SVC_HTTP_LOCAL,     /* a connection from a loopback address only (the
+	                     * containers of the same pod, the same host) */
+};
+
 struct svc_http_route {
 	const char *method;
 	const char *pattern;
 	svc_http_handler_fn handler;
+	enum svc_http_access access;
 };
 
 /* Pure route matching, exposed for tests: index of the route, or -1 with
@@ -128,9 +158,23 @@ struct svc_http_server_config {
 	/* Optional (NULL = none): counted into; zeroed by the caller, borrowed,
 	 * must outlive the server. */
 	struct svc_http_stats *stats;
+	/* Verifies the tokens of CUSTOMER and ADMIN routes; borrowed, must
+	 * outlive the server. A server with such routes and no verifier does
+	 * not start. */
+	const struct svc_auth *auth;
 };
 
 struct svc_http_server;
+
+/* The access check alone, for tests: 0 when granted (*who filled for token
+ * routes), else the status to answer (401, 403) with the reason in why[]. */
+int svc_http_authorize(const struct svc_auth *auth, enum svc_http_access access,
+                       const char *authorization, bool peer_is_loopback, long now,
+                       struct svc_principal *who, char *why, size_t whylen);
+
+/* True when a Content-Type value names JSON: application/json or
+ * application/<x>+json, with parameters or not, any case. Pure. */
+bool svc_http_is_json_type(const char *content_type);
 
 /* Starts serving at once. `routes` must outlive the server; `ctx` is passed
  * to every handler. NULL (and logged) when the port cannot be bound. */

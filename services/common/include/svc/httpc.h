@@ -7,6 +7,10 @@
 
 #include <stddef.h>
 
+/* The most of a response body read (HTTPC_MAX_RESPONSE overrides): a larger
+ * answer fails the request as if none had come (SVC_ETRANSIENT). */
+#define SVC_HTTPC_MAX_RESPONSE_DEFAULT (8L * 1024 * 1024)
+
 struct svc_httpc_response {
 	long status; /* HTTP status, 0 when no response arrived */
 	char *body;  /* malloc'd, NUL-terminated; owned by the response */
@@ -27,7 +31,8 @@ int svc_httpc_request(const char *method, const char *url, const char *const *he
                       struct svc_httpc_response *out);
 void svc_httpc_response_release(struct svc_httpc_response *res);
 
-/* Call once at start-up (curl_global_init) before threads exist. */
+/* Call once at start-up (curl_global_init; reads HTTPC_MAX_RESPONSE) before
+ * threads exist. */
 int svc_httpc_global_init(void);
 
 #endif

@@ -10,7 +10,10 @@
  *      until the database answers (DB_WAIT_S, default 60);
  *   3. Redis when REDIS_HOST or REDIS_SOCKET is set;
  *   4. svc->start() for background threads;
- *   5. HTTP on HTTP_PORT with the service's routes plus:
+ *   5. HTTP on HTTP_PORT with the service's routes, each with its access
+ *      (svc/http.h; tokens verified with JWT_SECRET or JWT_PUBLIC_KEY_FILE,
+ *      svc/auth.h: the service does not start without one), plus these
+ *      open ones:
  *        GET  /health/live        200 while the process runs
  *        GET  /health/ready       200 when the database answers and
  *                                 svc->ready() agrees; 503 otherwise; JSON
@@ -27,7 +30,10 @@
  *        GET  /openapi.json       OPENAPI_FILE (default services/<name>/openapi.json)
  *        GET  /swagger-ui.html    Swagger UI page for /openapi.json
  *        GET  /swagger-ui/<file>  SWAGGER_UI_DIR (default .deps/swagger-ui)
- *        POST /internal/events    svc/consumer.h (when svc->consumer is set);
+ *        POST /internal/events    svc/consumer.h (when svc->consumer is set),
+ *                                 only on the internal listener: 127.0.0.1,
+ *                                 INTERNAL_HTTP_PORT, which a consumer must
+ *                                 have (it does not start without one);
  *                                 bodies up to INTERNAL_MAX_BODY (4 MiB, never
  *                                 less than HTTP_MAX_BODY), events applied
  *                                 up to CONSUMER_TX_MAX (100) per transaction

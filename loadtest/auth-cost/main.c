@@ -1,0 +1,103 @@
+/*
+ * auth-cost: what verifying a bearer token costs a request (make bench-auth).
+ *
+ *   auth-cost [--seconds S] [--out FILE]
+ *
+ * Verifies one customer token (HS256, as the services do: svc_auth_verify,
+ * libjwt) over and over for S seconds (default 3) on one thread, and prints
+ * the time per verification, what that is at 1000 requests/s (a share of one
+ * core), and the CPU it ran on; the same lines go to FILE (default
+ * build/bench/auth-cost.txt).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "svc/auth.h"
+
+#define KEY "auth-cost-key-auth-cost-key-auth-cost"
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* "model name" of /proc/cpuinfo, or "unknown". */
+static void cpu_model(char *out, size_t len)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[256], *colon;
+
+	snprintf(out, len, "unknown");
+	while (f && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "model name", 10) != 0 || !(colon = strchr(line, ':')))
+			continue;
+		snprintf(out, len, "%s", colon + 2);
+		out[strcspn(out, "\n")] = '\0';
+		break;
+	}
+	if (f)
+		fclose(f);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	        {"seconds", required_argument, NULL, 's'},
+	        {"out", required_argument, NULL, 'o'},
+	        {NULL, 0, NULL, 0},
+	};
+	const char *out_path = "build/bench/auth-cost.txt";
+	double seconds = 3, t0, elapsed, us;
+	struct svc_auth *auth = svc_auth_new_hs256(KEY, strlen(KEY));
+	struct svc_principal who;
+	char header[SVC_AUTH_TOKEN_MAX + 16], why[160], cpu[128], report[512];
+	char *token;
+	long n = 0;
+	FILE *f;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 's')
+			seconds = atof(optarg);
+		else if (c == 'o')
+			out_path = optarg;
+		else
+			return 2;
+	}
+	token = svc_auth_mint_hs256(KEY, strlen(KEY), "U000000001", SVC_ROLE_CUSTOMER, time(NULL),
+	                            3600);
+	if (!auth || !token || seconds <= 0)
+		return 1;
+	snprintf(header, sizeof(header), "Bearer %s", token);
+	t0 = now_s();
+	do {
+		for (int i = 0; i < 1000; i++, n++)
+			if (svc_auth_verify(auth, header, time(NULL), &who, why, sizeof(why)) != 0) {
+				fprintf(stderr, "auth-cost: the token does not verify: %s\n", why);
+				return 1;
+			}
+		elapsed = now_s() - t0;
+	} while (elapsed < seconds);
+	us = elapsed * 1e6 / (double)n;
+	cpu_model(cpu, sizeof(cpu));
+	snprintf(report, sizeof(report),
+	         "auth-cost: %ld verifications in %.2f s: %.1f us per token (HS256, libjwt)\n"
+	         "auth-cost: at 1000 requests/s that is %.2f %% of one core\n"
+	         "auth-cost: CPU %s\n",
+	         n, elapsed, us, us * 1000.0 / 1e6 * 100.0, cpu);
+	fputs(report, stdout);
+	f = fopen(out_path, "w");
+	if (f) {
+		fputs(report, f);
+		fclose(f);
+	}
+	free(token);
+	svc_auth_free(auth);
+	return 0;
+}

@@ -1,0 +1,275 @@
+/*
+ * Bearer tokens (svc/auth.h), the per-route access check and the JSON media
+ * type test (svc/http.h), and per-client rate limits (svc/ratelimit.h).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jwt.h>
+
+#include "svc/auth.h"
+#include "svc/error.h"
+#include "svc/http.h"
+#include "svc/ratelimit.h"
+
+#define NOW    1800000000L
+#define SECRET "0123456789abcdef0123456789abcdef-test"
+
+static struct svc_auth *auth;
+
+static int setup(void **state)
+{
+	(void)state;
+	auth = svc_auth_new_hs256(SECRET, strlen(SECRET));
+	return auth ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	svc_auth_free(auth);
+	return 0;
+}
+
+/* "Bearer <token>" in a static buffer. */
+static const char *bearer(const char *token)
+{
+	static char buf[SVC_AUTH_TOKEN_MAX + 16];
+
+	snprintf(buf, sizeof(buf), "Bearer %s", token);
+	return buf;
+}
+
+/* A token with the grants of `claims_json`, signed with `alg` and `key`. */
+static char *sign(jwt_alg_t alg, const char *key, const char *claims_json)
+{
+	jwt_t *jwt = NULL;
+	char *out = NULL;
+
+	if (jwt_new(&jwt) == 0 && jwt_add_grants_json(jwt, claims_json) == 0 &&
+	    jwt_set_alg(jwt, alg, (const unsigned char *)key, key ? (int)strlen(key) : 0) == 0)
+		out = jwt_encode_str(jwt);
+	jwt_free(jwt);
+	return out;
+}
+
+/* svc_auth_verify's verdict on `token`: 0 or SVC_EPERMANENT. */
+static int verify(const char *token, struct svc_principal *who)
+{
+	char why[160] = "";
+
+	return svc_auth_verify(auth, bearer(token), NOW, who, why, sizeof(why));
+}
+
+static void test_minted_token_verifies_with_subject_and_roles(void **state)
+{
+	struct svc_principal who;
+	char *t = svc_auth_mint_hs256(SECRET, strlen(SECRET), "alice", SVC_ROLE_CUSTOMER, NOW, 60);
+
+	(void)state;
+	assert_non_null(t);
+	assert_int_equal(verify(t, &who), 0);
+	assert_string_equal(who.subject, "alice");
+	assert_int_equal(who.roles, SVC_ROLE_CUSTOMER);
+	assert_true(svc_principal_owns(&who, "alice"));
+	assert_false(svc_principal_owns(&who, "bob"));
+	free(t);
+	t = svc_auth_mint_hs256(SECRET, strlen(SECRET), "ops", SVC_ROLE_ADMIN | SVC_ROLE_CUSTOMER,
+	                        NOW, 60);
+	assert_int_equal(verify(t, &who), 0);
+	assert_int_equal(who.roles, SVC_ROLE_ADMIN | SVC_ROLE_CUSTOMER);
+	assert_true(svc_principal_owns(&who, "bob")); /* an admin owns everything */
+	free(t);
+}
+
+static void test_expired_and_not_yet_valid_tokens_are_refused(void **state)
+{
+	struct svc_principal who;
+	char claims[256], *t;
+
+	(void)state;
+	/* expired beyond the 30 s leeway */
+	t = svc_auth_mint_hs256(SECRET, strlen(SECRET), "alice", SVC_ROLE_CUSTOMER, NOW - 100, 60);
+	assert_int_equal(verify(t, &who), SVC_EPERMANENT);
+	assert_string_equal(who.subject, "");
+	free(t);
+	/* within the leeway: still good */
+	t = svc_auth_mint_hs256(SECRET, strlen(SECRET), "alice", SVC_ROLE_CUSTOMER, NOW - 70, 60);
+	assert_int_equal(verify(t, &who), 0);
+	free(t);
+	snprintf(claims, sizeof(claims),
+	         "{\"sub\":\"alice\",\"roles\":[\"customer\"],\"exp\":%ld,\"nbf\":%ld}", NOW + 600,
+	         NOW + 300);
+	t = sign(JWT_ALG_HS256, SECRET, claims);
+	assert_non_null(t);
+	assert_int_equal(verify(t, &who), SVC_EPERMANENT);
+	free(t);
+	/* no exp at all */
+	t = sign(JWT_ALG_HS256, SECRET, "{\"sub\":\"alice\",\"roles\":[\"customer\"]}");
+	assert_int_equal(verify(t, &who), SVC_EPERMANENT);
+	free(t);
+}
+
+static void test_wrong_signatures_and_algorithms_are_refused(void **state)
+{
+	struct svc_principal who;
+	char claims[256], *t, *dot;
+	char none[1024];
+
+	(void)state;
+	snprintf(claims, sizeof(claims), "{\"sub\":\"alice\",\"roles\":[\"admin\"],\"exp\":%ld}",
+	         NOW + 600);
+	t = sign(JWT_ALG_HS256, "another-secret-another-secret-another", claims);
+	assert_int_equal(verify(t, &who), SVC_EPERMANENT);
+	free(t);
+	t = sign(JWT_ALG_HS512, SECRET, claims); /* right key, other algorithm */
+	assert_int_equal(verify(t, &who), SVC_EPERMANENT);
+	free(t);
+	/* alg "none": the good token's payload with a none header and no signature */
+	t = sign(JWT_ALG_HS256, SECRET, claims);
+	assert_int_equal(verify(t, &who), 0);
+	dot = strchr(t, '.');
+	assert_non_null(dot);
+	*strrchr(t, '.') = '\0';
+	snprintf(none, sizeof(none), "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0%s.", dot);
+	assert_int_equal(verify(none, &who), SVC_EPERMANENT);
+	snprintf(none, sizeof(none), "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0%s", dot);
+	assert_int_equal(verify(none, &who), SVC_EPERMANENT);
+	free(t);
+}
+
+static void test_malformed_headers_and_claims_are_refused(void **state)
+{
+	static const char *const bad_headers[] = {
+	        "",           "Bearer",         "Bearer ",          "Basic YWxpY2U6c2VjcmV0",
+	        "Bearer a.b", "Bearer a.b.c.d", "Bearer a b.c.d",   "Bearer e30.e30.",
+	        "Bearer ...", "bearer x.y.z",   "Bearer x.y.z\nX:", NULL,
+	};
+	/* exp 1800000600 is NOW + 600: only the named flaw makes each bad */
+	static const char *const bad_claims[] = {
+	        "{\"sub\":\"alice\",\"roles\":\"admin\",\"exp\":1800000600}",    /* not an array */
+	        "{\"sub\":\"alice\",\"roles\":[\"root\"],\"exp\":1800000600}",   /* unknown role */
+	        "{\"sub\":\"alice\",\"roles\":[1],\"exp\":1800000600}",          /* not strings */
+	        "{\"roles\":[\"customer\"],\"exp\":1800000600}",                 /* no subject */
+	        "{\"sub\":\"a b\",\"roles\":[\"customer\"],\"exp\":1800000600}", /* not an id */
+	        "{\"sub\":\"alice\",\"roles\":[\"customer\"],\"exp\":\"1800000600\"}",
+	};
+	struct svc_principal who;
+	char why[160], *t;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad_headers) / sizeof(bad_headers[0]); i++) {
+		assert_int_equal(svc_auth_verify(auth, bad_headers[i], NOW, &who, why, sizeof(why)),
+		                 SVC_EPERMANENT);
+		assert_true(why[0] != '\0');
+	}
+	for (i = 0; i < sizeof(bad_claims) / sizeof(bad_claims[0]); i++) {
+		t = sign(JWT_ALG_HS256, SECRET, bad_claims[i]);
+		assert_non_null(t);
+		assert_int_equal(verify(t, &who), SVC_EPERMANENT);
+		free(t);
+	}
+	assert_null(svc_auth_new_hs256("short", 5)); /* HS256 keys of 32 bytes or more */
+}
+
+static void test_route_access_gives_401_403_or_the_principal(void **state)
+{
+	struct svc_principal who;
+	char why[160], *cust, *adm;
+
+	(void)state;
+	cust = svc_auth_mint_hs256(SECRET, strlen(SECRET), "alice", SVC_ROLE_CUSTOMER, NOW, 60);
+	adm = svc_auth_mint_hs256(SECRET, strlen(SECRET), "ops", SVC_ROLE_ADMIN, NOW, 60);
+	assert_int_equal(
+	        svc_http_authorize(auth, SVC_HTTP_PUBLIC, NULL, false, NOW, &who, why, sizeof(why)),
+	        0);
+	assert_int_equal(
+	        svc_http_authorize(auth, SVC_HTTP_LOCAL, NULL, true, NOW, &who, why, sizeof(why)),
+	        0);
+	assert_int_equal(svc_http_authorize(auth, SVC_HTTP_LOCAL, bearer(adm), false, NOW, &who,
+	                                    why, sizeof(why)),
+	                 403); /* a token does not make a remote caller local */
+	assert_int_equal(svc_http_authorize(auth, SVC_HTTP_CUSTOMER, NULL, true, NOW, &who, why,
+	                                    sizeof(why)),
+	                 401);
+	assert_int_equal(svc_http_authorize(auth, SVC_HTTP_CUSTOMER, bearer(cust), false, NOW, &who,
+	                                    why, sizeof(why)),
+	                 0);
+	assert_string_equal(who.subject, "alice");
+	assert_int_equal(svc_http_authorize(auth, SVC_HTTP_ADMIN, bearer(cust), false, NOW, &who,
+	                                    why, sizeof(why)),
+	                 403);
+	assert_string_equal(who.subject, ""); /* refused: no principal left behind */
+	assert_int_equal(svc_http_authorize(auth, SVC_HTTP_ADMIN, bearer(adm), false, NOW, &who,
+	                                    why, sizeof(why)),
+	                 0);
+	assert_int_equal(svc_http_authorize(auth, SVC_HTTP_CUSTOMER, bearer(adm), false, NOW, &who,
+	                                    why, sizeof(why)),
+	                 0); /* admins may do what customers do */
+	assert_int_equal(svc_http_authorize(NULL, SVC_HTTP_ADMIN, bearer(adm), false, NOW, &who,
+	                                    why, sizeof(why)),
+	                 401);
+	free(cust);
+	free(adm);
+}
+
+static void test_json_media_types(void **state)
+{
+	(void)state;
+	assert_true(svc_http_is_json_type("application/json"));
+	assert_true(svc_http_is_json_type("Application/JSON; charset=utf-8"));
+	assert_true(svc_http_is_json_type("application/merge-patch+json"));
+	assert_true(svc_http_is_json_type("application/json ;charset=utf-8"));
+	assert_false(svc_http_is_json_type(NULL));
+	assert_false(svc_http_is_json_type(""));
+	assert_false(svc_http_is_json_type("text/plain"));
+	assert_false(svc_http_is_json_type("application/x-www-form-urlencoded"));
+	assert_false(svc_http_is_json_type("multipart/form-data; boundary=x"));
+	assert_false(svc_http_is_json_type("application/jsonp"));
+	assert_false(svc_http_is_json_type("application/+json"));
+	assert_false(svc_http_is_json_type("text/json"));
+}
+
+static void test_rate_limit_allows_a_burst_then_says_when(void **state)
+{
+	struct svc_ratelimit *rl = svc_ratelimit_new(2.0, 3.0, 1024);
+	int i;
+
+	(void)state;
+	assert_non_null(rl);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(svc_ratelimit_take(rl, "alice", 1000), 0);
+	assert_int_equal(svc_ratelimit_take(rl, "alice", 1000), 1); /* 0.5 s to a token: 1 */
+	assert_int_equal(svc_ratelimit_take(rl, "bob", 1000), 0);   /* a bucket each */
+	assert_int_equal(svc_ratelimit_take(rl, "alice", 1500), 0); /* refilled 1 */
+	assert_int_equal(svc_ratelimit_take(rl, "alice", 1500), 1);
+	assert_int_equal(svc_ratelimit_take(rl, "alice", 60000), 0); /* full again, capped */
+	assert_int_equal(svc_ratelimit_take(rl, "alice", 60000), 0);
+	assert_int_equal(svc_ratelimit_take(rl, "alice", 60000), 0);
+	assert_int_equal(svc_ratelimit_take(rl, "alice", 60000), 1);
+	svc_ratelimit_free(rl);
+	assert_null(svc_ratelimit_new(0, 10, 16)); /* no limit */
+	assert_int_equal(svc_ratelimit_take(NULL, "alice", -1), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_minted_token_verifies_with_subject_and_roles),
+	        cmocka_unit_test(test_expired_and_not_yet_valid_tokens_are_refused),
+	        cmocka_unit_test(test_wrong_signatures_and_algorithms_are_refused),
+	        cmocka_unit_test(test_malformed_headers_and_claims_are_refused),
+	        cmocka_unit_test(test_route_access_gives_401_403_or_the_principal),
+	        cmocka_unit_test(test_json_media_types),
+	        cmocka_unit_test(test_rate_limit_allows_a_burst_then_says_when),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
