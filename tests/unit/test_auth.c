@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <jwt.h>
@@ -22,6 +23,48 @@
 #define SECRET "0123456789abcdef0123456789abcdef-test"
 
 static struct svc_auth *auth;
+
+/* An RSA key pair for the RS256 tests only (made with openssl genrsa 2048). */
+static const char rsa_private_pem[] =
+        "-----BEGIN PRIVATE KEY-----\n"
+        "MIIEvgIBADANBgkqhkiG9w0BAQEFAASCBKgwggSkAgEAAoIBAQDiyK8U6tucU+mS\n"
+        "SPkQCwjP/u8+aivh7Zj3wGKB4KvAM8uzfLG/ZUmRsmYsk4GFWLzNFlYXMJ8PHpwe\n"
+        "Y9HAn8g1N+oaFqWa7TF9OBVJB81e9H2eYjBwALixu1iDJb5y635reEWwVHhcwoub\n"
+        "ZgXnkSpXKGy10+ozGnACQiRYTsFXRc8zm0qNDYARSG/FyAmABrkOXM4geKAsz+BH\n"
+        "/r1PQOMqrwg5S72B5OY0lX4p2UfmBMgctc9WxxDxAfFQ29zHWEKA8PCf3T8GOk8y\n"
+        "aI2I5QBugpnyNv2/lrNKHwUSgcjWE3czwcJ4oJNsUpZNxLwgcIo7bzPBDMvWbVCi\n"
+        "1FH1gHbdAgMBAAECggEAAf2m7C3bzq4yFKwrxtRSsinU5Y6Y9HnTtoi0UcQDjffM\n"
+        "QKtAbMCpArhIbieoEWAEF+uIr6r5jh7scUqUw3wsU4i6Wg9HG7YEtLNLYf7JZxGs\n"
+        "1qHgH284u3wlOdEkmOfB38J3CFS9gHtTFzzS5/267RrbJug0HBOOBPwlkUKGo4WF\n"
+        "c4zOjp2AL8bwyBhKPGSe4yiyTGjzjP9BphMUiUUVvcnOT++FJqITHYgxPqaFSSBc\n"
+        "wwbuGBjfVpuWlvWUiScv5ZYJtgU64zLwccpO56n3qFy1ehlqWlRWGk2qtMgGQXcq\n"
+        "r2swq31tHi6yX2a4Z+UyzDxyhWUdDKfWt/CHODi5mwKBgQDw9W2AO7HMGMWV+PDh\n"
+        "uwzwG+nzJwv+PqZMZZPTDyW4W5DCdy2MCk2W9DZLRHmKZ8Q8qmQU1qCuUSG/RIQM\n"
+        "zvlsbZJMYqHMA77lsWX8PkCIOzXIj4wJwxNfjltrwVjQL+hAXP2rSw0WYLJ3E5l9\n"
+        "tyS5NkI/4T0DdvutUgmxArts8wKBgQDw8L135CcaQEwSrhXZp/68pYhQVrJJukR5\n"
+        "V6BX3GYeoPY4hi6eYF9VvKpBbW/zC/hjRC3qQx90y9bYGjksGMY/5c81Ws7/h+OD\n"
+        "EY28ht8aYydE66podblR87sPLTJhTX4DTjxLYcwX6F+JRM6Nmuy6re7dp8la+OMp\n"
+        "Xuu6e9NA7wKBgQCmuBmgrSzy23zyrID2nnZwN9AidjTdIDnuCCZE1Wky6t/5PX6d\n"
+        "M4/Fz4k1gNZbhjqIAxkmNe6NTgN8lIqNVjPL6vBbu67ZOwo9YQYAho4d9GHdOD0b\n"
+        "kAb6icQFhYzO1ybqSa0WdOJERnmU3FHKYwqcv8cM7epKWGwA2w9rk0ldMwKBgQCu\n"
+        "pcKhMidJ9wttivTZtdWHxvF9UqqfmL5juqnGpkL7tq9jn5gRQ0g3rK85B+vbIHUm\n"
+        "91fU9FzL26nbMX75wOeLj7hYM3/SaBz5d/LmklkMFo1zfuQiHht8FREl2hwnvfU2\n"
+        "zjIUbkpzlgQSS2bx7DfmxYdc8m+ZWsnGxkBXB8TEzwKBgEXMuJWGjgPT7T75SIw+\n"
+        "4AQfoNqAsOU6i6ssz8M7mEz35ZF7pt1Wmv95ibJGOWPftPkWiSvweKX43N9sSwwd\n"
+        "nqc6YGqB8MVsSjDX1FcDJUaroVGDihKjWv/SGBcRAk5da2qGd7uRCWmbjr3YRiAo\n"
+        "VVcmi7sEsK0MPEOtRjKvxkBx\n"
+        "-----END PRIVATE KEY-----\n";
+
+static const char rsa_public_pem[] =
+        "-----BEGIN PUBLIC KEY-----\n"
+        "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA4sivFOrbnFPpkkj5EAsI\n"
+        "z/7vPmor4e2Y98BigeCrwDPLs3yxv2VJkbJmLJOBhVi8zRZWFzCfDx6cHmPRwJ/I\n"
+        "NTfqGhalmu0xfTgVSQfNXvR9nmIwcAC4sbtYgyW+cut+a3hFsFR4XMKLm2YF55Eq\n"
+        "VyhstdPqMxpwAkIkWE7BV0XPM5tKjQ2AEUhvxcgJgAa5DlzOIHigLM/gR/69T0Dj\n"
+        "Kq8IOUu9geTmNJV+KdlH5gTIHLXPVscQ8QHxUNvcx1hCgPDwn90/BjpPMmiNiOUA\n"
+        "boKZ8jb9v5azSh8FEoHI1hN3M8HCeKCTbFKWTcS8IHCKO28zwQzL1m1QotRR9YB2\n"
+        "3QIDAQAB\n"
+        "-----END PUBLIC KEY-----\n";
 
 static int setup(void **state)
 {
@@ -220,6 +263,56 @@ static void test_route_access_gives_401_403_or_the_principal(void **state)
 	free(adm);
 }
 
+/* RS256: the public key from JWT_PUBLIC_KEY_FILE verifies tokens the private
+ * key signed; an HS256 token whose HMAC key is the public PEM (the classic
+ * algorithm confusion) is refused, as is an RS256 token with other claims
+ * spliced in. */
+static void test_rs256_with_a_public_key_file(void **state)
+{
+	char path[] = "/tmp/test_auth_pubXXXXXX", *t, claims[256];
+	struct svc_auth *rs;
+	struct svc_principal who;
+	char why[160];
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, rsa_public_pem, strlen(rsa_public_pem)),
+	                 (ssize_t)strlen(rsa_public_pem));
+	close(fd);
+	setenv("JWT_PUBLIC_KEY_FILE", path, 1);
+	unsetenv("JWT_SECRET");
+	rs = svc_auth_from_env();
+	unsetenv("JWT_PUBLIC_KEY_FILE");
+	unlink(path);
+	assert_non_null(rs);
+	snprintf(claims, sizeof(claims), "{\"sub\":\"alice\",\"roles\":[\"customer\"],\"exp\":%ld}",
+	         NOW + 600);
+	t = sign(JWT_ALG_RS256, rsa_private_pem, claims);
+	assert_non_null(t);
+	assert_int_equal(svc_auth_verify(rs, bearer(t), NOW, &who, why, sizeof(why)), 0);
+	assert_string_equal(who.subject, "alice");
+	free(t);
+	t = sign(JWT_ALG_HS256, rsa_public_pem, claims); /* HMAC keyed with the public key */
+	assert_non_null(t);
+	assert_int_equal(svc_auth_verify(rs, bearer(t), NOW, &who, why, sizeof(why)),
+	                 SVC_EPERMANENT);
+	free(t);
+	t = sign(JWT_ALG_HS256, SECRET, claims); /* and HS256 tokens at all */
+	assert_int_equal(svc_auth_verify(rs, bearer(t), NOW, &who, why, sizeof(why)),
+	                 SVC_EPERMANENT);
+	free(t);
+	svc_auth_free(rs);
+	/* both keys, or neither: no verifier */
+	setenv("JWT_SECRET", SECRET, 1);
+	setenv("JWT_PUBLIC_KEY_FILE", "/nonexistent.pem", 1);
+	assert_null(svc_auth_from_env());
+	unsetenv("JWT_PUBLIC_KEY_FILE");
+	unsetenv("JWT_SECRET");
+	assert_null(svc_auth_from_env());
+}
+
 static void test_json_media_types(void **state)
 {
 	(void)state;
@@ -267,6 +360,7 @@ int main(void)
 	        cmocka_unit_test(test_wrong_signatures_and_algorithms_are_refused),
 	        cmocka_unit_test(test_malformed_headers_and_claims_are_refused),
 	        cmocka_unit_test(test_route_access_gives_401_403_or_the_principal),
+	        cmocka_unit_test(test_rs256_with_a_public_key_file),
 	        cmocka_unit_test(test_json_media_types),
 	        cmocka_unit_test(test_rate_limit_allows_a_burst_then_says_when),
 	};
