@@ -16,3 +16,5 @@ bench-auth: $(BIN)/auth-cost
 	@mkdir -p build/bench
 	$(BIN)/auth-cost --seconds 3 --out build/bench/auth-cost.txt
 $(BIN)/kafka-ceiling $(BIN)/db-ceiling $(BIN)/lagmon: $(loadgen_LIB)
+# loadgen's archive uses libsvc's clock: libsvc again after it.
+$(BIN)/kafka-ceiling $(BIN)/db-ceiling $(BIN)/lagmon: LDLIBS := $(SVC_LIB) $(LDLIBS)

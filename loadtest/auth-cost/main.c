@@ -16,16 +16,9 @@
 #include <time.h>
 
 #include "svc/auth.h"
+#include "svc/clock.h"
 
 #define KEY "auth-cost-key-auth-cost-key-auth-cost"
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* "model name" of /proc/cpuinfo, or "unknown". */
 static void cpu_model(char *out, size_t len)
@@ -75,14 +68,15 @@ int main(int argc, char **argv)
 	if (!auth || !token || seconds <= 0)
 		return 1;
 	snprintf(header, sizeof(header), "Bearer %s", token);
-	t0 = now_s();
+	t0 = svc_mono_s();
 	do {
 		for (int i = 0; i < 1000; i++, n++)
-			if (svc_auth_verify(auth, header, time(NULL), &who, why, sizeof(why)) != 0) {
+			if (svc_auth_verify(auth, header, time(NULL), &who, why, sizeof(why)) !=
+			    0) {
 				fprintf(stderr, "auth-cost: the token does not verify: %s\n", why);
 				return 1;
 			}
-		elapsed = now_s() - t0;
+		elapsed = svc_mono_s() - t0;
 	} while (elapsed < seconds);
 	us = elapsed * 1e6 / (double)n;
 	cpu_model(cpu, sizeof(cpu));

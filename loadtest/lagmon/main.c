@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "loadtest/loadgen/stats.h"
+#include "svc/clock.h"
 
 #define MAX_GROUPS 16
 
@@ -137,18 +138,14 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	while (!stopping) {
 		int64_t next = lt_now_us() + interval_ms * 1000;
-		struct timespec ts;
 		printf("{\"t_ms\":%lld,\"lag\":{", (long long)lt_wall_ms());
 		for (int g = 0; g < n; g++)
 			printf("%s\"%s\":%ld", g ? "," : "", groups[g].name, group_lag(&groups[g]));
 		printf("}}\n");
 		fflush(stdout);
 		int64_t left = next - lt_now_us();
-		if (left > 0) {
-			ts.tv_sec = left / 1000000;
-			ts.tv_nsec = (left % 1000000) * 1000;
-			nanosleep(&ts, NULL);
-		}
+		if (left > 0)
+			svc_sleep_ms((uint64_t)(left / 1000));
 	}
 	rc = 0;
 	goto out;

@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "svc/clock.h"
+
 int64_t lt_now_us(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	return (int64_t)svc_mono_us();
 }
 
 int64_t lt_wall_ms(void)

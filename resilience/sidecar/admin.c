@@ -10,9 +10,11 @@
 #include "resilience/sidecar/inbound.h"
 #include "resilience/sidecar/stop.h"
 #include "svc/auth.h"
+#include "svc/clock.h"
 #include "svc/config.h"
 #include "svc/httpc.h"
 #include "svc/log.h"
+#include "svc/url.h"
 
 #define SC_ADMIN_MAX_BODY     (1024 * 1024)
 #define SC_SERVICE_CACHE_MS   1000
@@ -28,7 +30,7 @@ struct sc_admin {
 	struct sc_dlq_admin dlq;
 	struct svc_http_server *srv;
 	struct svc_auth *auth; /* verifies the admin tokens of the DLQ routes */
-	char live_url[512];
+	char live_url[SC_URL_MAX + 32];
 	pthread_mutex_t mu;          /* guards the cached service check */
 	uint64_t service_checked_ms; /* 0 = never */
 	bool service_ok;
@@ -37,7 +39,7 @@ struct sc_admin {
 /* GET SERVICE_URL/health/live, cached for about a second. */
 static bool service_live(struct sc_admin *a)
 {
-	uint64_t now = sc_monotonic_ms();
+	uint64_t now = svc_mono_ms();
 	bool ok;
 
 	pthread_mutex_lock(&a->mu);
@@ -50,7 +52,7 @@ static bool service_live(struct sc_admin *a)
 		     res.status == 200;
 		svc_httpc_response_release(&res);
 		a->service_ok = ok;
-		a->service_checked_ms = sc_monotonic_ms();
+		a->service_checked_ms = svc_mono_ms();
 	}
 	pthread_mutex_unlock(&a->mu);
 	return ok;
@@ -203,7 +205,8 @@ struct sc_admin *sc_admin_start(const struct sc_config *cfg, struct sc_producer 
 	a->inbound = inbound;
 	a->metrics = metrics;
 	sc_dlq_admin_init(&a->dlq, cfg, producer, db);
-	snprintf(a->live_url, sizeof(a->live_url), "%s/health/live", cfg->service_url);
+	/* Fits: sc_config_check() bounds SERVICE_URL. */
+	svc_url_join(a->live_url, sizeof(a->live_url), cfg->service_url, "/health/live");
 	a->srv = svc_http_server_start(&http, routes, sizeof(routes) / sizeof(routes[0]), a);
 	if (!a->srv) {
 		pthread_mutex_destroy(&a->mu);

@@ -7,6 +7,7 @@
 
 #include "svc/breaker.h"
 #include "svc/config.h"
+#include "svc/error.h"
 #include "svc/log.h"
 
 /* The first line of `path` into buf (at most size - 1 bytes); "" when the
@@ -63,6 +64,27 @@ static void kafka_from_env(struct sc_kafka_client *k)
 		read_secret_file("KAFKA_SASL_PASSWORD_FILE", file, k->sasl_password,
 		                 sizeof(k->sasl_password));
 	}
+}
+
+/* True (logged) when the environment's `name` is longer than `max` bytes. */
+static bool env_too_long(const char *name, size_t max)
+{
+	const char *v = svc_env_str(name, "");
+
+	if (strlen(v) <= max)
+		return false;
+	svc_error("config: %s is %zu bytes, longer than the %zu accepted: refused", name, strlen(v),
+	          max);
+	return true;
+}
+
+int sc_config_check(const struct sc_config *cfg)
+{
+	bool bad = env_too_long("SERVICE_URL", SC_URL_MAX);
+
+	bad |= env_too_long("CONSUMER_GROUP", sizeof(cfg->group) - 1);
+	bad |= env_too_long("DLQ_TOPIC", sizeof(cfg->dlq_topic) - 1);
+	return bad ? SVC_EPERMANENT : 0;
 }
 
 void sc_config_from_env(struct sc_config *cfg)

@@ -52,6 +52,15 @@ struct sc_config {
  * password empty, which sc_kafka_conf_new() then refuses. */
 void sc_config_from_env(struct sc_config *cfg);
 
+/* The longest SERVICE_URL accepted; the sidecar appends its paths to it in
+ * buffers of SC_URL_MAX + 32 bytes. */
+#define SC_URL_MAX 480
+
+/* Refuses, with a log line naming the variable, a configuration whose
+ * strings would not fit where they are kept (SERVICE_URL over SC_URL_MAX,
+ * CONSUMER_GROUP or DLQ_TOPIC over their buffers): 0 or SVC_EPERMANENT. */
+int sc_config_check(const struct sc_config *cfg);
+
 /* True when the outbox relay runs (a database is configured). */
 bool sc_config_has_relay(const struct sc_config *cfg);
 /* True when inbound delivery runs (topics to subscribe to). */

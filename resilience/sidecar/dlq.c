@@ -71,8 +71,7 @@ rd_kafka_resp_err_t sc_dlq_produce_wait(struct sc_producer *producer, const char
 	return ack.err;
 }
 
-/* One produce-and-wait: 0 when acknowledged, else the error code. */
-static rd_kafka_resp_err_t send_once(struct sc_dlq *d, const struct sc_dlq_record *r)
+rd_kafka_resp_err_t sc_dlq_send_once(struct sc_dlq *d, const struct sc_dlq_record *r)
 {
 	rd_kafka_headers_t *hdrs = sc_dlq_headers(r, d->service, svc_now_ms());
 
@@ -85,7 +84,7 @@ static rd_kafka_resp_err_t send_once(struct sc_dlq *d, const struct sc_dlq_recor
 int sc_dlq_send(struct sc_dlq *d, const struct sc_dlq_record *r)
 {
 	for (unsigned attempt = 0;; attempt++) {
-		rd_kafka_resp_err_t err = send_once(d, r);
+		rd_kafka_resp_err_t err = sc_dlq_send_once(d, r);
 		if (!err) {
 			svc_info("dead-lettered %s[%" PRId32 "]@%" PRId64 " to %s: %s",
 			         r->source_topic, r->source_partition, r->source_offset, d->topic,

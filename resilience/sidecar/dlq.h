@@ -53,6 +53,10 @@ rd_kafka_resp_err_t sc_dlq_produce_wait(struct sc_producer *producer, const char
                                         const void *key, size_t keylen, const void *payload,
                                         size_t len, rd_kafka_headers_t *hdrs);
 
+/* Produces the record once, stamped now, and waits for its delivery report:
+ * RD_KAFKA_RESP_ERR_NO_ERROR once acknowledged, else why not (no retry). */
+rd_kafka_resp_err_t sc_dlq_send_once(struct sc_dlq *d, const struct sc_dlq_record *r);
+
 /*
  * Produces the record and waits for its acknowledgement, retrying with
  * backoff for as long as it fails: a dead letter is never dropped.

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "svc/error.h"
+#include "svc/utf8.h"
 
 /* ---- reading headers ------------------------------------------------------ */
 
@@ -141,39 +142,6 @@ void sc_dlq_entry_release(struct sc_dlq_entry *e)
 
 /* ---- JSON ----------------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at s[0..n), 0 when it is not one
- * (RFC 3629: no overlongs, surrogates or code points above U+10FFFF). */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xBF;
-	size_t len;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		len = 2;
-	else if (c >= 0xE0 && c <= 0xEF)
-		len = 3;
-	else if (c >= 0xF0 && c <= 0xF4)
-		len = 4;
-	else
-		return 0;
-	if (c == 0xE0)
-		lo = 0xA0;
-	else if (c == 0xED)
-		hi = 0x9F;
-	else if (c == 0xF0)
-		lo = 0x90;
-	else if (c == 0xF4)
-		hi = 0x8F;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-	return len;
-}
-
 /* Bytes as a JSON string, invalid UTF-8 replaced by U+FFFD; null for NULL. */
 static json_t *text_json(const void *data, size_t len)
 {
@@ -195,7 +163,7 @@ static json_t *text_json(const void *data, size_t len)
 	if (!clean)
 		return NULL;
 	for (size_t i = 0; i < len;) {
-		size_t k = utf8_seq(s + i, len - i);
+		size_t k = svc_utf8_seq_len(s + i, len - i);
 		if (k == 0) {
 			memcpy(clean + n, replacement, 3);
 			n += 3;

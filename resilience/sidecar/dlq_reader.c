@@ -7,6 +7,7 @@
 
 #include "resilience/sidecar/kafkaconf.h"
 #include "resilience/sidecar/stop.h"
+#include "svc/clock.h"
 #include "svc/error.h"
 #include "svc/log.h"
 
@@ -29,7 +30,7 @@ struct reader {
 /* Milliseconds left until the deadline, at least 1 (librdkafka: 0 = no wait). */
 static int time_left(const struct reader *r)
 {
-	uint64_t now = sc_monotonic_ms();
+	uint64_t now = svc_mono_ms();
 
 	return now >= r->deadline ? 1 : (int)(r->deadline - now);
 }
@@ -209,7 +210,7 @@ static void finish(struct reader *r, int32_t p, int32_t *pending)
 static int consume(struct reader *r, int32_t pending, sc_dlq_visit_fn visit, void *arg)
 {
 	while (pending > 0) {
-		if (sc_monotonic_ms() >= r->deadline) {
+		if (svc_mono_ms() >= r->deadline) {
 			svc_warn("dlq reader: %s not read to its end within %ld ms", r->cfg->topic,
 			         r->cfg->timeout_ms);
 			return SVC_ETRANSIENT;
@@ -241,7 +242,7 @@ static int consume(struct reader *r, int32_t pending, sc_dlq_visit_fn visit, voi
 int sc_dlq_read(const struct sc_dlq_reader_config *cfg, const struct sc_dlq_window *w,
                 sc_dlq_visit_fn visit, void *arg)
 {
-	struct reader r = {.cfg = cfg, .deadline = sc_monotonic_ms() + (uint64_t)cfg->timeout_ms};
+	struct reader r = {.cfg = cfg, .deadline = svc_mono_ms() + (uint64_t)cfg->timeout_ms};
 	int32_t pending = 0;
 	int rc = SVC_ENOMEM;
 

@@ -20,10 +20,12 @@
 #include "resilience/classify.h"
 #include "svc/breaker.h"
 #include "svc/buf.h"
+#include "svc/clock.h"
 #include "svc/config.h"
 #include "svc/error.h"
 #include "svc/httpc.h"
 #include "svc/log.h"
+#include "svc/url.h"
 
 #define EGRESS_MAX_ROUTES 64
 #define EGRESS_MAX_NAME   64
@@ -56,23 +58,6 @@ struct attempt {
 	long timeout_ms; /* what this attempt was given */
 	uint64_t duration_ms;
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static void sleep_ms(uint64_t ms)
-{
-	struct timespec ts = {.tv_sec = (time_t)(ms / 1000),
-	                      .tv_nsec = (long)(ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
 
 /* ---- configuration --------------------------------------------------- */
 
@@ -133,7 +118,6 @@ static int add_route(struct sc_egress *eg, char *entry, const struct rs_breaker_
 	struct sc_route *r = &eg->routes[eg->nroutes];
 	char *eq = strchr(entry, '=');
 	char *name, *url;
-	size_t len;
 
 	if (!eq) {
 		svc_error("EGRESS_ROUTES: '%s' is not name=url", entry);
@@ -142,9 +126,7 @@ static int add_route(struct sc_egress *eg, char *entry, const struct rs_breaker_
 	*eq = '\0';
 	name = trim(entry);
 	url = trim(eq + 1);
-	len = strlen(url);
-	while (len > 0 && url[len - 1] == '/')
-		url[--len] = '\0';
+	url[svc_url_base_len(url)] = '\0';
 	if (!route_name_valid(name) || !route_url_valid(url)) {
 		svc_error("EGRESS_ROUTES: bad route '%s=%s' (name [A-Za-z0-9._-], url "
 		          "http(s)://host...)",
@@ -362,7 +344,7 @@ static enum rs_class attempt_class(const struct attempt *a)
 static void attempt_run(struct sc_route *r, long timeout_ms, const char *method, const char *url,
                         char *const *headers, const struct svc_http_request *req, struct attempt *a)
 {
-	uint64_t start = now_ms();
+	uint64_t start = svc_mono_ms();
 	enum rs_class cls;
 	bool failed;
 
@@ -370,12 +352,12 @@ static void attempt_run(struct sc_route *r, long timeout_ms, const char *method,
 	a->rc = svc_httpc_request(method, url, (const char *const *)headers,
 	                          req->body_len ? req->body : NULL, req->body_len, timeout_ms,
 	                          &a->resp);
-	a->duration_ms = now_ms() - start;
+	a->duration_ms = svc_mono_ms() - start;
 	cls = attempt_class(a);
 	/* A 4xx is the caller's mistake, not a sign the upstream is unwell;
 	 * a malformed URL (rc EPERMANENT) is a broken route and counts. */
 	failed = cls == RS_TRANSIENT || a->rc == SVC_EPERMANENT;
-	rs_breaker_record(r->breaker, now_ms(), !failed, a->duration_ms);
+	rs_breaker_record(r->breaker, svc_mono_ms(), !failed, a->duration_ms);
 	atomic_fetch_add(&r->calls, 1);
 	if (failed)
 		atomic_fetch_add(&r->failures, 1);
@@ -451,7 +433,7 @@ void sc_egress_handle(struct sc_egress *eg, const char *route, const char *rest,
 	struct attempt a = {0};
 	struct sc_route *r = find_route(eg, route);
 	unsigned attempts = 0, max_attempts;
-	uint64_t deadline = now_ms() + (uint64_t)eg->deadline_ms, now, delay;
+	uint64_t deadline = svc_mono_ms() + (uint64_t)eg->deadline_ms, now, delay;
 	char *url = NULL;
 	char count[16];
 
@@ -476,7 +458,7 @@ void sc_egress_handle(struct sc_egress *eg, const char *route, const char *rest,
 	}
 	max_attempts = repeatable(req) ? 1 + eg->retries : 1;
 	for (;;) {
-		now = now_ms();
+		now = svc_mono_ms();
 		if (!rs_breaker_allow(r->breaker, now))
 			break;
 		svc_httpc_response_release(&a.resp);
@@ -488,9 +470,9 @@ void sc_egress_handle(struct sc_egress *eg, const char *route, const char *rest,
 		if (attempt_class(&a) != RS_TRANSIENT || attempts >= max_attempts)
 			break;
 		delay = rs_backoff_delay_ms(&eg->backoff, attempts - 1, rs_random());
-		if (now_ms() + delay >= deadline)
+		if (svc_mono_ms() + delay >= deadline)
 			break; /* no time left for another attempt */
-		sleep_ms(delay);
+		svc_sleep_ms(delay);
 	}
 	if (attempts == 0) {
 		svc_http_reply_problem(res, 503, "Circuit breaker open", NULL,
@@ -515,7 +497,7 @@ void sc_egress_status(struct sc_egress *eg, json_t *details)
 		return;
 	for (size_t i = 0; i < eg->nroutes; i++) {
 		struct sc_route *r = &eg->routes[i];
-		enum rs_breaker_state s = rs_breaker_state(r->breaker, now_ms());
+		enum rs_breaker_state s = rs_breaker_state(r->breaker, svc_mono_ms());
 
 		json_object_set_new(details, r->name,
 		                    json_pack("{s:s, s:s, s:I, s:I}", "breaker",

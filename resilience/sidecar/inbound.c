@@ -18,9 +18,11 @@
 #include "resilience/sidecar/kafkaconf.h"
 #include "resilience/sidecar/outcome.h"
 #include "resilience/sidecar/partq.h"
+#include "svc/clock.h"
 #include "svc/error.h"
 #include "svc/httpc.h"
 #include "svc/log.h"
+#include "svc/url.h"
 
 /* How long the poll thread waits for a message before it looks at flow
  * control and the stop flag again. */
@@ -57,7 +59,7 @@ struct sc_inbound {
 	pthread_mutex_t status_lock; /* guards last_error */
 	bool status_lock_ready;
 	char last_error[320]; /* why the last failed delivery failed, "" if none */
-	char url[512];
+	char url[SC_URL_MAX + 32];
 	size_t cap;       /* DELIVERY_BATCH_MAX */
 	size_t high, low; /* a queue longer than high pauses its partition, until low */
 	pthread_t thread; /* the poll thread */
@@ -181,6 +183,25 @@ static void drop_polled(struct sc_inbound *in, const char *topic, int32_t partit
 	}
 }
 
+/* Pauses (pause = true) or resumes `list` and logs what librdkafka refused:
+ * the call as a whole or single partitions. */
+static void pause_resume(struct sc_inbound *in, rd_kafka_topic_partition_list_t *list, bool pause)
+{
+	const char *what = pause ? "pause" : "resume";
+	rd_kafka_resp_err_t err = pause ? rd_kafka_pause_partitions(in->rk, list)
+	                                : rd_kafka_resume_partitions(in->rk, list);
+
+	if (err)
+		svc_warn("inbound: %s of %d partition(s) failed: %s", what, list->cnt,
+		         rd_kafka_err2str(err));
+	for (int i = 0; i < list->cnt; i++)
+		if (list->elems[i].err)
+			svc_warn("inbound: %s %s[%" PRId32 "] failed: %s", what,
+			         list->elems[i].topic, list->elems[i].partition,
+			         rd_kafka_err2str(list->elems[i].err));
+	rd_kafka_topic_partition_list_destroy(list);
+}
+
 /*
  * Revoked partitions (eager rebalance, or lost): no worker gets them any
  * more; waits for the workers holding them to finish (their stored offsets
@@ -213,10 +234,8 @@ static void revoke(struct sc_inbound *in, const rd_kafka_topic_partition_list_t 
 	atomic_store(&in->metrics->delivery_paused, paused);
 	publish_queued(in);
 	pthread_mutex_unlock(&in->lock);
-	if (resume) {
-		rd_kafka_resume_partitions(in->rk, resume);
-		rd_kafka_topic_partition_list_destroy(resume);
-	}
+	if (resume)
+		pause_resume(in, resume, false);
 }
 
 /* Runs on the poll thread, inside rd_kafka_consumer_poll/close. */
@@ -274,14 +293,10 @@ static void flow_control(struct sc_inbound *in)
 	}
 	atomic_store(&in->metrics->delivery_paused, paused);
 	pthread_mutex_unlock(&in->lock);
-	if (pause) {
-		rd_kafka_pause_partitions(in->rk, pause);
-		rd_kafka_topic_partition_list_destroy(pause);
-	}
-	if (resume) {
-		rd_kafka_resume_partitions(in->rk, resume);
-		rd_kafka_topic_partition_list_destroy(resume);
-	}
+	if (pause)
+		pause_resume(in, pause, true);
+	if (resume)
+		pause_resume(in, resume, false);
 }
 
 /* ---- the poll thread ------------------------------------------------------ */
@@ -297,7 +312,7 @@ static size_t poll_round(struct sc_inbound *in)
 	while (n < in->cap) {
 		int timeout = SC_POLL_MS;
 		if (n > 0) {
-			uint64_t now = sc_monotonic_ms();
+			uint64_t now = svc_mono_ms();
 			timeout = now >= deadline ? 0 : (int)(deadline - now);
 		}
 		rd_kafka_message_t *m = rd_kafka_consumer_poll(in->rk, timeout);
@@ -314,7 +329,7 @@ static size_t poll_round(struct sc_inbound *in)
 			continue;
 		}
 		if (n == 0)
-			deadline = sc_monotonic_ms() + (uint64_t)in->cfg->delivery_linger_ms;
+			deadline = svc_mono_ms() + (uint64_t)in->cfg->delivery_linger_ms;
 		in->polled[n++] = m;
 		in->npolled = n;
 	}
@@ -572,10 +587,10 @@ static bool must_quit(struct sc_worker *w)
 /* Sleeps up to ms; true when the worker must quit (must_quit) meanwhile. */
 static bool worker_wait_ms(struct sc_worker *w, uint64_t ms)
 {
-	uint64_t end = sc_monotonic_ms() + ms;
+	uint64_t end = svc_mono_ms() + ms;
 
 	for (;;) {
-		uint64_t now = sc_monotonic_ms();
+		uint64_t now = svc_mono_ms();
 		if (must_quit(w))
 			return true;
 		if (now >= end)
@@ -622,7 +637,7 @@ static bool backoff_wait(struct sc_worker *w, unsigned attempt, size_t left, lon
  * must deliver and record. True when the worker must quit. */
 static bool breaker_wait(struct sc_worker *w)
 {
-	while (!rs_breaker_allow(w->in->breaker, sc_monotonic_ms()))
+	while (!rs_breaker_allow(w->in->breaker, svc_mono_ms()))
 		if (worker_wait_ms(w, SC_WAIT_SLICE_MS))
 			return true;
 	return false;
@@ -633,12 +648,12 @@ static size_t deliver_guarded(struct sc_worker *w, size_t from, size_t to, long 
                               size_t *nsent)
 {
 	struct sc_inbound *in = w->in;
-	uint64_t start = sc_monotonic_ms();
+	uint64_t start = svc_mono_ms();
 	char why[sizeof(in->last_error)];
 	size_t end = deliver(w, from, to, status, nsent);
 	bool failed = sc_delivery_failed(*status, w->results + from, end - from, why, sizeof(why));
 
-	rs_breaker_record(in->breaker, sc_monotonic_ms(), !failed, sc_monotonic_ms() - start);
+	rs_breaker_record(in->breaker, svc_mono_ms(), !failed, svc_mono_ms() - start);
 	if (failed) {
 		pthread_mutex_lock(&in->status_lock);
 		snprintf(in->last_error, sizeof(in->last_error), "%s", why);
@@ -888,7 +903,8 @@ struct sc_inbound *sc_inbound_start(const struct sc_config *cfg, struct sc_produ
 	in->dlq.service = cfg->service;
 	in->dlq.stop = stop;
 	in->dlq.backoff = in->backoff;
-	snprintf(in->url, sizeof(in->url), "%s/internal/events", cfg->service_url);
+	/* Fits: sc_config_check() bounds SERVICE_URL. */
+	svc_url_join(in->url, sizeof(in->url), cfg->service_url, "/internal/events");
 	in->cap = (size_t)cfg->delivery_batch_max;
 	in->high = 2 * in->cap;
 	in->low = in->cap;
@@ -939,7 +955,7 @@ void sc_inbound_status(struct sc_inbound *in, json_t *details)
 
 	if (!in || !json_is_object(details))
 		return;
-	state = rs_breaker_state(in->breaker, sc_monotonic_ms());
+	state = rs_breaker_state(in->breaker, svc_mono_ms());
 	pthread_mutex_lock(&in->status_lock);
 	memcpy(last_error, in->last_error, sizeof(last_error));
 	pthread_mutex_unlock(&in->status_lock);

@@ -65,6 +65,8 @@ static int run(void)
 	block_signals(&wait_set);
 	sc_config_from_env(&cfg);
 	svc_log_init(cfg.log_name);
+	if (sc_config_check(&cfg) != 0)
+		return 1;
 	sc_metrics_init(&metrics);
 	if (svc_httpc_global_init() != 0 || sc_stop_init(&stop) != 0) {
 		svc_error("start-up failed");

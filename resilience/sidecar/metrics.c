@@ -5,6 +5,7 @@ void sc_metrics_init(struct sc_metrics *m)
 {
 	atomic_init(&m->relayed, 0);
 	atomic_init(&m->relay_failures, 0);
+	atomic_init(&m->relay_dead_lettered, 0);
 	atomic_init(&m->relay_batches, 0);
 	atomic_init(&m->relay_inflight, 0);
 	atomic_init(&m->relay_last_ms, 0);
@@ -32,6 +33,7 @@ json_t *sc_metrics_json(struct sc_metrics *m)
 		return NULL;
 	put(obj, "relayed", &m->relayed);
 	put(obj, "relay_failures", &m->relay_failures);
+	put(obj, "relay_dead_lettered", &m->relay_dead_lettered);
 	put(obj, "relay_batches", &m->relay_batches);
 	put(obj, "relay_inflight", &m->relay_inflight);
 	put(obj, "relay_last_latency_ms", &m->relay_last_ms);

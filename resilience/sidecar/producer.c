@@ -8,6 +8,7 @@
 
 #include "resilience/sidecar/kafkaconf.h"
 #include "resilience/sidecar/stop.h"
+#include "svc/clock.h"
 #include "svc/error.h"
 #include "svc/log.h"
 
@@ -171,7 +172,7 @@ int sc_producer_send(struct sc_producer *p, const char *topic, const void *key, 
                      const void *payload, size_t len, rd_kafka_headers_t *hdrs, struct sc_ack *ack)
 {
 	rd_kafka_resp_err_t err;
-	uint64_t deadline = sc_monotonic_ms() + SC_QUEUE_FULL_WAIT_MS;
+	uint64_t deadline = svc_mono_ms() + SC_QUEUE_FULL_WAIT_MS;
 
 	pthread_mutex_lock(&ack->group->mu);
 	ack->group->pending++;
@@ -181,11 +182,10 @@ int sc_producer_send(struct sc_producer *p, const char *topic, const void *key, 
 		        p->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 		        RD_KAFKA_V_KEY(key, keylen), RD_KAFKA_V_VALUE((void *)payload, len),
 		        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(ack), RD_KAFKA_V_END);
-		if (!retriable_produce_error(err) || sc_monotonic_ms() >= deadline)
+		if (!retriable_produce_error(err) || svc_mono_ms() >= deadline)
 			break;
 		/* The local queue is full: the poll thread drains it. */
-		struct timespec ts = {0, 10 * 1000000L};
-		nanosleep(&ts, NULL);
+		svc_sleep_ms(10);
 	}
 	if (!err)
 		return 0;
@@ -217,7 +217,7 @@ bool sc_producer_healthy(struct sc_producer *p)
 
 bool sc_producer_reachable(struct sc_producer *p)
 {
-	uint64_t now = sc_monotonic_ms();
+	uint64_t now = svc_mono_ms();
 	bool ok;
 
 	pthread_mutex_lock(&p->reach_mu);
@@ -232,7 +232,7 @@ bool sc_producer_reachable(struct sc_producer *p)
 	if (md)
 		rd_kafka_metadata_destroy(md);
 	p->reach_ok = ok;
-	p->reach_checked_ms = sc_monotonic_ms();
+	p->reach_checked_ms = svc_mono_ms();
 out:
 	pthread_mutex_unlock(&p->reach_mu);
 	return ok;

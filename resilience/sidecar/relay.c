@@ -13,7 +13,10 @@
 #include <unistd.h>
 
 #include "resilience/backoff.h"
+#include "resilience/sidecar/dlq.h"
+#include "resilience/sidecar/relay_plan.h"
 #include "svc/buf.h"
+#include "svc/clock.h"
 #include "svc/error.h"
 #include "svc/log.h"
 
@@ -26,7 +29,8 @@ struct sc_relay {
 	struct sc_metrics *metrics;
 	struct sc_stop *stop;
 	struct rs_backoff backoff;
-	int wake_fd; /* -1 when there is no wake socket */
+	struct sc_dlq dlq; /* DLQ_TOPIC, for rows Kafka refuses for good */
+	int wake_fd;       /* -1 when there is no wake socket */
 	char select_sql[256];
 	pthread_t thread;
 };
@@ -63,14 +67,14 @@ static int wake_open(const char *path)
  * socket (many wake-ups make one round). */
 static void wait_wake(struct sc_relay *r)
 {
-	uint64_t deadline = sc_monotonic_ms() + (uint64_t)r->cfg->outbox_poll_ms;
+	uint64_t deadline = svc_mono_ms() + (uint64_t)r->cfg->outbox_poll_ms;
 
 	if (r->wake_fd < 0) {
 		sc_stop_wait_ms(r->stop, (uint64_t)r->cfg->outbox_poll_ms);
 		return;
 	}
 	for (;;) {
-		uint64_t now = sc_monotonic_ms();
+		uint64_t now = svc_mono_ms();
 		if (now >= deadline || sc_stop_requested(r->stop))
 			break;
 		uint64_t left = deadline - now;
@@ -99,44 +103,124 @@ static bool parse_id(const char *s, int64_t *out)
 	return true;
 }
 
-/* Produces one selected row; its outcome lands in *ack. */
-static void produce_row(struct sc_relay *r, MYSQL_ROW row, const unsigned long *lens,
-                        struct sc_ack *ack)
-{
-	rd_kafka_headers_t *hdrs = rd_kafka_headers_new(2);
+/* One selected row: its columns (id, event_id, topic, msg_key, event_type,
+ * payload; valid while the result lives) and its delivery. */
+struct relay_item {
+	MYSQL_ROW row;
+	unsigned long lens[6];
+	int64_t id; /* 0 when unparsable: never sent, never deleted */
+	struct sc_ack ack;
+};
 
+/* Sends one selected row. 0 when enqueued (the report lands in ack), else
+ * the send failed at once and ack->err says why. */
+static int produce_row(struct sc_relay *r, struct relay_item *it)
+{
+	MYSQL_ROW row = it->row;
+	rd_kafka_headers_t *hdrs;
+
+	if (!row[2] || !row[2][0]) {
+		svc_error("relay: outbox row %" PRId64 " has no topic", it->id);
+		it->ack.err = RD_KAFKA_RESP_ERR__INVALID_ARG;
+		return SVC_EPERMANENT;
+	}
+	hdrs = rd_kafka_headers_new(2);
 	if (hdrs) {
 		rd_kafka_header_add(hdrs, "event-id", -1, row[1] ? row[1] : "", -1);
 		rd_kafka_header_add(hdrs, "event-type", -1, row[4] ? row[4] : "", -1);
 	}
-	if (!row[2] || !row[2][0]) {
-		svc_error("relay: outbox row %s has no topic", row[0] ? row[0] : "?");
-		if (hdrs)
-			rd_kafka_headers_destroy(hdrs);
-		ack->err = RD_KAFKA_RESP_ERR__INVALID_ARG;
-		return;
+	return sc_producer_send(r->producer, row[2], row[3], row[3] ? it->lens[3] : 0, row[5],
+	                        row[5] ? it->lens[5] : 0, hdrs, &it->ack);
+}
+
+/* Sends a row Kafka refused for good (`why`) to DLQ_TOPIC, unchanged, with
+ * the DLQ headers (dlq.h; source partition and offset -1, the outbox id in
+ * the reason). When the copy is refused for good too (it is too large), the
+ * payload is left out and the reason says so. 0 once acknowledged. */
+static int dead_letter(struct sc_relay *r, const struct relay_item *it, rd_kafka_resp_err_t why)
+{
+	MYSQL_ROW row = it->row;
+	char reason[512];
+	struct sc_dlq_record rec = {
+	        .source_topic = row[2] ? row[2] : "",
+	        .source_partition = -1,
+	        .source_offset = -1,
+	        .key = row[3],
+	        .keylen = row[3] ? it->lens[3] : 0,
+	        .payload = row[5],
+	        .len = row[5] ? it->lens[5] : 0,
+	        .reason = reason,
+	        .attempts = 1,
+	        .event_id = row[1],
+	        .event_id_len = row[1] ? it->lens[1] : 0,
+	};
+	int n = snprintf(reason, sizeof(reason), "outbox row %" PRId64 " (%s) refused by Kafka: %s",
+	                 it->id, row[4] ? row[4] : "",
+	                 row[2] && row[2][0] ? rd_kafka_err2str(why) : "no topic");
+	rd_kafka_resp_err_t err = sc_dlq_send_once(&r->dlq, &rec);
+
+	if (err && sc_relay_err_permanent(err) && n > 0 && (size_t)n < sizeof(reason)) {
+		snprintf(reason + n, sizeof(reason) - (size_t)n,
+		         "; payload of %zu bytes left out (%s)", rec.len, rd_kafka_err2str(err));
+		rec.payload = NULL;
+		rec.len = 0;
+		err = sc_dlq_send_once(&r->dlq, &rec);
 	}
-	sc_producer_send(r->producer, row[2], row[3], row[3] ? lens[3] : 0, row[5],
-	                 row[5] ? lens[5] : 0, hdrs, ack);
+	if (err) {
+		svc_warn("relay: outbox row %" PRId64 " not dead-lettered: %s", it->id,
+		         rd_kafka_err2str(err));
+		return SVC_ETRANSIENT;
+	}
+	svc_warn("relay: outbox row %" PRId64 " dead-lettered to %s: %s", it->id, r->cfg->dlq_topic,
+	         reason);
+	return 0;
+}
+
+/* Dead-letters what the plan says, one row at a time in id order; a row whose
+ * dead letter failed stays, and so do the later rows of its key. Fills plan[]
+ * with the final decisions; returns the rows dead-lettered. */
+static size_t settle(struct sc_relay *r, struct relay_item *items, struct sc_relay_row *rows,
+                     size_t n, enum sc_relay_action *plan)
+{
+	size_t dead = 0;
+
+	for (;;) {
+		size_t i = 0;
+
+		sc_relay_plan(rows, n, plan);
+		while (i < n && plan[i] != SC_RELAY_DEAD_LETTER)
+			i++;
+		if (i == n)
+			return dead;
+		bool ok = dead_letter(r, &items[i], rows[i].err) == 0;
+		/* From here on: gone as if acknowledged, or held. */
+		rows[i].sent = ok;
+		rows[i].err = RD_KAFKA_RESP_ERR_NO_ERROR;
+		dead += ok;
+	}
 }
 
 /*
- * One transaction: select a batch of rows, produce them, wait for the
- * acknowledgements, delete the acknowledged ones. *nrows = rows selected,
- * *nfailed = rows left unsent. 0, SVC_ETRANSIENT or SVC_EPERMANENT.
+ * One transaction: select a batch of rows, produce them (holding the rows
+ * behind an unsent one of their key), wait for the acknowledgements,
+ * dead-letter the rows Kafka refused for good, delete the acknowledged and
+ * dead-lettered ones. *nrows = rows selected, *nfailed = rows left,
+ * *ndead = rows dead-lettered.
+ * 0, SVC_ETRANSIENT or SVC_EPERMANENT.
  */
-static int relay_batch(struct sc_relay *r, size_t *nrows, size_t *nfailed)
+static int relay_batch(struct sc_relay *r, size_t *nrows, size_t *nfailed, size_t *ndead)
 {
 	MYSQL *conn = NULL;
 	MYSQL_RES *res = NULL;
-	struct sc_ack *acks = NULL;
-	int64_t *ids = NULL;
+	struct relay_item *items = NULL;
+	struct sc_relay_row *rows = NULL;
+	enum sc_relay_action *plan = NULL;
 	struct sc_ack_group group;
 	struct svc_buf sql;
-	size_t n = 0, acked = 0;
+	size_t n = 0, acked = 0, dead = 0, gone = 0;
 	int rc;
 
-	*nrows = *nfailed = 0;
+	*nrows = *nfailed = *ndead = 0;
 	svc_buf_init(&sql);
 	conn = svc_db_acquire(r->db);
 	if (!conn) {
@@ -157,41 +241,56 @@ static int relay_batch(struct sc_relay *r, size_t *nrows, size_t *nfailed)
 		goto out_release;
 	}
 
-	uint64_t started = sc_monotonic_ms();
+	uint64_t started = svc_mono_ms();
 	rc = SVC_ENOMEM;
-	acks = calloc(n, sizeof(*acks));
-	ids = calloc(n, sizeof(*ids));
-	if (!acks || !ids || sc_ack_group_init(&group) != 0)
+	items = calloc(n, sizeof(*items));
+	rows = calloc(n, sizeof(*rows));
+	plan = calloc(n, sizeof(*plan));
+	if (!items || !rows || !plan || sc_ack_group_init(&group) != 0)
 		goto out_rollback;
 	atomic_store(&r->metrics->relay_inflight, n);
 	for (size_t i = 0; i < n; i++) {
-		acks[i].group = &group;
-		acks[i].err = RD_KAFKA_RESP_ERR__INVALID_ARG; /* until produced */
+		items[i].ack.group = &group;
+		items[i].ack.err = RD_KAFKA_RESP_ERR__INVALID_ARG; /* until produced */
 	}
 	MYSQL_ROW row;
 	for (size_t i = 0; i < n && (row = mysql_fetch_row(res)); i++) {
-		if (!parse_id(row[0], &ids[i]))
-			continue; /* cannot mark it: do not send it either */
-		produce_row(r, row, mysql_fetch_lengths(res), &acks[i]);
+		struct relay_item *it = &items[i];
+		it->row = row;
+		memcpy(it->lens, mysql_fetch_lengths(res), sizeof(it->lens));
+		rows[i].key = row[3];
+		rows[i].keylen = row[3] ? it->lens[3] : 0;
+		/* Unparsable id: cannot be deleted, so not sent (held). */
+		if (!parse_id(row[0], &it->id) || sc_relay_held(rows, i))
+			continue;
+		if (produce_row(r, it) == 0)
+			rows[i].sent = true;
+		else
+			rows[i].err = it->ack.err;
 	}
 	sc_ack_group_wait(&group);
 	sc_ack_group_release(&group);
+	for (size_t i = 0; i < n; i++)
+		if (rows[i].sent)
+			rows[i].err = items[i].ack.err;
+	for (size_t i = 0; i < n; i++)
+		if (rows[i].err)
+			svc_warn("relay: outbox row %" PRId64 " not sent: %s", items[i].id,
+			         rd_kafka_err2str(rows[i].err));
+	dead = settle(r, items, rows, n, plan);
 	atomic_store(&r->metrics->relay_inflight, 0);
 
 	svc_buf_adds(&sql, "DELETE FROM outbox_messages WHERE id IN (");
 	for (size_t i = 0; i < n; i++) {
-		if (acks[i].err) {
-			svc_warn("relay: outbox row %" PRId64 " not sent: %s", ids[i],
-			         rd_kafka_err2str(acks[i].err));
+		if (plan[i] != SC_RELAY_DELETE)
 			continue;
-		}
-		svc_buf_addf(&sql, "%s%" PRId64, acked ? "," : "", ids[i]);
-		acked++;
+		svc_buf_addf(&sql, "%s%" PRId64, gone ? "," : "", items[i].id);
+		gone++;
 	}
 	svc_buf_adds(&sql, ")");
 	if (sql.failed)
 		goto out_rollback;
-	if (acked > 0) {
+	if (gone > 0) {
 		rc = svc_db_exec(conn, svc_buf_str(&sql));
 		if (rc)
 			goto out_rollback;
@@ -199,12 +298,15 @@ static int relay_batch(struct sc_relay *r, size_t *nrows, size_t *nfailed)
 	rc = svc_db_commit(conn);
 	if (rc)
 		goto out_release; /* the rows stay: resent (consumers deduplicate) */
-	*nfailed = n - acked;
+	acked = gone - dead;
+	*nfailed = n - gone;
+	*ndead = dead;
 	atomic_fetch_add(&r->metrics->relayed, acked);
-	atomic_fetch_add(&r->metrics->relay_failures, n - acked);
+	atomic_fetch_add(&r->metrics->relay_dead_lettered, dead);
+	atomic_fetch_add(&r->metrics->relay_failures, n - gone);
 	atomic_fetch_add(&r->metrics->relay_batches, 1);
-	atomic_store(&r->metrics->relay_last_ms, sc_monotonic_ms() - started);
-	svc_debug("relay: %zu row(s) sent, %zu failed", acked, n - acked);
+	atomic_store(&r->metrics->relay_last_ms, svc_mono_ms() - started);
+	svc_debug("relay: %zu row(s) sent, %zu dead-lettered, %zu left", acked, dead, n - gone);
 	goto out_release;
 
 out_rollback:
@@ -217,23 +319,27 @@ out:
 		*nfailed = n;
 	if (res)
 		mysql_free_result(res);
-	free(acks);
-	free(ids);
+	free(items);
+	free(rows);
+	free(plan);
 	svc_buf_release(&sql);
 	return rc;
 }
 
 /* Batches until one comes back short. 0, or non-zero when something failed
- * (the caller backs off). */
+ * (the caller backs off). Rows held behind a row just dead-lettered go in the
+ * next batch at once. */
 static int relay_drain(struct sc_relay *r)
 {
 	for (;;) {
-		size_t nrows, nfailed;
-		int rc = relay_batch(r, &nrows, &nfailed);
+		size_t nrows, nfailed, ndead;
+		int rc = relay_batch(r, &nrows, &nfailed, &ndead);
 		if (rc)
 			return rc;
-		if (nfailed > 0)
+		if (nfailed > 0 && ndead == 0)
 			return SVC_ETRANSIENT;
+		if (nfailed > 0)
+			continue;
 		if (nrows < (size_t)r->cfg->outbox_batch || sc_stop_requested(r->stop))
 			return 0;
 	}
@@ -279,6 +385,11 @@ struct sc_relay *sc_relay_start(const struct sc_config *cfg, struct svc_db *db,
 	r->stop = stop;
 	r->backoff.base_ms = (uint32_t)cfg->retry_base_ms;
 	r->backoff.max_ms = (uint32_t)cfg->retry_max_ms;
+	r->dlq = (struct sc_dlq){.producer = producer,
+	                         .topic = cfg->dlq_topic,
+	                         .service = cfg->service,
+	                         .stop = stop,
+	                         .backoff = r->backoff};
 	snprintf(r->select_sql, sizeof(r->select_sql),
 	         "SELECT id, event_id, topic, msg_key, event_type, payload FROM outbox_messages "
 	         "ORDER BY id LIMIT %ld FOR UPDATE SKIP LOCKED",

@@ -6,9 +6,12 @@
  * event-id and event-type), waits for every acknowledgement and only then
  * deletes them, in the same transaction: every row in the table is unsent, so
  * the scan walks the primary key and a row costs one insert and one delete
- * (Kafka keeps the sent events). Rows whose produce failed stay and are
- * retried after a backoff. Never reads "id > last seen": ids commit out of
- * order.
+ * (Kafka keeps the sent events). Rows of one key reach Kafka in id order:
+ * a row whose produce failed for a passing cause stays and is retried after
+ * a backoff, and the later rows of its key wait behind it; a row Kafka
+ * refuses for good is dead-lettered to DLQ_TOPIC with the reason and
+ * deleted, and its key goes on (relay_plan.h; metric relay_dead_lettered).
+ * Never reads "id > last seen": ids commit out of order.
  */
 #ifndef SC_RELAY_H
 #define SC_RELAY_H

@@ -3,6 +3,7 @@
 
 #include <time.h>
 
+#include "svc/clock.h"
 #include "svc/error.h"
 
 int sc_stop_init(struct sc_stop *s)
@@ -51,15 +52,8 @@ bool sc_stop_requested(struct sc_stop *s)
 
 bool sc_stop_wait_ms(struct sc_stop *s, uint64_t ms)
 {
-	struct timespec deadline;
+	struct timespec deadline = svc_mono_deadline(ms);
 
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += (time_t)(ms / 1000);
-	deadline.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
 	pthread_mutex_lock(&s->mu);
 	while (!s->stopped) {
 		if (pthread_cond_timedwait(&s->cond, &s->mu, &deadline) != 0)
@@ -68,12 +62,4 @@ bool sc_stop_wait_ms(struct sc_stop *s, uint64_t ms)
 	bool stopped = s->stopped;
 	pthread_mutex_unlock(&s->mu);
 	return stopped;
-}
-
-uint64_t sc_monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }

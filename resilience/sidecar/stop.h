@@ -25,7 +25,4 @@ bool sc_stop_requested(struct sc_stop *s);
 /* Sleeps up to `ms`; true when the stop flag is (or becomes) raised. */
 bool sc_stop_wait_ms(struct sc_stop *s, uint64_t ms);
 
-/* Milliseconds on the monotonic clock (for intervals and latencies). */
-uint64_t sc_monotonic_ms(void);
-
 #endif

@@ -12,6 +12,7 @@
 
 #include "resilience/sidecar/config.h"
 #include "resilience/sidecar/kafkaconf.h"
+#include "svc/clock.h"
 #include "svc/config.h"
 #include "svc/events.h"
 #include "svc/log.h"
@@ -289,7 +290,7 @@ int sc_topics_main(int argc, char **argv)
 	while ((rc = attempt(&a)) != 0 && time(NULL) + 2 < deadline) {
 		svc_info("create-topics: retrying in 2 s (%lld s left)",
 		         (long long)(deadline - time(NULL)));
-		nanosleep(&(struct timespec){.tv_sec = 2}, NULL);
+		svc_sleep_ms(2000);
 	}
 	return rc;
 }

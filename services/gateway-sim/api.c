@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "svc/clock.h"
 #include "svc/config.h"
 #include "svc/error.h"
 #include "svc/event.h"
@@ -27,9 +28,18 @@ int gw_app_init(struct gw_app *app)
 	        (size_t)svc_env_long("GATEWAY_MAX_ENTRIES", GW_DEFAULT_CAPACITY, 1, 100000000));
 	if (!app->store)
 		return SVC_ENOMEM;
-	pthread_mutex_init(&app->cfg_lock, NULL);
-	pthread_mutex_init(&app->refund_lock, NULL);
+	if (pthread_mutex_init(&app->cfg_lock, NULL) != 0)
+		goto fail_store;
+	if (pthread_mutex_init(&app->refund_lock, NULL) != 0)
+		goto fail_cfg_lock;
 	return 0;
+
+fail_cfg_lock:
+	pthread_mutex_destroy(&app->cfg_lock);
+fail_store:
+	gw_store_free(app->store);
+	app->store = NULL;
+	return SVC_ENOMEM;
 }
 
 void gw_app_release(struct gw_app *app)
@@ -51,14 +61,6 @@ static double draw(void)
 	state ^= state << 25;
 	state ^= state >> 27;
 	return (double)((state * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-
-	while (ms > 0 && nanosleep(&ts, &ts) != 0)
-		;
 }
 
 /* Replies with a stored answer, or 409 when the key was used for another request. */
@@ -151,7 +153,7 @@ static void handle_charge(void *ctx, const struct svc_http_request *req,
 	pthread_mutex_lock(&app->cfg_lock);
 	cfg = app->cfg;
 	pthread_mutex_unlock(&app->cfg_lock);
-	sleep_ms(cfg.latency_ms);
+	svc_sleep_ms((uint64_t)cfg.latency_ms);
 	enum gw_verdict v = gw_decide(&cfg, amount, draw(), draw());
 	if (v == GW_FAIL) {
 		svc_http_reply_problem(res, 503, "Gateway unavailable", NULL,

@@ -58,7 +58,11 @@ struct gw_store *gw_store_new(size_t capacity)
 	}
 	s->nbuckets = n;
 	s->capacity = capacity;
-	pthread_mutex_init(&s->lock, NULL);
+	if (pthread_mutex_init(&s->lock, NULL) != 0) {
+		free(s->buckets);
+		free(s);
+		return NULL;
+	}
 	return s;
 }
 

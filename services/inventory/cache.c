@@ -16,6 +16,7 @@
 
 #include "resilience/breaker.h"
 #include "svc/breaker.h"
+#include "svc/clock.h"
 #include "svc/config.h"
 #include "svc/error.h"
 #include "svc/event.h"
@@ -64,14 +65,6 @@ static const char get_all[] = "local r = {} "
 #define STORE_ARGS 6
 /* The longest decimal int64 with its sign and NUL. */
 #define I64_CHARS 21
-
-static uint64_t monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 struct inv_cache *inv_cache_new(void)
 {
@@ -174,7 +167,7 @@ static void forget_dirty(struct svc_ctx *ctx, struct inv_cache *c)
 /* May a Redis call go ahead? Sets *start for cache_done(). */
 static bool cache_allow(struct inv_cache *c, uint64_t *start)
 {
-	*start = monotonic_ms();
+	*start = svc_mono_ms();
 	return rs_breaker_allow(c->breaker, *start);
 }
 
@@ -182,7 +175,7 @@ static bool cache_allow(struct inv_cache *c, uint64_t *start)
  * the outage left behind. */
 static void cache_done(struct svc_ctx *ctx, struct inv_cache *c, uint64_t start, bool ok)
 {
-	uint64_t now = monotonic_ms();
+	uint64_t now = svc_mono_ms();
 
 	rs_breaker_record(c->breaker, now, ok, now - start);
 	if (ok && atomic_load(&c->has_dirty) &&
@@ -396,5 +389,5 @@ void inv_cache_status(struct svc_ctx *ctx, json_t *details)
 		return;
 	json_object_set_new(
 	        details, "redisBreaker",
-	        json_string(rs_breaker_state_name(rs_breaker_state(c->breaker, monotonic_ms()))));
+	        json_string(rs_breaker_state_name(rs_breaker_state(c->breaker, svc_mono_ms()))));
 }

@@ -11,6 +11,7 @@
 #include "resilience/classify.h"
 #include "svc/error.h"
 #include "svc/httpc.h"
+#include "svc/url.h"
 
 struct webhook {
 	char *url; /* {SIDECAR_URL}/egress/webhook/ */
@@ -78,17 +79,12 @@ struct notif_channel *notif_channel_webhook_new(const char *sidecar_url, long ti
 {
 	struct notif_channel *ch = calloc(1, sizeof(*ch));
 	struct webhook *wh = calloc(1, sizeof(*wh));
-	size_t n = strlen(sidecar_url);
 
 	if (!ch || !wh)
 		goto fail;
-	while (n > 0 && sidecar_url[n - 1] == '/')
-		n--;
-	wh->url = malloc(n + sizeof("/egress/webhook/"));
+	wh->url = svc_url_join_dup(sidecar_url, "/egress/webhook/");
 	if (!wh->url)
 		goto fail;
-	memcpy(wh->url, sidecar_url, n);
-	memcpy(wh->url + n, "/egress/webhook/", sizeof("/egress/webhook/"));
 	wh->timeout_ms = timeout_ms;
 	ch->name = "webhook";
 	ch->send = webhook_send;

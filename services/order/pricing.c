@@ -14,6 +14,7 @@
 #include "services/order/price_cache.h"
 
 #include "svc/buf.h"
+#include "svc/clock.h"
 #include "svc/combine.h"
 #include "svc/error.h"
 #include "svc/httpc.h"
@@ -25,15 +26,6 @@ struct order_pricing {
 	const struct order_config *cfg;
 	struct order_price_cache *prices; /* NULL: no cache */
 };
-
-/* The cache's clock: monotonic, so a wall-clock step never keeps a price. */
-static int64_t monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- the grouping (pure) --------------------------------------------- */
 
@@ -124,7 +116,7 @@ static int read_answer(struct order_pricing *p, const json_t *doc, const char *c
 {
 	const json_t *products = json_object_get(doc, "products");
 	const json_t *missing = json_object_get(doc, "missing");
-	int64_t now = monotonic_ms();
+	int64_t now = (int64_t)svc_mono_ms();
 	const json_t *v;
 	size_t i, at;
 
@@ -250,7 +242,7 @@ int order_pricing_quote(const struct order_app *app, const struct order_request 
 {
 	struct order_price_ask ask = {0};
 	size_t asked[ORDER_MAX_ITEMS]; /* the line's index in ask, or ORDER_MAX_ITEMS: cached */
-	int64_t now = monotonic_ms(), sum = 0;
+	int64_t now = (int64_t)svc_mono_ms(), sum = 0;
 	size_t i;
 
 	for (i = 0; i < req->nitems; i++) {

@@ -11,17 +11,21 @@
 #include "services/payment/process.h"
 #include "services/payment/reconcile.h"
 #include "svc/config.h"
+#include "svc/log.h"
 #include "svc/service.h"
+#include "svc/url.h"
 
 static int start(struct svc_ctx *ctx)
 {
 	struct pay_service *ps = ctx->user;
 	const char *url = svc_env_str("SIDECAR_URL", "http://127.0.0.1:9082");
-	size_t n = strlen(url);
 
-	while (n > 0 && url[n - 1] == '/') /* paths are appended with their own slash */
-		n--;
-	snprintf(ps->sidecar_url, sizeof(ps->sidecar_url), "%.*s", (int)n, url);
+	/* Paths are appended with their own slash. */
+	if (svc_url_join(ps->sidecar_url, sizeof(ps->sidecar_url), url, "") != 0) {
+		svc_error("SIDECAR_URL is longer than %zu bytes: refused",
+		          sizeof(ps->sidecar_url) - 1);
+		return 1;
+	}
 	ps->write_requested = pay_jobs_write_requested;
 	ps->write_arg = ctx;
 	if (svc_combiner_init(&ps->requested, pay_requested_run, ps) != 0)

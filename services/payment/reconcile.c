@@ -86,7 +86,10 @@ struct pay_reconciler *pay_reconciler_start(struct svc_ctx *ctx)
 	r->ctx = ctx;
 	r->interval_ms = svc_env_long("RECONCILE_INTERVAL_MS", 10000, 0, 86400000L);
 	r->unknown_s = svc_env_long("RECONCILE_UNKNOWN_S", 600, 0, 31L * 86400);
-	pthread_mutex_init(&r->lock, NULL);
+	if (pthread_mutex_init(&r->lock, NULL) != 0) {
+		free(r);
+		return NULL;
+	}
 	if (r->interval_ms > 0 &&
 	    !(r->job = svc_periodic_start("reconciliation", r->interval_ms, check_once, r))) {
 		pay_reconciler_stop(r);

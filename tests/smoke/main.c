@@ -30,10 +30,12 @@
 
 #include "svc/auth.h"
 #include "svc/buf.h"
+#include "svc/clock.h"
 #include "svc/config.h"
 #include "svc/error.h"
 #include "svc/httpc.h"
 #include "svc/log.h"
+#include "svc/url.h"
 #include "tests/smoke/smoke.h"
 
 #define SMOKE_REQUEST_TIMEOUT_MS 10000
@@ -59,35 +61,13 @@ struct smoke_case {
 	bool terminal;
 };
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-
-	nanosleep(&ts, NULL);
-}
-
 /* `name` from the environment without trailing slashes, into buf; -1 when too long. */
 static int env_url(const char *name, const char *def, char *buf, size_t len)
 {
-	const char *v = svc_env_str(name, def);
-	size_t n = strlen(v);
-
-	while (n > 0 && v[n - 1] == '/')
-		n--;
-	if (n == 0 || n >= len) {
+	if (svc_url_join(buf, len, svc_env_str(name, def), "") != 0 || !buf[0]) {
 		fprintf(stderr, "saga-smoke: %s is empty or too long\n", name);
 		return -1;
 	}
-	memcpy(buf, v, n);
-	buf[n] = '\0';
 	return 0;
 }
 
@@ -119,10 +99,10 @@ static bool is_terminal(const char *status)
  * before `deadline`. */
 static bool retry_later(int rc, double deadline)
 {
-	if (rc != SVC_ETRANSIENT || now_s() + SMOKE_RETRY_MS / 1000.0 >= deadline)
+	if (rc != SVC_ETRANSIENT || svc_mono_s() + SMOKE_RETRY_MS / 1000.0 >= deadline)
 		return false;
 	printf("  (again in %d ms)\n", SMOKE_RETRY_MS);
-	sleep_ms(SMOKE_RETRY_MS);
+	svc_sleep_ms(SMOKE_RETRY_MS);
 	return true;
 }
 
@@ -184,8 +164,8 @@ static int wait_terminal(const struct smoke_api *api, struct smoke_case *cases, 
 				continue;
 			}
 			if (strcmp(seen, c->order.status))
-				printf("  %6.2f s  order %s (%s): %s\n", now_s() - t0, c->order.id,
-				       c->label, c->order.status);
+				printf("  %6.2f s  order %s (%s): %s\n", svc_mono_s() - t0,
+				       c->order.id, c->label, c->order.status);
 			if (is_terminal(c->order.status)) {
 				c->terminal = true;
 				left--;
@@ -193,11 +173,11 @@ static int wait_terminal(const struct smoke_api *api, struct smoke_case *cases, 
 		}
 		if (left == 0)
 			break;
-		if (now_s() >= deadline) {
+		if (svc_mono_s() >= deadline) {
 			printf("  %zu order(s) not terminal by the deadline\n", left);
 			return -1;
 		}
-		sleep_ms(SMOKE_POLL_MS);
+		svc_sleep_ms(SMOKE_POLL_MS);
 	}
 	return 0;
 }
@@ -259,7 +239,7 @@ int main(void)
 	}
 	api.admin_auth = admin_auth;
 	api.customer_auth = customer_auth;
-	t0 = now_s();
+	t0 = svc_mono_s();
 	deadline = t0 + (double)timeout_s;
 	printf("saga-smoke %s: order %s, inventory %s, decline above %ld, deadline %ld s\n", run_id,
 	       order_url, inventory_url, decline_above, timeout_s);
@@ -286,11 +266,11 @@ int main(void)
 	}
 	if (failed)
 		goto fail;
-	printf("saga-smoke: PASS in %.1f s\n", now_s() - t0);
+	printf("saga-smoke: PASS in %.1f s\n", svc_mono_s() - t0);
 	rc = EXIT_SUCCESS;
 	goto release;
 fail:
-	printf("saga-smoke: FAIL after %.1f s\n", now_s() - t0);
+	printf("saga-smoke: FAIL after %.1f s\n", svc_mono_s() - t0);
 release:
 	free(customer_auth);
 	free(admin_auth);

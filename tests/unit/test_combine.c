@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "svc/clock.h"
 #include "svc/combine.h"
 #include "svc/error.h"
 
@@ -41,13 +42,6 @@ struct request {
 	struct item item;
 	int rc;
 };
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	nanosleep(&ts, NULL);
-}
 
 static size_t runs_started(struct fake *f)
 {
@@ -84,7 +78,7 @@ static int fake_run(void *arg, void *const *items, size_t n)
 	pthread_mutex_unlock(&f->mu);
 	/* Bounded: a broken combiner fails the counts instead of hanging. */
 	for (int i = 0; run == 0 && held(f) && i < 5000; i++)
-		sleep_ms(2);
+		svc_sleep_ms(2);
 	for (size_t i = 0; i < n; i++) {
 		struct item *it = items[i];
 
@@ -131,7 +125,7 @@ static bool wait_for(size_t (*what)(struct fake *), struct fake *f, size_t want)
 	for (int i = 0; i < 5000; i++) {
 		if (what(f) == want)
 			return true;
-		sleep_ms(1);
+		svc_sleep_ms(1);
 	}
 	return false;
 }

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "resilience/sidecar/egress.h"
+#include "svc/clock.h"
 #include "svc/http.h"
 #include "svc/httpc.h"
 #include "svc/log.h"
@@ -480,14 +481,6 @@ static void test_egress_timeout_is_504(void **state)
 	assert_int_equal(via_proxy(f, "POST", "up/slow", NULL, "{}", NULL), 504);
 }
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static void test_egress_retries_stop_at_the_deadline(void **state)
 {
 	struct fixture *f = *state;
@@ -504,9 +497,9 @@ static void test_egress_retries_stop_at_the_deadline(void **state)
 	eg = sc_egress_new(spec);
 	unsetenv("EGRESS_DEADLINE_MS");
 	assert_non_null(eg);
-	start = mono_ms();
+	start = svc_mono_ms();
 	assert_int_equal(call_direct(eg, "GET", "up", "slow", &res), 504);
-	took = mono_ms() - start;
+	took = svc_mono_ms() - start;
 	assert_string_equal(response_header(&res, "X-Egress-Attempts"), "2");
 	assert_true(took < 450); /* without the deadline: 3 x 200 ms */
 	response_release(&res);

@@ -24,6 +24,7 @@
 #include "services/order/price_cache.h"
 #include "services/order/pricing.h"
 #include "services/order/request.h"
+#include "svc/clock.h"
 #include "svc/error.h"
 #include "svc/http.h"
 #include "svc/httpc.h"
@@ -319,15 +320,6 @@ static int teardown_quote(void **state)
 	return 0;
 }
 
-/* The clock the price cache is read with (pricing.c). */
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static struct order_request request_of(const char *const *ids, const int *qty, size_t n)
 {
 	struct order_request r;
@@ -419,7 +411,9 @@ static void test_order_pricing_quote_overflowing_total_is_422(void **state)
 
 	/* a cached price that 1000 units take past the money range */
 	r.items[0].quantity = 1000;
-	assert_int_equal(order_price_cache_put(f->app.prices, "P1", INT64_MAX / 2, now_ms()), 0);
+	assert_int_equal(
+	        order_price_cache_put(f->app.prices, "P1", INT64_MAX / 2, (int64_t)svc_mono_ms()),
+	        0);
 	assert_int_equal(order_pricing_quote(&f->app, &r, prices, &total, &err), SVC_ERANGE);
 	assert_int_equal(err.status, 422);
 	assert_int_equal(atomic_load(&inv.calls), 0);

@@ -7,6 +7,7 @@
  * statement is reported, classified, and the caller releases the connection
  * as broken so the next acquire opens a fresh one.
  */
+#include "svc/clock.h"
 #include "svc/db.h"
 
 #include <dirent.h>
@@ -43,14 +44,6 @@ struct db_slot {
 	bool busy;
 	uint64_t released_ms; /* monotonic time of the last release */
 };
-
-static uint64_t monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 struct svc_db {
 	char *host, *socket, *user, *password, *database;
@@ -222,7 +215,7 @@ MYSQL *svc_db_acquire(struct svc_db *db)
 
 	/* Check and connect outside the lock: it may take up to the connect
 	 * timeout. The slot is ours while busy, so nobody else touches it. */
-	if (slot->conn && monotonic_ms() - slot->released_ms > DB_IDLE_CHECK_MS &&
+	if (slot->conn && svc_mono_ms() - slot->released_ms > DB_IDLE_CHECK_MS &&
 	    mysql_ping(slot->conn) != 0) {
 		svc_info("db: pooled connection went away (%s); reconnecting",
 		         mysql_error(slot->conn));
@@ -263,7 +256,7 @@ void svc_db_release(struct svc_db *db, MYSQL *conn, bool broken)
 		if (broken)
 			slot->conn = NULL;
 		slot->busy = false;
-		slot->released_ms = monotonic_ms();
+		slot->released_ms = svc_mono_ms();
 		pthread_cond_signal(&db->freed);
 	}
 	pthread_mutex_unlock(&db->lock);

@@ -9,6 +9,7 @@
  */
 #include "svc/http.h"
 
+#include "svc/utf8.h"
 #include "svc/validate.h"
 
 #include <arpa/inet.h>
@@ -163,43 +164,23 @@ static const char *status_title(int status)
 	}
 }
 
-/* Length of the valid UTF-8 sequence at `p` (as jansson accepts it: no
- * overlong forms, surrogates or code points above U+10FFFF), 0 if invalid. */
-static size_t utf8_seq_len(const unsigned char *p)
-{
-	size_t n, i;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] < 0xc2 || p[0] > 0xf4)
-		return 0;
-	n = p[0] < 0xe0 ? 2 : p[0] < 0xf0 ? 3 : 4;
-	for (i = 1; i < n; i++)
-		if ((p[i] & 0xc0) != 0x80) /* also stops at the NUL */
-			return 0;
-	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0) ||
-	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90))
-		return 0;
-	return n;
-}
-
 /* Copies `s` into out[outlen] (or cleans `out` in place when s == out),
  * replacing every byte that is not part of valid UTF-8 by '?': problem texts
  * echo request input (a JSON key, a parser message) and may be cut
  * mid-character, and jansson refuses invalid text. */
 static const char *utf8_clean(const char *s, char *out, size_t outlen)
 {
-	unsigned char *p = (unsigned char *)out;
-	size_t n;
+	size_t i = 0, len, n;
 
 	if (s != out) /* cleaning in place is allowed */
 		snprintf(out, outlen, "%s", s);
-	while (*p) {
-		n = utf8_seq_len(p);
+	len = strlen(out);
+	while (i < len) {
+		n = svc_utf8_seq_len(out + i, len - i);
 		if (n == 0)
-			*p++ = '?';
+			out[i++] = '?';
 		else
-			p += n;
+			i += n;
 	}
 	return out;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "svc/clock.h"
 #include "svc/log.h"
 
 struct svc_periodic {
@@ -23,17 +24,13 @@ static void *run(void *vp)
 {
 	struct svc_periodic *p = vp;
 	struct timespec until;
-	long long ns;
 	bool again;
 
 	pthread_mutex_lock(&p->lock);
 	while (!p->stopping) {
 		pthread_mutex_unlock(&p->lock);
 		again = p->fn(p->arg);
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		ns = until.tv_nsec + (long long)p->period_ms * 1000000LL;
-		until.tv_sec += (time_t)(ns / 1000000000LL);
-		until.tv_nsec = (long)(ns % 1000000000LL);
+		until = svc_mono_deadline((uint64_t)p->period_ms);
 		pthread_mutex_lock(&p->lock);
 		while (!again && !p->stopping &&
 		       pthread_cond_timedwait(&p->wake, &p->lock, &until) != ETIMEDOUT)
@@ -48,23 +45,33 @@ struct svc_periodic *svc_periodic_start(const char *name, long period_ms, svc_pe
 {
 	struct svc_periodic *p = calloc(1, sizeof(*p));
 	pthread_condattr_t attr;
+	int rc;
 
 	if (!p)
 		return NULL;
 	*p = (struct svc_periodic){.name = name, .period_ms = period_ms, .fn = fn, .arg = arg};
-	pthread_mutex_init(&p->lock, NULL);
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&p->wake, &attr);
+	if (pthread_mutex_init(&p->lock, NULL) != 0)
+		goto fail_free;
+	if (pthread_condattr_init(&attr) != 0)
+		goto fail_lock;
+	rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	if (rc == 0)
+		rc = pthread_cond_init(&p->wake, &attr);
 	pthread_condattr_destroy(&attr);
-	if (pthread_create(&p->thread, NULL, run, p) != 0) {
-		svc_error("%s: cannot start its thread", name);
-		pthread_cond_destroy(&p->wake);
-		pthread_mutex_destroy(&p->lock);
-		free(p);
-		return NULL;
-	}
+	if (rc != 0)
+		goto fail_lock;
+	if (pthread_create(&p->thread, NULL, run, p) != 0)
+		goto fail_cond;
 	return p;
+
+fail_cond:
+	pthread_cond_destroy(&p->wake);
+fail_lock:
+	pthread_mutex_destroy(&p->lock);
+fail_free:
+	svc_error("%s: cannot start its thread", name);
+	free(p);
+	return NULL;
 }
 
 void svc_periodic_stop(struct svc_periodic *p)

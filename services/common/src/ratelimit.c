@@ -1,4 +1,5 @@
 /* Token buckets per key in a hashed table (see svc/ratelimit.h). */
+#include "svc/clock.h"
 #include "svc/ratelimit.h"
 
 #include <math.h>
@@ -46,8 +47,15 @@ struct svc_ratelimit *svc_ratelimit_new(double per_s, double burst, size_t slots
 	rl->per_s = per_s;
 	rl->burst = burst < 1 ? 1 : burst;
 	rl->nslots = slots;
-	for (i = 0; i < RATELIMIT_STRIPES; i++)
-		pthread_mutex_init(&rl->locks[i], NULL);
+	for (i = 0; i < RATELIMIT_STRIPES; i++) {
+		if (pthread_mutex_init(&rl->locks[i], NULL) != 0) {
+			while (i-- > 0)
+				pthread_mutex_destroy(&rl->locks[i]);
+			free(rl->slots);
+			free(rl);
+			return NULL;
+		}
+	}
 	return rl;
 }
 
@@ -72,12 +80,8 @@ long svc_ratelimit_take(struct svc_ratelimit *rl, const char *key, int64_t now_m
 
 	if (!rl)
 		return 0;
-	if (now_ms < 0) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	}
+	if (now_ms < 0)
+		now_ms = (int64_t)svc_mono_ms();
 	h = hash_key(key ? key : "");
 	slot = (size_t)(h % rl->nslots);
 	b = &rl->slots[slot];

@@ -3,6 +3,7 @@
  * Redis, the HTTP server with the routes every service has, and an orderly
  * stop on SIGTERM/SIGINT.
  */
+#include "svc/clock.h"
 #include "svc/service.h"
 
 #include <errno.h>
@@ -276,28 +277,19 @@ static int build_routes(struct svc_run_state *run)
 
 /* ---- start-up -------------------------------------------------------- */
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 /* Applies one migration directory, retrying while the database is not
- * reachable until `deadline` (CLOCK_MONOTONIC seconds). */
-static int migrate_until(struct svc_db *db, const char *component, const char *dir, time_t deadline)
+ * reachable until `deadline` (svc_mono_ms). */
+static int migrate_until(struct svc_db *db, const char *component, const char *dir,
+                         uint64_t deadline)
 {
-	struct timespec now;
 	int rc;
 
 	for (;;) {
 		rc = svc_db_migrate(db, component, dir);
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (rc != SVC_ETRANSIENT || now.tv_sec >= deadline)
+		if (rc != SVC_ETRANSIENT || svc_mono_ms() >= deadline)
 			break;
 		svc_warn("migrations (%s): database not reachable yet; retrying", component);
-		sleep_ms(1000);
+		svc_sleep_ms(1000);
 	}
 	if (rc != 0)
 		svc_error("migrations (%s) from %s failed: %s", component, dir, svc_strerror(rc));
@@ -308,17 +300,15 @@ static int open_database(struct svc_run_state *run)
 {
 	const char *name = run->ctx.svc->name;
 	struct svc_db_config cfg = {0};
-	struct timespec now;
 	char own_dir[PATH_LEN];
-	time_t deadline;
+	uint64_t deadline;
 	int rc;
 
 	svc_db_config_from_env(&cfg);
 	run->ctx.db = svc_db_open(&cfg);
 	if (!run->ctx.db)
 		return SVC_ENOMEM;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	deadline = now.tv_sec + svc_env_long("DB_WAIT_S", 60, 0, 86400);
+	deadline = svc_mono_ms() + (uint64_t)svc_env_long("DB_WAIT_S", 60, 0, 86400) * 1000u;
 	snprintf(own_dir, sizeof(own_dir), "services/%s/migrations", name);
 	rc = migrate_until(run->ctx.db, "common",
 	                   svc_env_str("SVC_COMMON_MIGRATIONS_DIR", "services/common/migrations"),
