@@ -426,7 +426,7 @@ def test_no_client_chosen_destinations(ctx):
     check(rcpt.endswith("@customers.invalid") or "@" in rcpt and "169.254" not in rcpt,
           "sent to the stored (or the fallback) contact: %r" % rcpt)
     # the gateway's answers are capped: the payment sidecar refuses to read more
-    # than HTTPC_MAX_RESPONSE (unit-tested in test_egress); here the gateway's
+    # than HTTPC_MAX_RESPONSE (unit-tested: tests/unit/test_httpc_cap.c); here the gateway's
     # config accepts no URL or unknown member to redirect payment traffic
     res = stack.request("POST", stack.GATEWAY + "/admin/config",
                         {"callbackUrl": "http://169.254.169.254/"}, auth=admin)
