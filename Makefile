@@ -64,6 +64,7 @@ include loadtest/loadtest.mk
 include tests/smoke/smoke.mk
 include tools/token/token.mk
 include tests/unit/unit.mk
+include chaos/chaos.mk
 include tests/fuzz/fuzz.mk
 include k8s/k8s.mk
 

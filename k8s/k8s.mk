@@ -7,7 +7,9 @@
 #   make k8s-load RATE= DURATION=   the load generator as a Job in the cluster
 #   make k8s-down               helm uninstall, kind-down
 #   make k8s-stats              memory of every container, threads in the node
-.PHONY: images kind-up kind-down kind-load k8s-up k8s-test k8s-down k8s-load k8s-stats helm-lint
+#   make chaos [SCENARIO=name]  the chaos scenarios against the running release (docs/chaos.md)
+.PHONY: images kind-up kind-down kind-load k8s-up k8s-test k8s-down k8s-load k8s-stats helm-lint \
+        chaos
 
 RATE     ?= 100
 DURATION ?= 60
@@ -34,6 +36,17 @@ k8s-stats:
 	scripts/k8s.sh stats
 k8s-load:
 	RATE=$(RATE) DURATION=$(DURATION) scripts/k8s-load.sh
+
+# the images first (the chaos image with this checkout's runner and scenarios) unless
+# CHAOS_IMAGES=0; build/bin/chaos writes the report
+CHAOS_IMAGES ?= 1
+chaos:
+ifneq ($(CHAOS_IMAGES),0)
+	$(MAKE) images
+	scripts/k8s.sh kind-load
+endif
+	$(MAKE) SAN=0 build/bin/chaos
+	SCENARIO="$(SCENARIO)" scripts/chaos.sh
 
 helm-lint:
 	helm lint helm/saga-orders

@@ -31,7 +31,7 @@ OUT="$ROOT/build/images"
 SRC="$ROOT/k8s/images"
 
 PROJECT_IMAGES=(order-service inventory-service payment-service notification-service sidecar
-    gateway-sim loadgen)
+    gateway-sim loadgen chaos)
 INFRA_IMAGES=(kafka mariadb redis)
 ALL_IMAGES=("${PROJECT_IMAGES[@]}" "${INFRA_IMAGES[@]}")
 
@@ -44,7 +44,8 @@ JRE_MODULES+=,java.management.rmi,java.naming,java.rmi,java.scripting,java.secur
 JRE_MODULES+=,java.security.sasl,java.sql,java.xml,jdk.crypto.ec,jdk.management
 JRE_MODULES+=,jdk.management.agent,jdk.naming.dns,jdk.security.auth,jdk.unsupported,jdk.zipfs
 KAFKA_TOOLS=(kafka-topics.sh kafka-consumer-groups.sh kafka-console-consumer.sh
-    kafka-console-producer.sh kafka-broker-api-versions.sh kafka-metadata-quorum.sh kafka-storage.sh)
+    kafka-console-producer.sh kafka-broker-api-versions.sh kafka-metadata-quorum.sh kafka-storage.sh
+    kafka-acls.sh kafka-configs.sh)
 
 die() {
     printf '%s: error: %s\n' "${0##*/}" "$*" >&2
@@ -158,6 +159,7 @@ new_context() {
             env+=" OPENAPI_FILE=/app/openapi.json SWAGGER_UI_DIR=/app/swagger-ui"
             ;;
         gateway-sim) env="ENV OPENAPI_FILE=/app/openapi.json" ;;
+        chaos) env="ENV CHAOS_SCENARIO_DIR=/app/scenarios" ;;
         *) env="# (no environment defaults)" ;;
         esac
         sed -e "s|@NAME@|$1|g" -e "s|@ENV@|$env|" "$SRC/program.Containerfile" >"$ctx/Containerfile"
@@ -202,6 +204,7 @@ stage_project() {
         cp "$DEPS_DIR"/swagger-ui/* "$rootfs/app/swagger-ui/"
         ;;
     gateway-sim) cp services/gateway-sim/openapi.json "$rootfs/app/openapi.json" ;;
+    chaos) cp -r chaos/scenarios "$rootfs/app/scenarios" ;;
     esac
 }
 

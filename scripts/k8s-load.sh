@@ -77,9 +77,9 @@ labels() {
 }
 
 # job_manifest NAME COMPONENT DB COMMAND...: a Job running COMMAND... in the
-# loadgen image (restricted pod security, /tmp an emptyDir); DB=1 gives it
-# the seed's database settings (the Service, the users, their passwords from
-# Secret <release>-db)
+# loadgen image (restricted pod security, /tmp an emptyDir) with JWT_SECRET
+# from Secret <release>-auth; DB=1 gives it the seed's database settings (the
+# Service, the users, their passwords from Secret <release>-db)
 job_manifest() {
     local name="$1" component="$2" db="$3" arg
     shift 3
@@ -115,8 +115,13 @@ $(labels 8 "$component")
           command:
 EOF
     for arg in "$@"; do printf '            - %s\n' "$(json_string "$arg")"; done
-    [ "$db" != 1 ] || cat <<EOF
+    cat <<EOF
           env:
+            - name: JWT_SECRET
+              valueFrom:
+                secretKeyRef: {name: $(json_string "$RELEASE-auth"), key: jwt-secret}
+EOF
+    [ "$db" != 1 ] || cat <<EOF
             - name: DB_HOST
               value: $(json_string "$RELEASE-mysql")
             - name: DB_PORT

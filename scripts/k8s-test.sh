@@ -10,19 +10,27 @@
 #   deploy/<release>-inventory      8083 9083 10083
 #   deploy/<release>-notification   8084 9084 10084
 #   deploy/<release>-gateway-sim    8089
-#   pod/<release>-kafka-0           19092             (the PORTFORWARD listener)
+#   pod/<release>-kafka-0           19092             (the PORTFORWARD listener; with
+#                                                      kafka.auth.enabled, kcat authenticates
+#                                                      as admin: KCAT_CONFIG, Secret
+#                                                      <release>-kafka, admin-password)
 #   pod/<release>-mysql-0           3306              (as root: Secret <release>-db, root-password)
 #   deploy/<release>-redis          6379
 # A forward that ends (kubectl gives one up when a connection to the pod
 # fails) is started again. The tests get the endpoints in the environment
 # stack.py reads (ORDER_URL, ..., KAFKA_BROKERS, E2E_MYSQL_*, E2E_REDIS_*,
-# E2E_LOG_CMD: `kubectl logs deploy/<release>-<service>`), need kcat, the
-# mariadb client and redis-cli on PATH, and exit with the suite's status.
+# E2E_LOG_CMD: `kubectl logs deploy/<release>-<service>`; E2E_JWT_SECRET, the
+# key their bearer tokens are signed with: Secret <release>-auth, jwt-secret),
+# need kcat, the mariadb client and redis-cli on PATH, and exit with the
+# suite's status.
 #
 # Environment: K8S_NAMESPACE (saga-orders), RELEASE (saga), KUBECTL_CONTEXT
 # (kubectl's current context when unset), K8S_FORWARD_TIMEOUT (60: seconds to
 # wait for every local port), K8S_TEST_LOG_DIR (build/k8s-test: the
 # port-forward logs). The local ports must be free.
+#
+# `make k8s-test` runs `helm test` before this: saga-smoke (one saga each way)
+# and kafka-acl-test (Kafka refuses what the ACLs forbid).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -57,6 +65,7 @@ FORWARDS=(
 )
 FORWARD_PIDS=()
 SUITE_PID=
+SECRET_DIR=
 
 # forward TARGET PORT...: kubectl port-forward, started again whenever it
 # ends, until this (background) shell is terminated
@@ -81,6 +90,28 @@ cleanup() {
     [ -z "$SUITE_PID" ] || kill "$SUITE_PID" 2>/dev/null || true
     for pid in "${FORWARD_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
     for pid in "${FORWARD_PIDS[@]}" $SUITE_PID; do wait "$pid" 2>/dev/null || true; done
+    [ -z "$SECRET_DIR" ] || rm -rf "$SECRET_DIR"
+}
+
+# kcat_config: with Kafka authentication on (Secret <release>-kafka exists), a
+# kcat configuration as the admin principal (SCRAM-SHA-512: the tests produce to
+# and read every topic) in KCAT_CONFIG; outside build/, whose logs CI uploads
+kcat_config() {
+    local password
+    password="$(kc get secret "$RELEASE-kafka" -o jsonpath='{.data.admin-password}' 2>/dev/null |
+        base64 -d)" || password=
+    if [ -z "$password" ]; then
+        note "no Secret $RELEASE-kafka: Kafka without authentication"
+        return 0
+    fi
+    SECRET_DIR="$(mktemp -d)"
+    (
+        umask 077
+        printf 'security.protocol=SASL_PLAINTEXT\nsasl.mechanisms=SCRAM-SHA-512\n' >"$SECRET_DIR/kcat.conf"
+        printf 'sasl.username=admin\nsasl.password=%s\n' "$password" >>"$SECRET_DIR/kcat.conf"
+    )
+    export KCAT_CONFIG="$SECRET_DIR/kcat.conf"
+    note "kcat authenticates to Kafka as admin (SCRAM-SHA-512)"
 }
 
 sidecar_port() {
@@ -157,6 +188,13 @@ main() {
     export ORDER_INTERNAL_URL=http://127.0.0.1:10081 PAYMENT_INTERNAL_URL=http://127.0.0.1:10082 \
         INVENTORY_INTERNAL_URL=http://127.0.0.1:10083 NOTIFICATION_INTERNAL_URL=http://127.0.0.1:10084
     export KAFKA_BROKERS=127.0.0.1:19092
+    kcat_config
+    # the key the services verify bearer tokens with: the tests mint theirs with it
+    if [ -z "${E2E_JWT_SECRET:-}" ]; then
+        E2E_JWT_SECRET="$(kc get secret "$RELEASE-auth" -o jsonpath='{.data.jwt-secret}' | base64 -d)" ||
+            die "cannot read jwt-secret of Secret $RELEASE-auth"
+        export E2E_JWT_SECRET
+    fi
     # kubectl gives a forward up when one connection to the pod breaks (a request the
     # service refuses before reading its body): forward() starts it again at once, and
     # the tests try a refused connection again meanwhile

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "resilience/sidecar/dlq_admin.h"
 #include "resilience/sidecar/inbound.h"
@@ -94,9 +95,14 @@ static void handle_ready(void *ctx, const struct svc_http_request *req,
 	json_t *body = json_object(), *egress = json_object();
 	bool kafka = sc_producer_healthy(a->producer) && sc_producer_reachable(a->producer);
 	bool service = service_live(a);
-	bool ready = kafka && service;
+	/* ?kafka=optional (the Kubernetes readiness probe): Kafka is reported, not
+	 * required. Without the broker the service still takes its requests (its
+	 * events wait in the outbox, its deliveries resume when Kafka is back);
+	 * were every pod taken out of its Service meanwhile, a broker restart
+	 * would refuse every order (docs/chaos.md, kafka-kill). */
+	const char *need = svc_http_query(req, "kafka");
+	bool ready = (kafka || (need && !strcmp(need, "optional"))) && service;
 
-	(void)req;
 	json_object_set_new(body, "kafka", json_string(up(kafka)));
 	if (a->db) {
 		bool db = svc_db_ping(a->db);

@@ -76,8 +76,15 @@ rd_kafka_conf_t *sc_kafka_conf_new(const struct sc_kafka_client *k, const char *
 		svc_error("%s: out of memory", who);
 		return NULL;
 	}
+	/* Back quickly after a broker restart (docs/chaos.md, kafka-kill): a
+	 * connection to the address of a broker pod that is gone gets no answer
+	 * at all, which librdkafka waits out for 30 s by default
+	 * (socket.connection.setup.timeout.ms), and its reconnects back off to 10 s
+	 * apart (reconnect.backoff.max.ms). */
 	if (sc_kafka_conf_set(conf, who, "bootstrap.servers", k->brokers) ||
-	    (client_id && sc_kafka_conf_set(conf, who, "client.id", client_id)))
+	    (client_id && sc_kafka_conf_set(conf, who, "client.id", client_id)) ||
+	    sc_kafka_conf_set(conf, who, "socket.connection.setup.timeout.ms", "5000") ||
+	    sc_kafka_conf_set(conf, who, "reconnect.backoff.max.ms", "1000"))
 		goto fail_conf;
 	if (k->security_protocol && k->security_protocol[0] &&
 	    sc_kafka_conf_set(conf, who, "security.protocol", k->security_protocol))

@@ -114,6 +114,17 @@ spec:
 {{- printf "%s-kafka-%d.%s-kafka-headless.%s.svc.%s" $fullname (int .index) $fullname .root.Release.Namespace .root.Values.clusterDomain -}}
 {{- end -}}
 
+{{/*
+Kafka's listener addresses: with kafka.auth.enabled every one authenticates (SASL_PLAINTEXT):
+  CLIENT       9092   the clients (SCRAM-SHA-512, one principal each)
+  CONTROLLER   9093   the KRaft quorum, broker -> controller (PLAIN, User:admin)
+  INTERNAL     9094   broker -> broker replication and the setup Job (PLAIN, User:admin)
+  PORTFORWARD 19092   clients behind `kubectl port-forward`, advertised as localhost (SCRAM)
+*/}}
+{{- define "saga-orders.kafkaInternalBrokers" -}}
+{{- include "saga-orders.fullname" . }}-kafka-headless:9094
+{{- end -}}
+
 {{/* controller.quorum.voters: id@host:9093 for every broker (node id = pod index). */}}
 {{- define "saga-orders.kafkaQuorumVoters" -}}
 {{- $voters := list -}}
@@ -138,8 +149,120 @@ internal listener for the sidecar (127.0.0.1) on this + 2000.
 {{- get (dict
       "order" "inventory.events,payment.events,notification.events"
       "inventory" "order.events,inventory.commands"
-      "payment" "payment.commands"
+      "payment" "payment.commands,order.events"
       "notification" "order.events") . -}}
+{{- end -}}
+
+{{/*
+The topics a service produces (its outbox: services/<name>/emit.c, consumer.c, process.c,
+notify.c), besides its DLQ <service>.dlq. With Kafka ACLs it may create and write only
+these, and creates them in its create-topics init container (CREATE_TOPICS).
+*/}}
+{{- define "saga-orders.produceTopics" -}}
+{{- get (dict
+      "order" "order.events,inventory.commands,payment.commands"
+      "inventory" "inventory.events"
+      "payment" "payment.events"
+      "notification" "notification.events") . -}}
+{{- end -}}
+
+{{/*
+The principals of Kafka's clients, each with a SCRAM-SHA-512 credential and a key
+<name>-password in Secret <fullname>-kafka; admin is also the brokers' own (PLAIN).
+*/}}
+{{- define "saga-orders.kafkaUsers" -}}
+admin order inventory payment notification kafdrop
+{{- end -}}
+
+{{/*
+The ACLs of the release, one per line: PRINCIPAL RESOURCE_TYPE PATTERN_TYPE NAME OPERATION
+(the names kafka-acls.sh --list prints). docs/kubernetes.md, "Kafka security", explains them.
+Each service:
+  - the topics it produces: WRITE, DESCRIBE, CREATE (create-topics creates them);
+  - its DLQ <service>.dlq: that and READ (the sidecar's DLQ listing and re-drive);
+  - the topics it subscribes to: READ, DESCRIBE, and WRITE with kafka.auth.dlqRedrive
+    (a re-driven dead letter goes back to the topic it came from);
+  - its consumer group <service>-service and the DLQ reader's <service>-sidecar-dlq-reader:
+    READ;
+  - the cluster: IDEMPOTENT_WRITE (the sidecar's producer is idempotent).
+Kafdrop (when enabled), read-only: every topic READ, DESCRIBE, DESCRIBE_CONFIGS; every group
+DESCRIBE (its consumer assigns partitions, it joins no group); the cluster DESCRIBE,
+DESCRIBE_CONFIGS (brokers, ACLs).
+*/}}
+{{- define "saga-orders.kafkaAcls" -}}
+{{- $root := . -}}
+{{- range $svc := list "order" "inventory" "payment" "notification" }}
+{{- range $topic := splitList "," (include "saga-orders.produceTopics" $svc) }}
+{{- range $op := list "WRITE" "DESCRIBE" "CREATE" }}
+{{ $svc }} TOPIC LITERAL {{ $topic }} {{ $op }}
+{{- end }}
+{{- end }}
+{{- range $op := list "WRITE" "DESCRIBE" "CREATE" "READ" }}
+{{ $svc }} TOPIC LITERAL {{ $svc }}.dlq {{ $op }}
+{{- end }}
+{{- range $topic := splitList "," (include "saga-orders.subscribeTopics" $svc) }}
+{{ $svc }} TOPIC LITERAL {{ $topic }} READ
+{{ $svc }} TOPIC LITERAL {{ $topic }} DESCRIBE
+{{- if $root.Values.kafka.auth.dlqRedrive }}
+{{ $svc }} TOPIC LITERAL {{ $topic }} WRITE
+{{- end }}
+{{- end }}
+{{ $svc }} GROUP LITERAL {{ $svc }}-service READ
+{{ $svc }} GROUP LITERAL {{ $svc }}-sidecar-dlq-reader READ
+{{ $svc }} CLUSTER LITERAL kafka-cluster IDEMPOTENT_WRITE
+{{- end }}
+{{- if .Values.kafdrop.enabled }}
+{{- range $op := list "READ" "DESCRIBE" "DESCRIBE_CONFIGS" }}
+kafdrop TOPIC LITERAL * {{ $op }}
+{{- end }}
+kafdrop GROUP LITERAL * DESCRIBE
+kafdrop CLUSTER LITERAL kafka-cluster DESCRIBE
+kafdrop CLUSTER LITERAL kafka-cluster DESCRIBE_CONFIGS
+{{- end }}
+{{- end -}}
+
+{{/*
+The client settings of a principal (kafkaconf.h's names): a dict, empty without
+kafka.auth.enabled. The password comes from saga-orders.kafkaPasswordEnv.
+*/}}
+{{- define "saga-orders.kafkaClientEnv" -}}
+{{- if .root.Values.kafka.auth.enabled -}}
+{{- toYaml (dict
+      "KAFKA_SECURITY_PROTOCOL" "SASL_PLAINTEXT"
+      "KAFKA_SASL_MECHANISM" "SCRAM-SHA-512"
+      "KAFKA_SASL_USERNAME" .user) -}}
+{{- else -}}
+{}
+{{- end -}}
+{{- end -}}
+
+{{/*
+KAFKA_SASL_PASSWORD of a principal from Secret <fullname>-kafka, as an env list entry;
+nothing without kafka.auth.enabled or when `override` (an env map) sets the password.
+Call with (dict "root" $ "user" "order" "override" $map).
+*/}}
+{{- define "saga-orders.kafkaPasswordEnv" -}}
+{{- if and .root.Values.kafka.auth.enabled (not (hasKey .override "KAFKA_SASL_PASSWORD")) (not (hasKey .override "KAFKA_SASL_PASSWORD_FILE")) -}}
+- name: KAFKA_SASL_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "saga-orders.fullname" .root }}-kafka
+      key: {{ .user }}-password
+{{- end }}
+{{- end -}}
+
+{{/*
+JWT_SECRET from Secret <fullname>-auth, as an env list entry; nothing when `override` (an
+env map) sets it. Call with (dict "root" $ "override" $map).
+*/}}
+{{- define "saga-orders.jwtSecretEnv" -}}
+{{- if not (hasKey .override "JWT_SECRET") -}}
+- name: JWT_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "saga-orders.fullname" .root }}-auth
+      key: jwt-secret
+{{- end }}
 {{- end -}}
 
 {{/*
@@ -159,12 +282,15 @@ webhook={{ .root.Values.notification.webhookUrl }}
 
 {{/*
 The pod spec of one of the four services (order, payment, inventory, notification):
-  1. init container create-topics: `sidecar create-topics --wait 300`, waits for Kafka;
+  1. init container create-topics: `sidecar create-topics --wait 300`: creates the topics
+     the service produces, waits for Kafka and for the topics it consumes;
   2. the resilience sidecar as a native sidecar (init container, restartPolicy Always):
      started (startupProbe on /health/live) before the service, stopped after it;
   3. the service.
 The service and its sidecar share /run/saga (the outbox wake socket). Both get the DB_*
-of the service's database. Environment names and values as scripts/stack.sh proc_env.
+of the service's database and JWT_SECRET; the sidecar and create-topics get the Kafka
+principal of the service (KAFKA_SASL_USERNAME=<service>, its password only). Environment
+names and values as scripts/stack.sh proc_env.
 Call with (dict "root" $ "name" "order").
 */}}
 {{- define "saga-orders.servicePodSpec" -}}
@@ -185,6 +311,7 @@ Call with (dict "root" $ "name" "order").
       "DB_PORT" "3306"
       "DB_USER" $name
       "DB_NAME" (printf "%s_db" $name) -}}
+{{- $kafkaClient := include "saga-orders.kafkaClientEnv" (dict "root" $root "user" $name) | fromYaml -}}
 {{- $sidecarEnv := merge (dict
       "SERVICE_NAME" $name
       "SIDECAR_PORT" $sidecarPort
@@ -192,7 +319,7 @@ Call with (dict "root" $ "name" "order").
       "KAFKA_BROKERS" (include "saga-orders.kafkaBrokers" $root)
       "SUBSCRIBE_TOPICS" (include "saga-orders.subscribeTopics" $name)
       "OUTBOX_WAKE_SOCKET" $wakeSocket
-      "EGRESS_ROUTES" (include "saga-orders.egressRoutes" (dict "root" $root "name" $name))) $db -}}
+      "EGRESS_ROUTES" (include "saga-orders.egressRoutes" (dict "root" $root "name" $name))) $db (deepCopy $kafkaClient) -}}
 {{- $serviceEnv := merge (dict
       "SERVICE_NAME" $name
       "HTTP_PORT" $httpPort
@@ -203,9 +330,14 @@ Call with (dict "root" $ "name" "order").
 {{- $_ := set $serviceEnv "REDIS_HOST" (printf "%s-redis" $fullname) -}}
 {{- $_ := set $serviceEnv "REDIS_PORT" "6379" -}}
 {{- end -}}
-{{- $topicsEnv := dict
+{{- /* create-topics creates what the service produces and waits for what it consumes */ -}}
+{{- $topicsEnv := merge (dict
+      "SERVICE_NAME" $name
       "KAFKA_BROKERS" (include "saga-orders.kafkaBrokers" $root)
-      "TOPIC_REPLICATION" (include "saga-orders.kafkaReplication" $root) -}}
+      "CREATE_TOPICS" (printf "%s,%s.dlq" (include "saga-orders.produceTopics" $name) $name)
+      "SUBSCRIBE_TOPICS" (include "saga-orders.subscribeTopics" $name)
+      "TOPIC_REPLICATION" (include "saga-orders.kafkaReplication" $root)) (deepCopy $kafkaClient) -}}
+{{- $topicsOverride := default dict $root.Values.createTopics.env -}}
 {{- $sidecarImage := include "saga-orders.image" (dict "root" $root "image" $root.Values.sidecar.image) -}}
 automountServiceAccountToken: false
 enableServiceLinks: false
@@ -221,7 +353,9 @@ initContainers:
     imagePullPolicy: {{ $root.Values.sidecar.image.pullPolicy }}
     args: ["create-topics", "--wait", "300"]
     env:
-      {{- include "saga-orders.envVars" (dict "base" $topicsEnv "override" $root.Values.createTopics.env) | nindent 6 }}
+      {{- include "saga-orders.kafkaPasswordEnv" (dict "root" $root "user" $name "override" $topicsOverride) | nindent 6 }}
+      {{- include "saga-orders.jwtSecretEnv" (dict "root" $root "override" $topicsOverride) | nindent 6 }}
+      {{- include "saga-orders.envVars" (dict "base" $topicsEnv "override" $topicsOverride) | nindent 6 }}
     securityContext:
       {{- toYaml $root.Values.containerSecurityContext | nindent 6 }}
     resources:
@@ -242,6 +376,8 @@ initContainers:
             name: {{ $fullname }}-db
             key: {{ $name }}-password
       {{- end }}
+      {{- include "saga-orders.kafkaPasswordEnv" (dict "root" $root "user" $name "override" $sidecarOverride) | nindent 6 }}
+      {{- include "saga-orders.jwtSecretEnv" (dict "root" $root "override" $sidecarOverride) | nindent 6 }}
       {{- include "saga-orders.envVars" (dict "base" $sidecarEnv "override" $sidecarOverride) | nindent 6 }}
     # /health/live only: the sidecar's /health/ready needs the service, which starts after
     # this probe passed
@@ -255,9 +391,11 @@ initContainers:
         path: /health/live
         port: sidecar
       {{- toYaml $probes.liveness | nindent 6 }}
+    # Kafka reported, not required: a broker restart must not take every pod out of its
+    # Service (the service keeps taking requests; its events wait in the outbox)
     readinessProbe:
       httpGet:
-        path: /health/ready
+        path: /health/ready?kafka=optional
         port: sidecar
       {{- toYaml $probes.readiness | nindent 6 }}
     securityContext:
@@ -285,6 +423,7 @@ containers:
             name: {{ $fullname }}-db
             key: {{ $name }}-password
       {{- end }}
+      {{- include "saga-orders.jwtSecretEnv" (dict "root" $root "override" $serviceOverride) | nindent 6 }}
       {{- include "saga-orders.envVars" (dict "base" $serviceEnv "override" $serviceOverride) | nindent 6 }}
     startupProbe:
       httpGet:
