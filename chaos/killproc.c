@@ -3,6 +3,8 @@
  */
 #include "chaos/killproc.h"
 
+#include "svc/clock.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
@@ -10,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
-#include <time.h>
 #include <unistd.h>
 
 #define MAX_TARGETS      64
@@ -74,14 +75,6 @@ static size_t find(const char *comm, pid_t *out, size_t max)
 	return n;
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 /* true when every pid is gone within wait_ms */
 static int wait_gone(const pid_t *pids, size_t n, long wait_ms)
 {
@@ -94,7 +87,7 @@ static int wait_gone(const pid_t *pids, size_t n, long wait_ms)
 			return 1;
 		if (waited >= wait_ms)
 			return 0;
-		sleep_ms(50);
+		svc_sleep_ms(50);
 	}
 }
 

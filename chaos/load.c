@@ -11,8 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "svc/clock.h"
+#include "svc/event.h"
 #include "svc/log.h"
 
 #define RESP_MAX    2048
@@ -54,22 +55,6 @@ size_t chaos_load_product(size_t i, size_t nproducts, int decline_every)
 	if (i % d == d - 1)
 		return nproducts - 1;
 	return (i - i / d) % (nproducts - 1);
-}
-
-static int64_t mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
@@ -153,7 +138,7 @@ static void finish(struct chaos_load *l, CURL *easy, CURLcode result)
 
 	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&s);
 	r = &l->records[s->record];
-	r->latency_ms = (int32_t)((mono_us() - s->start_us) / 1000);
+	r->latency_ms = (int32_t)(((int64_t)svc_mono_us() - s->start_us) / 1000);
 	if (result == CURLE_OK)
 		curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
 	r->status = (int16_t)status;
@@ -178,7 +163,7 @@ static void *run(void *arg)
 	int running;
 
 	for (;;) {
-		int64_t now = mono_us(), due;
+		int64_t now = (int64_t)svc_mono_us(), due;
 		bool stopping = atomic_load(&l->stop);
 		CURLMsg *msg;
 		int left;
@@ -193,7 +178,8 @@ static void *run(void *arg)
 		if (stopping && l->inflight == 0)
 			break;
 		if (!stopping) {
-			due = l->t0_us + (int64_t)((double)next * period_us) - mono_us();
+			due = l->t0_us + (int64_t)((double)next * period_us) -
+			      (int64_t)svc_mono_us();
 			wait_ms = due <= 0                   ? 0
 			          : due / 1000 < WAIT_MAX_MS ? (long)(due / 1000)
 			                                     : WAIT_MAX_MS;
@@ -234,8 +220,8 @@ struct chaos_load *chaos_load_start(const struct chaos_load_config *cfg)
 		curl_easy_setopt(s->easy, CURLOPT_FRESH_CONNECT, 1L);
 		curl_easy_setopt(s->easy, CURLOPT_FORBID_REUSE, 1L);
 	}
-	l->t0_ms = wall_ms();
-	l->t0_us = mono_us();
+	l->t0_ms = svc_now_ms();
+	l->t0_us = (int64_t)svc_mono_us();
 	if (pthread_create(&l->thread, NULL, run, l) != 0)
 		goto fail;
 	l->running = true;

@@ -15,6 +15,8 @@
 #include "chaos/orders.h"
 #include "chaos/pod.h"
 #include "chaos/runner.h"
+#include "svc/clock.h"
+#include "svc/event.h" /* svc_now_ms: the wall clock */
 
 /* four products that confirm, one priced to be declined */
 #define CHAOS_PRODUCTS 5
@@ -56,10 +58,6 @@ struct chaos__run {
 	bool sold_exact;
 	int64_t verified_ms; /* when the invariants were last evaluated */
 };
-
-/* wall clock, ms */
-int64_t chaos__now_ms(void);
-void chaos__sleep_ms(long ms);
 
 /* The Ready pods' IPs per service for the sidecars' DLQ and the order pod's
  * deadlines need pod lists: the pods of `selector` (parsed, sorted). */

@@ -4,7 +4,6 @@
  */
 #include "chaos/runner.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,22 +21,6 @@
 #define PRICE_CONFIRMS    1999 /* minor units: far under any decline threshold */
 #define PUT_TRIES         10
 #define KILL_WAIT_MS      10000 /* how long a due kill may wait for a pod to kill */
-
-int64_t chaos__now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void chaos__sleep_ms(long ms)
-{
-	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
 
 /* "Authorization: Bearer <token>" for subject with roles, malloc'd */
 static char *bearer(const struct chaos_config *c, const char *subject, unsigned roles, long ttl_s)
@@ -184,7 +167,7 @@ static int setup_products(struct chaos__run *r)
 			                           sizeof(err));
 			if (rc != SVC_ETRANSIENT)
 				break;
-			chaos__sleep_ms(1000);
+			svc_sleep_ms(1000);
 		}
 		if (rc) {
 			svc_error("%s", err);
@@ -262,7 +245,7 @@ static bool kill_now(struct chaos__run *r, size_t idx, int64_t due_ms, const str
 	k->landed = s->action != CHAOS_ACTION_KILL_CONTAINER; /* a delete acts at once */
 	m = chaos_pods_pick(pods, n, s->mode, s->percent, (unsigned)rand_r(&r->seed), r->cfg->self,
 	                    picked);
-	k->at_ms = chaos__now_ms();
+	k->at_ms = svc_now_ms();
 	if (m == 0 && k->at_ms < due_ms + KILL_WAIT_MS)
 		return false;
 	if (m == 0) {
@@ -363,7 +346,7 @@ static void watch(struct chaos__run *r)
 		/* without an answer from the API, nothing is judged or killed this round */
 		if (chaos__list(r, r->selector, &pods, &n) != 0)
 			goto next;
-		now = chaos__now_ms();
+		now = svc_now_ms();
 		for (size_t i = 0; i < r->kills_made; i++) {
 			struct chaos_kill *k = &r->kills[i];
 
@@ -393,7 +376,7 @@ static void watch(struct chaos__run *r)
 		}
 	next:
 		free(pods);
-		now = chaos__now_ms();
+		now = svc_now_ms();
 		if (load_on && now >= load_end) {
 			chaos_load_stop(r->load);
 			load_on = false;
@@ -402,7 +385,7 @@ static void watch(struct chaos__run *r)
 		}
 		if (!load_on && (all_recovered(r) || now >= give_up))
 			break;
-		chaos__sleep_ms(r->cfg->poll_ms);
+		svc_sleep_ms(r->cfg->poll_ms);
 	}
 }
 
@@ -429,7 +412,7 @@ int chaos_run(const struct chaos_scenario *s, const struct chaos_config *cfg,
 
 	*result = NULL;
 	r.seed = (unsigned)time(NULL) ^ (unsigned)getpid();
-	r.started_ms = chaos__now_ms();
+	r.started_ms = svc_now_ms();
 	snprintf(r.selector, sizeof(r.selector), "app.kubernetes.io/instance=%s,%s", cfg->release,
 	         s->selector);
 	svc_info("scenario %s: %s", s->name, s->description);

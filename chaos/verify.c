@@ -82,7 +82,7 @@ static bool read_retrying(const struct chaos_api *api, read_fn read, void *obj)
 	for (int t = 0; t < READ_TRIES; t++) {
 		if (read(api, obj) != SVC_ETRANSIENT)
 			return false;
-		chaos__sleep_ms(500);
+		svc_sleep_ms(500);
 	}
 	return true;
 }
@@ -133,10 +133,10 @@ static void settle(struct chaos__run *r)
 	for (;;) {
 		chaos_parallel(r->norders, r->cfg->check_threads, read_order, r);
 		open = count_open(r);
-		if (open == 0 || chaos__now_ms() >= deadline)
+		if (open == 0 || svc_now_ms() >= deadline)
 			break;
 		svc_info("%zu of %zu orders not terminal yet", open, r->norders);
-		chaos__sleep_ms(SETTLE_POLL);
+		svc_sleep_ms(SETTLE_POLL);
 	}
 	svc_info("%zu orders accepted, %zu not terminal", r->norders, open);
 }
@@ -231,7 +231,7 @@ static void evaluate(struct chaos__run *r)
 	};
 
 	chaos_check(&in, &r->verdict);
-	r->verified_ms = chaos__now_ms();
+	r->verified_ms = svc_now_ms();
 }
 
 int chaos__verify(struct chaos__run *r)
@@ -242,21 +242,21 @@ int chaos__verify(struct chaos__run *r)
 	if (rc)
 		return rc;
 	settle(r);
-	until = chaos__now_ms() + r->s->settle_s * 1000;
+	until = svc_now_ms() + r->s->settle_s * 1000;
 	for (;;) {
 		chaos_parallel(r->norders, r->cfg->check_threads, read_order, r);
 		chaos_parallel(r->norders, r->cfg->check_threads, read_money, r);
 		chaos_parallel(r->nproducts, r->cfg->check_threads, read_product, r);
 		read_dlqs(r);
 		evaluate(r);
-		if (chaos_verdict_ok(&r->verdict) || chaos__now_ms() >= until)
+		if (chaos_verdict_ok(&r->verdict) || svc_now_ms() >= until)
 			break;
 		for (int i = 0; i < CHAOS_INV_COUNT; i++)
 			if (r->verdict.inv[i].violations)
 				svc_info("invariant %s: %ld violations (e.g. %s); again",
 				         chaos_inv_name(i), r->verdict.inv[i].violations,
 				         r->verdict.inv[i].examples[0]);
-		chaos__sleep_ms(VERIFY_POLL);
+		svc_sleep_ms(VERIFY_POLL);
 	}
 	return 0;
 }
