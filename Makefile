@@ -157,8 +157,16 @@ seed-bench: $(BIN)/seed
 # Load benchmark (docs/benchmarks.md): the whole stack in a private network
 # namespace, RATE (1000) orders/s for DURATION (300) s, report under run/bench/.
 # BENCH_RATES="100 500 1000" for a series; BENCH_SMOKE=1 for the CI smoke.
-.PHONY: bench bench-smoke
-bench: all
+.PHONY: bench bench-smoke profile
+bench: deps
+	$(MAKE) all
 	scripts/bench.sh
-bench-smoke: all
+bench-smoke: deps
+	$(MAKE) all
 	BENCH_SMOKE=1 scripts/bench.sh
+# what one order costs (docs/benchmarks.md): PROFILE_ORDERS (20000) orders at
+# RATE (400)/s; CPU ms per process, MariaDB statements, commits and rows,
+# Kafka messages and bytes, system calls; run/bench/<time>/profile.md
+profile: deps
+	$(MAKE) all
+	BENCH_PROFILE=1 scripts/bench.sh

@@ -4,6 +4,10 @@
 #   scripts/bench.sh                     one scenario: RATE (1000) orders/s for DURATION (300) s
 #   BENCH_RATES="100 500 1000" scripts/bench.sh     a series, one fresh stack per rate
 #   BENCH_SMOKE=1 scripts/bench.sh       CI: 30 s at 100/s, asserts correctness only
+#   BENCH_PROFILE=1 scripts/bench.sh     make profile: a fixed workload (PROFILE_ORDERS,
+#                                        20000, at RATE, 400/s) and what each order costs:
+#                                        CPU ms per process, MariaDB statements, commits
+#                                        and rows, Kafka messages and bytes, syscalls
 #
 # As root the whole run (MariaDB, Redis, Kafka, the services, the sidecars and
 # the load generator) happens inside a network namespace this script creates
@@ -38,6 +42,11 @@ cd "$ROOT"
 if [ "${BENCH_SMOKE:-0}" = 1 ]; then
     RATE=100 DURATION=30 BENCH_RATES=100 BENCH_CEILINGS="${BENCH_CEILINGS:-0}"
     BENCH_WARMUP="${BENCH_WARMUP:-0}"
+fi
+if [ "${BENCH_PROFILE:-0}" = 1 ]; then
+    RATE="${RATE:-400}"
+    DURATION=$(((${PROFILE_ORDERS:-20000} + RATE - 1) / RATE))
+    BENCH_RATES="$RATE" BENCH_CEILINGS="${BENCH_CEILINGS:-0}"
 fi
 RATE="${RATE:-1000}"
 DURATION="${DURATION:-300}"
@@ -148,15 +157,56 @@ db_status() {
     sql mysql "SHOW GLOBAL STATUS WHERE Variable_name IN ('Questions', 'Com_commit',
         'Com_insert', 'Com_update', 'Com_select', 'Com_delete', 'Com_begin',
         'Com_savepoint', 'Com_release_savepoint', 'Com_rollback', 'Com_rollback_to_savepoint',
-        'Com_set_option', 'Handler_commit', 'Innodb_rows_inserted', 'Innodb_rows_updated',
-        'Innodb_rows_read', 'Innodb_log_writes', 'Innodb_os_log_fsyncs', 'Innodb_row_lock_waits',
-        'Com_admin_commands', 'Com_stmt_execute', 'Com_stmt_prepare', 'Com_ping', 'Binlog_commits')"
+        'Com_set_option', 'Handler_commit', 'Handler_write', 'Handler_update', 'Handler_delete',
+        'Handler_read_key', 'Innodb_data_written', 'Innodb_data_fsyncs', 'Innodb_log_writes',
+        'Innodb_row_lock_waits', 'Com_admin_commands', 'Com_stmt_execute', 'Com_stmt_prepare',
+        'Com_ping', 'Binlog_commits')"
 }
 
 lag_groups() {
     printf '%s\n' "order-service=inventory.events,payment.events,notification.events" \
         "inventory-service=order.events,inventory.commands" \
         "payment-service=payment.commands" "notification-service=order.events"
+}
+
+# make profile: every topic's messages (sum of its partitions' high
+# watermarks, one JSON line) and the bytes of its log segments (TSV)
+kafka_topics() {
+    printf '%s\n' order.events inventory.events inventory.commands payment.commands \
+        payment.events notification.events
+}
+kafka_end() {
+    local specs=() t
+    for t in $(kafka_topics); do specs+=("profile-$t=$t"); done
+    "$BIN_DIR/lagmon" --once "${specs[@]}" 2>/dev/null
+}
+kafka_bytes() {
+    local t
+    for t in $(kafka_topics); do
+        printf '%s\t%s\n' "profile-$t" \
+            "$(find "$RUN_DIR/kafka/data" -path "*/$t-[0-9]*/*.log" -printf '%s\n' |
+                awk '{s += $1} END {print s + 0}')"
+    done
+}
+
+# strace_window DIR: 2 s into a load of its own (after the measured one, so
+# that tracing does not inflate its CPU figures), counts every C process's
+# system calls for PROFILE_STRACE_S (10) s (strace -c -f); the report divides
+# them by the orders placed in that window
+strace_window() {
+    local dir="$1" secs="${PROFILE_STRACE_S:-10}" f name pids=()
+    sleep 2
+    for f in "$RUN_DIR"/pids/*.pid; do
+        name="$(basename "$f" .pid)"
+        case "$name" in mariadb | redis | kafka) continue ;; esac
+        strace -c -f -q -p "$(cat "$f")" -o "$dir/strace-$name.txt" &
+        pids+=($!)
+    done
+    date +%s%N >"$dir/strace-window.txt"
+    sleep "$secs"
+    kill -INT "${pids[@]}" 2>/dev/null || true
+    wait "${pids[@]}" 2>/dev/null || true
+    date +%s%N >>"$dir/strace-window.txt"
 }
 
 # stack_secret NAME: the running stack's secret (scripts/lib/common.sh secret)
@@ -226,12 +276,28 @@ run_one() {
     python3 "$ROOT/loadtest/sampler.py" "$RUN_DIR" >"$dir/samples.jsonl" 2>"$dir/sampler.log" &
     sampler_pid=$!
     db_status >"$dir/dbstatus-before.tsv"
+    if [ "${BENCH_PROFILE:-0}" = 1 ]; then
+        kafka_end >"$dir/kafka-before.json"
+        kafka_bytes >"$dir/kafka-bytes-before.tsv"
+    fi
     note "load: $rate orders/s for ${DURATION}s"
     load "$rate" "$DURATION" "$dir/loadgen" || die "loadgen failed (log: $dir/loadgen.log)"
     tail -1 "$dir/loadgen.log" >&2
     note "waiting for the sagas to finish (at most ${BENCH_SETTLE:-120}s)"
     settle
     db_status >"$dir/dbstatus-after.tsv"
+    if [ "${BENCH_PROFILE:-0}" = 1 ]; then
+        kafka_end >"$dir/kafka-after.json"
+        kafka_bytes >"$dir/kafka-bytes-after.tsv"
+        if [ "${PROFILE_STRACE:-1}" = 1 ] && command -v strace >/dev/null; then
+            note "system calls: strace -c -f on every C process, ${PROFILE_STRACE_S:-10}s of load"
+            strace_window "$dir" &
+            local strace_pid=$!
+            load "$rate" "$((${PROFILE_STRACE_S:-10} + 4))" "$dir/strace-load" || true
+            wait "$strace_pid" || true
+            settle
+        fi
+    fi
     if [ "${BENCH_DIGESTS:-0}" = 1 ]; then statement_digests >"$dir/digests.tsv"; fi
     kill "$lag_pid" "$sampler_pid" 2>/dev/null || true
     wait "$lag_pid" "$sampler_pid" 2>/dev/null || true
@@ -243,6 +309,9 @@ run_one() {
     local smoke=()
     [ "${BENCH_SMOKE:-0}" = 1 ] && smoke=(--smoke)
     python3 "$ROOT/loadtest/report.py" run "$dir" --rate "$rate" --duration "$DURATION" "${smoke[@]}"
+    if [ "${BENCH_PROFILE:-0}" = 1 ]; then
+        python3 "$ROOT/loadtest/profile.py" "$dir" --rate "$rate"
+    fi
 }
 
 inside() {

@@ -17,6 +17,8 @@ APT_PACKAGES=(pkg-config librdkafka-dev libmicrohttpd-dev default-libmysqlclient
     libjansson-dev libhiredis-dev libcurl4-openssl-dev libcmocka-dev mariadb-server
     mariadb-client redis-server kcat clang clang-format libclang-rt-14-dev
     busybox-static libjwt-dev)
+# make profile counts each process's system calls
+APT_PACKAGES+=(strace)
 
 log() { printf 'install-deps: %s\n' "$*"; }
 

@@ -8,9 +8,16 @@
  * the committed offset (the log start when nothing is committed yet). Stops
  * on SIGINT/SIGTERM. The sidecars commit stored offsets every second, so the
  * figure trails the true position by up to a second of traffic.
+ *
+ *   lagmon --once [--brokers B] GROUP=TOPIC[,TOPIC...] ...
+ *
+ * prints one line {"t_ms":..,"lag":{GROUP:N},"end":{GROUP:E}} and exits, E
+ * being the sum of the high watermarks (messages ever produced to the
+ * group's topics): make profile takes it before and after its workload.
  */
 #include <librdkafka/rdkafka.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,9 +99,13 @@ static int group_init(struct group *g, const char *brokers, char *spec)
 	return 0;
 }
 
-static long group_lag(struct group *g)
+/* sum over g's partitions of high watermark - committed offset (the log start
+ * when nothing is committed); *end gets the sum of the high watermarks */
+static long group_lag(struct group *g, long *end)
 {
 	long lag = 0;
+
+	*end = 0;
 
 	if (rd_kafka_committed(g->rk, g->parts, 5000) != RD_KAFKA_RESP_ERR_NO_ERROR)
 		return -1;
@@ -105,6 +116,7 @@ static long group_lag(struct group *g)
 		                                     5000) != RD_KAFKA_RESP_ERR_NO_ERROR)
 			return -1;
 		lag += (long)(hi - (p->offset >= 0 ? p->offset : lo));
+		*end += (long)hi;
 	}
 	return lag;
 }
@@ -115,6 +127,7 @@ int main(int argc, char **argv)
 	long interval_ms = 1000;
 	struct group groups[MAX_GROUPS];
 	int n = 0, rc = 1;
+	bool once = false;
 
 	memset(groups, 0, sizeof(groups));
 	if (!brokers)
@@ -122,6 +135,8 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--brokers") && i + 1 < argc) {
 			brokers = argv[++i];
+		} else if (!strcmp(argv[i], "--once")) {
+			once = true;
 		} else if (!strcmp(argv[i], "--interval-ms") && i + 1 < argc) {
 			if (lt_parse_long(argv[++i], 10, 3600000, &interval_ms))
 				goto usage;
@@ -138,11 +153,18 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	while (!stopping) {
 		int64_t next = lt_now_us() + interval_ms * 1000;
+		long end[MAX_GROUPS];
 		printf("{\"t_ms\":%lld,\"lag\":{", (long long)lt_wall_ms());
 		for (int g = 0; g < n; g++)
-			printf("%s\"%s\":%ld", g ? "," : "", groups[g].name, group_lag(&groups[g]));
+			printf("%s\"%s\":%ld", g ? "," : "", groups[g].name,
+			       group_lag(&groups[g], &end[g]));
+		printf("},\"end\":{");
+		for (int g = 0; g < n; g++)
+			printf("%s\"%s\":%ld", g ? "," : "", groups[g].name, end[g]);
 		printf("}}\n");
 		fflush(stdout);
+		if (once)
+			break;
 		int64_t left = next - lt_now_us();
 		if (left > 0)
 			svc_sleep_ms((uint64_t)(left / 1000));
@@ -150,7 +172,8 @@ int main(int argc, char **argv)
 	rc = 0;
 	goto out;
 usage:
-	fprintf(stderr, "usage: lagmon [--brokers B] [--interval-ms N] GROUP=TOPIC[,TOPIC] ...\n");
+	fprintf(stderr,
+	        "usage: lagmon [--once] [--brokers B] [--interval-ms N] GROUP=TOPIC[,TOPIC] ...\n");
 	rc = 2;
 out:
 	for (int g = 0; g < n; g++) {

@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""make profile: what one order costs, from a bench run made with BENCH_PROFILE=1.
+
+    profile.py RUN_DIR --rate R          writes RUN_DIR/profile.{md,json}, prints the table
+
+Reads what scripts/bench.sh left in RUN_DIR: report.json (CPU per process during
+the load, MariaDB's counters per accepted order), kafka-{before,after}.json
+(each topic's messages: the sum of its high watermarks), kafka-bytes-*.tsv (the
+bytes of each topic's log segments), strace-<process>.txt (strace -c -f over a
+window of the load) and strace-window.txt (the window's start and end, ns).
+
+The yardsticks are per accepted order, so runs at different rates compare:
+CPU ms (seconds of CPU per second of load / orders per second), statements,
+commits and rows written, Kafka messages and bytes, system calls. This
+machine's CPUs expose no hardware counters (perf stat: instructions <not
+supported>), so instructions per order are not measured here.
+"""
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from report import machine, read_json, read_tsv, num  # noqa: E402
+
+DB_KEYS = [("Questions", "statements (Questions)"), ("Com_commit", "commits"),
+           ("Com_insert", "INSERT statements"), ("Com_update", "UPDATE statements"),
+           ("Com_select", "SELECT statements"), ("Com_delete", "DELETE statements"),
+           ("Handler_write", "rows written (Handler_write)"),
+           ("Handler_update", "rows updated (Handler_update)"),
+           ("Handler_delete", "rows deleted (Handler_delete)"),
+           ("Handler_read_key", "index look-ups (Handler_read_key)"),
+           ("Innodb_log_writes", "redo log writes"), ("Innodb_data_fsyncs", "fsyncs"),
+           ("Innodb_data_written", "bytes written by InnoDB")]
+
+
+def kafka(d, accepted):
+    before = (read_json(os.path.join(d, "kafka-before.json"), {}) or {}).get("end", {})
+    after = (read_json(os.path.join(d, "kafka-after.json"), {}) or {}).get("end", {})
+    bb = {r[0]: num(r[1]) for r in read_tsv(os.path.join(d, "kafka-bytes-before.tsv")) if len(r) > 1}
+    ba = {r[0]: num(r[1]) for r in read_tsv(os.path.join(d, "kafka-bytes-after.tsv")) if len(r) > 1}
+    out = {}
+    for name in sorted(after):
+        topic = name.split("profile-", 1)[-1]
+        msgs = after[name] - before.get(name, 0)
+        nbytes = (ba.get(name) or 0) - (bb.get(name) or 0)
+        out[topic] = {"messages": round(msgs / accepted, 3),
+                      "bytes": round(nbytes / accepted, 1)}
+    if out:
+        out["total"] = {"messages": round(sum(v["messages"] for v in out.values()), 3),
+                        "bytes": round(sum(v["bytes"] for v in out.values()), 1)}
+    return out
+
+
+def strace_counts(path):
+    """{syscall: calls} from strace -c's table"""
+    calls = {}
+    try:
+        with open(path) as f:
+            for line in f:
+                parts = line.split()
+                # % time, seconds, usecs/call, calls, [errors], syscall
+                if len(parts) >= 5 and parts[0][0].isdigit() and parts[-1] != "total":
+                    try:
+                        calls[parts[-1]] = int(parts[3])
+                    except ValueError:
+                        pass
+    except OSError:
+        pass
+    return calls
+
+
+def syscalls(d, rate):
+    try:
+        with open(os.path.join(d, "strace-window.txt")) as f:
+            t = [int(x) for x in f.read().split()]
+        secs = (t[1] - t[0]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return {}
+    orders = rate * secs
+    out = {}
+    for name in sorted(os.listdir(d)):
+        if name.startswith("strace-") and name.endswith(".txt") and name != "strace-window.txt":
+            calls = strace_counts(os.path.join(d, name))
+            if calls:
+                top = sorted(calls.items(), key=lambda kv: -kv[1])[:5]
+                out[name[7:-4]] = {"per_order": round(sum(calls.values()) / orders, 1),
+                                   "top": {k: round(v / orders, 1) for k, v in top}}
+    return {"window_s": round(secs, 1), "processes": out,
+            "total_per_order": round(sum(p["per_order"] for p in out.values()), 1)}
+
+
+def main(argv):
+    d = argv[1]
+    rate = float(argv[argv.index("--rate") + 1]) if "--rate" in argv else 0
+    rep = read_json(os.path.join(d, "report.json"), {})
+    accepted = (rep.get("http") or {}).get("ok") or 0
+    if not rep or not accepted or not rate:
+        print(f"profile: no usable report.json in {d}", file=sys.stderr)
+        return 1
+    cpu = {k: round(v * 1000 / rate, 3) for k, v in rep.get("cpu_cores", {}).items()}
+    db = {k: (rep.get("db_per_order") or {}).get(k) for k, _ in DB_KEYS}
+    prof = {"machine": machine(), "rate": rate, "orders": accepted,
+            "cpu_ms_per_order": cpu, "cpu_ms_per_order_total": round(sum(cpu.values()), 3),
+            "mariadb_per_order": db, "kafka_per_order": kafka(d, accepted),
+            "syscalls_per_order": syscalls(d, rate),
+            "correctness": rep.get("correctness")}
+    with open(os.path.join(d, "profile.json"), "w") as f:
+        json.dump(prof, f, indent=1)
+    L = [f"# Profile: {accepted:,} orders at {rate:g}/s", "", f"Machine: {prof['machine']}", "",
+         "## CPU ms per order (during the load)", "", "| process | CPU ms/order |", "|---|---|"]
+    L += [f"| {k} | {v:.3f} |" for k, v in cpu.items()]
+    L += [f"| **total** | **{prof['cpu_ms_per_order_total']:.3f}** |", "",
+          "## MariaDB per order (load and settle)", "", "| counter | per order |", "|---|---|"]
+    L += [f"| {label} | {db[k] if db[k] is not None else '-'} |" for k, label in DB_KEYS]
+    L += ["", "## Kafka per order", "", "| topic | messages | bytes |", "|---|---|---|"]
+    L += [f"| {t} | {v['messages']} | {v['bytes']} |" for t, v in prof["kafka_per_order"].items()]
+    sc = prof["syscalls_per_order"]
+    if sc:
+        L += ["", f"## System calls per order (strace -c -f, {sc['window_s']} s of the load)", "",
+              "| process | syscalls/order | top five |", "|---|---|---|"]
+        for name, p in sorted(sc["processes"].items(), key=lambda kv: -kv[1]["per_order"]):
+            top = ", ".join(f"{k} {v}" for k, v in p["top"].items())
+            L.append(f"| {name} | {p['per_order']} | {top} |")
+        L.append(f"| **total** | **{sc['total_per_order']}** | |")
+    L += ["", "The system calls are counted during a short load of their own after the "
+          "measured one (strace slows what it traces).", ""]
+    with open(os.path.join(d, "profile.md"), "w") as f:
+        f.write("\n".join(L))
+    print("\n".join(L))
+    print(f"profile: {os.path.join(d, 'profile.md')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
