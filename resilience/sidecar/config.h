@@ -27,6 +27,7 @@ struct sc_config {
 	const char *wake_socket;       /* OUTBOX_WAKE_SOCKET, "" = poll only */
 	long outbox_poll_ms;           /* OUTBOX_POLL_MS (1000) */
 	long outbox_batch;             /* OUTBOX_BATCH (500) */
+	long relay_commit_ms;          /* RELAY_COMMIT_MS (100): a relay transaction's life */
 	long kafka_linger_ms;          /* KAFKA_LINGER_MS (5) */
 	const char *kafka_compression; /* KAFKA_COMPRESSION (lz4): compression.type */
 	long kafka_fetch_wait_ms;      /* KAFKA_FETCH_WAIT_MS (500): fetch.wait.max.ms */

@@ -1,4 +1,17 @@
-/* The outbox relay thread: outbox_messages -> Kafka, then the rows go. */
+/*
+ * The outbox relay thread: outbox_messages -> Kafka, then the rows go.
+ *
+ * A relay transaction selects a batch FOR UPDATE SKIP LOCKED (another relay
+ * of the same database skips it), produces it, waits for Kafka's
+ * acknowledgements and deletes the acknowledged rows. While rows keep
+ * coming it stays open for the next batches, up to RELAY_COMMIT_MS (100):
+ * one commit (one redo-log flush) then covers the deletions of many batches.
+ * Its own deleted rows are invisible to its next SELECT; rows it holds back
+ * (behind an unsent row of their key) stay locked by it and come back in
+ * that SELECT. A crash before the commit leaves the deleted rows in place:
+ * they are sent again, and consumers deduplicate (at least once, as
+ * always). RELAY_COMMIT_MS=0 commits after every batch.
+ */
 #include "resilience/sidecar/relay.h"
 
 #include <errno.h>
@@ -33,6 +46,13 @@ struct sc_relay {
 	int wake_fd;       /* -1 when there is no wake socket */
 	char select_sql[256];
 	pthread_t thread;
+	/* The open transaction (relay thread only): its connection (NULL when
+	 * none is open), when it commits, and what its commit makes final. */
+	struct {
+		MYSQL *conn;
+		uint64_t deadline_ms;
+		size_t relayed, dead, failed, batches;
+	} tx;
 };
 
 /* ---- wake socket ---------------------------------------------------------- */
@@ -63,28 +83,88 @@ static int wake_open(const char *path)
 	return fd;
 }
 
-/* Waits for a wake-up datagram, OUTBOX_POLL_MS or stop, then drains the
- * socket (many wake-ups make one round). */
-static void wait_wake(struct sc_relay *r)
+/* Waits up to timeout_ms for a wake-up datagram or stop, then drains the
+ * socket (many wake-ups make one round). true when woken (or stopping),
+ * false when the time ran out. */
+static bool wait_wake(struct sc_relay *r, uint64_t timeout_ms)
 {
-	uint64_t deadline = svc_mono_ms() + (uint64_t)r->cfg->outbox_poll_ms;
+	uint64_t deadline = svc_mono_ms() + timeout_ms;
+	bool woken = false;
 
-	if (r->wake_fd < 0) {
-		sc_stop_wait_ms(r->stop, (uint64_t)r->cfg->outbox_poll_ms);
-		return;
-	}
+	if (r->wake_fd < 0)
+		return sc_stop_wait_ms(r->stop, timeout_ms);
 	for (;;) {
 		uint64_t now = svc_mono_ms();
-		if (now >= deadline || sc_stop_requested(r->stop))
+		if (sc_stop_requested(r->stop)) {
+			woken = true;
+			break;
+		}
+		if (now >= deadline)
 			break;
 		uint64_t left = deadline - now;
 		struct pollfd pfd = {.fd = r->wake_fd, .events = POLLIN};
-		if (poll(&pfd, 1, (int)(left < SC_WAIT_SLICE_MS ? left : SC_WAIT_SLICE_MS)) > 0)
+		if (poll(&pfd, 1, (int)(left < SC_WAIT_SLICE_MS ? left : SC_WAIT_SLICE_MS)) > 0) {
+			woken = true;
 			break;
+		}
 	}
 	char buf[64];
 	while (recv(r->wake_fd, buf, sizeof(buf), MSG_DONTWAIT) >= 0)
 		;
+	return woken;
+}
+
+/* ---- the relay transaction ------------------------------------------------ */
+
+/* Opens the relay transaction unless one is open: 0 or SVC_ETRANSIENT. */
+static int tx_open(struct sc_relay *r)
+{
+	MYSQL *conn;
+	int rc;
+
+	if (r->tx.conn)
+		return 0;
+	conn = svc_db_acquire(r->db);
+	if (!conn)
+		return SVC_ETRANSIENT;
+	/* READ COMMITTED: the pool's sessions are (main.c); at REPEATABLE READ
+	 * the claiming scan's gap locks would block every outbox INSERT. */
+	rc = svc_db_begin(conn);
+	if (rc) {
+		svc_db_release(r->db, conn, true);
+		return rc;
+	}
+	r->tx.conn = conn;
+	r->tx.deadline_ms = svc_mono_ms() + (uint64_t)r->cfg->relay_commit_ms;
+	return 0;
+}
+
+/* Ends the open transaction (if any): commits it (commit) or rolls it back;
+ * the counters move when the deletions are final. 0 or the commit's error
+ * (the rows then stay and are sent again). */
+static int tx_close(struct sc_relay *r, bool commit)
+{
+	int rc = commit ? 0 : SVC_ETRANSIENT;
+
+	if (!r->tx.conn)
+		return 0;
+	if (commit)
+		rc = svc_db_commit(r->tx.conn);
+	if (rc) {
+		svc_db_rollback(r->tx.conn);
+		if (r->tx.relayed + r->tx.dead > 0)
+			svc_warn("relay: %zu sent row(s) not deleted (%s): they go again",
+			         r->tx.relayed + r->tx.dead,
+			         commit ? "commit failed" : "rolled back");
+	} else {
+		atomic_fetch_add(&r->metrics->relayed, r->tx.relayed);
+		atomic_fetch_add(&r->metrics->relay_dead_lettered, r->tx.dead);
+		atomic_fetch_add(&r->metrics->relay_failures, r->tx.failed);
+		atomic_fetch_add(&r->metrics->relay_batches, r->tx.batches);
+	}
+	svc_db_release(r->db, r->tx.conn, rc == SVC_ETRANSIENT);
+	memset(&r->tx, 0, sizeof(r->tx));
+	return rc;
 }
 
 /* ---- one batch ------------------------------------------------------------ */
@@ -201,16 +281,17 @@ static size_t settle(struct sc_relay *r, struct relay_item *items, struct sc_rel
 }
 
 /*
- * One transaction: select a batch of rows, produce them (holding the rows
- * behind an unsent one of their key), wait for the acknowledgements,
- * dead-letter the rows Kafka refused for good, delete the acknowledged and
- * dead-lettered ones. *nrows = rows selected, *nfailed = rows left,
- * *ndead = rows dead-lettered.
- * 0, SVC_ETRANSIENT or SVC_EPERMANENT.
+ * One batch, in the relay transaction (opened if none is): select rows,
+ * produce them (holding the rows behind an unsent one of their key), wait
+ * for the acknowledgements, dead-letter the rows Kafka refused for good,
+ * delete the acknowledged and dead-lettered ones. The transaction commits
+ * when nothing was selected or its RELAY_COMMIT_MS are over; on an error it
+ * is rolled back. *nrows = rows selected, *nfailed = rows left, *ndead =
+ * rows dead-lettered. 0, SVC_ETRANSIENT or SVC_EPERMANENT.
  */
 static int relay_batch(struct sc_relay *r, size_t *nrows, size_t *nfailed, size_t *ndead)
 {
-	MYSQL *conn = NULL;
+	MYSQL *conn;
 	MYSQL_RES *res = NULL;
 	struct relay_item *items = NULL;
 	struct sc_relay_row *rows = NULL;
@@ -222,23 +303,17 @@ static int relay_batch(struct sc_relay *r, size_t *nrows, size_t *nfailed, size_
 
 	*nrows = *nfailed = *ndead = 0;
 	svc_buf_init(&sql);
-	conn = svc_db_acquire(r->db);
-	if (!conn) {
-		rc = SVC_ETRANSIENT;
-		goto out;
-	}
-	/* READ COMMITTED: the pool's sessions are (main.c); at REPEATABLE READ
-	 * the claiming scan's gap locks would block every outbox INSERT. */
-	rc = svc_db_begin(conn);
+	rc = tx_open(r);
 	if (rc)
-		goto out_release;
+		goto out;
+	conn = r->tx.conn;
 	rc = svc_db_query(conn, r->select_sql, &res);
 	if (rc)
 		goto out_rollback;
 	n = (size_t)mysql_num_rows(res);
 	if (n == 0) {
-		rc = svc_db_commit(conn);
-		goto out_release;
+		rc = tx_close(r, true);
+		goto out;
 	}
 
 	uint64_t started = svc_mono_ms();
@@ -295,24 +370,23 @@ static int relay_batch(struct sc_relay *r, size_t *nrows, size_t *nfailed, size_
 		if (rc)
 			goto out_rollback;
 	}
-	rc = svc_db_commit(conn);
-	if (rc)
-		goto out_release; /* the rows stay: resent (consumers deduplicate) */
 	acked = gone - dead;
 	*nfailed = n - gone;
 	*ndead = dead;
-	atomic_fetch_add(&r->metrics->relayed, acked);
-	atomic_fetch_add(&r->metrics->relay_dead_lettered, dead);
-	atomic_fetch_add(&r->metrics->relay_failures, n - gone);
-	atomic_fetch_add(&r->metrics->relay_batches, 1);
+	r->tx.relayed += acked;
+	r->tx.dead += dead;
+	r->tx.failed += n - gone;
+	r->tx.batches++;
 	atomic_store(&r->metrics->relay_last_ms, svc_mono_ms() - started);
 	svc_debug("relay: %zu row(s) sent, %zu dead-lettered, %zu left", acked, dead, n - gone);
-	goto out_release;
+	rc = 0;
+	if (r->cfg->relay_commit_ms == 0 || svc_mono_ms() >= r->tx.deadline_ms ||
+	    sc_stop_requested(r->stop))
+		rc = tx_close(r, true); /* on failure the rows stay: resent */
+	goto out;
 
 out_rollback:
-	svc_db_rollback(conn);
-out_release:
-	svc_db_release(r->db, conn, rc == SVC_ETRANSIENT);
+	tx_close(r, false);
 out:
 	*nrows = n;
 	if (rc && n > *nfailed)
@@ -354,6 +428,7 @@ static void *relay_main(void *arg)
 	         r->wake_fd >= 0 ? r->cfg->wake_socket : "(none)");
 	while (!sc_stop_requested(r->stop)) {
 		if (relay_drain(r) != 0) {
+			tx_close(r, true); /* what was sent and deleted so far */
 			uint64_t delay = rs_backoff_delay_ms(&r->backoff, attempt, rs_random());
 			svc_warn("relay: round failed; retry in %" PRIu64 " ms", delay);
 			if (attempt < 63)
@@ -363,8 +438,16 @@ static void *relay_main(void *arg)
 			continue;
 		}
 		attempt = 0;
-		wait_wake(r);
+		if (r->tx.conn) {
+			/* More rows before the transaction's time is up go in it. */
+			uint64_t now = svc_mono_ms();
+			if (now < r->tx.deadline_ms && wait_wake(r, r->tx.deadline_ms - now))
+				continue;
+			tx_close(r, true);
+		}
+		wait_wake(r, (uint64_t)r->cfg->outbox_poll_ms);
 	}
+	tx_close(r, true);
 	return NULL;
 }
 

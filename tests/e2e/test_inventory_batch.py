@@ -114,6 +114,11 @@ def test_inventory_batch_same_rows(run=None):
     check([r["status"] for r in res] == ["duplicate"] * 8, "redelivery: all duplicates")
     row = inv_sql("SELECT available, reserved, sold, version FROM products WHERE product_id = '%s'" % pid)[0]
     check(row == ["6", "0", "4", str(v0 + 4)], "redelivery moved nothing")
+    # inventory has no outside prepare(): the batch goes ahead without a
+    # SELECT for duplicates, its claims collide, and the one-by-one path finds
+    # them (once given up)
+    check(given_up_count() == given_up + 1, "the redelivered batch was given up once")
+    given_up += 1
     # a rejected event gives the batch transaction up: the others are applied one
     # by one, each in its own transaction (apply() without begin_batch)
     F, G = str(uuid.uuid4()), str(uuid.uuid4())
