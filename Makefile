@@ -15,15 +15,20 @@ BUILD    := build
 SANFLAGS :=
 endif
 
+# libmicrohttpd: Debian's 0.9.75 with the project's patches, static, built under .deps by
+# scripts/build-mhd.sh (third_party/libmicrohttpd/README.md); its directory names its version
+MHD_DIR  := $(shell scripts/build-mhd.sh dir)
+MHD_LIB  := $(MHD_DIR)/lib/libmicrohttpd.a
+
 WARN     := -Wall -Wextra -Werror -Wstrict-prototypes -Wvla -Wshadow -Wformat=2
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(SANFLAGS) -MMD -MP \
-            -I. -Iservices/common/include -Iresilience/include \
+            -I. -Iservices/common/include -Iresilience/include -I$(MHD_DIR)/include \
             -include services/common/include/svc/banned.h \
             $(shell mysql_config --include 2>/dev/null)
 LDFLAGS  += -pthread $(SANFLAGS)
 LIBS_MYSQL := $(shell mysql_config --libs 2>/dev/null || echo -lmariadb)
-LDLIBS   := -lmicrohttpd -ljwt -ljansson -lhiredis -lcurl -lrdkafka $(LIBS_MYSQL) -lm
+LDLIBS   := $(MHD_LIB) -ljwt -ljansson -lhiredis -lcurl -lrdkafka $(LIBS_MYSQL) -lm
 
 BIN := $(BUILD)/bin
 LIB := $(BUILD)/lib
@@ -72,9 +77,13 @@ include k8s/k8s.mk
 .PHONY: all clean run stop status test unit e2e security faults deps format format-check
 all: $(ALL_BINS)
 
-$(OBJ)/%.o: %.c
+# the patched microhttpd.h comes with the library
+$(OBJ)/%.o: %.c | $(MHD_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
+
+$(MHD_LIB):
+	scripts/build-mhd.sh
 
 deps:
 	scripts/install-deps.sh

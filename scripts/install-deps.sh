@@ -5,7 +5,9 @@
 #     one is missing;
 #   - a JDK 17+ and Maven when absent;
 #   - the Kafka 3.9.1 broker jars from Maven Central into .deps/kafka/libs;
-#   - the Swagger UI static files (npm package swagger-ui-dist) into .deps/swagger-ui.
+#   - the Swagger UI static files (npm package swagger-ui-dist) into .deps/swagger-ui;
+#   - libmicrohttpd, Debian's source with the project's patches, static, into
+#     .deps/libmicrohttpd (scripts/build-mhd.sh, third_party/libmicrohttpd/README.md).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -13,7 +15,7 @@ DEPS_DIR="${DEPS_DIR:-$ROOT/.deps}"
 SWAGGER_UI_VERSION="5.35.0"   # pinned: what `npm pack swagger-ui-dist@5` gave
 KAFKA_VERSION="3.9.1"         # must match scripts/kafka/pom.xml
 
-APT_PACKAGES=(pkg-config librdkafka-dev libmicrohttpd-dev default-libmysqlclient-dev
+APT_PACKAGES=(pkg-config librdkafka-dev patch xz-utils default-libmysqlclient-dev
     libjansson-dev libhiredis-dev libcurl4-openssl-dev libcmocka-dev mariadb-server
     mariadb-client redis-server kcat clang clang-format libclang-rt-14-dev
     busybox-static libjwt-dev)
@@ -135,6 +137,7 @@ main() {
     install_java_maven
     install_kafka
     install_swagger_ui
+    DEPS_DIR="$DEPS_DIR" "$ROOT/scripts/build-mhd.sh"
     log "all dependencies present"
 }
 

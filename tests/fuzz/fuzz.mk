@@ -13,13 +13,13 @@ FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
                 -fno-omit-frame-pointer
 FUZZ_CFLAGS  := -O1 -g -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(FUZZ_SAN) \
                 -fsanitize=fuzzer-no-link -MMD -MP \
-                -I. -Iservices/common/include -Iresilience/include \
+                -I. -Iservices/common/include -Iresilience/include -I$(MHD_DIR)/include \
                 -include services/common/include/svc/banned.h \
                 $(shell mysql_config --include 2>/dev/null)
 
 # fuzz_srcs_<target>: the project sources the harness tests/fuzz/fuzz_<target>.c
-# needs; fuzz_libs_<target>: its system libraries when not just libmicrohttpd
-# and jansson.
+# needs; fuzz_libs_<target>: its libraries when not just libmicrohttpd (the
+# project's, MHD_LIB), libjwt and jansson.
 FUZZ_COMMON := services/common/src
 FUZZ_TARGETS := auth event http_route http_json order_request notif_request inventory_put \
                 delivery gateway_config
@@ -43,7 +43,7 @@ fuzz_srcs_gateway_config := services/gateway-sim/rules.c $(FUZZ_HTTP)
 
 FUZZ_BINS := $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
 
-$(FUZZ_OBJ)/%.o: %.c
+$(FUZZ_OBJ)/%.o: %.c | $(MHD_LIB)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
 
@@ -52,7 +52,7 @@ $(FUZZ_DIR)/$(1): $(FUZZ_OBJ)/tests/fuzz/fuzz_$(1).o \
                   $$(patsubst %.c,$(FUZZ_OBJ)/%.o,$$(fuzz_srcs_$(1)))
 	@mkdir -p $$(dir $$@)
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -pthread -o $$@ $$^ \
-	        $$(or $$(fuzz_libs_$(1)),-lmicrohttpd -ljwt -ljansson)
+	        $$(or $$(fuzz_libs_$(1)),$(MHD_LIB) -ljwt -ljansson)
 endef
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_target,$(t))))
 

@@ -94,14 +94,19 @@ def place(uid, pid, qty=1):
 
 
 def raw_http(host, port, request_bytes, timeout=10):
-    """Sends raw bytes, returns (status, headers text, body bytes)."""
+    """Sends raw bytes, returns (status, headers text, body bytes). A server
+    that answers and closes before it has read them all (a refusal) is read
+    all the same."""
     with socket.create_connection((host, port), timeout=timeout) as s:
-        s.sendall(request_bytes)
+        try:
+            s.sendall(request_bytes)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
         data = b""
         while True:
             try:
                 chunk = s.recv(65536)
-            except socket.timeout:
+            except (socket.timeout, ConnectionResetError):
                 break
             if not chunk:
                 break
@@ -115,6 +120,25 @@ def raw_http(host, port, request_bytes, timeout=10):
     head, _, body = data.partition(b"\r\n\r\n")
     status = int(head.split(b" ", 2)[1]) if head.startswith(b"HTTP/") else 0
     return status, head.decode("latin-1"), body
+
+
+def raw_problem(url, req, status, what):
+    """Sends the raw request `req` (str) to `url`'s server and asserts a
+    problem+json refusal with `status`; returns the problem document."""
+    host, port = host_port(url)
+    got, head, body = raw_http(host, port, req.encode("latin-1"))
+    check(got == status, "%s: want %d, got %d (%s)" % (what, status, got, head[:200]))
+    ctypes = [ln.split(":", 1)[1].strip() for ln in head.split("\r\n")[1:]
+              if ln.lower().startswith("content-type:")]
+    check(ctypes == ["application/problem+json"],
+          "%s: Content-Type application/problem+json, not %r" % (what, ctypes))
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        raise stack.TestFailure("%s: the body is not JSON: %r" % (what, body[:200]))
+    check(isinstance(doc, dict) and doc.get("status") == status and doc.get("title") and
+          doc.get("detail"), "%s: problem with status %d, title, detail: %r" % (what, status, doc))
+    return doc
 
 
 def host_port(url):
@@ -388,7 +412,6 @@ def test_input_edges(ctx):
             "PUT stock as text/plain")
     check(orders_of(uid) == n and counts(victim) == before, "nothing created or changed")
     # sizes: a long path, large headers, a large body, all problem+json
-    host, port = host_port(ORDER)
     token = auth.split(" ", 1)[1]
     for what, req, status in (
             ("a 3 KiB path", "GET /api/orders/%s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
@@ -398,11 +421,60 @@ def test_input_edges(ctx):
             ("a body announced at 10 MiB", "POST /api/orders HTTP/1.1\r\nHost: x\r\n"
              "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
              "Content-Length: 10485760\r\nConnection: close\r\n\r\n" % token, 413)):
-        got, head, body = raw_http(host, port, req.encode())
-        check(got == status, "%s: want %d, got %d" % (what, status, got))
-        check("application/problem+json" in head.lower(), "%s: problem+json: %s" % (what, head))
-        check(json.loads(body).get("status") == status, "%s: the body says %d" % (what, status))
+        raw_problem(ORDER, req, status, what)
     check(orders_of(uid) == n, "no order from the oversized requests")
+
+
+def test_server_library_refusals(ctx):
+    """What libmicrohttpd refuses by itself, before the service sees the
+    request, is problem+json too (third_party/libmicrohttpd): each carries a
+    whole valid order, and none may be placed."""
+    pid = product("mhd", 50)
+    uid = user("mhd")
+    token = stack.customer_auth(uid).split(" ", 1)[1]
+    order = json.dumps(order_body(uid, pid))
+    before = counts(pid)
+
+    def post(headers, body=order, path="/api/orders", version="HTTP/1.1"):
+        return ("POST %s %s\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+                "Content-Type: application/json\r\n%sConnection: close\r\n\r\n%s"
+                % (path, version, token, headers, body))
+
+    chunked = "Transfer-Encoding: chunked\r\n"
+    cases = (
+        ("a Content-Length over 64 bits",
+         post("Content-Length: 99999999999999999999999\r\n"), 413),
+        ("a Content-Length that is not a number",
+         post("Content-Length: 12abc\r\n"), 400),
+        # the services set no MHD_OPTION_CONNECTION_MEMORY_LIMIT: MHD's 32 KiB pool
+        ("200 KiB of headers",
+         post("Content-Length: %d\r\n%s" % (len(order), "".join(
+             "X-Pad-%d: %s\r\n" % (i, "p" * 1000) for i in range(200)))), 431),
+        ("a 40 KiB request line",
+         post("Content-Length: %d\r\n" % len(order), path="/api/orders?" + "q" * 40000), 414),
+        ("a malformed chunk size after a whole order",
+         post(chunked, body="%x\r\n%s\r\nzz\r\n\r\n" % (len(order), order)), 400),
+        ("a chunk size over 64 bits",
+         post(chunked, body="%s\r\n%s\r\n0\r\n\r\n" % ("f" * 20, order)), 413),
+        ("HTTP/2.0 in the request line",
+         post("Content-Length: %d\r\n" % len(order), version="HTTP/2.0"), 505),
+        ("HTTP/0.9 in the request line",
+         post("Content-Length: %d\r\n" % len(order), version="HTTP/0.9"), 505),
+        ("a malformed HTTP version",
+         post("Content-Length: %d\r\n" % len(order), version="HTTP/1.x"), 400),
+    )
+    for what, req, status in cases:
+        raw_problem(ORDER, req, status, what)
+    # every other server links the same library
+    for name, url in ([(svc, u) for svc, u in stack.SERVICES.items() if svc != "order"] +
+                      [("%s sidecar" % svc, u) for svc, u in stack.SIDECARS.items()] +
+                      [("gateway-sim", stack.GATEWAY)]):
+        raw_problem(url, cases[0][1], 413, "%s: %s" % (name, cases[0][0]))
+    check(orders_of(uid) == 0, "no order was placed for %s" % uid)
+    check(counts(pid) == before, "stock unchanged: %r -> %r" % (before, counts(pid)))
+    # the same order, well formed, is accepted: the refusals were the framing's
+    res = stack.create_order(order_body(uid, pid), auth="Bearer " + token)
+    expect_status(res, (201, 202), "the same order, well framed")
 
 
 # ---- API7 SSRF, API10 unsafe consumption -----------------------------------
@@ -487,6 +559,7 @@ TESTS = [
     ("no_money_outside_the_saga", test_no_money_outside_the_saga),
     ("rate_limit", test_rate_limit),
     ("input_edges", test_input_edges),
+    ("server_library_refusals", test_server_library_refusals),
     ("no_client_chosen_destinations", test_no_client_chosen_destinations),
     ("no_start_without_keys", test_no_start_without_keys),
     ("no_secret_in_logs", test_no_secret_in_logs),
