@@ -217,8 +217,9 @@ static void test_prom_series_beyond_the_cap_are_dropped(void **state)
 
 static int collected;
 
-static void collect(void *arg)
+static void collect(struct svc_prom *r, void *arg)
 {
+	(void)r;
 	svc_prom_set(svc_prom_at(arg, "db"), 42);
 	collected++;
 }

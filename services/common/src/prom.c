@@ -45,6 +45,7 @@ struct svc_prom_metric {
 	struct svc_prom_metric *next;
 	enum prom_type type;
 	char *name, *help;
+	char *label_spec; /* the labels as registered: "route,method" */
 	char *labels[SVC_PROM_MAX_LABELS];
 	size_t nlabels;
 	double bounds[SVC_PROM_MAX_BUCKETS];
@@ -110,6 +111,7 @@ static void metric_free(struct svc_prom_metric *m)
 		free(m->labels[i]);
 	free(m->name);
 	free(m->help);
+	free(m->label_spec);
 	pthread_mutex_destroy(&m->mu);
 	free(m);
 }
@@ -188,17 +190,30 @@ static bool parse_labels(struct svc_prom_metric *m, const char *labels)
 	}
 }
 
-static bool same_shape(const struct svc_prom_metric *a, const struct svc_prom_metric *b)
+/* Whether `m` is what these arguments would register. */
+static bool same_shape(const struct svc_prom_metric *m, enum prom_type type, const char *labels,
+                       const double *bounds, size_t nbounds)
 {
-	if (a->type != b->type || a->nlabels != b->nlabels || a->nbounds != b->nbounds)
+	if (m->type != type || strcmp(m->label_spec, labels ? labels : "") != 0)
 		return false;
-	for (size_t i = 0; i < a->nlabels; i++)
-		if (strcmp(a->labels[i], b->labels[i]) != 0)
-			return false;
-	for (size_t i = 0; i < a->nbounds; i++)
-		if (a->bounds[i] != b->bounds[i])
-			return false;
-	return true;
+	if (type != PROM_HISTOGRAM)
+		return true;
+	if (!bounds || nbounds == 0) {
+		bounds = SVC_PROM_LATENCY_BOUNDS;
+		nbounds = SVC_PROM_LATENCY_NBOUNDS;
+	}
+	return m->nbounds == nbounds && !memcmp(m->bounds, bounds, nbounds * sizeof(*bounds));
+}
+
+/* The metric named `name`, or NULL. Under r->mu. */
+static struct svc_prom_metric *find_metric(struct svc_prom *r, const char *name)
+{
+	struct svc_prom_metric *m;
+
+	for (m = r->first; m; m = m->next)
+		if (!strcmp(m->name, name))
+			return m;
+	return NULL;
 }
 
 static struct svc_prom_metric *metric_new(enum prom_type type, const char *name, const char *help,
@@ -228,13 +243,14 @@ static struct svc_prom_metric *metric_new(enum prom_type type, const char *name,
 	m->last = &m->first;
 	m->name = strdup(name);
 	m->help = strdup(help ? help : "");
+	m->label_spec = strdup(labels ? labels : "");
 	if (type == PROM_HISTOGRAM) {
 		memcpy(m->bounds, bounds, nbounds * sizeof(*bounds));
 		m->nbounds = nbounds;
 	}
 	for (size_t i = 0; i < PROM_SLOTS; i++)
 		atomic_init(&m->slots[i], NULL);
-	if (!m->name || !m->help || !parse_labels(m, labels)) {
+	if (!m->name || !m->help || !m->label_spec || !parse_labels(m, labels)) {
 		metric_free(m);
 		return NULL;
 	}
@@ -247,24 +263,27 @@ static struct svc_prom_metric *add_metric(struct svc_prom *r, enum prom_type typ
 {
 	struct svc_prom_metric *m, *old;
 
-	if (!r)
+	if (!r || !name)
 		return NULL;
+	/* Registering again is cheap: collect functions may do it each time. */
+	pthread_mutex_lock(&r->mu);
+	old = find_metric(r, name);
+	pthread_mutex_unlock(&r->mu);
+	if (old)
+		return same_shape(old, type, labels, bounds, nbounds) ? old : NULL;
 	m = metric_new(type, name, help, labels, bounds, nbounds);
 	if (!m)
 		return NULL;
 	pthread_mutex_lock(&r->mu);
-	for (old = r->first; old; old = old->next)
-		if (!strcmp(old->name, m->name))
-			break;
+	old = find_metric(r, name); /* registered meanwhile by another thread */
 	if (!old) {
 		*r->last = m;
 		r->last = &m->next;
 	}
 	pthread_mutex_unlock(&r->mu);
 	if (old) {
-		bool same = same_shape(old, m);
 		metric_free(m);
-		return same ? old : NULL;
+		return same_shape(old, type, labels, bounds, nbounds) ? old : NULL;
 	}
 	/* Its one series from the start, so that it renders as 0. */
 	if (m->nlabels == 0)
@@ -605,7 +624,7 @@ int svc_prom_render(struct svc_prom *r, struct svc_buf *out)
 		pthread_mutex_lock(&r->mu);
 		h = r->hooks[i];
 		pthread_mutex_unlock(&r->mu);
-		h.fn(h.arg);
+		h.fn(r, h.arg);
 	}
 	pthread_mutex_lock(&r->mu);
 	for (m = r->first; m; m = m->next)

@@ -33,6 +33,7 @@
 
 struct MHD_Connection;
 struct svc_auth;
+struct svc_prom;
 struct svc_principal;
 
 struct svc_http_request {
@@ -162,6 +163,12 @@ struct svc_http_server_config {
 	 * outlive the server. A server with such routes and no verifier does
 	 * not start. */
 	const struct svc_auth *auth;
+	/* Optional (NULL = none): where the server registers and counts
+	 * svc_http_requests_total{route,method,status_class} and
+	 * svc_http_request_duration_seconds{route,method} (route: the matched
+	 * route's pattern, "unmatched" for a request refused before one was
+	 * found). Borrowed, must outlive the server. */
+	struct svc_prom *prom;
 };
 
 struct svc_http_server;

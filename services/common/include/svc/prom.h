@@ -45,7 +45,8 @@ void svc_prom_free(struct svc_prom *r);
  * NULL or "" (no labels) or a comma-separated list of up to
  * SVC_PROM_MAX_LABELS label names ("route,method"), each [a-zA-Z_][a-zA-Z0-9_]*
  * and not "le". Strings are copied. Registering the same name again with the
- * same type and labels returns the metric already there; with another, NULL.
+ * same type, labels (the same string) and bounds returns the metric already
+ * there, without allocating; with others, NULL.
  * NULL too on an invalid name or OOM. A metric without labels has its one
  * series from the start (rendered as 0).
  *
@@ -91,7 +92,7 @@ double svc_prom_sum(const struct svc_prom_series *s);
  * breaker's state). Runs on the scraping thread, one render at a time; may
  * register metrics.
  */
-typedef void (*svc_prom_collect_fn)(void *arg);
+typedef void (*svc_prom_collect_fn)(struct svc_prom *r, void *arg);
 /* Adds a collect function with its argument (borrowed: must outlive the
  * registry, or the registry be freed first). 0, or SVC_ENOMEM. */
 int svc_prom_on_collect(struct svc_prom *r, svc_prom_collect_fn fn, void *arg);
