@@ -11,12 +11,10 @@
 #include "resilience/sidecar/inbound.h"
 #include "resilience/sidecar/stop.h"
 #include "svc/auth.h"
-#include "svc/buf.h"
 #include "svc/clock.h"
 #include "svc/config.h"
 #include "svc/httpc.h"
 #include "svc/log.h"
-#include "svc/prom.h"
 #include "svc/url.h"
 
 #define SC_ADMIN_MAX_BODY     (1024 * 1024)
@@ -128,15 +126,7 @@ static void handle_metrics(void *ctx, const struct svc_http_request *req,
 	json_t *body, *egress;
 
 	if (!format || strcmp(format, "json") != 0) {
-		struct svc_buf text;
-
-		svc_buf_init(&text);
-		if (svc_prom_render(a->prom, &text) == 0)
-			svc_http_reply_raw(res, 200, SVC_PROM_CONTENT_TYPE, svc_buf_str(&text),
-			                   text.len);
-		else
-			svc_http_reply_problem(res, 503, NULL, NULL, "out of memory");
-		svc_buf_release(&text);
+		svc_http_reply_metrics(res, a->prom);
 		return;
 	}
 	body = sc_metrics_json(a->metrics);

@@ -413,6 +413,18 @@ size_t svc_http_body_limit(const struct svc_http_route *routes, size_t nroutes,
 
 /* ---- MHD glue -------------------------------------------------------- */
 
+void svc_http_reply_metrics(struct svc_http_response *res, struct svc_prom *r)
+{
+	struct svc_buf text;
+
+	svc_buf_init(&text);
+	if (svc_prom_render(r, &text) == 0)
+		svc_http_reply_raw(res, 200, SVC_PROM_CONTENT_TYPE, svc_buf_str(&text), text.len);
+	else
+		svc_http_reply_problem(res, 503, NULL, NULL, "out of memory");
+	svc_buf_release(&text);
+}
+
 static const char *const status_classes[] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
 
 /* Counts one response into the server's metrics, by the route's template

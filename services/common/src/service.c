@@ -15,7 +15,6 @@
 #include <time.h>
 
 #include "svc/auth.h"
-#include "svc/buf.h"
 #include "svc/config.h"
 #include "svc/error.h"
 #include "svc/httpc.h"
@@ -180,15 +179,7 @@ static void on_metrics(void *ctx, const struct svc_http_request *req, struct svc
 	json_t *out;
 
 	if (!format || strcmp(format, "json") != 0) {
-		struct svc_buf text;
-
-		svc_buf_init(&text);
-		if (svc_prom_render(run->ctx.prom, &text) == 0)
-			svc_http_reply_raw(res, 200, SVC_PROM_CONTENT_TYPE, svc_buf_str(&text),
-			                   text.len);
-		else
-			svc_http_reply_problem(res, 503, NULL, NULL, "out of memory");
-		svc_buf_release(&text);
+		svc_http_reply_metrics(res, run->ctx.prom);
 		return;
 	}
 	out = svc_metrics_json(run->ctx.svc->name, &run->http_stats, run->ctx.events);

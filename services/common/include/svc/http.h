@@ -77,6 +77,9 @@ void svc_http_reply_error(struct svc_http_response *res, int rc, const char *wha
 /* Copies `len` bytes of `data` as the body. */
 void svc_http_reply_raw(struct svc_http_response *res, int status, const char *content_type,
                         const void *data, size_t len);
+/* 200 with the Prometheus text of `r` (svc/prom.h; runs its collect
+ * functions), or a 503 problem when out of memory. */
+void svc_http_reply_metrics(struct svc_http_response *res, struct svc_prom *r);
 /* Serves a file from disk (content type from its extension); 404 problem if
  * it cannot be read. */
 void svc_http_reply_file(struct svc_http_response *res, const char *path);
