@@ -2,6 +2,7 @@
 # make            build everything (build/bin, build/lib)
 # make SAN=1      the same with ASan+UBSan, under build/san
 # make run        install what is missing, start the whole stack (scripts/stack.sh)
+# make logs ORDER=<id>   one order's log lines from every process, in time order
 # make test       unit tests (sanitized) + end-to-end and fault-injection tests against the real stack
 # make k8s-up k8s-test k8s-down   the same system on a kind cluster (k8s/k8s.mk)
 
@@ -74,7 +75,7 @@ include tests/fuzz/fuzz.mk
 include k8s/k8s.mk
 
 .DEFAULT_GOAL := all
-.PHONY: all clean run stop status test unit e2e security faults deps format format-check
+.PHONY: all clean run stop status logs test unit e2e security faults deps format format-check
 all: $(ALL_BINS)
 
 # the patched microhttpd.h comes with the library
@@ -97,6 +98,11 @@ stop:
 
 status:
 	scripts/stack.sh status
+
+# one order's log lines from every process, in time order (scripts/order-logs.py)
+logs:
+	@test -n "$(ORDER)" || { echo "usage: make logs ORDER=<orderId>" >&2; exit 2; }
+	@scripts/order-logs.py "$(ORDER)"
 
 unit: deps
 	$(MAKE) SAN=1 unit-tests

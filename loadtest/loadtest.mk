@@ -4,17 +4,22 @@
 #   db-ceiling     raw MariaDB single-row write transactions/s
 #   lagmon         consumer-group lag, one JSON line per second
 #   auth-cost      what verifying a bearer token costs a request (make bench-auth)
+#   obs-cost       what metrics and log lines cost the hot path (make bench-obs)
 # The ceiling tools and lagmon share loadgen's archive (clock, percentiles).
 $(eval $(call program,loadgen,loadtest/loadgen))
 $(eval $(call program,kafka-ceiling,loadtest/kafka-ceiling))
 $(eval $(call program,db-ceiling,loadtest/db-ceiling))
 $(eval $(call program,lagmon,loadtest/lagmon))
 $(eval $(call program,auth-cost,loadtest/auth-cost))
+$(eval $(call program,obs-cost,loadtest/obs-cost))
 
-.PHONY: bench-auth
+.PHONY: bench-auth bench-obs
+bench-obs: $(BIN)/obs-cost
+	@mkdir -p build/bench
+	$(BIN)/obs-cost | tee build/bench/obs-cost.txt
 bench-auth: $(BIN)/auth-cost
 	@mkdir -p build/bench
 	$(BIN)/auth-cost --seconds 3 --out build/bench/auth-cost.txt
-$(BIN)/kafka-ceiling $(BIN)/db-ceiling $(BIN)/lagmon: $(loadgen_LIB)
+$(BIN)/kafka-ceiling $(BIN)/db-ceiling $(BIN)/lagmon $(BIN)/obs-cost: $(loadgen_LIB)
 # loadgen's archive uses libsvc's clock: libsvc again after it.
-$(BIN)/kafka-ceiling $(BIN)/db-ceiling $(BIN)/lagmon: LDLIBS := $(SVC_LIB) $(LDLIBS)
+$(BIN)/kafka-ceiling $(BIN)/db-ceiling $(BIN)/lagmon $(BIN)/obs-cost: LDLIBS := $(SVC_LIB) $(LDLIBS)

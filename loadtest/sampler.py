@@ -5,7 +5,7 @@
 
 Each line: {"t_ms": wall clock, "cpu": {name: CPU ticks so far}, "rss_kb":
 {name: resident KiB}, "pending": orders not yet terminal, "sidecars":
-{service: the sidecar's /metrics counters}} for every process whose pid file
+{service: the sidecar's /metrics?format=json counters}} for every process whose pid file
 is in RUN_DIR/pids (services, sidecars, mariadb, redis, kafka).
 """
 import json
@@ -68,7 +68,7 @@ def sidecar_metrics():
     for svc, port in SERVICES.items():
         port = int(os.environ.get(f"{svc.upper()}_PORT", port)) + 1000
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as r:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics?format=json", timeout=2) as r:
                 out[svc] = json.load(r)
         except (OSError, ValueError):
             pass

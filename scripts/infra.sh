@@ -8,6 +8,8 @@
 # Ports: MYSQL_PORT (3306), REDIS_PORT (6379), KAFKA_PORT (9092),
 # KAFKA_CONTROLLER_PORT (9093). Service database passwords: DB_PASSWORD_<NAME>
 # (e.g. DB_PASSWORD_ORDER), default a random one kept in RUN_DIR/secrets/db-<name>.
+# MariaDB's slow query log is always on, in RUN_DIR/logs/mariadb-slow.log, for
+# statements over SLOW_QUERY_S seconds (long_query_time, default 0.2).
 # Needs scripts/install-deps.sh.
 set -euo pipefail
 
@@ -83,7 +85,7 @@ mariadb_start() {
             --pid-file="$MARIADB_DIR/mysqld.pid" --log-error="$LOG_DIR/mariadb.log" \
             --character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
             --slow-query-log=1 --slow-query-log-file="$LOG_DIR/mariadb-slow.log" \
-            --long-query-time=0.2 --innodb-buffer-pool-size=1G --max-connections=500 \
+            --long-query-time="${SLOW_QUERY_S:-0.2}" --innodb-buffer-pool-size=1G --max-connections=500 \
             --innodb-flush-log-at-trx-commit=1 --innodb-adaptive-hash-index=0 \
             --innodb-log-file-size=512M \
             --thread-handling="${MARIADB_THREAD_HANDLING:-one-thread-per-connection}" \

@@ -28,6 +28,7 @@ struct sc_admin {
 	struct sc_egress *egress;
 	struct sc_inbound *inbound; /* NULL: no consumption */
 	struct sc_metrics *metrics;
+	struct svc_prom *prom;
 	struct sc_dlq_admin dlq;
 	struct svc_http_server *srv;
 	struct svc_auth *auth; /* verifies the admin tokens of the DLQ routes */
@@ -121,9 +122,15 @@ static void handle_metrics(void *ctx, const struct svc_http_request *req,
                            struct svc_http_response *res)
 {
 	struct sc_admin *a = ctx;
-	json_t *body = sc_metrics_json(a->metrics), *egress = json_object();
+	const char *format = svc_http_query(req, "format");
+	json_t *body, *egress;
 
-	(void)req;
+	if (!format || strcmp(format, "json") != 0) {
+		svc_http_reply_metrics(res, a->prom);
+		return;
+	}
+	body = sc_metrics_json(a->metrics);
+	egress = json_object();
 	sc_egress_status(a->egress, egress);
 	json_object_set_new(body, "egress", egress);
 	add_inbound(a, body);
@@ -182,7 +189,8 @@ static const struct svc_http_route routes[] = {
 
 struct sc_admin *sc_admin_start(const struct sc_config *cfg, struct sc_producer *producer,
                                 struct svc_db *db, struct sc_egress *egress,
-                                struct sc_inbound *inbound, struct sc_metrics *metrics)
+                                struct sc_inbound *inbound, struct sc_metrics *metrics,
+                                struct svc_prom *prom)
 {
 	struct sc_admin *a = calloc(1, sizeof(*a));
 	struct svc_http_server_config http = {
@@ -193,6 +201,7 @@ struct sc_admin *sc_admin_start(const struct sc_config *cfg, struct sc_producer 
 	         * (the payment service's PREPARE_WORKERS gateway calls at once) */
 	        .threads = (unsigned)svc_env_long("SIDECAR_HTTP_THREADS", 64, 1, 1024),
 	        .max_body = SC_ADMIN_MAX_BODY,
+	        .prom = prom,
 	};
 
 	if (!a)
@@ -210,6 +219,7 @@ struct sc_admin *sc_admin_start(const struct sc_config *cfg, struct sc_producer 
 	a->egress = egress;
 	a->inbound = inbound;
 	a->metrics = metrics;
+	a->prom = prom;
 	sc_dlq_admin_init(&a->dlq, cfg, producer, db);
 	/* Fits: sc_config_check() bounds SERVICE_URL. */
 	svc_url_join(a->live_url, sizeof(a->live_url), cfg->service_url, "/health/live");

@@ -18,14 +18,17 @@
 #include "resilience/sidecar/dlq_admin.h"
 #include "resilience/sidecar/egress.h"
 #include "resilience/sidecar/inbound.h"
+#include "resilience/sidecar/lag.h"
 #include "resilience/sidecar/metrics.h"
 #include "resilience/sidecar/producer.h"
 #include "resilience/sidecar/relay.h"
+#include "resilience/sidecar/scrape.h"
 #include "resilience/sidecar/stop.h"
 #include "resilience/sidecar/topics.h"
 #include "svc/db.h"
 #include "svc/httpc.h"
 #include "svc/log.h"
+#include "svc/prom.h"
 
 static const char usage[] = "usage: sidecar [create-topics [--partitions N] [--replication R] "
                             "[--brokers LIST] [--wait S] [topic...]]\n"
@@ -59,6 +62,8 @@ static int run(void)
 	struct sc_relay *relay = NULL;
 	struct sc_inbound *inbound = NULL;
 	struct sc_admin *admin = NULL;
+	struct svc_prom *prom = NULL;
+	struct sc_scrape scrape = {.metrics = &metrics};
 	sigset_t wait_set;
 	int sig = 0, rc = 1;
 
@@ -92,7 +97,16 @@ static int run(void)
 		if (!inbound)
 			goto out;
 	}
-	admin = sc_admin_start(&cfg, producer, db, egress, inbound, &metrics);
+	/* Metrics are not worth failing the start for: without memory for
+	 * them, every svc_prom call does nothing. */
+	prom = svc_prom_new();
+	scrape.egress = egress;
+	scrape.inbound = inbound;
+	scrape.db = db;
+	scrape.lag = sc_lag_new(&cfg);
+	if (sc_scrape_register(prom, &scrape) != 0)
+		svc_warn("no memory for the metrics read at scrape time");
+	admin = sc_admin_start(&cfg, producer, db, egress, inbound, &metrics, prom);
 	if (!admin)
 		goto out;
 	svc_info("started: relay %s, inbound %s, DLQ %s", relay ? "on" : "off",
@@ -107,6 +121,8 @@ out:
 	 * and the relay finishes its round while the producer still delivers. */
 	sc_stop_request(&stop);
 	sc_admin_free(admin);
+	svc_prom_free(prom); /* no scrape left: the server is gone */
+	sc_lag_free(scrape.lag);
 	sc_inbound_free(inbound);
 	sc_relay_free(relay);
 	sc_producer_free(producer);

@@ -231,6 +231,7 @@ static void post_order(void *vctx, const struct svc_http_request *req,
 		goto free_body;
 	}
 	svc_uuid7(o.order_id);
+	svc_log_context_order(o.order_id); /* cleared by the server after the handler */
 	o.req = oreq;
 	o.unit_prices = prices;
 	o.currency = app->cfg.currency;
@@ -278,6 +279,7 @@ static void get_order(void *vctx, const struct svc_http_request *req, struct svc
 		                       "orderId must be a UUID");
 		return;
 	}
+	svc_log_context_order(order_id);
 	conn = svc_db_acquire(ctx->db);
 	if (!conn) {
 		svc_http_reply_error(res, SVC_ETRANSIENT, "the order database");

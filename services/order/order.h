@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "services/order/metrics.h"
 #include "services/order/saga.h"
 #include "svc/consumer.h"
 #include "svc/http.h"
@@ -47,6 +48,7 @@ struct order_app {
 	/* The shared price look-ups (pricing.h); NULL: each request asks alone. */
 	struct order_pricing *pricing;
 	struct svc_ratelimit *rate; /* NULL: orders are not rate limited */
+	struct order_metrics metrics;
 };
 
 /* Fills `cfg` from the environment (logs and uses the default for bad values). */

@@ -172,6 +172,8 @@ static int parse_order_row(MYSQL_ROW row, struct order_row *out)
 	snprintf(out->currency, sizeof(out->currency), "%s", row[4] ? row[4] : "");
 	snprintf(out->reason, sizeof(out->reason), "%s", row[5] ? row[5] : "");
 	snprintf(out->payment_id, sizeof(out->payment_id), "%s", row[6] ? row[6] : "");
+	out->age_us = svc_db_col_i64(row[7]);
+	out->in_state_us = svc_db_col_i64(row[8]);
 	return 0;
 }
 
@@ -251,7 +253,8 @@ int order_store_lock_many(MYSQL *conn, struct order_locked *o, size_t n)
 		return 0;
 	svc_buf_init(&b);
 	svc_buf_adds(&b, "SELECT order_id, user_id, status, total_amount, currency, cancel_reason, "
-	                 "payment_id");
+	                 "payment_id, TIMESTAMPDIFF(MICROSECOND, created_at, UTC_TIMESTAMP(6)), "
+	                 "TIMESTAMPDIFF(MICROSECOND, updated_at, UTC_TIMESTAMP(6))");
 	add_lines_column(&b, conn, o, n);
 	svc_buf_adds(&b, " FROM orders WHERE order_id IN (");
 	for (i = 0; i < n; i++) {
@@ -275,7 +278,7 @@ int order_store_lock_many(MYSQL *conn, struct order_locked *o, size_t n)
 		o[i].code = code;
 		/* Unreadable lines are left to order_store_items(). */
 		if (code == 0 && o[i].with_items)
-			o[i].items = parse_lines(row[7]);
+			o[i].items = parse_lines(row[9]);
 	}
 	mysql_free_result(res);
 	return 0;

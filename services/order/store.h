@@ -58,6 +58,9 @@ struct order_row {
 	char currency[4];
 	char reason[ORDER_REASON_MAX]; /* cancel_reason, "" when none */
 	char payment_id[37];           /* the payment the saga asked for, "" when none */
+	/* Microseconds since the order was created and since it last changed, by
+	 * the database's clock when the row was read (metrics.h). */
+	int64_t age_us, in_state_us;
 };
 
 /* Reads and row-locks (FOR UPDATE) the order: needs an open transaction. */

@@ -127,6 +127,7 @@ int order_transition_apply(struct svc_ctx *ctx, MYSQL *conn, const char *order_i
 		         order_state_name(row.state));
 		rc = SVC_IGNORED;
 	} else if (rc == 0 && r.next != row.state) {
+		order_metrics_transition(&app->metrics, &row, r.next);
 		svc_debug("order %s: %s -> %s on %s", order_id, order_state_name(row.state),
 		          order_state_name(r.next), in->event_type);
 	}

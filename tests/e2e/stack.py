@@ -352,13 +352,13 @@ def sidecar_urls(service):
 
 
 def sidecar_counter(service, name):
-    """A counter from the sidecars' /metrics (searched for at any depth), summed
+    """A counter from the sidecars' /metrics?format=json (searched for at any depth), summed
     over every instance of the service (sidecar_urls)."""
     return sum(_sidecar_counter_at(url, service, name) for url in sidecar_urls(service))
 
 
 def _sidecar_counter_at(url, service, name):
-    doc = get_json(url + "/metrics")
+    doc = get_json(url + "/metrics?format=json")
 
     def find(node):
         if isinstance(node, dict):

@@ -24,7 +24,7 @@
 
 #define FAKE_MAX_STMTS 256
 #define FAKE_MAX_ROWS  64
-#define FAKE_COLS      8
+#define FAKE_COLS      10
 
 struct fake_order {
 	const char *id, *user, *status, *reason; /* reason NULL: none */
@@ -186,7 +186,9 @@ static struct fake_res *fake_lock_rows(const char *sql)
 		r->cells[i][4] = strdup("USD");
 		r->cells[i][5] = o->reason ? strdup(o->reason) : NULL;
 		r->cells[i][6] = o->payment_id ? strdup(o->payment_id) : NULL;
-		r->cells[i][7] = fake_listed(o->id, with_lines, nl) ? fake_lines_json(o->id) : NULL;
+		r->cells[i][7] = strdup("1000"); /* age, in state: microseconds */
+		r->cells[i][8] = strdup("1000");
+		r->cells[i][9] = fake_listed(o->id, with_lines, nl) ? fake_lines_json(o->id) : NULL;
 	}
 	r->nrows = k;
 	return r;

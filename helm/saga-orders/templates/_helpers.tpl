@@ -293,6 +293,22 @@ principal of the service (KAFKA_SASL_USERNAME=<service>, its password only). Env
 names and values as scripts/stack.sh proc_env.
 Call with (dict "root" $ "name" "order").
 */}}
+{{/*
+Prometheus scrape annotations of a service's pod (metrics.podAnnotations): the service's own
+/metrics on its HTTP port. The sidecar's /metrics, on the port + 1000, is scraped through the
+ServiceMonitor (metrics.serviceMonitor) or a scrape job of its own. Call with
+(dict "root" $ "name" "order").
+*/}}
+{{- define "saga-orders.metricsAnnotations" -}}
+{{- if .root.Values.metrics.podAnnotations }}
+annotations:
+  prometheus.io/scrape: "true"
+  prometheus.io/port: {{ include "saga-orders.httpPort" .name | quote }}
+  prometheus.io/path: /metrics
+  saga-orders/sidecar-metrics-port: {{ add (include "saga-orders.httpPort" .name | int) 1000 | quote }}
+{{- end }}
+{{- end -}}
+
 {{- define "saga-orders.servicePodSpec" -}}
 {{- $root := .root -}}
 {{- $name := .name -}}
@@ -464,7 +480,10 @@ when it changes). Valid for MySQL 8.0 and MariaDB 10.11.
 [mysqld]
 character-set-server = utf8mb4
 collation-server = utf8mb4_general_ci
+# the slow query log (the container's stderr is the error log; this goes to the data dir)
 slow_query_log = 1
+slow_query_log_file = slow.log
+long_query_time = {{ .Values.mysql.slowQueryTime }}
 # the services' client (libmariadb) authenticates with mysql_native_password;
 # MariaDB ignores loose- options it does not know
 loose-default-authentication-plugin = mysql_native_password

@@ -219,6 +219,8 @@ static bool accepted(const struct svc_consumer_ops *ops, const struct svc_event 
 	return !ops->accepts || ops->accepts(ev->type);
 }
 
+static const char *status_name(int code);
+
 /* Decodes and handles one message in its own transaction. */
 static int handle_message(struct svc_ctx *ctx, json_t *msg, char *reason, size_t reasonlen,
                           bool *committed)
@@ -230,11 +232,14 @@ static int handle_message(struct svc_ctx *ctx, json_t *msg, char *reason, size_t
 
 	*committed = false;
 	ret = decode_message(msg, &ev, &topic, reason, reasonlen);
+	svc_log_context_event(ev.id, ev.type, ev.correlation_id);
 	if (ret == 0 && !accepted(ctx->svc->consumer, &ev))
 		ret = SVC_IGNORED;
 	else if (ret == 0)
 		ret = handle_event(ctx, &ev, topic, reason, reasonlen, committed);
 	log_outcome(&ev, topic, ret, reason, reasonlen, svc_now_ms() - started_ms);
+	svc_ctx_count_event(ctx, ev.type, status_name(ret));
+	svc_log_context_clear();
 	svc_event_release(&ev);
 	return ret;
 }
@@ -450,7 +455,9 @@ static void prepare_one(struct svc_ctx *ctx, struct tx_event *te)
 	int64_t started_ms = svc_now_ms();
 	int code;
 
+	svc_log_context_event(te->ev.id, te->ev.type, te->ev.correlation_id);
 	code = ops->prepare(ctx, &te->ev, &te->scratch, te->reason, sizeof(te->reason));
+	svc_log_context_clear();
 	te->skip_apply = code == SVC_IGNORED;
 	te->code = te->skip_apply ? 0 : code;
 	te->elapsed_ms = svc_now_ms() - started_ms;
@@ -642,6 +649,7 @@ static int tx_run(struct svc_ctx *ctx, struct tx_event *te, size_t count)
 
 		if (t->code != 0)
 			continue;
+		svc_log_context_event(t->ev.id, t->ev.type, t->ev.correlation_id);
 		if (ops->prepare && ops->prepare_is_local)
 			code = ops->prepare(ctx, &t->ev, &t->scratch, t->reason, sizeof(t->reason));
 		if (code == 0 && t->skip_apply)
@@ -656,6 +664,7 @@ static int tx_run(struct svc_ctx *ctx, struct tx_event *te, size_t count)
 		if (code != 0 && code != SVC_IGNORED)
 			rc = code == SVC_ETRANSIENT || code == SVC_ENOMEM ? code : SVC_EPERMANENT;
 	}
+	svc_log_context_clear();
 	if (in_batch) {
 		int end = ops->end_batch ? ops->end_batch(ctx, conn, rc == 0) : 0;
 		rc = rc ? rc : end;
@@ -746,8 +755,11 @@ static int handle_together(struct svc_ctx *ctx, json_t *messages, size_t first, 
 			ops->committed(ctx, &te[i].ev, te[i].scratch);
 		*any_committed = *any_committed ||
 		                 (i < stop && (te[i].code == 0 || te[i].code == SVC_IGNORED));
+		svc_log_context_event(te[i].ev.id, te[i].ev.type, te[i].ev.correlation_id);
 		log_outcome(&te[i].ev, te[i].topic, te[i].code, te[i].reason, sizeof(te[i].reason),
 		            te[i].elapsed_ms);
+		svc_ctx_count_event(ctx, te[i].ev.type, status_name(te[i].code));
+		svc_log_context_clear();
 		if (ret == 0 && answer(ctx, results, te[i].code, te[i].reason) != 0)
 			ret = -1;
 	}

@@ -729,3 +729,15 @@ out:
 		rc = SVC_ETRANSIENT; /* the header promises transient or permanent */
 	return rc;
 }
+
+void svc_db_pool_usage(struct svc_db *db, unsigned *in_use, unsigned *size)
+{
+	unsigned n = 0;
+
+	pthread_mutex_lock(&db->lock);
+	for (unsigned i = 0; i < db->size; i++)
+		n += db->slots[i].busy;
+	pthread_mutex_unlock(&db->lock);
+	*in_use = n;
+	*size = db->size;
+}

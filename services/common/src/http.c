@@ -27,8 +27,10 @@
 
 #include "svc/auth.h"
 #include "svc/buf.h"
+#include "svc/clock.h"
 #include "svc/error.h"
 #include "svc/log.h"
+#include "svc/prom.h"
 
 #define HTTP_CONNECTION_TIMEOUT_S 30
 /* Files served by svc_http_reply_file (the Swagger UI bundle is ~1.5 MB). */
@@ -46,6 +48,9 @@ struct svc_http_server {
 	size_t nbody_limits;
 	struct svc_http_stats *stats; /* NULL: not counted */
 	const struct svc_auth *auth;  /* NULL: no token routes */
+	/* svc_http_requests_total, svc_http_request_duration_seconds; NULL
+	 * without a registry */
+	struct svc_prom_metric *requests, *latency;
 };
 
 /* One request in flight. */
@@ -54,6 +59,8 @@ struct http_request_state {
 	size_t max_body; /* the limit of the request's route */
 	bool too_large;  /* body over max_body: its bytes are discarded */
 	bool answered;   /* a response was queued early (413 from Content-Length) */
+	int route;       /* index of the matched route, -1 until matched */
+	uint64_t started_us;
 };
 
 /* ---- responses ------------------------------------------------------- */
@@ -406,7 +413,44 @@ size_t svc_http_body_limit(const struct svc_http_route *routes, size_t nroutes,
 
 /* ---- MHD glue -------------------------------------------------------- */
 
+void svc_http_reply_metrics(struct svc_http_response *res, struct svc_prom *r)
+{
+	struct svc_buf text;
+
+	svc_buf_init(&text);
+	if (svc_prom_render(r, &text) == 0)
+		svc_http_reply_raw(res, 200, SVC_PROM_CONTENT_TYPE, svc_buf_str(&text), text.len);
+	else
+		svc_http_reply_problem(res, 503, NULL, NULL, "out of memory");
+	svc_buf_release(&text);
+}
+
+static const char *const status_classes[] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
+
+/* Counts one response into the server's metrics, by the route's template
+ * (bounded, unlike the raw path): "unmatched" for refusals before a route
+ * was found. `st` NULL: a refusal before the request had any state. */
+static void count_response(struct svc_http_server *srv, const struct http_request_state *st,
+                           int status)
+{
+	const struct svc_http_route *route = st && st->route >= 0 ? &srv->routes[st->route] : NULL;
+	const char *pattern = route ? route->pattern : "unmatched";
+	const char *method = route ? route->method : "";
+	int cls = status / 100 - 1;
+
+	if (!srv->requests)
+		return;
+	svc_prom_inc(svc_prom_at(srv->requests, pattern, method,
+	                         status_classes[cls < 0   ? 0
+	                                        : cls > 4 ? 4
+	                                                  : cls]));
+	if (st && st->started_us)
+		svc_prom_observe(svc_prom_at(srv->latency, pattern, method),
+		                 (double)(svc_mono_us() - st->started_us) / 1e6);
+}
+
 static enum MHD_Result queue_response(struct svc_http_server *srv, struct MHD_Connection *conn,
+                                      const struct http_request_state *st,
                                       struct svc_http_response *res)
 {
 	struct MHD_Response *r;
@@ -415,6 +459,7 @@ static enum MHD_Result queue_response(struct svc_http_server *srv, struct MHD_Co
 
 	if (!res->body && res->status != 204 && res->status != 304)
 		svc_http_reply_problem(res, 500, NULL, NULL, "the handler produced no response");
+	count_response(srv, st, res->status);
 	if (srv->stats) {
 		atomic_fetch_add(&srv->stats->requests, 1);
 		if (res->status >= 500 && res->status <= 599)
@@ -442,12 +487,13 @@ release:
 }
 
 static enum MHD_Result reply_problem_now(struct svc_http_server *srv, struct MHD_Connection *conn,
-                                         int status, const char *detail)
+                                         const struct http_request_state *st, int status,
+                                         const char *detail)
 {
 	struct svc_http_response res = {.status = status};
 
 	svc_http_reply_problem(&res, status, NULL, NULL, "%s", detail);
-	return queue_response(srv, conn, &res);
+	return queue_response(srv, conn, st, &res);
 }
 
 /* ---- access and media type ------------------------------------------ */
@@ -529,6 +575,7 @@ static void dispatch(struct svc_http_server *srv, struct MHD_Connection *conn, c
 
 	idx = svc_http_route_match(srv->routes, srv->nroutes, method, url, req.params, &req.nparams,
 	                           scratch, sizeof(scratch), &mismatch);
+	st->route = idx;
 	if (idx < 0 && mismatch) {
 		svc_http_reply_problem(res, 405, NULL, NULL, "%s is not allowed here", method);
 		return;
@@ -565,6 +612,7 @@ static void dispatch(struct svc_http_server *srv, struct MHD_Connection *conn, c
 	req.body_len = st->body.len;
 	req.conn = conn;
 	srv->routes[idx].handler(srv->ctx, &req, res);
+	svc_log_context_clear(); /* what a handler set is not the next request's */
 }
 
 /* Sums the sizes of the request's header lines (MHD iterator). */
@@ -662,18 +710,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (!st)
 			return MHD_NO; /* closes the connection */
 		svc_buf_init(&st->body);
+		st->route = -1;
+		st->started_us = svc_mono_us();
 		*con_cls = st;
 		status = refuse_early(conn, url, &detail);
 		if (status != 0) {
 			st->answered = true;
-			return reply_problem_now(srv, conn, status, detail);
+			return reply_problem_now(srv, conn, st, status, detail);
 		}
 		st->max_body = svc_http_body_limit(srv->routes, srv->nroutes, srv->body_limits,
 		                                   srv->nbody_limits, method, url, srv->max_body);
 		if (announced_too_large(conn, st->max_body)) {
 			/* Answer before the body is sent; MHD then closes the connection. */
 			st->answered = true;
-			return reply_problem_now(srv, conn, 413, "request body too large");
+			return reply_problem_now(srv, conn, st, 413, "request body too large");
 		}
 		return MHD_YES;
 	}
@@ -695,11 +745,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (st->answered)
 		return MHD_YES;
 	if (st->too_large)
-		return reply_problem_now(srv, conn, 413, "request body too large");
+		return reply_problem_now(srv, conn, st, 413, "request body too large");
 	if (st->body.failed)
-		return reply_problem_now(srv, conn, 500, "out of memory");
+		return reply_problem_now(srv, conn, st, 500, "out of memory");
 	dispatch(srv, conn, method, url, st, &res);
-	return queue_response(srv, conn, &res);
+	return queue_response(srv, conn, st, &res);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -771,6 +821,13 @@ struct svc_http_server *svc_http_server_start(const struct svc_http_server_confi
 	srv->nbody_limits = cfg->nbody_limits;
 	srv->stats = cfg->stats;
 	srv->auth = cfg->auth;
+	srv->requests =
+	        svc_prom_counter(cfg->prom, "svc_http_requests_total",
+	                         "HTTP responses by route template, method and status class.",
+	                         "route,method,status_class");
+	srv->latency = svc_prom_histogram(cfg->prom, "svc_http_request_duration_seconds",
+	                                  "Time from a request's headers to its response queued.",
+	                                  "route,method", NULL, 0);
 	for (i = 0; i < nroutes && !cfg->auth; i++)
 		if (routes[i].access == SVC_HTTP_ADMIN || routes[i].access == SVC_HTTP_CUSTOMER) {
 			svc_error("http: %s %s needs a token and no verifier is configured "

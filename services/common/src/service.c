@@ -166,12 +166,23 @@ json_t *svc_metrics_json(const char *name, const struct svc_http_stats *http,
 	return out;
 }
 
+void svc_ctx_count_event(struct svc_ctx *ctx, const char *type, const char *outcome)
+{
+	svc_prom_inc(svc_prom_at(ctx->event_outcomes, type && *type ? type : "unknown", outcome));
+}
+
+/* GET /metrics: Prometheus text, or with ?format=json the JSON counters. */
 static void on_metrics(void *ctx, const struct svc_http_request *req, struct svc_http_response *res)
 {
 	struct svc_run_state *run = ctx;
-	json_t *out = svc_metrics_json(run->ctx.svc->name, &run->http_stats, run->ctx.events);
+	const char *format = svc_http_query(req, "format");
+	json_t *out;
 
-	(void)req;
+	if (!format || strcmp(format, "json") != 0) {
+		svc_http_reply_metrics(res, run->ctx.prom);
+		return;
+	}
+	out = svc_metrics_json(run->ctx.svc->name, &run->http_stats, run->ctx.events);
 	if (!out) {
 		svc_http_reply_problem(res, 503, NULL, NULL, "out of memory");
 		return;
@@ -362,6 +373,7 @@ static struct svc_http_server *start_http(struct svc_run_state *run, bool intern
 	                                         MAX_BODY_CEILING),
 	        .stats = &run->http_stats,
 	        .auth = run->auth,
+	        .prom = run->ctx.prom,
 	};
 	size_t limit, nroutes = run->nroutes;
 
@@ -434,6 +446,13 @@ int svc_run(const struct svc_service *svc, void *user)
 	atomic_init(&run.events.rejected, 0);
 	if (svc->consumer)
 		run.ctx.events = &run.events;
+	run.ctx.prom = svc_prom_new();
+	if (svc->consumer)
+		run.ctx.event_outcomes = svc_prom_counter(
+		        run.ctx.prom, "saga_events_total",
+		        "Inbound events answered, by event type and outcome (ok, duplicate, "
+		        "ignored, retry, rejected).",
+		        "type,outcome");
 	run.ctx.consumer_tx_max =
 	        (unsigned)svc_env_long("CONSUMER_TX_MAX", SVC_CONSUMER_TX_MAX_DEFAULT, 1, 10000);
 
@@ -447,6 +466,7 @@ int svc_run(const struct svc_service *svc, void *user)
 		goto release;
 	if (open_database(&run) != 0 || open_redis(&run) != 0 || build_routes(&run) != 0)
 		goto release;
+	svc_prom_on_collect(run.ctx.prom, svc_db_collect_metrics, run.ctx.db);
 	if (svc->start && svc->start(&run.ctx) != 0) {
 		svc_error("start-up of %s failed", svc->name);
 		goto release;
@@ -469,6 +489,7 @@ release:
 	if (run.ctx.redis)
 		svc_redis_free(run.ctx.redis);
 	svc_db_free(run.ctx.db);
+	svc_prom_free(run.ctx.prom);
 	free(run.routes);
 	svc_info("%s stopped", svc->name);
 	return exit_code;

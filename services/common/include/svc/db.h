@@ -90,4 +90,12 @@ bool svc_db_ping(struct svc_db *db);
  */
 int svc_db_migrate(struct svc_db *db, const char *component, const char *dir);
 
+/* How many of the pool's connections are borrowed now, and its size. */
+void svc_db_pool_usage(struct svc_db *db, unsigned *in_use, unsigned *size);
+
+struct svc_prom;
+/* A collect function (svc/prom.h) for `db` (the argument, a struct svc_db *):
+ * sets the gauges svc_db_pool_in_use and svc_db_pool_size. */
+void svc_db_collect_metrics(struct svc_prom *r, void *db);
+
 #endif

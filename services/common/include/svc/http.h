@@ -33,6 +33,7 @@
 
 struct MHD_Connection;
 struct svc_auth;
+struct svc_prom;
 struct svc_principal;
 
 struct svc_http_request {
@@ -76,6 +77,9 @@ void svc_http_reply_error(struct svc_http_response *res, int rc, const char *wha
 /* Copies `len` bytes of `data` as the body. */
 void svc_http_reply_raw(struct svc_http_response *res, int status, const char *content_type,
                         const void *data, size_t len);
+/* 200 with the Prometheus text of `r` (svc/prom.h; runs its collect
+ * functions), or a 503 problem when out of memory. */
+void svc_http_reply_metrics(struct svc_http_response *res, struct svc_prom *r);
 /* Serves a file from disk (content type from its extension); 404 problem if
  * it cannot be read. */
 void svc_http_reply_file(struct svc_http_response *res, const char *path);
@@ -162,6 +166,12 @@ struct svc_http_server_config {
 	 * outlive the server. A server with such routes and no verifier does
 	 * not start. */
 	const struct svc_auth *auth;
+	/* Optional (NULL = none): where the server registers and counts
+	 * svc_http_requests_total{route,method,status_class} and
+	 * svc_http_request_duration_seconds{route,method} (route: the matched
+	 * route's pattern, "unmatched" for a request refused before one was
+	 * found). Borrowed, must outlive the server. */
+	struct svc_prom *prom;
 };
 
 struct svc_http_server;

@@ -20,7 +20,13 @@
  *                                 details either way. Redis, when used, is
  *                                 reported ("redis": "UP|DOWN") but does not
  *                                 make the service unready: it is a cache
- *        GET  /metrics            {"service": name,
+ *        GET  /metrics            Prometheus text (format 0.0.4) of ctx->prom:
+ *                                 svc_http_* (svc/http.h), saga_events_total
+ *                                 {type,outcome} (consumers), svc_db_pool_*
+ *                                 and what the service registers itself
+ *                                 (docs/observability.md)
+ *        GET  /metrics?format=json
+ *                                 {"service": name,
  *                                  "http": {"requests": n, "errors5xx": n},
  *                                  "events": {"ok", "duplicate", "ignored",
  *                                             "retry", "rejected"}}
@@ -49,6 +55,7 @@
 #include "svc/consumer.h"
 #include "svc/db.h"
 #include "svc/http.h"
+#include "svc/prom.h"
 #include "svc/redis.h"
 
 struct svc_ctx {
@@ -62,6 +69,12 @@ struct svc_ctx {
 	/* Most events applied in one transaction (CONSUMER_TX_MAX); 0 means
 	 * SVC_CONSUMER_TX_MAX_DEFAULT. Set by svc_run(). */
 	unsigned consumer_tx_max;
+	/* The process's metrics (GET /metrics), for the service to register its
+	 * own in start(); NULL when out of memory (every svc_prom call then does
+	 * nothing). Set by svc_run(). */
+	struct svc_prom *prom;
+	/* saga_events_total{type,outcome}: see svc_ctx_count_event(). */
+	struct svc_prom_metric *event_outcomes;
 };
 
 struct svc_service {
@@ -86,6 +99,11 @@ struct svc_service {
  * `events` may be NULL (no "events" member). Pure; exposed for tests. */
 json_t *svc_metrics_json(const char *name, const struct svc_http_stats *http,
                          const struct svc_consumer_stats *events);
+
+/* Counts one inbound event's answer into saga_events_total: `type` its event
+ * type (NULL or "" when it could not be decoded: "unknown"), `outcome` ok,
+ * duplicate, ignored, retry or rejected. */
+void svc_ctx_count_event(struct svc_ctx *ctx, const char *type, const char *outcome);
 
 /* Runs the service until SIGTERM/SIGINT. Returns the process exit code. */
 int svc_run(const struct svc_service *svc, void *user);
