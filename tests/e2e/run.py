@@ -11,8 +11,8 @@ Endpoints: see stack.py (ORDER_URL, ..., KAFKA_BROKERS).
 """
 
 import importlib
-import importlib.util
 import json
+import os
 import re
 import sys
 import threading
@@ -366,28 +366,41 @@ TESTS = [
 ]
 
 
-def optional_tests(module):
-    """TESTS of tests/e2e/<module>.py when that file exists (modules other
-    work adds); an existing module that fails to import fails loudly."""
-    if importlib.util.find_spec(module) is None:
-        return []
+def module_tests(module):
+    """TESTS of tests/e2e/<module>.py. A listed module that is missing or
+    fails to import stops the run: a test that silently did not run is not
+    a pass."""
     return list(importlib.import_module(module).TESTS)
 
 
 # DLQ list/re-drive (test_dlq.py) before the closing invariants, which then
 # cover its orders too
-TESTS[-1:-1] = optional_tests("test_dlq")
-TESTS[-1:-1] = optional_tests("test_payment_batch")
-TESTS[-1:-1] = optional_tests("test_order_batch")
-TESTS[-1:-1] = optional_tests("test_payment_guard")
-TESTS[-1:-1] = optional_tests("test_inventory_bulk")
+TESTS[-1:-1] = module_tests("test_dlq")
+TESTS[-1:-1] = module_tests("test_payment_batch")
+TESTS[-1:-1] = module_tests("test_order_batch")
+TESTS[-1:-1] = module_tests("test_payment_guard")
+TESTS[-1:-1] = module_tests("test_inventory_bulk")
 # after the invariants: its product's moves belong to no real order
-TESTS += optional_tests("test_inventory_batch")
+TESTS += module_tests("test_inventory_batch")
 # after the invariants too: its orders exist only in the notification service
-TESTS += optional_tests("test_notification_batch")
+TESTS += module_tests("test_notification_batch")
+MODULES = ("test_dlq", "test_payment_batch", "test_order_batch", "test_payment_guard",
+           "test_inventory_bulk", "test_inventory_batch", "test_notification_batch")
+
+
+def unlisted_modules():
+    """tests/e2e/test_*.py files this runner does not list (they would never run)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    found = {f[:-3] for f in os.listdir(here) if f.startswith("test_") and f.endswith(".py")}
+    return sorted(found - set(MODULES))
 
 
 def main(argv):
+    unlisted = unlisted_modules()
+    if unlisted:
+        print("run.py: test modules not listed here, so never run: %s" % ", ".join(unlisted),
+              file=sys.stderr)
+        return 1
     return stack.run_tests(TESTS, argv, Run, lambda run: "e2e run %s against %s" % (
         run.id, stack.SERVICES["order"]))
 
