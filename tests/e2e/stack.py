@@ -301,7 +301,7 @@ def put_product(product_id, available, price, name=None):
     if name:
         body["name"] = name
     res = request("PUT", "%s/api/inventory/%s" % (SERVICES["inventory"], product_id), body)
-    expect_status(res, (200, 201), "PUT product %s" % product_id)
+    expect_status(res, 200, "PUT product %s" % product_id)
     return res.json()
 
 
