@@ -55,6 +55,10 @@ bool svc_db_error_is_transient(MYSQL *conn);
 /* Runs a statement without a result set. 0, SVC_ETRANSIENT or SVC_EPERMANENT
  * (error logged with the statement). */
 int svc_db_exec(MYSQL *conn, const char *sql);
+/* svc_db_exec for an INSERT whose duplicate key is an expected outcome (an
+ * idempotent insert): the same codes, but a duplicate key (SVC_EPERMANENT,
+ * mysql_errno ER_DUP_ENTRY, which the caller reads) is logged at debug only. */
+int svc_db_exec_dup_ok(MYSQL *conn, const char *sql);
 /* Runs a query and stores its result in *out (caller frees with
  * mysql_free_result). Same codes as svc_db_exec. */
 int svc_db_query(MYSQL *conn, const char *sql, MYSQL_RES **out);
