@@ -2,6 +2,8 @@
  * MySQL / MariaDB access: a fixed-size connection pool that reconnects by
  * itself, error classification, a string-escaping SQL builder and versioned
  * migrations. SQL must be accepted by MySQL 8.0 and MariaDB 10.11 alike.
+ * The pool is thread-safe; a borrowed connection belongs to its borrower
+ * until svc_db_release().
  */
 #ifndef SVC_DB_H
 #define SVC_DB_H
@@ -62,6 +64,8 @@ int svc_db_exec_dup_ok(MYSQL *conn, const char *sql);
 /* Runs a query and stores its result in *out (caller frees with
  * mysql_free_result). Same codes as svc_db_exec. */
 int svc_db_query(MYSQL *conn, const char *sql, MYSQL_RES **out);
+/* START TRANSACTION / COMMIT: 0, SVC_ETRANSIENT or SVC_EPERMANENT, as
+ * svc_db_exec. After a failed COMMIT the transaction's outcome is unknown. */
 int svc_db_begin(MYSQL *conn);
 /*
  * Begins a READ COMMITTED transaction, for claiming work rows with
