@@ -3,7 +3,9 @@
 # make SAN=1      the same with ASan+UBSan, under build/san
 # make run        install what is missing, start the whole stack (scripts/stack.sh)
 # make logs ORDER=<id>   one order's log lines from every process, in time order
-# make test       unit tests (sanitized) + end-to-end and fault-injection tests against the real stack
+# make test       unit tests (sanitized) + end-to-end, security and fault-injection tests
+#                 against a stack of their own (run/test, every port + 100: TEST_STACK_ENV);
+#                 make test-stop stops it. The stack of `make run` is left alone.
 # make k8s-up k8s-test k8s-down   the same system on a kind cluster (k8s/k8s.mk)
 
 CC       ?= cc
@@ -75,7 +77,7 @@ include tests/fuzz/fuzz.mk
 include k8s/k8s.mk
 
 .DEFAULT_GOAL := all
-.PHONY: all clean run stop status logs test unit e2e security faults deps format format-check
+.PHONY: all clean run stop status logs test test-stop unit e2e security faults deps format format-check
 all: $(ALL_BINS)
 
 # the patched microhttpd.h comes with the library
@@ -108,17 +110,25 @@ unit: deps
 	$(MAKE) SAN=1 unit-tests
 	scripts/run-unit-tests.sh build/san/tests
 
+# The stack the tests start, restart and write into: apart from the one of
+# `make run` (its own RUN_DIR, every port + 100; the variables
+# scripts/lib/common.sh, scripts/stack.sh and tests/e2e/stack.py read).
+# TEST_STACK_ENV= runs the tests against the stack of `make run` instead.
+TEST_STACK_ENV ?= RUN_DIR=run/test MYSQL_PORT=3406 REDIS_PORT=6479 KAFKA_PORT=9192 \
+                  KAFKA_CONTROLLER_PORT=9193 ORDER_PORT=8181 PAYMENT_PORT=8182 \
+                  INVENTORY_PORT=8183 NOTIFICATION_PORT=8184 GATEWAY_PORT=8189
+
 e2e: deps
 	$(MAKE) SAN=1 all
-	BIN_DIR=build/san/bin scripts/stack.sh up
-	python3 tests/e2e/run.py
+	$(TEST_STACK_ENV) BIN_DIR=build/san/bin scripts/stack.sh up
+	$(TEST_STACK_ENV) python3 tests/e2e/run.py
 
 # security (tests/security): refusals of what attackers and careless clients
 # try, against the same sanitized stack; no state or money may change
 security: deps
 	$(MAKE) SAN=1 all
-	BIN_DIR=build/san/bin scripts/stack.sh up
-	BIN_DIR=build/san/bin python3 tests/security/run.py
+	$(TEST_STACK_ENV) BIN_DIR=build/san/bin scripts/stack.sh up
+	$(TEST_STACK_ENV) BIN_DIR=build/san/bin python3 tests/security/run.py
 
 # fault injection (tests/faults): the stack (sanitized) with short saga
 # deadlines; an order service already running with others is restarted with
@@ -129,8 +139,8 @@ FAULT_ENV = SAGA_TIMEOUT_INVENTORY_MS=$(FAULT_DEADLINE_MS) \
             SAGA_TIMEOUT_COMPENSATION_MS=$(FAULT_DEADLINE_MS)
 faults: deps
 	$(MAKE) SAN=1 all
-	$(FAULT_ENV) BIN_DIR=build/san/bin scripts/stack.sh up
-	$(FAULT_ENV) python3 tests/faults/run.py
+	$(TEST_STACK_ENV) $(FAULT_ENV) BIN_DIR=build/san/bin scripts/stack.sh up
+	$(TEST_STACK_ENV) $(FAULT_ENV) python3 tests/faults/run.py
 
 # one after the other even under -j: they build into build/san and share the stack
 test:
@@ -138,6 +148,9 @@ test:
 	$(MAKE) e2e
 	$(MAKE) security
 	$(MAKE) faults
+
+test-stop:
+	$(TEST_STACK_ENV) scripts/stack.sh down
 
 CLANG_FORMAT ?= clang-format
 SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
@@ -162,9 +175,12 @@ seed: $(BIN)/seed
 
 # seed-check: small-scale correctness of the generator (counts, determinism,
 # an order on seeded data); seed-bench: the full-size timing and lookups.
+# SEED_STACK_ENV: which stack (empty: the one of `make run`; CI passes
+# 'SEED_STACK_ENV=$(TEST_STACK_ENV)' for the one `make test` left running).
 .PHONY: seed-check seed-bench
+SEED_STACK_ENV ?=
 seed-check: $(BIN)/seed
-	SEED_BIN=$(BIN)/seed python3 tests/data/check_seed.py
+	$(SEED_STACK_ENV) SEED_BIN=$(BIN)/seed python3 tests/data/check_seed.py
 seed-bench: $(BIN)/seed
 	SEED_BIN=$(BIN)/seed PRODUCTS=$(PRODUCTS) USERS=$(USERS) SEED=$(SEED) \
 	  python3 tests/data/bench_seed.py

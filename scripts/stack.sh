@@ -14,7 +14,10 @@
 #
 # Environment: BIN_DIR (build/bin), RUN_DIR (run), the infra ports (see
 # infra.sh), ORDER_PORT (8081), PAYMENT_PORT (8082), INVENTORY_PORT (8083),
-# NOTIFICATION_PORT (8084), GATEWAY_PORT (8089); a sidecar listens on its
+# NOTIFICATION_PORT (8084), GATEWAY_PORT (8089), GATEWAY_ADMIN_PORT (its port
+# + 1000: gateway-sim's /admin/config, which slow charges cannot hold up;
+# its charges are kept in RUN_DIR/gateway-sim/ledger.jsonl across restarts,
+# GATEWAY_LEDGER_FILE overrides); a sidecar listens on its
 # service's port + 1000 (<SERVICE>_SIDECAR_PORT overrides) and delivers events
 # to the service's internal listener on 127.0.0.1, port + 2000
 # (<SERVICE>_INTERNAL_PORT overrides). STACK_READY_TIMEOUT
@@ -40,6 +43,7 @@ PAYMENT_PORT="${PAYMENT_PORT:-8082}"
 INVENTORY_PORT="${INVENTORY_PORT:-8083}"
 NOTIFICATION_PORT="${NOTIFICATION_PORT:-8084}"
 GATEWAY_PORT="${GATEWAY_PORT:-8089}"
+GATEWAY_ADMIN_PORT="${GATEWAY_ADMIN_PORT:-$((GATEWAY_PORT + 1000))}"
 
 # topics each service's sidecar consumes and delivers to the service
 declare -A SUBSCRIBE=(
@@ -128,7 +132,8 @@ proc_env() {
     [ -n "${JWT_PUBLIC_KEY_FILE:-}" ] || echo "JWT_SECRET=${JWT_SECRET:-$(secret jwt)}"
     case "$1" in
     gateway-sim)
-        echo "HTTP_PORT=$GATEWAY_PORT"
+        printf '%s\n' "HTTP_PORT=$GATEWAY_PORT" "GATEWAY_ADMIN_PORT=$GATEWAY_ADMIN_PORT" \
+            "GATEWAY_LEDGER_FILE=${GATEWAY_LEDGER_FILE:-$RUN_DIR/gateway-sim/ledger.jsonl}"
         ;;
     *-service)
         svc="${1%-service}"
@@ -181,6 +186,11 @@ start_proc() {
         die "port $(proc_port "$name") for $name is taken by another process"
     if [ "${name%-service}" != "$name" ] && port_busy "$(internal_port "${name%-service}")"; then
         die "port $(internal_port "${name%-service}") for $name (internal) is taken by another process"
+    fi
+    if [ "$name" = gateway-sim ]; then
+        port_busy "$GATEWAY_ADMIN_PORT" &&
+            die "port $GATEWAY_ADMIN_PORT for gateway-sim (admin) is taken by another process"
+        mkdir -p "$RUN_DIR/gateway-sim"
     fi
     [ "${name%-sidecar}" = "$name" ] || rm -f "$RUN_DIR/${name%-sidecar}.wake"
     mapfile -t env_list < <(proc_env "$name")
@@ -242,7 +252,7 @@ print_table() {
     printf '\nThe stack is up (binaries: %s)\n\n' "$BIN_DIR"
     printf '  %-22s %-28s %s\n' PROCESS URL "API DOCS"
     printf '  %-22s %-28s %s\n' gateway-sim "http://127.0.0.1:$GATEWAY_PORT" \
-        "http://127.0.0.1:$GATEWAY_PORT/openapi.json"
+        "http://127.0.0.1:$GATEWAY_PORT/openapi.json (admin: :$GATEWAY_ADMIN_PORT)"
     for s in "${SERVICES[@]}"; do
         printf '  %-22s %-28s %s\n' "$s-service" "http://127.0.0.1:$(service_port "$s")" \
             "http://127.0.0.1:$(service_port "$s")/swagger-ui.html"

@@ -1,6 +1,7 @@
 /*
  * The sidecar's configuration, read once from the environment at start-up.
- * The same names are set by scripts/stack.sh locally and by the Helm chart.
+ * scripts/stack.sh and the Helm chart set the names they need, with the same
+ * spelling; every other one keeps its default below.
  */
 #ifndef SC_CONFIG_H
 #define SC_CONFIG_H

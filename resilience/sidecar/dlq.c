@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "svc/error.h"
@@ -24,10 +25,48 @@ static bool add_i64(rd_kafka_headers_t *h, const char *name, int64_t value)
 	return add_str(h, name, buf);
 }
 
+/* Header `name` of `h` as a decimal in [0, INT64_MAX / 2]; 0 when absent or not one. */
+static int64_t carried_i64(const rd_kafka_headers_t *h, const char *name)
+{
+	const void *value = NULL;
+	size_t size = 0;
+	char buf[24], *end = NULL;
+	long long v;
+
+	if (rd_kafka_header_get_last(h, name, &value, &size) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+	    !value || size == 0 || size >= sizeof(buf))
+		return 0;
+	memcpy(buf, value, size);
+	buf[size] = '\0';
+	v = strtoll(buf, &end, 10);
+	return *end == '\0' && v >= 0 && v <= INT64_MAX / 2 ? (int64_t)v : 0;
+}
+
+void sc_dlq_record_carry(struct sc_dlq_record *r, const rd_kafka_headers_t *h)
+{
+	const void *value = NULL;
+	size_t size = 0;
+
+	if (!h)
+		return;
+	if (rd_kafka_header_get_last(h, "event-id", &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+	    value) {
+		r->event_id = value;
+		r->event_id_len = size;
+	}
+	if (rd_kafka_header_get_last(h, "dlq-entry", &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+	    value && size > 0) {
+		r->entry_id = value;
+		r->entry_id_len = size;
+		r->attempts_before = carried_i64(h, "dlq-attempts-before");
+		r->redrives = carried_i64(h, "dlq-redrives");
+	}
+}
+
 rd_kafka_headers_t *sc_dlq_headers(const struct sc_dlq_record *r, const char *service,
                                    int64_t now_ms)
 {
-	rd_kafka_headers_t *h = rd_kafka_headers_new(9);
+	rd_kafka_headers_t *h = rd_kafka_headers_new(11);
 
 	if (!h)
 		return NULL;
@@ -36,7 +75,11 @@ rd_kafka_headers_t *sc_dlq_headers(const struct sc_dlq_record *r, const char *se
 	          add_i64(h, "dlq-source-partition", r->source_partition) &&
 	          add_i64(h, "dlq-source-offset", r->source_offset) &&
 	          add_i64(h, "dlq-timestamp", now_ms) &&
-	          add_i64(h, "dlq-attempts", (int64_t)r->attempts) &&
+	          add_i64(h, "dlq-attempts", (int64_t)r->attempts + r->attempts_before) &&
+	          (!r->entry_id ||
+	           (rd_kafka_header_add(h, "dlq-entry", -1, r->entry_id,
+	                                (ssize_t)r->entry_id_len) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+	            add_i64(h, "dlq-redrives", r->redrives))) &&
 	          add_str(h, "dlq-service", service) &&
 	          rd_kafka_header_add(h, "order-id", -1, r->key ? r->key : "",
 	                              r->key ? (ssize_t)r->keylen : 0) ==

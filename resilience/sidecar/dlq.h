@@ -5,6 +5,10 @@
  *   dlq-reason, dlq-source-topic, dlq-source-partition, dlq-source-offset,
  *   dlq-timestamp (epoch ms), dlq-attempts, dlq-service, order-id (the key),
  *   and the source message's event-id header when it had one.
+ * A message that came from a DLQ re-drive (dlq_entry.h) carries its entry's
+ * id and count: dead-lettered again, it keeps them (dlq-entry, dlq-redrives)
+ * and dlq-attempts adds this round's attempts to the earlier ones, so the
+ * listing shows one entry, however often it was re-driven.
  * The source offset may be stored only once the DLQ copy is acknowledged.
  */
 #ifndef SC_DLQ_H
@@ -30,7 +34,17 @@ struct sc_dlq_record {
 	unsigned attempts;    /* deliveries tried before giving up */
 	const void *event_id; /* the source's event-id header, or NULL */
 	size_t event_id_len;
+	/* Of a re-driven message (sc_dlq_record_carry), else NULL / 0: */
+	const void *entry_id; /* dlq-entry: the DLQ entry it was first */
+	size_t entry_id_len;
+	int64_t attempts_before; /* dlq-attempts-before: earlier rounds' attempts */
+	int64_t redrives;        /* dlq-redrives: re-drives so far */
 };
+
+/* Fills r's event_id, entry_id, attempts_before and redrives from the
+ * source message's headers `h` (may be NULL); the values are borrowed from
+ * `h`. Absent or malformed headers leave them NULL / 0. */
+void sc_dlq_record_carry(struct sc_dlq_record *r, const rd_kafka_headers_t *h);
 
 /* Caller-embedded; every pointer is borrowed and must outlive it. */
 struct sc_dlq {

@@ -100,7 +100,8 @@ static int by_time(const void *a, const void *b)
 
 /* ---- listing -------------------------------------------------------------- */
 
-int sc_dlq_admin_list(struct sc_dlq_admin *a, long limit, json_t **out, struct svc_problem *p)
+int sc_dlq_admin_list(struct sc_dlq_admin *a, long limit, bool copies, json_t **out,
+                      struct svc_problem *p)
 {
 	struct sc_dlq_window w = {.partition = -1, .offset = -1, .tail = limit};
 	struct entries es = {0};
@@ -118,6 +119,11 @@ int sc_dlq_admin_list(struct sc_dlq_admin *a, long limit, json_t **out, struct s
 	 * (An empty DLQ has no array at all: qsort must not see its NULL.) */
 	if (es.n > 1)
 		qsort(es.v, es.n, sizeof(*es.v), by_time);
+	rc = sc_dlq_entries_fold(es.v, &es.n, a->cfg->dlq_topic, !copies);
+	if (rc != 0) {
+		problem(p, rc, "listing");
+		goto out;
+	}
 	first = es.n > (size_t)limit ? es.n - (size_t)limit : 0;
 	if (a->db) {
 		rc = sc_dlq_redrive_marks(a->db, a->cfg->dlq_topic, es.v + first, es.n - first);
@@ -298,10 +304,11 @@ void sc_dlq_admin_http_list(struct sc_dlq_admin *a, const struct svc_http_reques
 {
 	struct svc_problem p;
 	json_t *doc = NULL;
+	const char *copies = svc_http_query(req, "copies");
 	long limit;
 
 	if (sc_dlq_limit_parse(svc_http_query(req, "limit"), &limit, &p) != 0 ||
-	    sc_dlq_admin_list(a, limit, &doc, &p) != 0) {
+	    sc_dlq_admin_list(a, limit, copies && strcmp(copies, "true") == 0, &doc, &p) != 0) {
 		svc_http_reply_invalid(res, &p);
 		return;
 	}
@@ -417,7 +424,7 @@ int sc_dlq_admin_main(int argc, char **argv)
 			goto out;
 	}
 	sc_dlq_admin_init(&a, &cfg, producer, db);
-	if ((list ? sc_dlq_admin_list(&a, limit, &doc, &p)
+	if ((list ? sc_dlq_admin_list(&a, limit, false, &doc, &p)
 	          : sc_dlq_admin_redrive(&a, &req, &doc, &p)) != 0) {
 		json_decref(doc);
 		doc = json_pack("{s:i, s:s}", "status", p.status, "detail", p.detail);

@@ -5,7 +5,12 @@
  *   GET  /dlq?limit=100        the newest `limit` entries (1..10000), newest last:
  *        {"topic":"order.dlq","count":n,"entries":[{"partition","offset","key",
  *         "orderId","reason","sourceTopic","sourcePartition","sourceOffset",
- *         "timestamp","attempts","eventId","redriven":bool,"payload":"..."}]}
+ *         "timestamp","attempts","eventId","redriven":bool,"entryId",
+ *         "redrives","payload":"..."}]}
+ *        An entry re-driven and dead-lettered again is one entry: its newest
+ *        copy (where a re-drive starts from), "attempts" counting every
+ *        round, "redrives" how often, "entryId" its first position
+ *        ("<topic>/<partition>/<offset>"). ?copies=true lists every copy.
  *   POST /dlq/redrive {"partition":p,"offset":o}
  *        re-drives that entry: 200 {"topic","partition","offset","sourceTopic",
  *        "eventId","status":"redriven"}; 404 no such entry, 409 already
@@ -29,7 +34,8 @@
  * payload), and the acknowledgement is awaited. The service consumes it like
  * any message; its inbox makes it exactly-once: an event processed meanwhile
  * is answered "duplicate", and one that is still bad is dead-lettered again
- * as a new entry (with its new attempts count).
+ * as a new copy of the same entry (headers dlq-entry, dlq-redrives,
+ * dlq-attempts-before: dlq_entry.h, dlq.h), listed as that one entry.
  *
  * Which entries were re-driven survives restarts: one row per re-driven entry
  * in the service database's table dlq_redrives (dlq_topic, dlq_partition,
@@ -67,9 +73,11 @@ struct sc_dlq_admin {
 void sc_dlq_admin_init(struct sc_dlq_admin *a, const struct sc_config *cfg,
                        struct sc_producer *producer, struct svc_db *db);
 
-/* The GET /dlq document in *out (caller owns). 0, or an error code with *p
+/* The GET /dlq document in *out (caller owns), every copy listed when
+ * `copies`, else one entry per dead letter. 0, or an error code with *p
  * saying what to answer (404, 500, 503). */
-int sc_dlq_admin_list(struct sc_dlq_admin *a, long limit, json_t **out, struct svc_problem *p);
+int sc_dlq_admin_list(struct sc_dlq_admin *a, long limit, bool copies, json_t **out,
+                      struct svc_problem *p);
 
 /* Performs a re-drive request; the 200 document in *out (caller owns). 0, or
  * an error code with *p saying what to answer (as above). */

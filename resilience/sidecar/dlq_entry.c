@@ -124,6 +124,15 @@ int sc_dlq_entry_init(struct sc_dlq_entry *e, const struct sc_dlq_message *m)
 		e->timestamp_ms = m->timestamp_ms >= 0 ? m->timestamp_ms : -1;
 	e->attempts = header_i64(h, "dlq-attempts", 0, INT64_MAX);
 	find_event_id(e, h);
+	size_t size;
+	const void *root = header(h, "dlq-entry", &size);
+	if (root && size > 0 && size < sizeof(e->entry_id) && !memchr(root, '\0', size)) {
+		memcpy(e->entry_id, root, size);
+		e->entry_id[size] = '\0';
+		e->redrives = header_i64(h, "dlq-redrives", 0, INT64_MAX / 2);
+		if (e->redrives < 0)
+			e->redrives = 0;
+	}
 	return 0;
 oom:
 	sc_dlq_entry_release(e);
@@ -138,6 +147,48 @@ void sc_dlq_entry_release(struct sc_dlq_entry *e)
 	free(e->reason);
 	free(e->source_topic);
 	memset(e, 0, sizeof(*e));
+}
+
+/* ---- folding re-driven copies ---------------------------------------------- */
+
+/* Entries by entry id, then by position in the array: a copy after its elders. */
+static int by_entry_id(const void *a, const void *b)
+{
+	const struct sc_dlq_entry *x = *(struct sc_dlq_entry *const *)a;
+	const struct sc_dlq_entry *y = *(struct sc_dlq_entry *const *)b;
+	int c = strcmp(x->entry_id, y->entry_id);
+
+	return c ? c : (x > y) - (x < y);
+}
+
+int sc_dlq_entries_fold(struct sc_dlq_entry *v, size_t *n, const char *dlq_topic, bool fold)
+{
+	struct sc_dlq_entry **sorted = NULL;
+	size_t kept = 0;
+
+	for (size_t i = 0; i < *n; i++)
+		if (!v[i].entry_id[0])
+			snprintf(v[i].entry_id, sizeof(v[i].entry_id), "%s/%" PRId32 "/%" PRId64,
+			         dlq_topic, v[i].partition, v[i].offset);
+	if (!fold || *n < 2)
+		return 0;
+	sorted = malloc(*n * sizeof(*sorted));
+	if (!sorted)
+		return SVC_ENOMEM;
+	for (size_t i = 0; i < *n; i++)
+		sorted[i] = &v[i];
+	qsort(sorted, *n, sizeof(*sorted), by_entry_id);
+	for (size_t i = 0; i + 1 < *n; i++)
+		if (strcmp(sorted[i]->entry_id, sorted[i + 1]->entry_id) == 0) {
+			sc_dlq_entry_release(sorted[i]); /* superseded by a newer copy */
+			sorted[i]->partition = -1;
+		}
+	free(sorted);
+	for (size_t i = 0; i < *n; i++)
+		if (v[i].partition >= 0)
+			v[kept++] = v[i];
+	*n = kept;
+	return 0;
 }
 
 /* ---- JSON ----------------------------------------------------------------- */
@@ -187,14 +238,16 @@ static json_t *opt_int(int64_t v)
 
 json_t *sc_dlq_entry_json(const struct sc_dlq_entry *e)
 {
-	return json_pack("{s:i, s:I, s:o, s:s?, s:s?, s:s?, s:o, s:o, s:o, s:o, s:s?, s:b, s:o}",
+	return json_pack("{s:i, s:I, s:o, s:s?, s:s?, s:s?, s:o, s:o, s:o, s:o, s:s?, s:b, s:s?, "
+	                 "s:I, s:o}",
 	                 "partition", (int)e->partition, "offset", (json_int_t)e->offset, "key",
 	                 text_json(e->key, e->keylen), "orderId", e->order_id, "reason", e->reason,
 	                 "sourceTopic", e->source_topic, "sourcePartition",
 	                 opt_int(e->source_partition), "sourceOffset", opt_int(e->source_offset),
 	                 "timestamp", opt_int(e->timestamp_ms), "attempts", opt_int(e->attempts),
 	                 "eventId", e->event_id[0] ? e->event_id : NULL, "redriven", e->redriven,
-	                 "payload", text_json(e->payload, e->len));
+	                 "entryId", e->entry_id[0] ? e->entry_id : NULL, "redrives",
+	                 (json_int_t)e->redrives, "payload", text_json(e->payload, e->len));
 }
 
 /* ---- re-drive ------------------------------------------------------------- */
@@ -231,14 +284,19 @@ int sc_dlq_entry_redrivable(const struct sc_dlq_entry *e, const char *subscribe,
 
 rd_kafka_headers_t *sc_dlq_redrive_headers(const struct sc_dlq_entry *e, const char *dlq_topic)
 {
-	rd_kafka_headers_t *h = rd_kafka_headers_new(2);
-	char from[300];
+	rd_kafka_headers_t *h = rd_kafka_headers_new(5);
+	char from[SC_DLQ_ENTRY_ID_MAX], redrives[24], before[24];
 
 	if (!h)
 		return NULL;
 	snprintf(from, sizeof(from), "%s/%" PRId32 "/%" PRId64, dlq_topic, e->partition, e->offset);
+	snprintf(redrives, sizeof(redrives), "%" PRId64, e->redrives + 1);
+	snprintf(before, sizeof(before), "%" PRId64, e->attempts > 0 ? e->attempts : 0);
 	if (rd_kafka_header_add(h, "dlq-redriven-from", -1, from, -1) ||
-	    (e->event_id[0] && rd_kafka_header_add(h, "event-id", -1, e->event_id, -1))) {
+	    (e->event_id[0] && rd_kafka_header_add(h, "event-id", -1, e->event_id, -1)) ||
+	    rd_kafka_header_add(h, "dlq-entry", -1, e->entry_id[0] ? e->entry_id : from, -1) ||
+	    rd_kafka_header_add(h, "dlq-redrives", -1, redrives, -1) ||
+	    rd_kafka_header_add(h, "dlq-attempts-before", -1, before, -1)) {
 		rd_kafka_headers_destroy(h);
 		return NULL;
 	}

@@ -16,6 +16,7 @@
 
 #define SC_DLQ_LIMIT_DEFAULT 100
 #define SC_DLQ_LIMIT_MAX     10000
+#define SC_DLQ_ENTRY_ID_MAX  300 /* a topic name (249) and two numbers */
 
 /* A message read from the DLQ topic; every pointer is borrowed. */
 struct sc_dlq_message {
@@ -46,6 +47,11 @@ struct sc_dlq_entry {
 	int64_t attempts;     /* dlq-attempts */
 	char event_id[65];    /* header event-id, else the payload's "eventId", "" */
 	bool redriven;        /* filled in by the caller (dlq_redrive.h) */
+	/* The dead letter this message is a copy of, "<dlq topic>/<p>/<o>": header
+	 * dlq-entry of a re-driven message dead-lettered again; "" for a first
+	 * one until sc_dlq_entries_fold names it after its own position. */
+	char entry_id[SC_DLQ_ENTRY_ID_MAX];
+	int64_t redrives; /* dlq-redrives: times re-driven before this copy, 0 */
 };
 
 /* Copies `m` into `e` and reads its headers. 0 or SVC_ENOMEM (then `e` holds
@@ -56,10 +62,21 @@ int sc_dlq_entry_init(struct sc_dlq_entry *e, const struct sc_dlq_message *m);
 void sc_dlq_entry_release(struct sc_dlq_entry *e);
 
 /*
+ * Names each of v[0..*n) (entries of `dlq_topic`, oldest first) by its
+ * entry_id, a first dead letter after its own position. With `fold`, keeps
+ * only the newest copy of each entry (the one a re-drive would send; its
+ * attempts and redrives count every round), releases the others and sets
+ * *n to how many are left, order kept. 0, or SVC_ENOMEM (v unchanged but
+ * for the names). Pure.
+ */
+int sc_dlq_entries_fold(struct sc_dlq_entry *v, size_t *n, const char *dlq_topic, bool fold);
+
+/*
  * {"partition","offset","key","orderId","reason","sourceTopic",
  *  "sourcePartition","sourceOffset","timestamp","attempts","eventId",
- *  "redriven","payload"} (new reference, NULL on OOM). Key and payload are
- * strings; bytes that are not UTF-8 become U+FFFD. Absent values are null.
+ *  "redriven","entryId","redrives","payload"} (new reference, NULL on OOM).
+ * Key and payload are strings; bytes that are not UTF-8 become U+FFFD.
+ * Absent values are null.
  */
 json_t *sc_dlq_entry_json(const struct sc_dlq_entry *e);
 
@@ -73,8 +90,10 @@ json_t *sc_dlq_entry_json(const struct sc_dlq_entry *e);
 int sc_dlq_entry_redrivable(const struct sc_dlq_entry *e, const char *subscribe, char *why,
                             size_t whylen);
 
-/* The headers of the re-driven copy: dlq-redriven-from "<topic>/<p>/<o>" and
- * event-id when known (caller owns; NULL on OOM). */
+/* The headers of the re-driven copy: dlq-redriven-from "<topic>/<p>/<o>",
+ * event-id when known, and what keeps it one entry if it is dead-lettered
+ * again (dlq.h): dlq-entry (e's entry_id, else its position), dlq-redrives
+ * (e's + 1), dlq-attempts-before (e's attempts). Caller owns; NULL on OOM. */
 rd_kafka_headers_t *sc_dlq_redrive_headers(const struct sc_dlq_entry *e, const char *dlq_topic);
 
 /* POST /dlq/redrive body: {"all": true} or {"partition": p, "offset": o}. */

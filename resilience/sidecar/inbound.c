@@ -443,17 +443,11 @@ static int dead_letter(struct sc_worker *w, size_t i, const char *reason)
 	        .attempts = w->attempts[i],
 	};
 	rd_kafka_headers_t *hdrs = NULL;
-	const void *event_id;
-	size_t event_id_len;
 
-	/* keep the event id, so a re-drive can be recognised as the same event */
-	if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR &&
-	    rd_kafka_header_get_last(hdrs, "event-id", &event_id, &event_id_len) ==
-	            RD_KAFKA_RESP_ERR_NO_ERROR &&
-	    event_id) {
-		r.event_id = event_id;
-		r.event_id_len = event_id_len;
-	}
+	/* keep the event id, so a re-drive can be recognised as the same event,
+	 * and a re-driven message's DLQ entry, so it stays one entry */
+	if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR)
+		sc_dlq_record_carry(&r, hdrs);
 	int rc = sc_dlq_send(&w->in->dlq, &r);
 	if (rc == 0)
 		atomic_fetch_add(&w->in->metrics->dead_lettered, 1);

@@ -22,12 +22,19 @@
 
 int gw_app_init(struct gw_app *app)
 {
+	const char *ledger = svc_env_str("GATEWAY_LEDGER_FILE", "");
+	int rc = SVC_ENOMEM;
+
 	memset(app, 0, sizeof(*app));
 	gw_config_from_env(&app->cfg);
 	app->store = gw_store_new(
 	        (size_t)svc_env_long("GATEWAY_MAX_ENTRIES", GW_DEFAULT_CAPACITY, 1, 100000000));
 	if (!app->store)
 		return SVC_ENOMEM;
+	if (*ledger && (rc = gw_store_journal(app->store, ledger,
+	                                      svc_env_long("GATEWAY_LEDGER_FSYNC", 0, 0, 1))))
+		goto fail_store;
+	rc = SVC_ENOMEM;
 	if (pthread_mutex_init(&app->cfg_lock, NULL) != 0)
 		goto fail_store;
 	if (pthread_mutex_init(&app->refund_lock, NULL) != 0)
@@ -39,7 +46,7 @@ fail_cfg_lock:
 fail_store:
 	gw_store_free(app->store);
 	app->store = NULL;
-	return SVC_ENOMEM;
+	return rc;
 }
 
 void gw_app_release(struct gw_app *app)
@@ -125,7 +132,7 @@ static void handle_charge(void *ctx, const struct svc_http_request *req,
 	char idem[GW_MAX_KEY + 16], byid[64];
 	const char *order_id, *currency;
 	int64_t amount, stored_fp;
-	int status;
+	int status, rc;
 
 	if (!key || !*key || strlen(key) > GW_MAX_KEY) {
 		svc_http_reply_problem(res, 400, "Idempotency-Key required", "Idempotency-Key",
@@ -165,7 +172,13 @@ static void handle_charge(void *ctx, const struct svc_http_request *req,
 		svc_http_reply_problem(res, 500, "Out of memory", NULL, "cannot build the answer");
 		goto out;
 	}
-	if (gw_store_put(app->store, idem, status, amount, json_incref(answer)) == SVC_DUPLICATE) {
+	rc = gw_store_put(app->store, idem, status, amount, json_incref(answer));
+	if (rc != 0 && rc != SVC_DUPLICATE) { /* not recorded: not charged */
+		svc_http_reply_problem(res, 503, "Gateway unavailable", NULL,
+		                       "cannot record the charge (%s); retry", svc_strerror(rc));
+		goto out;
+	}
+	if (rc == SVC_DUPLICATE) {
 		/* A concurrent request with the same key answered first: give its answer. */
 		json_decref(answer);
 		answer = NULL;
@@ -178,7 +191,9 @@ static void handle_charge(void *ctx, const struct svc_http_request *req,
 	if (status == 201) {
 		snprintf(byid, sizeof(byid), "id:%s",
 		         json_string_value(json_object_get(answer, "id")));
-		gw_store_put(app->store, byid, 200, amount, json_deep_copy(answer));
+		rc = gw_store_put(app->store, byid, 200, amount, json_deep_copy(answer));
+		if (rc) /* the key's answer stands; only the lookup by id is lost */
+			svc_error("charge %s: not recorded by id (%s)", byid + 3, svc_strerror(rc));
 	}
 	/* a capture is routine (debug); a decline says why (info) */
 	svc_log(status == 201 ? SVC_LOG_DEBUG : SVC_LOG_INFO,
@@ -252,8 +267,9 @@ static void handle_refund(void *ctx, const struct svc_http_request *req,
 		snprintf(id, sizeof(id), "re_%s", uuid);
 		answer = json_pack("{s:s, s:s, s:s, s:I}", "id", id, "status", "refunded",
 		                   "chargeId", charge_id, "amount", (json_int_t)arg.amount);
-		if (key && answer)
-			gw_store_put(app->store, idem, 201, arg.amount, json_incref(answer));
+		if (key && answer &&
+		    gw_store_put(app->store, idem, 201, arg.amount, json_incref(answer)) != 0)
+			svc_error("refund %s: its Idempotency-Key not recorded", id);
 	}
 	pthread_mutex_unlock(&app->refund_lock);
 
@@ -263,6 +279,9 @@ static void handle_refund(void *ctx, const struct svc_http_request *req,
 	else if (rc == SVC_ERANGE)
 		svc_http_reply_problem(res, 422, "Refund too large", "amount",
 		                       "amount exceeds what is left to refund on %s", charge_id);
+	else if (rc)
+		svc_http_reply_problem(res, 503, "Gateway unavailable", NULL,
+		                       "cannot record the refund (%s); retry", svc_strerror(rc));
 	else if (!answer)
 		svc_http_reply_problem(res, 500, "Out of memory", NULL, "cannot build the answer");
 	else {
@@ -364,3 +383,11 @@ const struct svc_http_route gw_routes[] = {
         {"GET", "/openapi.json", handle_openapi, SVC_HTTP_PUBLIC},
 };
 const size_t gw_nroutes = sizeof(gw_routes) / sizeof(gw_routes[0]);
+
+const struct svc_http_route gw_admin_routes[] = {
+        {"GET", "/admin/config", handle_get_config, SVC_HTTP_ADMIN},
+        {"POST", "/admin/config", handle_set_config, SVC_HTTP_ADMIN},
+        {"GET", "/health/live", handle_live, SVC_HTTP_PUBLIC},
+        {"GET", "/health/ready", handle_ready, SVC_HTTP_PUBLIC},
+};
+const size_t gw_admin_nroutes = sizeof(gw_admin_routes) / sizeof(gw_admin_routes[0]);

@@ -19,12 +19,20 @@ struct gw_app {
 	struct gw_store *store;
 };
 
-/* Initialises `app` from the environment (GATEWAY_*). 0 or SVC_ENOMEM. */
+/* Initialises `app` from the environment (GATEWAY_*; GATEWAY_LEDGER_FILE:
+ * the store's journal, gw_store_journal, with GATEWAY_LEDGER_FSYNC 0 or 1).
+ * 0, SVC_ENOMEM, or SVC_ETRANSIENT when the ledger cannot be read or
+ * written (logged). Not thread-safe; `app` is then shared by the handlers. */
 int gw_app_init(struct gw_app *app);
 void gw_app_release(struct gw_app *app);
 
 /* The route table; handlers take the struct gw_app * as ctx. */
 extern const struct svc_http_route gw_routes[];
 extern const size_t gw_nroutes;
+
+/* /admin/config and health alone, for the admin listener
+ * (GATEWAY_ADMIN_PORT), whose threads no slow charge can take. */
+extern const struct svc_http_route gw_admin_routes[];
+extern const size_t gw_admin_nroutes;
 
 #endif

@@ -1,9 +1,14 @@
 /*
  * gateway-sim: the virtual payment gateway the Payment service charges
- * through its sidecar. No database: answers live in memory (store.c).
+ * through its sidecar. No database: answers live in memory (store.c), kept
+ * across restarts in GATEWAY_LEDGER_FILE when set (an append-only journal,
+ * replayed at start; GATEWAY_LEDGER_FSYNC=1 syncs each line).
  * Behaviour: GATEWAY_LATENCY_MS, GATEWAY_DECLINE_RATE, GATEWAY_DECLINE_ABOVE,
  * GATEWAY_FAIL_RATE, or POST /admin/config at run time (an admin token:
- * JWT_SECRET or JWT_PUBLIC_KEY_FILE, svc/auth.h).
+ * JWT_SECRET or JWT_PUBLIC_KEY_FILE, svc/auth.h). A charge holds an HTTP
+ * thread for GATEWAY_LATENCY_MS, so slow charges can take all HTTP_THREADS:
+ * GATEWAY_ADMIN_PORT (0: none) serves /admin/config and health on a
+ * listener of its own that charges never reach.
  */
 #include <signal.h>
 #include <stdlib.h>
@@ -16,8 +21,8 @@
 
 int main(void)
 {
-	struct svc_http_server_config hc = {0};
-	struct svc_http_server *srv = NULL;
+	struct svc_http_server_config hc = {0}, ac = {0};
+	struct svc_http_server *srv = NULL, *admin = NULL;
 	struct svc_auth *auth = NULL;
 	struct gw_app app;
 	sigset_t sigs;
@@ -25,7 +30,7 @@ int main(void)
 
 	svc_log_init("gateway-sim");
 	if (gw_app_init(&app)) {
-		svc_error("out of memory at start-up");
+		svc_error("cannot start: out of memory, or the ledger cannot be used");
 		return EXIT_FAILURE;
 	}
 	/* Block the stop signals before any thread exists, so all inherit the
@@ -45,14 +50,22 @@ int main(void)
 	srv = svc_http_server_start(&hc, gw_routes, gw_nroutes, &app);
 	if (!srv)
 		goto release;
-	svc_info("listening on port %u (latency %ld ms, decline above %lld, decline rate %.2f)",
-	         hc.port, app.cfg.latency_ms, (long long)app.cfg.decline_above,
+	ac = hc;
+	ac.port = (unsigned)svc_env_long("GATEWAY_ADMIN_PORT", 0, 0, 65535);
+	ac.threads = 1;
+	if (ac.port &&
+	    !(admin = svc_http_server_start(&ac, gw_admin_routes, gw_admin_nroutes, &app)))
+		goto release;
+	svc_info("listening on port %u, admin port %u (latency %ld ms, decline above %lld, "
+	         "decline rate %.2f)",
+	         hc.port, ac.port, app.cfg.latency_ms, (long long)app.cfg.decline_above,
 	         app.cfg.decline_rate);
 	sigwait(&sigs, &sig);
 	svc_info("signal %d: stopping", sig);
-	svc_http_server_free(srv);
 	rc = EXIT_SUCCESS;
 release:
+	svc_http_server_free(admin);
+	svc_http_server_free(srv);
 	svc_auth_free(auth);
 	gw_app_release(&app);
 	return rc;

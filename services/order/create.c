@@ -104,6 +104,12 @@ static void creator_init(void)
 	creator_rc = svc_combiner_init(&creator, run_group, NULL);
 }
 
+size_t order_create_waiting(void)
+{
+	pthread_once(&creator_once, creator_init);
+	return creator_rc == 0 ? svc_combiner_waiting(&creator) : 0;
+}
+
 int order_create(struct svc_ctx *ctx, const struct order_new *o)
 {
 	struct create_req me = {.ctx = ctx, .o = o};

@@ -18,6 +18,8 @@
 #ifndef ORDER_CREATE_H
 #define ORDER_CREATE_H
 
+#include <stddef.h>
+
 #include "services/order/store.h"
 #include "svc/service.h"
 
@@ -29,5 +31,8 @@
  * nothing written then.
  */
 int order_create(struct svc_ctx *ctx, const struct order_new *o);
+
+/* Requests queued for the next transaction, not yet taken (tests). */
+size_t order_create_waiting(void);
 
 #endif

@@ -224,6 +224,11 @@ void order_pricing_free(struct order_pricing *p)
 	free(p);
 }
 
+size_t order_pricing_waiting(struct order_pricing *p)
+{
+	return svc_combiner_waiting(&p->combiner);
+}
+
 /* Answers `ask` from Inventory: with the requests asking at the same time
  * when the service has its combiner, else alone. 0 or SVC_ENOMEM. */
 static int ask_inventory(const struct order_app *app, struct order_price_ask *ask)

@@ -48,6 +48,9 @@ struct order_pricing *order_pricing_new(const struct order_config *cfg,
                                         struct order_price_cache *prices);
 void order_pricing_free(struct order_pricing *p);
 
+/* Quotes queued for the next call to Inventory, not yet taken (tests). */
+size_t order_pricing_waiting(struct order_pricing *p);
+
 /* ---- the grouping, pure (exposed for tests) ----------------------------- */
 
 /* One create request's products missing from the cache, and their prices. */

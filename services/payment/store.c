@@ -163,7 +163,7 @@ int pay_rows_insert(MYSQL *conn, const struct pay_row *const *rows, size_t n)
 		add_opt(&sql, conn, row->user_id);
 		svc_buf_adds(&sql, ", UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))");
 	}
-	rc = sql.failed ? SVC_ENOMEM : svc_db_exec(conn, svc_buf_str(&sql));
+	rc = sql.failed ? SVC_ENOMEM : svc_db_exec_dup_ok(conn, svc_buf_str(&sql));
 	/* The order has a row (primary key), or its payment id is another
 	 * order's (uq_payments_payment_id: a command naming a taken id). */
 	if (rc == SVC_EPERMANENT && mysql_errno(conn) == ER_DUP_ENTRY)

@@ -2,10 +2,14 @@
 with deadlines, Kafka access through the kcat command, and the stack's own
 stores (MariaDB, Redis) and service logs for the tests that look inside.
 
-Python 3 standard library only. Every endpoint can be overridden from the
-environment (ORDER_URL, PAYMENT_URL, INVENTORY_URL, NOTIFICATION_URL,
-GATEWAY_URL, ORDER_SIDECAR_URL, ..., ORDER_INTERNAL_URL, ..., KAFKA_BROKERS,
-KCAT; E2E_CONNECT_RETRY_S tries a refused connection again for that long).
+Python 3 standard library only. The endpoints default to the local stack's,
+from the port variables scripts/stack.sh reads (ORDER_PORT, ..., GATEWAY_PORT,
+GATEWAY_ADMIN_PORT, <SERVICE>_SIDECAR_PORT, <SERVICE>_INTERNAL_PORT,
+KAFKA_PORT; `make test` sets them for its own stack), and each can be
+overridden from the environment (ORDER_URL, PAYMENT_URL, INVENTORY_URL,
+NOTIFICATION_URL, GATEWAY_URL, GATEWAY_ADMIN_URL, ORDER_SIDECAR_URL, ...,
+ORDER_INTERNAL_URL, ..., KAFKA_BROKERS, KCAT; E2E_CONNECT_RETRY_S tries a
+refused connection again for that long).
 
 Every request carries a bearer token (HS256, minted here with the standard
 library) unless the caller says otherwise: POST /api/orders a customer token
@@ -43,19 +47,31 @@ import time
 import traceback
 import urllib.parse
 
-SERVICES = {
-    "order": os.environ.get("ORDER_URL", "http://127.0.0.1:8081"),
-    "payment": os.environ.get("PAYMENT_URL", "http://127.0.0.1:8082"),
-    "inventory": os.environ.get("INVENTORY_URL", "http://127.0.0.1:8083"),
-    "notification": os.environ.get("NOTIFICATION_URL", "http://127.0.0.1:8084"),
-}
-SIDECARS = {
-    "order": os.environ.get("ORDER_SIDECAR_URL", "http://127.0.0.1:9081"),
-    "payment": os.environ.get("PAYMENT_SIDECAR_URL", "http://127.0.0.1:9082"),
-    "inventory": os.environ.get("INVENTORY_SIDECAR_URL", "http://127.0.0.1:9083"),
-    "notification": os.environ.get("NOTIFICATION_SIDECAR_URL", "http://127.0.0.1:9084"),
-}
+DEFAULT_PORTS = {"order": 8081, "payment": 8082, "inventory": 8083, "notification": 8084}
 
+
+def env_port(name, default):
+    """The port variable `name` (as scripts/stack.sh reads it), else `default`."""
+    return int(os.environ.get(name) or default)
+
+
+def service_port(svc):
+    return env_port(svc.upper() + "_PORT", DEFAULT_PORTS[svc])
+
+
+def sidecar_port(svc):
+    """scripts/stack.sh: the service's port + 1000."""
+    return env_port(svc.upper() + "_SIDECAR_PORT", service_port(svc) + 1000)
+
+
+def _local(port):
+    return "http://127.0.0.1:%d" % port
+
+
+SERVICES = {svc: os.environ.get(svc.upper() + "_URL") or _local(service_port(svc))
+            for svc in DEFAULT_PORTS}
+SIDECARS = {svc: os.environ.get(svc.upper() + "_SIDECAR_URL") or _local(sidecar_port(svc))
+            for svc in DEFAULT_PORTS}
 
 
 def _internal_url(svc):
@@ -63,14 +79,23 @@ def _internal_url(svc):
     env = os.environ.get(svc.upper() + "_INTERNAL_URL")
     if env:
         return env
+    if os.environ.get(svc.upper() + "_INTERNAL_PORT"):
+        return _local(env_port(svc.upper() + "_INTERNAL_PORT", 0))
     u = urllib.parse.urlsplit(SERVICES[svc])
     return "%s://%s:%d" % (u.scheme, u.hostname, u.port + 2000)
 
 
 # where the sidecars deliver events (POST /internal/events is served there only)
 INTERNAL = {svc: _internal_url(svc) for svc in SERVICES}
-GATEWAY = os.environ.get("GATEWAY_URL", "http://127.0.0.1:8089")
-KAFKA = os.environ.get("KAFKA_BROKERS", "127.0.0.1:9092")
+GATEWAY_PORT = env_port("GATEWAY_PORT", 8089)
+GATEWAY = os.environ.get("GATEWAY_URL") or _local(GATEWAY_PORT)
+# gateway-sim's /admin/config: on its admin listener (scripts/stack.sh: the
+# gateway's port + 1000), which slow charges cannot hold up; a gateway given
+# by GATEWAY_URL alone (a port-forward) serves it on its one port
+GATEWAY_ADMIN = os.environ.get("GATEWAY_ADMIN_URL") or (
+    GATEWAY if os.environ.get("GATEWAY_URL") else
+    _local(env_port("GATEWAY_ADMIN_PORT", GATEWAY_PORT + 1000)))
+KAFKA = os.environ.get("KAFKA_BROKERS") or "127.0.0.1:%d" % env_port("KAFKA_PORT", 9092)
 KCAT = os.environ.get("KCAT", "kcat")
 HTTP_TIMEOUT_S = float(os.environ.get("E2E_HTTP_TIMEOUT_S", "10"))
 # how long a refused connection is tried again (0: fail at once, the local stack)
@@ -301,7 +326,7 @@ def put_product(product_id, available, price, name=None):
     if name:
         body["name"] = name
     res = request("PUT", "%s/api/inventory/%s" % (SERVICES["inventory"], product_id), body)
-    expect_status(res, (200, 201), "PUT product %s" % product_id)
+    expect_status(res, 200, "PUT product %s" % product_id)
     return res.json()
 
 

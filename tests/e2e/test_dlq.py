@@ -71,16 +71,20 @@ def message_at(topic, partition, offset):
     return hdrs, payload
 
 
-def dlq(service):
-    doc = stack.get_json(stack.SIDECARS[service] + "/dlq?limit=10000", "GET /dlq of %s" % service)
+def dlq(service, copies=True):
+    """The DLQ listing: every message (copies=True), or one entry per dead
+    letter, its re-driven copies folded into it (copies=False, the default
+    of GET /dlq)."""
+    url = stack.SIDECARS[service] + "/dlq?limit=10000" + ("&copies=true" if copies else "")
+    doc = stack.get_json(url, "GET /dlq of %s" % service)
     check(isinstance(doc.get("entries"), list) and doc.get("count") == len(doc["entries"]),
           "%s /dlq lists entries with their count: %r" % (service, str(doc)[:300]))
     check(doc.get("topic") == service + ".dlq", "%s /dlq names its topic: %r" % (service, doc.get("topic")))
     return doc["entries"]
 
 
-def entries_for(service, key):
-    return [e for e in dlq(service) if e.get("key") == key]
+def entries_for(service, key, copies=True):
+    return [e for e in dlq(service, copies) if e.get("key") == key]
 
 
 def redrive(service, body, statuses=200):
@@ -274,7 +278,38 @@ def test_dlq_redrive(run):
     expect_stock(pid, (9, 0, 1), timeout_s=5)
 
 
+def test_dlq_redrive_of_a_failing_message_keeps_one_entry(run):
+    """A message that always fails, re-driven twice ({"all": true}), is listed
+    as one entry: its newest copy, every round's attempts, two re-drives."""
+    key = str(uuid.uuid4())
+    payload = envelope(key, "NoSuchEvent", {"orderId": key})
+    produce("order.events", key, payload)
+    first = stack.eventually(lambda: entries_for("inventory", key, copies=False) or None,
+                             "the poison message in inventory.dlq", 30, 0.5)
+    check(len(first) == 1, "one entry: %r" % first)
+    origin = "inventory.dlq/%d/%d" % (first[0]["partition"], first[0]["offset"])
+    check(first[0].get("entryId") == origin and first[0].get("redrives") == 0,
+          "a first dead letter is its own entry: %r" % first[0])
+    attempts = first[0]["attempts"]
+    for round_ in (1, 2):
+        redrive("inventory", {"all": True})
+
+        def back(round_=round_):
+            copies = [e for e in entries_for("inventory", key) if e["payload"] == payload]
+            return copies if len(copies) == round_ + 1 else None
+        stack.eventually(back, "re-drive %d dead-lettered again" % round_, 30, 0.5)
+        listed = entries_for("inventory", key, copies=False)
+        check(len(listed) == 1, "still one entry after re-drive %d: %r" % (round_, listed))
+        e = listed[0]
+        check(e.get("entryId") == origin and e.get("redrives") == round_,
+              "the entry names its origin and counts re-drives: %r" % e)
+        check(e["attempts"] > attempts, "attempts add up across rounds: %r (was %d)" % (e, attempts))
+        check(e["redriven"] is False, "the newest copy is the one left to re-drive: %r" % e)
+        attempts = e["attempts"]
+
+
 TESTS = [
     ("dlq_poison_messages", test_dlq_poison_messages),
     ("dlq_redrive", test_dlq_redrive),
+    ("dlq_redrive_keeps_one_entry", test_dlq_redrive_of_a_failing_message_keeps_one_entry),
 ]

@@ -60,7 +60,7 @@ def dead_letter(oid, eid):
 def held_for_payment(run, name):
     """(orderId, its total, the payment id it asked for), while the gateway
     holds the charge. Restore the gateway with release_gateway()."""
-    before = stack.get_json(stack.GATEWAY + "/admin/config", "gateway config")
+    before = stack.get_json(stack.GATEWAY_ADMIN + "/admin/config", "gateway config")
     set_gateway({"latencyMs": GATEWAY_LATENCY_MS})
     try:
         oid, _ = waiting_for_payment("%s-%s" % (run.id, name))

@@ -3,9 +3,8 @@ environment scripts/stack.sh reads), starting and stopping its parts, SQL as
 MariaDB's root over the socket, readiness and the order service's saga
 deadlines.
 
-Import this module before tests/e2e/stack.py: it derives ORDER_URL, ...,
-KAFKA_BROKERS from the port variables (ORDER_PORT, ..., KAFKA_PORT) when they
-are not set, and stack.py reads them at import time.
+The endpoints come from tests/e2e/stack.py, which derives them from the
+same port variables (ORDER_PORT, ..., KAFKA_PORT).
 """
 
 import os
@@ -17,35 +16,12 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 RUN_DIR = os.path.join(ROOT, os.environ.get("RUN_DIR", "run"))  # join keeps an absolute RUN_DIR
 SOCKET = os.path.join(RUN_DIR, "mariadb", "mysqld.sock")
 SERVICE_NAMES = ("order", "payment", "inventory", "notification")
-DEFAULT_PORTS = {"order": 8081, "payment": 8082, "inventory": 8083, "notification": 8084}
 SAGA_VARS = ("SAGA_TIMEOUT_INVENTORY_MS", "SAGA_TIMEOUT_PAYMENT_MS", "SAGA_TIMEOUT_COMPENSATION_MS")
 
 
-def _port(name, default):
-    return int(os.environ.get(name, default))
-
-
-def service_port(svc):
-    return _port(svc.upper() + "_PORT", DEFAULT_PORTS[svc])
-
-
-def sidecar_port(svc):
-    return _port(svc.upper() + "_SIDECAR_PORT", service_port(svc) + 1000)
-
-
-def _export_urls():
-    """Sets the URL variables stack.py reads, unless the caller set them."""
-    for svc in SERVICE_NAMES:
-        os.environ.setdefault(svc.upper() + "_URL", "http://127.0.0.1:%d" % service_port(svc))
-        os.environ.setdefault(svc.upper() + "_SIDECAR_URL", "http://127.0.0.1:%d" % sidecar_port(svc))
-    os.environ.setdefault("GATEWAY_URL", "http://127.0.0.1:%d" % _port("GATEWAY_PORT", 8089))
-    os.environ.setdefault("KAFKA_BROKERS", "127.0.0.1:%d" % _port("KAFKA_PORT", 9092))
-
-
-_export_urls()
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
-import stack  # noqa: E402  (needs the URLs above)
-from stack import TestFailure, check  # noqa: E402,F401  (re-exported for the scenarios)
+import stack  # noqa: E402
+from stack import TestFailure, check, service_port  # noqa: E402,F401  (re-exported)
 
 
 def log(msg):

@@ -201,11 +201,11 @@ def gateway_violations(scope):
     (replaying the charge's idempotency key, the order id, while every new
     charge fails with 503 so the probe itself moves no money) and checks its
     net amount: the total for a CONFIRMED order, 0 for a CANCELLED one. This
-    sees captures the payment service never recorded. Needs the gateway to
-    have run since before the scope's first charge (it keeps charges in memory)."""
+    sees captures the payment service never recorded. The gateway keeps its
+    charges across restarts (GATEWAY_LEDGER_FILE, set by scripts/stack.sh)."""
     orders = ordersql(scope.ids())
-    before = stack.get_json(stack.GATEWAY + "/admin/config")
-    stack.expect_status(stack.request("POST", stack.GATEWAY + "/admin/config",
+    before = stack.get_json(stack.GATEWAY_ADMIN + "/admin/config")
+    stack.expect_status(stack.request("POST", stack.GATEWAY_ADMIN + "/admin/config",
                                       {"failRate": 1.0, "latencyMs": 0}), 200, "gateway probe mode")
     bad = []
     try:
@@ -216,7 +216,7 @@ def gateway_violations(scope):
             want = total if status == "CONFIRMED" else 0
             if res.status in (402, 503):
                 got = 0
-            elif res.status in (200, 201):
+            elif res.status == 201:  # a capture replayed (the first answer, stored)
                 charge = stack.get_json("%s/v1/charges/%s" % (stack.GATEWAY, res.json().get("id")))
                 got = charge.get("amount", 0) - charge.get("refunded", 0)
             else:
@@ -226,7 +226,7 @@ def gateway_violations(scope):
                 bad.append("gateway holds %d for %s order %s (want %d)" % (got, status, oid, want))
     finally:
         restore = {k: before[k] for k in ("failRate", "latencyMs") if k in before}
-        stack.request("POST", stack.GATEWAY + "/admin/config", restore)
+        stack.request("POST", stack.GATEWAY_ADMIN + "/admin/config", restore)
     return bad
 
 

@@ -249,6 +249,72 @@ static void test_dlq_redrive_headers_name_origin_and_event(void **state)
 	rd_kafka_headers_destroy(h);
 }
 
+/* Dead-letters again, at `offset`, a message re-driven from `from` that
+ * failed `attempts` more times: the headers a sidecar writes (dlq.h). */
+static void dead_letter_again(const struct sc_dlq_entry *from, int64_t offset, unsigned attempts,
+                              struct sc_dlq_entry *out)
+{
+	rd_kafka_headers_t *redriven = sc_dlq_redrive_headers(from, "inventory.dlq"), *h;
+	struct sc_dlq_record r = {
+	        .source_topic = "order.events",
+	        .source_partition = 4,
+	        .source_offset = 2000 + offset,
+	        .key = "order-42",
+	        .keylen = 8,
+	        .reason = "unknown event type",
+	        .attempts = attempts,
+	};
+	struct sc_dlq_message m;
+
+	assert_non_null(redriven);
+	sc_dlq_record_carry(&r, redriven);
+	h = sc_dlq_headers(&r, "inventory", 1700000000999LL);
+	assert_non_null(h);
+	m = message("order-42", 8, payload, strlen(payload), h);
+	m.offset = offset;
+	assert_int_equal(sc_dlq_entry_init(out, &m), 0);
+	rd_kafka_headers_destroy(h);
+	rd_kafka_headers_destroy(redriven);
+}
+
+/* An entry re-driven twice and dead-lettered again each time is listed as
+ * one entry: its newest copy, every round's attempts, two re-drives. */
+static void test_dlq_redriven_entry_failing_again_stays_one_entry(void **state)
+{
+	(void)state;
+	struct sc_dlq_entry v[4];
+	rd_kafka_headers_t *h = typical_headers(); /* 3 attempts */
+	struct sc_dlq_message m = message("order-42", 8, payload, strlen(payload), h);
+	size_t n = 4;
+
+	assert_int_equal(sc_dlq_entry_init(&v[0], &m), 0); /* inventory.dlq/2/17 */
+	m.offset = 18;                                     /* another dead letter */
+	assert_int_equal(sc_dlq_entry_init(&v[1], &m), 0);
+	rd_kafka_headers_destroy(h);
+	assert_string_equal(v[0].entry_id, "");
+	dead_letter_again(&v[0], 19, 2, &v[2]);
+	assert_string_equal(v[2].entry_id, "inventory.dlq/2/17");
+	assert_int_equal(v[2].attempts, 5);
+	assert_int_equal(v[2].redrives, 1);
+	dead_letter_again(&v[2], 20, 4, &v[3]);
+	assert_string_equal(v[3].entry_id, "inventory.dlq/2/17");
+	assert_int_equal(v[3].attempts, 9);
+	assert_int_equal(v[3].redrives, 2);
+
+	assert_int_equal(sc_dlq_entries_fold(v, &n, "inventory.dlq", true), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(v[0].offset, 18);
+	assert_string_equal(v[0].entry_id, "inventory.dlq/2/18");
+	assert_int_equal(v[1].offset, 20);
+	assert_int_equal(v[1].attempts, 9);
+	json_t *j = sc_dlq_entry_json(&v[1]);
+	assert_string_equal(json_string_value(json_object_get(j, "entryId")), "inventory.dlq/2/17");
+	assert_int_equal(json_integer_value(json_object_get(j, "redrives")), 2);
+	json_decref(j);
+	for (size_t i = 0; i < n; i++)
+		sc_dlq_entry_release(&v[i]);
+}
+
 /* ---- request validation --------------------------------------------------- */
 
 static int parse(const char *body, struct sc_dlq_redrive_request *r, struct svc_problem *p)
@@ -348,6 +414,7 @@ int main(void)
 	        cmocka_unit_test(test_redrive_request_rejects_malformed_bodies),
 	        cmocka_unit_test(test_redrive_request_rejects_out_of_range_values),
 	        cmocka_unit_test(test_limit_defaults_and_bounds),
+	        cmocka_unit_test(test_dlq_redriven_entry_failing_again_stays_one_entry),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

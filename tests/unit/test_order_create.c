@@ -12,9 +12,9 @@
 #include <cmocka.h>
 
 #include <pthread.h>
-#include <time.h>
 
 #include "services/order/create.h"
+#include "svc/clock.h"
 #include "svc/db.h"
 #include "svc/error.h"
 #include "svc/event.h"
@@ -130,6 +130,7 @@ static void *create_thread(void *arg)
 static void create_while_one_is_held(void)
 {
 	pthread_t t[NREQ];
+	size_t queued;
 
 	gate_set_open(false);
 	assert_int_equal(pthread_create(&t[0], NULL, create_thread, (void *)(intptr_t)0), 0);
@@ -137,11 +138,15 @@ static void create_while_one_is_held(void)
 	for (int i = 1; i < NREQ; i++)
 		assert_int_equal(pthread_create(&t[i], NULL, create_thread, (void *)(intptr_t)i),
 		                 0);
-	/* long enough for them to queue: they only need the queue's mutex */
-	nanosleep(&(struct timespec){.tv_nsec = 200 * 1000 * 1000}, NULL);
+	/* until they have all queued behind it (bounded: 5 s) */
+	for (uint64_t deadline = svc_mono_ms() + 5000;
+	     order_create_waiting() < NREQ - 1 && svc_mono_ms() < deadline;)
+		svc_sleep_ms(1);
+	queued = order_create_waiting();
 	gate_set_open(true);
 	for (int i = 0; i < NREQ; i++)
 		pthread_join(t[i], NULL);
+	assert_int_equal(queued, NREQ - 1);
 }
 
 /* Rows in a multi-row INSERT: its "(" after VALUES. */

@@ -222,10 +222,31 @@ static void test_order_pricing_group_without_ids_makes_no_call(void **state)
 struct inventory {
 	atomic_int calls;
 	atomic_int status; /* 200, or what to answer instead */
-	atomic_int delay_ms;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool held; /* under mu: calls wait until it is cleared */
 };
 
-static struct inventory inv;
+static struct inventory inv = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+static void inventory_hold(bool held)
+{
+	pthread_mutex_lock(&inv.mu);
+	inv.held = held;
+	pthread_cond_broadcast(&inv.cv);
+	pthread_mutex_unlock(&inv.mu);
+}
+
+/* Polls until what(arg) is at least `want`, for at most 5 s; its last value. */
+static size_t poll_until(size_t (*what)(void *), void *arg, size_t want)
+{
+	uint64_t deadline = svc_mono_ms() + 5000;
+	size_t got;
+
+	while ((got = what(arg)) < want && svc_mono_ms() < deadline)
+		svc_sleep_ms(1);
+	return got;
+}
 
 static void fake_inventory(void *ctx, const struct svc_http_request *req,
                            struct svc_http_response *res)
@@ -236,8 +257,10 @@ static void fake_inventory(void *ctx, const struct svc_http_request *req,
 
 	(void)ctx;
 	atomic_fetch_add(&inv.calls, 1);
-	if (atomic_load(&inv.delay_ms) > 0)
-		usleep((useconds_t)atomic_load(&inv.delay_ms) * 1000);
+	pthread_mutex_lock(&inv.mu);
+	while (inv.held)
+		pthread_cond_wait(&inv.cv, &inv.mu);
+	pthread_mutex_unlock(&inv.mu);
 	for (char *id = strtok_r(copy, ",", &save); id; id = strtok_r(NULL, ",", &save)) {
 		if (strncmp(id, "unknown", 7) == 0)
 			json_array_append_new(missing, json_string(id));
@@ -305,7 +328,7 @@ static int setup_quote(void **state)
 	f->app.pricing = order_pricing_new(&f->app.cfg, f->app.prices);
 	atomic_store(&inv.calls, 0);
 	atomic_store(&inv.status, 200);
-	atomic_store(&inv.delay_ms, 0);
+	inventory_hold(false);
 	return f->app.prices && f->app.pricing ? 0 : -1;
 }
 
@@ -438,14 +461,27 @@ static void *quote_thread(void *arg)
 	return NULL;
 }
 
+static size_t calls_made(void *arg)
+{
+	(void)arg;
+	return (size_t)atomic_load(&inv.calls);
+}
+
+static size_t quotes_waiting(void *arg)
+{
+	return order_pricing_waiting(arg);
+}
+
 static void test_order_pricing_quote_concurrent_requests_share_calls(void **state)
 {
 	struct quote_fixture *f = *state;
 	static struct quoter q[NQUOTERS];
 	pthread_t t[NQUOTERS];
 	char ids[NQUOTERS][8];
+	size_t first_calls = 0, queued = 0;
 
-	atomic_store(&inv.delay_ms, 300); /* the others queue while one call runs */
+	/* the first quote's call is held at the inventory while the others queue */
+	inventory_hold(true);
 	for (int i = 0; i < NQUOTERS; i++) {
 		const char *id = ids[i];
 		static const int qty[] = {2};
@@ -454,14 +490,20 @@ static void test_order_pricing_quote_concurrent_requests_share_calls(void **stat
 		q[i].app = &f->app;
 		q[i].r = request_of(&id, qty, 1);
 		assert_int_equal(pthread_create(&t[i], NULL, quote_thread, &q[i]), 0);
+		if (i == 0)
+			first_calls = poll_until(calls_made, NULL, 1);
 	}
+	queued = poll_until(quotes_waiting, f->app.pricing, NQUOTERS - 1);
+	inventory_hold(false);
 	for (int i = 0; i < NQUOTERS; i++) {
 		assert_int_equal(pthread_join(t[i], NULL), 0);
 		assert_int_equal(q[i].rc, 0);
 		assert_int_equal(q[i].total, 2 * 100 * (int64_t)strlen(ids[i]));
 	}
-	/* the first call runs alone, the others wait and share what follows */
-	assert_true(atomic_load(&inv.calls) < NQUOTERS);
+	assert_int_equal(first_calls, 1);
+	assert_int_equal(queued, NQUOTERS - 1);
+	/* the first call ran alone, the others waited and shared the next */
+	assert_int_equal(atomic_load(&inv.calls), 2);
 }
 
 int main(void)

@@ -43,15 +43,20 @@ struct rs_breaker;
 
 /* `name` is copied. NULL on allocation failure or invalid config. */
 struct rs_breaker *rs_breaker_new(const char *name, const struct rs_breaker_config *cfg);
+/* Accepts NULL. No call may be in progress. */
 void rs_breaker_free(struct rs_breaker *b);
 
 /* May a call go ahead now? False while open, and in half-open once the probe
  * slots are taken. Every true must be followed by one rs_breaker_record(). */
 bool rs_breaker_allow(struct rs_breaker *b, uint64_t now_ms);
+/* The outcome of an allowed call that took `duration_ms`. */
 void rs_breaker_record(struct rs_breaker *b, uint64_t now_ms, bool success, uint64_t duration_ms);
 
+/* The state at `now_ms` (an open breaker whose time is up reads half-open). */
 enum rs_breaker_state rs_breaker_state(struct rs_breaker *b, uint64_t now_ms);
+/* "closed", "open", "half-open": static strings. */
 const char *rs_breaker_state_name(enum rs_breaker_state s);
+/* The name given to rs_breaker_new; owned by `b`. */
 const char *rs_breaker_name(const struct rs_breaker *b);
 
 #endif

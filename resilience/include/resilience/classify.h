@@ -11,6 +11,7 @@ enum rs_class { RS_SUCCESS, RS_TRANSIENT, RS_PERMANENT };
  * others (4xx, 3xx, 1xx, 501, 505) permanent; 0 (no response) transient. */
 enum rs_class rs_classify_http(long status);
 
+/* The class's name ("transient", "permanent", ...): a static string. */
 const char *rs_class_name(enum rs_class c);
 
 #endif

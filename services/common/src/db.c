@@ -298,12 +298,17 @@ bool svc_db_error_is_transient(MYSQL *conn)
 	}
 }
 
-/* Logs the error on `conn` with the statement and returns its class. */
-static int db_fail(MYSQL *conn, const char *sql)
+/* Logs the error on `conn` with the statement and returns its class; a
+ * duplicate key the caller expects (`dup_ok`) is logged at debug, briefly. */
+static int db_fail_as(MYSQL *conn, const char *sql, bool dup_ok)
 {
 	bool transient = svc_db_error_is_transient(conn);
 	size_t len = strlen(sql);
 
+	if (dup_ok && mysql_errno(conn) == ER_DUP_ENTRY) {
+		svc_debug("db: %s (an expected outcome)", mysql_error(conn));
+		return SVC_EPERMANENT;
+	}
 	svc_error("db: %s (%u, %s) in: %.*s%s", mysql_error(conn), mysql_errno(conn),
 	          transient ? "transient" : "permanent",
 	          (int)(len > DB_LOG_SQL_MAX ? DB_LOG_SQL_MAX : len), sql,
@@ -311,12 +316,17 @@ static int db_fail(MYSQL *conn, const char *sql)
 	return transient ? SVC_ETRANSIENT : SVC_EPERMANENT;
 }
 
-int svc_db_exec(MYSQL *conn, const char *sql)
+static int db_fail(MYSQL *conn, const char *sql)
+{
+	return db_fail_as(conn, sql, false);
+}
+
+static int exec_as(MYSQL *conn, const char *sql, bool dup_ok)
 {
 	MYSQL_RES *res;
 
 	if (mysql_real_query(conn, sql, strlen(sql)))
-		return db_fail(conn, sql);
+		return db_fail_as(conn, sql, dup_ok);
 	/* A statement that unexpectedly returns rows must still be drained. */
 	if (mysql_field_count(conn) > 0) {
 		res = mysql_store_result(conn);
@@ -325,6 +335,16 @@ int svc_db_exec(MYSQL *conn, const char *sql)
 		mysql_free_result(res);
 	}
 	return 0;
+}
+
+int svc_db_exec(MYSQL *conn, const char *sql)
+{
+	return exec_as(conn, sql, false);
+}
+
+int svc_db_exec_dup_ok(MYSQL *conn, const char *sql)
+{
+	return exec_as(conn, sql, true);
 }
 
 int svc_db_query(MYSQL *conn, const char *sql, MYSQL_RES **out)

@@ -66,7 +66,7 @@ static int table_flush(MYSQL *conn, struct defer_table *t)
 	int rc = 0;
 
 	if (t->rows > 0)
-		rc = t->sql.failed ? SVC_ENOMEM : svc_db_exec(conn, svc_buf_str(&t->sql));
+		rc = t->sql.failed ? SVC_ENOMEM : svc_db_exec_dup_ok(conn, svc_buf_str(&t->sql));
 	table_reset(t);
 	return rc;
 }
@@ -79,7 +79,7 @@ static int exec_now(MYSQL *conn, const char *head, const char *tuple, size_t tup
 	svc_buf_init(&sql);
 	svc_buf_adds(&sql, head);
 	svc_buf_add(&sql, tuple, tuple_len);
-	rc = sql.failed ? SVC_ENOMEM : svc_db_exec(conn, svc_buf_str(&sql));
+	rc = sql.failed ? SVC_ENOMEM : svc_db_exec_dup_ok(conn, svc_buf_str(&sql));
 	svc_buf_release(&sql);
 	return rc;
 }

@@ -2,6 +2,7 @@
  * A growable byte buffer, always NUL-terminated (after curl's dynbuf).
  * An allocation failure makes the buffer sticky-failed: later appends are
  * no-ops and return SVC_ENOMEM, so callers may check once at the end.
+ * A buffer belongs to one thread at a time (no locking).
  */
 #ifndef SVC_BUF_H
 #define SVC_BUF_H
@@ -15,9 +16,12 @@ struct svc_buf {
 	int failed;
 };
 
+/* Makes `b` (caller-embedded) an empty buffer; allocates nothing. */
 void svc_buf_init(struct svc_buf *b);
 /* Frees the contents; the struct may be reused after svc_buf_init. */
 void svc_buf_release(struct svc_buf *b);
+/* Append `len` bytes / a string / a formatted string. 0, or SVC_ENOMEM (the
+ * buffer is then failed: see above). */
 int svc_buf_add(struct svc_buf *b, const void *data, size_t len);
 int svc_buf_adds(struct svc_buf *b, const char *s);
 int svc_buf_addf(struct svc_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

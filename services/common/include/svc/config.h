@@ -1,6 +1,6 @@
 /*
- * Configuration from environment variables with defaults. The same names are
- * set by scripts/stack.sh locally and by the Helm chart on Kubernetes.
+ * Configuration from environment variables with defaults. Reads only; safe
+ * from any thread as long as nothing changes the environment meanwhile.
  */
 #ifndef SVC_CONFIG_H
 #define SVC_CONFIG_H

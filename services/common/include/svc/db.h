@@ -2,6 +2,8 @@
  * MySQL / MariaDB access: a fixed-size connection pool that reconnects by
  * itself, error classification, a string-escaping SQL builder and versioned
  * migrations. SQL must be accepted by MySQL 8.0 and MariaDB 10.11 alike.
+ * The pool is thread-safe; a borrowed connection belongs to its borrower
+ * until svc_db_release().
  */
 #ifndef SVC_DB_H
 #define SVC_DB_H
@@ -55,9 +57,15 @@ bool svc_db_error_is_transient(MYSQL *conn);
 /* Runs a statement without a result set. 0, SVC_ETRANSIENT or SVC_EPERMANENT
  * (error logged with the statement). */
 int svc_db_exec(MYSQL *conn, const char *sql);
+/* svc_db_exec for an INSERT whose duplicate key is an expected outcome (an
+ * idempotent insert): the same codes, but a duplicate key (SVC_EPERMANENT,
+ * mysql_errno ER_DUP_ENTRY, which the caller reads) is logged at debug only. */
+int svc_db_exec_dup_ok(MYSQL *conn, const char *sql);
 /* Runs a query and stores its result in *out (caller frees with
  * mysql_free_result). Same codes as svc_db_exec. */
 int svc_db_query(MYSQL *conn, const char *sql, MYSQL_RES **out);
+/* START TRANSACTION / COMMIT: 0, SVC_ETRANSIENT or SVC_EPERMANENT, as
+ * svc_db_exec. After a failed COMMIT the transaction's outcome is unknown. */
 int svc_db_begin(MYSQL *conn);
 /*
  * Begins a READ COMMITTED transaction, for claiming work rows with

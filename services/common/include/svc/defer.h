@@ -35,6 +35,8 @@ int svc_defer_start(MYSQL *conn);
  * same string for every row of a table), `tuple` the parenthesized values.
  * Runs "head tuple" at once when this thread is not deferring for `conn`.
  * 0, SVC_ENOMEM, or the statement's error (SVC_ETRANSIENT, SVC_EPERMANENT).
+ * A duplicate key here and in the flush is an outcome the callers expect
+ * (they read mysql_errno ER_DUP_ENTRY): it is logged at debug only.
  */
 int svc_defer_insert(MYSQL *conn, const char *head, const char *tuple, size_t tuple_len);
 /* Runs the collected INSERTs (one per table, in the order tables were first

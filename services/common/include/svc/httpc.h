@@ -29,6 +29,7 @@ struct svc_httpc_response {
 int svc_httpc_request(const char *method, const char *url, const char *const *headers,
                       const char *body, size_t body_len, long timeout_ms,
                       struct svc_httpc_response *out);
+/* Frees what svc_httpc_request put in `res`; accepts a zeroed one. */
 void svc_httpc_response_release(struct svc_httpc_response *res);
 
 /* Call once at start-up (curl_global_init; reads HTTPC_MAX_RESPONSE) before

@@ -17,6 +17,8 @@ struct svc_redis_config {
 	unsigned pool_size;  /* REDIS_POOL_SIZE, default 8 */
 };
 
+/* Fills `cfg` from REDIS_* (defaults above); strings point into the
+ * environment. */
 void svc_redis_config_from_env(struct svc_redis_config *cfg);
 
 struct svc_redis;
@@ -37,6 +39,7 @@ redisReply *svc_redis_command(struct svc_redis *r, const char *fmt, ...);
  * are, never parsed as a format. */
 redisReply *svc_redis_command_argv(struct svc_redis *r, int argc, const char *const *argv,
                                    const size_t *argvlen);
+/* True when Redis answers PING now (readiness). */
 bool svc_redis_ping(struct svc_redis *r);
 
 #endif
