@@ -65,6 +65,7 @@ include services/inventory/inventory.mk
 include services/payment/payment.mk
 include services/notification/notification.mk
 include services/gateway-sim/gateway-sim.mk
+include services/console/console.mk
 include tests/data/seed.mk
 include loadtest/loadtest.mk
 include tests/smoke/smoke.mk
