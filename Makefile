@@ -110,6 +110,7 @@ unit: deps
 	scripts/run-unit-tests.sh build/san/tests
 
 e2e: deps
+	scripts/install-deps.sh browser
 	$(MAKE) SAN=1 all
 	BIN_DIR=build/san/bin scripts/stack.sh up
 	python3 tests/e2e/run.py

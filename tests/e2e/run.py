@@ -382,6 +382,7 @@ TESTS[-1:-1] = optional_tests("test_order_batch")
 TESTS[-1:-1] = optional_tests("test_payment_guard")
 TESTS[-1:-1] = optional_tests("test_inventory_bulk")
 TESTS[-1:-1] = optional_tests("test_metrics")
+TESTS[-1:-1] = optional_tests("test_console")
 # after the invariants: its product's moves belong to no real order
 TESTS += optional_tests("test_inventory_batch")
 # after the invariants too: its orders exist only in the notification service
