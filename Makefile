@@ -67,6 +67,7 @@ include services/inventory/inventory.mk
 include services/payment/payment.mk
 include services/notification/notification.mk
 include services/gateway-sim/gateway-sim.mk
+include services/console/console.mk
 include tests/data/seed.mk
 include loadtest/loadtest.mk
 include tests/smoke/smoke.mk
@@ -116,9 +117,11 @@ unit: deps
 # TEST_STACK_ENV= runs the tests against the stack of `make run` instead.
 TEST_STACK_ENV ?= RUN_DIR=run/test MYSQL_PORT=3406 REDIS_PORT=6479 KAFKA_PORT=9192 \
                   KAFKA_CONTROLLER_PORT=9193 ORDER_PORT=8181 PAYMENT_PORT=8182 \
-                  INVENTORY_PORT=8183 NOTIFICATION_PORT=8184 GATEWAY_PORT=8189
+                  INVENTORY_PORT=8183 NOTIFICATION_PORT=8184 GATEWAY_PORT=8189 \
+                  CONSOLE_PORT=8190
 
 e2e: deps
+	scripts/install-deps.sh browser
 	$(MAKE) SAN=1 all
 	$(TEST_STACK_ENV) BIN_DIR=build/san/bin scripts/stack.sh up
 	$(TEST_STACK_ENV) python3 tests/e2e/run.py

@@ -31,7 +31,7 @@ OUT="$ROOT/build/images"
 SRC="$ROOT/k8s/images"
 
 PROJECT_IMAGES=(order-service inventory-service payment-service notification-service sidecar
-    gateway-sim loadgen chaos)
+    gateway-sim saga-console loadgen chaos)
 INFRA_IMAGES=(kafka mariadb redis)
 ALL_IMAGES=("${PROJECT_IMAGES[@]}" "${INFRA_IMAGES[@]}")
 
@@ -159,6 +159,7 @@ new_context() {
             env+=" OPENAPI_FILE=/app/openapi.json SWAGGER_UI_DIR=/app/swagger-ui"
             ;;
         gateway-sim) env="ENV OPENAPI_FILE=/app/openapi.json" ;;
+        saga-console) env="ENV OPENAPI_FILE=/app/openapi.json CONSOLE_STATIC_DIR=/app/static" ;;
         chaos) env="ENV CHAOS_SCENARIO_DIR=/app/scenarios" ;;
         *) env="# (no environment defaults)" ;;
         esac
@@ -204,6 +205,10 @@ stage_project() {
         cp "$DEPS_DIR"/swagger-ui/* "$rootfs/app/swagger-ui/"
         ;;
     gateway-sim) cp services/gateway-sim/openapi.json "$rootfs/app/openapi.json" ;;
+    saga-console)
+        cp services/console/openapi.json "$rootfs/app/openapi.json"
+        cp -r services/console/static "$rootfs/app/static"
+        ;;
     chaos) cp -r chaos/scenarios "$rootfs/app/scenarios" ;;
     esac
 }

@@ -56,7 +56,8 @@ sql_quote() {
     printf "'%s'" "${s//\'/\'\'}"
 }
 
-# one database and one user per service, the user owning only its database
+# one database and one user per service, the user owning only its database;
+# the console's user may only read order_db
 mariadb_bootstrap_sql() {
     local svc var pw host
     for svc in "${SERVICES[@]}"; do
@@ -69,6 +70,13 @@ mariadb_bootstrap_sql() {
             printf "ALTER USER '%s'@'%s' IDENTIFIED BY %s;\n" "$svc" "$host" "$pw"
             printf "GRANT ALL PRIVILEGES ON \`%s_db\`.* TO '%s'@'%s';\n" "$svc" "$svc" "$host"
         done
+    done
+    # the saga console (services/console) reads order_db and changes nothing
+    pw="$(sql_quote "${DB_PASSWORD_CONSOLE:-$(secret db-console)}")"
+    for host in localhost 127.0.0.1 %; do
+        printf "CREATE USER IF NOT EXISTS 'console'@'%s' IDENTIFIED BY %s;\n" "$host" "$pw"
+        printf "ALTER USER 'console'@'%s' IDENTIFIED BY %s;\n" "$host" "$pw"
+        printf "GRANT SELECT ON \`order_db\`.* TO 'console'@'%s';\n" "$host"
     done
     printf 'FLUSH PRIVILEGES;\n'
 }

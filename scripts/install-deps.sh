@@ -8,6 +8,8 @@
 #   - the Swagger UI static files (npm package swagger-ui-dist) into .deps/swagger-ui;
 #   - libmicrohttpd, Debian's source with the project's patches, static, into
 #     .deps/libmicrohttpd (scripts/build-mhd.sh, third_party/libmicrohttpd/README.md).
+# `scripts/install-deps.sh browser` installs only Chromium, for the console's
+# end-to-end test (make e2e runs it).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,6 +23,9 @@ APT_PACKAGES=(pkg-config librdkafka-dev patch xz-utils default-libmysqlclient-de
     busybox-static libjwt-dev)
 # make profile counts each process's system calls
 APT_PACKAGES+=(strace)
+# `scripts/install-deps.sh browser`: only the console's end-to-end test
+# (tests/e2e/test_console.py) needs a headless browser
+BROWSER_PACKAGES=(chromium)
 
 log() { printf 'install-deps: %s\n' "$*"; }
 
@@ -133,6 +138,12 @@ install_swagger_ui() {
 }
 
 main() {
+    if [ "${1:-}" = browser ]; then
+        APT_PACKAGES=("${BROWSER_PACKAGES[@]}")
+        install_apt_packages
+        log "browser present"
+        return
+    fi
     install_apt_packages
     install_java_maven
     install_kafka

@@ -59,6 +59,7 @@ FORWARDS=(
     "deploy/$RELEASE-inventory 8083 9083 10083"
     "deploy/$RELEASE-notification 8084 9084 10084"
     "deploy/$RELEASE-gateway-sim 8089"
+    "deploy/$RELEASE-console 8090"
     "pod/$RELEASE-kafka-0 19092"
     "pod/$RELEASE-mysql-0 3306"
     "deploy/$RELEASE-redis 6379"
@@ -162,11 +163,13 @@ main() {
         forward $spec &
         FORWARD_PIDS+=("$!")
     done
-    # every pod's sidecar too, on ports from 20001 up: a counter of a service with
-    # several pods is the sum over its sidecars (<SERVICE>_SIDECAR_URLS)
-    local svc pod port=20000 urls
+    # every pod's sidecar and service too, on ports from 20001 up: a counter of a
+    # service with several pods is the sum over its pods (<SERVICE>_SIDECAR_URLS,
+    # <SERVICE>_SERVICE_URLS)
+    local svc pod port=20000 urls surls
     for svc in order payment inventory notification; do
         urls=
+        surls=
         for pod in $(kc get pods -o name \
             -l "app.kubernetes.io/instance=$RELEASE,app.kubernetes.io/component=$svc"); do
             port=$((port + 1))
@@ -174,8 +177,13 @@ main() {
             forward "$pod" "$port:$(sidecar_port "$svc")" &
             FORWARD_PIDS+=("$!")
             urls+="${urls:+,}http://127.0.0.1:$port"
+            port=$((port + 1))
+            FORWARDS+=("$pod $port:$(($(sidecar_port "$svc") - 1000))")
+            forward "$pod" "$port:$(($(sidecar_port "$svc") - 1000))" &
+            FORWARD_PIDS+=("$!")
+            surls+="${surls:+,}http://127.0.0.1:$port"
         done
-        export "${svc^^}_SIDECAR_URLS=$urls"
+        export "${svc^^}_SIDECAR_URLS=$urls" "${svc^^}_SERVICE_URLS=$surls"
     done
     wait_ports
     note "port-forwards up in $((SECONDS - t0)) s (logs: $LOG_DIR)"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole local system as background processes:
 #   infrastructure (scripts/infra.sh), Kafka topics, gateway-sim, the four
-#   services and their four resilience sidecars.
+#   services, their four resilience sidecars and the saga console.
 #
 #   scripts/stack.sh up                 start what is not running, wait until healthy
 #   scripts/stack.sh down               stop everything, in reverse order
@@ -10,11 +10,11 @@
 #   scripts/stack.sh stop|start NAME    one part only (failure simulations)
 #
 # NAME: gateway-sim, order|payment|inventory|notification (the service),
-# <service>-sidecar, mariadb, redis or kafka.
+# <service>-sidecar, console, mariadb, redis or kafka.
 #
 # Environment: BIN_DIR (build/bin), RUN_DIR (run), the infra ports (see
 # infra.sh), ORDER_PORT (8081), PAYMENT_PORT (8082), INVENTORY_PORT (8083),
-# NOTIFICATION_PORT (8084), GATEWAY_PORT (8089), GATEWAY_ADMIN_PORT (its port
+# NOTIFICATION_PORT (8084), GATEWAY_PORT (8089), CONSOLE_PORT (8090), GATEWAY_ADMIN_PORT (its port
 # + 1000: gateway-sim's /admin/config, which slow charges cannot hold up;
 # its charges are kept in RUN_DIR/gateway-sim/ledger.jsonl across restarts,
 # GATEWAY_LEDGER_FILE overrides); a sidecar listens on its
@@ -44,6 +44,7 @@ INVENTORY_PORT="${INVENTORY_PORT:-8083}"
 NOTIFICATION_PORT="${NOTIFICATION_PORT:-8084}"
 GATEWAY_PORT="${GATEWAY_PORT:-8089}"
 GATEWAY_ADMIN_PORT="${GATEWAY_ADMIN_PORT:-$((GATEWAY_PORT + 1000))}"
+CONSOLE_PORT="${CONSOLE_PORT:-8090}"
 
 # topics each service's sidecar consumes and delivers to the service
 declare -A SUBSCRIBE=(
@@ -77,6 +78,7 @@ all_procs() {
     echo gateway-sim
     for s in "${SERVICES[@]}"; do echo "$s-service"; done
     for s in "${SERVICES[@]}"; do echo "$s-sidecar"; done
+    echo console
 }
 
 # canonical NAME: accepts "order" for "order-service"
@@ -84,6 +86,7 @@ canonical() {
     case "$1" in
     order | payment | inventory | notification) echo "$1-service" ;;
     gateway | gateway-sim) echo gateway-sim ;;
+    console) echo console ;;
     *-service | *-sidecar)
         all_procs | grep -qx -- "$1" || return 1
         echo "$1"
@@ -95,6 +98,7 @@ canonical() {
 proc_binary() {
     case "$1" in
     *-sidecar) echo "$BIN_DIR/sidecar" ;;
+    console) echo "$BIN_DIR/saga-console" ;;
     *) echo "$BIN_DIR/$1" ;;
     esac
 }
@@ -102,6 +106,7 @@ proc_binary() {
 proc_port() {
     case "$1" in
     gateway-sim) echo "$GATEWAY_PORT" ;;
+    console) echo "$CONSOLE_PORT" ;;
     *-service) service_port "${1%-service}" ;;
     *-sidecar) sidecar_port "${1%-sidecar}" ;;
     esac
@@ -134,6 +139,16 @@ proc_env() {
     gateway-sim)
         printf '%s\n' "HTTP_PORT=$GATEWAY_PORT" "GATEWAY_ADMIN_PORT=$GATEWAY_ADMIN_PORT" \
             "GATEWAY_LEDGER_FILE=${GATEWAY_LEDGER_FILE:-$RUN_DIR/gateway-sim/ledger.jsonl}"
+        ;;
+    console)
+        local sidecars=() s2
+        for s2 in "${SERVICES[@]}"; do sidecars+=("$s2=http://127.0.0.1:$(sidecar_port "$s2")"); done
+        printf '%s\n' "HTTP_PORT=$CONSOLE_PORT" HTTP_THREADS=8 DB_POOL_SIZE=4 "KAFKA_BROKERS=$KAFKA_BROKERS" \
+            "CONSOLE_SIDECARS=$(IFS=,; echo "${sidecars[*]}")" \
+            "CONSOLE_ORDER_URL=http://127.0.0.1:$ORDER_PORT" \
+            "OPENAPI_FILE=services/console/openapi.json" "SWAGGER_UI_DIR=$DEPS_DIR/swagger-ui" \
+            "DB_SOCKET=$MYSQL_SOCKET" DB_HOST=127.0.0.1 "DB_PORT=$MYSQL_PORT" DB_USER=console \
+            "DB_PASSWORD=${DB_PASSWORD_CONSOLE:-$(secret db-console)}" DB_NAME=order_db
         ;;
     *-service)
         svc="${1%-service}"
@@ -261,6 +276,8 @@ print_table() {
         printf '  %-22s %-28s %s\n' "$s-sidecar" "http://127.0.0.1:$(sidecar_port "$s")" \
             "topics in: ${SUBSCRIBE[$s]}"
     done
+    printf '  %-22s %-28s %s\n' console "http://127.0.0.1:$CONSOLE_PORT" \
+        "the saga console (admin token: see below)"
     printf '  %-22s %-28s %s\n' kafka "$KAFKA_BROKERS" "(KRaft, controller :$KAFKA_CONTROLLER_PORT)"
     printf '  %-22s %-28s %s\n' mariadb "127.0.0.1:$MYSQL_PORT" "$MYSQL_SOCKET"
     printf '  %-22s %-28s %s\n' redis "127.0.0.1:$REDIS_PORT" "$REDIS_SOCKET"
@@ -270,6 +287,7 @@ print_table() {
     printf '  token:    T=$(make -s token USER=u-1 ROLE=customer)   (key: %s/secrets/jwt)\n' "$RUN_DIR"
     printf '  order:    curl -s http://127.0.0.1:%s/api/orders -H "Authorization: Bearer $T" -H content-type:application/json -d @order.json\n' \
         "$ORDER_PORT"
+    printf '  console:  open "http://127.0.0.1:%s/#token=$(make -s token USER=ops ROLE=admin)"\n' "$CONSOLE_PORT"
     printf '  status:   scripts/stack.sh status      stop: scripts/stack.sh down (make stop)\n\n'
 }
 

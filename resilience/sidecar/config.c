@@ -34,8 +34,7 @@ static void read_secret_file(const char *var, const char *path, char *buf, size_
 	fclose(f);
 }
 
-/* KAFKA_BROKERS and the security settings (kafkaconf.h). */
-static void kafka_from_env(struct sc_kafka_client *k)
+void sc_kafka_client_from_env(struct sc_kafka_client *k)
 {
 	const char *password = svc_env_str("KAFKA_SASL_PASSWORD", NULL);
 	const char *file = svc_env_str("KAFKA_SASL_PASSWORD_FILE", NULL);
@@ -94,7 +93,7 @@ void sc_config_from_env(struct sc_config *cfg)
 	snprintf(cfg->log_name, sizeof(cfg->log_name), "%s-sidecar", cfg->service);
 	cfg->port = (unsigned)svc_env_long("SIDECAR_PORT", 9081, 1, 65535);
 	cfg->service_url = svc_env_str("SERVICE_URL", "http://127.0.0.1:8081");
-	kafka_from_env(&cfg->kafka);
+	sc_kafka_client_from_env(&cfg->kafka);
 	cfg->subscribe = svc_env_str("SUBSCRIBE_TOPICS", "");
 
 	char def[128];

@@ -68,4 +68,9 @@ bool sc_config_has_relay(const struct sc_config *cfg);
 /* True when inbound delivery runs (topics to subscribe to). */
 bool sc_config_has_inbound(const struct sc_config *cfg);
 
+/* Fills `k` from KAFKA_BROKERS and the security settings (kafkaconf.h), as
+ * the sidecar's own configuration does; the strings point into the
+ * environment. Also for other programs that reach Kafka (the console). */
+void sc_kafka_client_from_env(struct sc_kafka_client *k);
+
 #endif

@@ -376,6 +376,13 @@ def sidecar_urls(service):
     return [u.strip() for u in urls.split(",") if u.strip()] or [SIDECARS[service]]
 
 
+def service_urls(service):
+    """Every instance of `service`: <SERVICE>_SERVICE_URLS (comma-separated; one per
+    pod when the service runs several) or its one SERVICES URL."""
+    urls = os.environ.get(service.upper() + "_SERVICE_URLS", "")
+    return [u.strip() for u in urls.split(",") if u.strip()] or [SERVICES[service]]
+
+
 def sidecar_counter(service, name):
     """A counter from the sidecars' /metrics?format=json (searched for at any depth), summed
     over every instance of the service (sidecar_urls)."""

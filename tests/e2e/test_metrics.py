@@ -200,37 +200,40 @@ def test_metrics_exposition(run):
 
 
 def test_metrics_move_after_order(run):
-    """One order moves the counters and histograms along its path."""
-    order_url = stack.SERVICES["order"]
-    before = scrape(order_url)
-    inv_before = scrape(stack.SERVICES["inventory"])
-    relayed_before = sum(value(scrape(u), "saga_outbox_relayed_total")
-                         for u in stack.sidecar_urls("order"))
+    """One order moves the counters and histograms along its path (summed over
+    every instance of a service: with several pods, another one may handle it)."""
+    def total(svc, fn):
+        return sum(fn(scrape(u)) for u in stack.service_urls(svc))
+
+    posted = lambda f: value(f, "svc_http_requests_total", route="/api/orders",  # noqa: E731
+                             method="POST", status_class="2xx")
+    lat = lambda f: value(f, "svc_http_request_duration_seconds",  # noqa: E731
+                          "svc_http_request_duration_seconds_count", route="/api/orders")
+    done = lambda f: value(f, "saga_completion_seconds",  # noqa: E731
+                           "saga_completion_seconds_count", outcome="CONFIRMED")
+    steps = {step: (lambda f, step=step: value(f, "saga_step_duration_seconds",
+                                                "saga_step_duration_seconds_count", step=step))
+             for step in ("INVENTORY", "PAYMENT")}
+    ok = lambda f: value(f, "saga_events_total", outcome="ok")  # noqa: E731
+    relayed = lambda: sum(value(scrape(u), "saga_outbox_relayed_total")  # noqa: E731
+                          for u in stack.sidecar_urls("order"))
+    before = {"posted": total("order", posted), "lat": total("order", lat),
+              "done": total("order", done), "ok": total("order", ok),
+              "inv_ok": total("inventory", ok), "relayed": relayed()}
+    before.update({s: total("order", fn) for s, fn in steps.items()})
     pid = run.product("metrics", 5, 1000)
     oid, _ = run.order("u-metrics", [(pid, 1)])
     final = stack.wait_terminal(oid)
     check(final["status"] == "CONFIRMED", "order %s confirmed: %r" % (oid, final))
 
-    after = scrape(order_url)
-    posted = lambda f: value(f, "svc_http_requests_total", route="/api/orders",  # noqa: E731
-                             method="POST", status_class="2xx")
-    check(posted(after) >= posted(before) + 1, "POST /api/orders 2xx counted")
-    lat = lambda f: value(f, "svc_http_request_duration_seconds",  # noqa: E731
-                          "svc_http_request_duration_seconds_count", route="/api/orders")
-    check(lat(after) >= lat(before) + 1, "POST /api/orders latency observed")
-    done = lambda f: value(f, "saga_completion_seconds",  # noqa: E731
-                           "saga_completion_seconds_count", outcome="CONFIRMED")
-    check(done(after) >= done(before) + 1, "order completion observed")
-    for step in ("INVENTORY", "PAYMENT"):
-        steps = lambda f: value(f, "saga_step_duration_seconds",  # noqa: E731
-                                "saga_step_duration_seconds_count", step=step)
-        check(steps(after) >= steps(before) + 1, "step %s observed" % step)
-    ok = lambda f: value(f, "saga_events_total", outcome="ok")  # noqa: E731
-    check(ok(after) >= ok(before) + 2, "order service counted its events ok")
-    check(ok(scrape(stack.SERVICES["inventory"])) >= ok(inv_before) + 1,
-          "inventory counted OrderCreated ok")
-    stack.eventually(lambda: sum(value(scrape(u), "saga_outbox_relayed_total")
-                                 for u in stack.sidecar_urls("order")) > relayed_before,
+    check(total("order", posted) >= before["posted"] + 1, "POST /api/orders 2xx counted")
+    check(total("order", lat) >= before["lat"] + 1, "POST /api/orders latency observed")
+    check(total("order", done) >= before["done"] + 1, "order completion observed")
+    for step, fn in steps.items():
+        check(total("order", fn) >= before[step] + 1, "step %s observed" % step)
+    check(total("order", ok) >= before["ok"] + 2, "order service counted its events ok")
+    check(total("inventory", ok) >= before["inv_ok"] + 1, "inventory counted OrderCreated ok")
+    stack.eventually(lambda: relayed() > before["relayed"],
                      "the order sidecar's relayed counter moves")
 
 

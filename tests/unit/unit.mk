@@ -3,7 +3,7 @@
 # only what a test uses).
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
-UNIT_ARCHIVES = $(order-service_LIB) $(inventory-service_LIB) $(payment-service_LIB) \
+UNIT_ARCHIVES = $(saga-console_LIB) $(order-service_LIB) $(inventory-service_LIB) $(payment-service_LIB) \
                 $(notification-service_LIB) $(sidecar_LIB) $(gateway-sim_LIB) $(seed_LIB) \
                 $(SVC_LIB) $(RS_LIB)
 $(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(UNIT_ARCHIVES)

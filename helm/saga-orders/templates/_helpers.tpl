@@ -171,7 +171,7 @@ The principals of Kafka's clients, each with a SCRAM-SHA-512 credential and a ke
 <name>-password in Secret <fullname>-kafka; admin is also the brokers' own (PLAIN).
 */}}
 {{- define "saga-orders.kafkaUsers" -}}
-admin order inventory payment notification kafdrop
+admin order inventory payment notification kafdrop console
 {{- end -}}
 
 {{/*
@@ -185,6 +185,8 @@ Each service:
   - its consumer group <service>-service and the DLQ reader's <service>-sidecar-dlq-reader:
     READ;
   - the cluster: IDEMPOTENT_WRITE (the sidecar's producer is idempotent).
+The console (when enabled): DESCRIBE on every topic (metadata, end offsets) and every group
+(committed offsets), nothing it could read messages or change anything with.
 Kafdrop (when enabled), read-only: every topic READ, DESCRIBE, DESCRIBE_CONFIGS; every group
 DESCRIBE (its consumer assigns partitions, it joins no group); the cluster DESCRIBE,
 DESCRIBE_CONFIGS (brokers, ACLs).
@@ -210,6 +212,10 @@ DESCRIBE_CONFIGS (brokers, ACLs).
 {{ $svc }} GROUP LITERAL {{ $svc }}-service READ
 {{ $svc }} GROUP LITERAL {{ $svc }}-sidecar-dlq-reader READ
 {{ $svc }} CLUSTER LITERAL kafka-cluster IDEMPOTENT_WRITE
+{{- end }}
+{{- if .Values.console.enabled }}
+console TOPIC LITERAL * DESCRIBE
+console GROUP LITERAL * DESCRIBE
 {{- end }}
 {{- if .Values.kafdrop.enabled }}
 {{- range $op := list "READ" "DESCRIBE" "DESCRIBE_CONFIGS" }}

@@ -28,29 +28,33 @@
 #define SLOW_EVENT_MS 1000
 
 static const char INBOX_INSERT[] = "INSERT INTO processed_messages (event_id, event_type, topic, "
-                                   "processed_at) VALUES ";
+                                   "kafka_partition, kafka_offset, processed_at) VALUES ";
 
-/* Appends the processed_messages values of `ev` from `topic`. */
+/* Appends the processed_messages values of `ev` read where `from` says. */
 static void claim_tuple(struct svc_buf *b, MYSQL *conn, const struct svc_event *ev,
-                        const char *topic)
+                        const struct svc_inbox_from *from)
 {
 	svc_buf_adds(b, "(");
 	svc_sql_add_str(b, conn, ev->id);
 	svc_buf_adds(b, ",");
 	svc_sql_add_str(b, conn, ev->type);
 	svc_buf_adds(b, ",");
-	svc_sql_add_str(b, conn, topic ? topic : "");
+	svc_sql_add_str(b, conn, from->topic ? from->topic : "");
+	if (from->partition >= 0 && from->offset >= 0)
+		svc_buf_addf(b, ",%d,%lld", (int)from->partition, (long long)from->offset);
+	else
+		svc_buf_adds(b, ",NULL,NULL");
 	svc_buf_adds(b, ",NOW(6))");
 }
 
-int svc_inbox_claim(MYSQL *conn, const struct svc_event *ev, const char *topic)
+int svc_inbox_claim(MYSQL *conn, const struct svc_event *ev, const struct svc_inbox_from *from)
 {
 	struct svc_buf sql;
 	int ret = SVC_ENOMEM;
 
 	svc_buf_init(&sql);
 	svc_buf_adds(&sql, INBOX_INSERT);
-	claim_tuple(&sql, conn, ev, topic);
+	claim_tuple(&sql, conn, ev, from);
 	if (sql.failed)
 		goto release;
 	/* Not svc_db_exec: a duplicate key is an expected outcome, not an error to log. */
@@ -103,8 +107,9 @@ release:
  * the transaction committed.
  */
 static int run_transaction(struct svc_ctx *ctx, const struct svc_consumer_ops *ops,
-                           const struct svc_event *ev, const char *topic, void *scratch,
-                           bool skip_apply, char *reason, size_t reasonlen, bool *committed)
+                           const struct svc_event *ev, const struct svc_inbox_from *from,
+                           void *scratch, bool skip_apply, char *reason, size_t reasonlen,
+                           bool *committed)
 {
 	MYSQL *conn;
 	int ret, rc;
@@ -118,7 +123,7 @@ static int run_transaction(struct svc_ctx *ctx, const struct svc_consumer_ops *o
 	ret = svc_db_begin(conn);
 	if (ret != 0)
 		goto release;
-	ret = svc_inbox_claim(conn, ev, topic);
+	ret = svc_inbox_claim(conn, ev, from);
 	if (ret == 0 && skip_apply)
 		ret = SVC_IGNORED;
 	else if (ret == 0)
@@ -141,8 +146,9 @@ release:
 }
 
 /* Handles one decoded event; returns the outcome code. */
-static int handle_event(struct svc_ctx *ctx, const struct svc_event *ev, const char *topic,
-                        char *reason, size_t reasonlen, bool *committed)
+static int handle_event(struct svc_ctx *ctx, const struct svc_event *ev,
+                        const struct svc_inbox_from *from, char *reason, size_t reasonlen,
+                        bool *committed)
 {
 	const struct svc_consumer_ops *ops = ctx->svc->consumer;
 	void *scratch = NULL;
@@ -160,7 +166,7 @@ static int handle_event(struct svc_ctx *ctx, const struct svc_event *ev, const c
 		}
 	}
 	if (ret == 0)
-		ret = run_transaction(ctx, ops, ev, topic, scratch, skip_apply, reason, reasonlen,
+		ret = run_transaction(ctx, ops, ev, from, scratch, skip_apply, reason, reasonlen,
 		                      committed);
 	/* Only an applied effect has caches to update; "ignored" had none. */
 	if (*committed && ret == 0 && ops->committed)
@@ -170,20 +176,32 @@ static int handle_event(struct svc_ctx *ctx, const struct svc_event *ev, const c
 	return ret;
 }
 
-/* Decodes one message of the batch into *ev and *topic: 0 or
+/* A delivery's partition or offset member, -1 when absent or out of range. */
+static int64_t position(json_t *msg, const char *name, int64_t max)
+{
+	json_t *v = json_object_get(msg, name);
+
+	if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > max)
+		return -1;
+	return (int64_t)json_integer_value(v);
+}
+
+/* Decodes one message of the batch into *ev and *from: 0 or
  * SVC_EPERMANENT (reason set). Release ev in either case. */
-static int decode_message(json_t *msg, struct svc_event *ev, const char **topic, char *reason,
-                          size_t reasonlen)
+static int decode_message(json_t *msg, struct svc_event *ev, struct svc_inbox_from *from,
+                          char *reason, size_t reasonlen)
 {
 	const char *value;
 	json_t *jvalue;
 
 	memset(ev, 0, sizeof(*ev));
-	*topic = json_string_value(json_object_get(msg, "topic"));
+	from->topic = json_string_value(json_object_get(msg, "topic"));
+	from->partition = (int32_t)position(msg, "partition", INT32_MAX);
+	from->offset = position(msg, "offset", INT64_MAX);
 	jvalue = json_object_get(msg, "value");
 	value = json_string_value(jvalue);
-	if (!json_is_object(msg) || !*topic) {
-		*topic = "?";
+	if (!json_is_object(msg) || !from->topic) {
+		from->topic = "?";
 		snprintf(reason, reasonlen, "message has no topic");
 		return SVC_EPERMANENT;
 	}
@@ -226,18 +244,18 @@ static int handle_message(struct svc_ctx *ctx, json_t *msg, char *reason, size_t
                           bool *committed)
 {
 	struct svc_event ev;
-	const char *topic;
+	struct svc_inbox_from from;
 	int64_t started_ms = svc_now_ms();
 	int ret;
 
 	*committed = false;
-	ret = decode_message(msg, &ev, &topic, reason, reasonlen);
+	ret = decode_message(msg, &ev, &from, reason, reasonlen);
 	svc_log_context_event(ev.id, ev.type, ev.correlation_id);
 	if (ret == 0 && !accepted(ctx->svc->consumer, &ev))
 		ret = SVC_IGNORED;
 	else if (ret == 0)
-		ret = handle_event(ctx, &ev, topic, reason, reasonlen, committed);
-	log_outcome(&ev, topic, ret, reason, reasonlen, svc_now_ms() - started_ms);
+		ret = handle_event(ctx, &ev, &from, reason, reasonlen, committed);
+	log_outcome(&ev, from.topic, ret, reason, reasonlen, svc_now_ms() - started_ms);
 	svc_ctx_count_event(ctx, ev.type, status_name(ret));
 	svc_log_context_clear();
 	svc_event_release(&ev);
@@ -344,7 +362,7 @@ static int handle_singly(struct svc_ctx *ctx, json_t *messages, size_t first, si
 /* One event of a batch transaction. */
 struct tx_event {
 	struct svc_event ev;
-	const char *topic;
+	struct svc_inbox_from from;
 	void *scratch;   /* prepare()'s */
 	int code;        /* its outcome so far; final once answered */
 	bool skip_apply; /* an outside prepare() said there is nothing to do */
@@ -364,7 +382,7 @@ static int inbox_defer_claim(MYSQL *conn, const struct tx_event *te)
 	int rc;
 
 	svc_buf_init(&b);
-	claim_tuple(&b, conn, &te->ev, te->topic);
+	claim_tuple(&b, conn, &te->ev, &te->from);
 	rc = b.failed ? SVC_ENOMEM : svc_defer_insert(conn, INBOX_INSERT, b.data, b.len);
 	svc_buf_release(&b);
 	return rc;
@@ -709,7 +727,7 @@ static int handle_together(struct svc_ctx *ctx, json_t *messages, size_t first, 
 		return handle_singly(ctx, messages, first, count, results, stopped, any_committed);
 	for (i = 0; i < count; i++) {
 		te[i].code = decode_message(json_array_get(messages, first + i), &te[i].ev,
-		                            &te[i].topic, te[i].reason, sizeof(te[i].reason));
+		                            &te[i].from, te[i].reason, sizeof(te[i].reason));
 		if (te[i].code == 0 && !accepted(ops, &te[i].ev))
 			te[i].code = SVC_IGNORED;
 	}
@@ -756,8 +774,8 @@ static int handle_together(struct svc_ctx *ctx, json_t *messages, size_t first, 
 		*any_committed = *any_committed ||
 		                 (i < stop && (te[i].code == 0 || te[i].code == SVC_IGNORED));
 		svc_log_context_event(te[i].ev.id, te[i].ev.type, te[i].ev.correlation_id);
-		log_outcome(&te[i].ev, te[i].topic, te[i].code, te[i].reason, sizeof(te[i].reason),
-		            te[i].elapsed_ms);
+		log_outcome(&te[i].ev, te[i].from.topic, te[i].code, te[i].reason,
+		            sizeof(te[i].reason), te[i].elapsed_ms);
 		svc_ctx_count_event(ctx, te[i].ev.type, status_name(te[i].code));
 		svc_log_context_clear();
 		if (ret == 0 && answer(ctx, results, te[i].code, te[i].reason) != 0)

@@ -319,6 +319,8 @@ static int open_database(struct svc_run_state *run)
 	run->ctx.db = svc_db_open(&cfg);
 	if (!run->ctx.db)
 		return SVC_ENOMEM;
+	if (run->ctx.svc->reads_foreign_db)
+		return 0;
 	deadline = svc_mono_ms() + (uint64_t)svc_env_long("DB_WAIT_S", 60, 0, 86400) * 1000u;
 	snprintf(own_dir, sizeof(own_dir), "services/%s/migrations", name);
 	rc = migrate_until(run->ctx.db, "common",

@@ -8,7 +8,9 @@
  *                     "reason":"..."}]}   (one per message, same order)
  *
  * Messages are handled in order. Each event's effect and its id in
- * processed_messages(event_id PK, event_type, topic, processed_at) are
+ * processed_messages(event_id PK, event_type, topic, kafka_partition,
+ * kafka_offset, processed_at) (where it came from: the message's topic,
+ * partition and offset) are
  * committed together: a redelivered event is answered "duplicate" with no
  * second effect. "rejected" means it can never be processed (malformed,
  * unknown type, invalid): the sidecar dead-letters it, and nothing of it is
@@ -38,6 +40,7 @@
 
 #include <jansson.h>
 #include <mysql.h>
+#include <stdint.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -124,8 +127,17 @@ struct svc_consumer_stats {
  * bootstrap's route; exposed for tests. */
 json_t *svc_consumer_handle_batch(struct svc_ctx *ctx, const char *body, size_t len, int *status);
 
-/* Claims `event_id` in processed_messages inside the open transaction:
- * 0 when new, SVC_DUPLICATE when already processed, or an error code. */
-int svc_inbox_claim(MYSQL *conn, const struct svc_event *ev, const char *topic);
+/* Where a delivered message was read: its topic, partition and offset (-1
+ * when the delivery did not say). */
+struct svc_inbox_from {
+	const char *topic;
+	int32_t partition;
+	int64_t offset;
+};
+
+/* Claims `event_id` in processed_messages inside the open transaction,
+ * recording where it came from: 0 when new, SVC_DUPLICATE when already
+ * processed, or an error code. */
+int svc_inbox_claim(MYSQL *conn, const struct svc_event *ev, const struct svc_inbox_from *from);
 
 #endif

@@ -7,7 +7,8 @@
  *   2. database pool from DB_* and migrations: services/common/migrations
  *      (component "common": outbox_messages, processed_messages) then the
  *      service's own MIGRATIONS_DIR (component = service name), retried
- *      until the database answers (DB_WAIT_S, default 60);
+ *      until the database answers (DB_WAIT_S, default 60); none for a
+ *      service that reads another's database (svc->reads_foreign_db);
  *   3. Redis when REDIS_HOST or REDIS_SOCKET is set;
  *   4. svc->start() for background threads;
  *   5. HTTP on HTTP_PORT with the service's routes, each with its access
@@ -84,6 +85,9 @@ struct svc_service {
 	const struct svc_http_route *routes; /* handlers get the struct svc_ctx * */
 	size_t nroutes;
 	const struct svc_consumer_ops *consumer; /* NULL: no inbound events */
+	/* The database is another service's, read with a read-only user (the
+	 * console reads order_db): no migrations are applied. */
+	bool reads_foreign_db;
 	/* Optional: after migrations, before HTTP. Non-zero aborts start-up. */
 	int (*start)(struct svc_ctx *ctx);
 	/* Optional: after HTTP stopped. */
