@@ -84,7 +84,8 @@ struct pay_job {
  * SVC_EPERMANENT with the cause in `err`. */
 int pay_job_prepare(struct svc_ctx *ctx, struct pay_job *job, char *err, size_t errlen);
 /* Returns 0, SVC_IGNORED, SVC_ETRANSIENT or SVC_EPERMANENT (cause in `err`). */
-int pay_job_apply(struct svc_ctx *ctx, MYSQL *conn, struct pay_job *job, char *err, size_t errlen);
+int pay_job_apply(struct svc_ctx *ctx, struct svc_tx *tx, struct pay_job *job, char *err,
+                  size_t errlen);
 
 /*
  * Inserts the REQUESTED rows jobs[i]->row of n ProcessPayment jobs and their

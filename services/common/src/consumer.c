@@ -106,6 +106,7 @@ static int run_transaction(struct svc_ctx *ctx, const struct svc_consumer_ops *o
                            const struct svc_event *ev, const char *topic, void *scratch,
                            bool skip_apply, char *reason, size_t reasonlen, bool *committed)
 {
+	struct svc_tx tx;
 	MYSQL *conn;
 	int ret, rc;
 
@@ -115,6 +116,7 @@ static int run_transaction(struct svc_ctx *ctx, const struct svc_consumer_ops *o
 		snprintf(reason, reasonlen, "database unavailable");
 		return SVC_ETRANSIENT;
 	}
+	svc_tx_init(&tx, conn); /* not deferring: one event, its rows at once */
 	ret = svc_db_begin(conn);
 	if (ret != 0)
 		goto release;
@@ -122,7 +124,7 @@ static int run_transaction(struct svc_ctx *ctx, const struct svc_consumer_ops *o
 	if (ret == 0 && skip_apply)
 		ret = SVC_IGNORED;
 	else if (ret == 0)
-		ret = ops->apply(ctx, conn, ev, scratch, reason, reasonlen);
+		ret = ops->apply(ctx, &tx, ev, scratch, reason, reasonlen);
 	if (ret != 0 && ret != SVC_IGNORED) {
 		svc_db_rollback(conn);
 		goto release;
@@ -358,14 +360,14 @@ static bool has_outside_prepare(const struct svc_consumer_ops *ops)
 }
 
 /* The claim of one event id, deferred to the commit (svc/defer.h). */
-static int inbox_defer_claim(MYSQL *conn, const struct tx_event *te)
+static int inbox_defer_claim(struct svc_tx *tx, const struct tx_event *te)
 {
 	struct svc_buf b;
 	int rc;
 
 	svc_buf_init(&b);
-	claim_tuple(&b, conn, &te->ev, te->topic);
-	rc = b.failed ? SVC_ENOMEM : svc_defer_insert(conn, INBOX_INSERT, b.data, b.len);
+	claim_tuple(&b, tx->conn, &te->ev, te->topic);
+	rc = b.failed ? SVC_ENOMEM : svc_defer_insert(tx, INBOX_INSERT, b.data, b.len);
 	svc_buf_release(&b);
 	return rc;
 }
@@ -597,8 +599,8 @@ static size_t distinct_orders(const struct tx_event *te, size_t count)
 /* ---- the batch transaction -------------------------------------------- */
 
 /* ops->begin_batch() with the `applied` events of te[] still at code 0. */
-static int begin_batch(struct svc_ctx *ctx, MYSQL *conn, const struct tx_event *te, size_t count,
-                       size_t applied)
+static int begin_batch(struct svc_ctx *ctx, struct svc_tx *tx, const struct tx_event *te,
+                       size_t count, size_t applied)
 {
 	const struct svc_event **evs = calloc(applied, sizeof(*evs));
 	size_t i, n = 0;
@@ -609,7 +611,7 @@ static int begin_batch(struct svc_ctx *ctx, MYSQL *conn, const struct tx_event *
 	for (i = 0; i < count; i++)
 		if (te[i].code == 0)
 			evs[n++] = &te[i].ev;
-	rc = ctx->svc->consumer->begin_batch(ctx, conn, evs, n);
+	rc = ctx->svc->consumer->begin_batch(ctx, tx, evs, n);
 	free(evs);
 	return rc;
 }
@@ -627,6 +629,7 @@ static int tx_run(struct svc_ctx *ctx, struct tx_event *te, size_t count)
 	const struct svc_consumer_ops *ops = ctx->svc->consumer;
 	size_t i, applied = 0;
 	bool in_batch = false;
+	struct svc_tx tx;
 	MYSQL *conn;
 	int rc;
 
@@ -637,9 +640,10 @@ static int tx_run(struct svc_ctx *ctx, struct tx_event *te, size_t count)
 	conn = svc_db_acquire(ctx->db);
 	if (!conn)
 		return SVC_ETRANSIENT;
-	rc = svc_defer_start(conn);
+	svc_tx_init(&tx, conn);
+	rc = svc_defer_start(&tx);
 	if (rc == 0 && ops->begin_batch) {
-		rc = begin_batch(ctx, conn, te, count, applied);
+		rc = begin_batch(ctx, &tx, te, count, applied);
 		in_batch = rc == 0;
 	}
 	for (i = 0; i < count && rc == 0; i++) {
@@ -655,9 +659,9 @@ static int tx_run(struct svc_ctx *ctx, struct tx_event *te, size_t count)
 		if (code == 0 && t->skip_apply)
 			code = SVC_IGNORED;
 		else if (code == 0)
-			code = ops->apply(ctx, conn, &t->ev, t->scratch, t->reason,
+			code = ops->apply(ctx, &tx, &t->ev, t->scratch, t->reason,
 			                  sizeof(t->reason));
-		if ((code == 0 || code == SVC_IGNORED) && (rc = inbox_defer_claim(conn, t)) != 0)
+		if ((code == 0 || code == SVC_IGNORED) && (rc = inbox_defer_claim(&tx, t)) != 0)
 			code = rc;
 		t->code = code;
 		t->elapsed_ms += svc_now_ms() - started_ms;
@@ -666,10 +670,11 @@ static int tx_run(struct svc_ctx *ctx, struct tx_event *te, size_t count)
 	}
 	svc_log_context_clear();
 	if (in_batch) {
-		int end = ops->end_batch ? ops->end_batch(ctx, conn, rc == 0) : 0;
+		int end = ops->end_batch ? ops->end_batch(ctx, &tx, rc == 0) : 0;
 		rc = rc ? rc : end;
 	}
-	rc = svc_defer_finish(conn, rc, NULL);
+	rc = svc_defer_finish(&tx, rc, NULL);
+	svc_tx_release(&tx);
 	/* The connection goes before committed() runs: that may borrow one. */
 	svc_db_release(ctx->db, conn, rc == SVC_ETRANSIENT);
 	return rc;
