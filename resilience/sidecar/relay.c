@@ -280,49 +280,38 @@ static size_t settle(struct sc_relay *r, struct relay_item *items, struct sc_rel
 	}
 }
 
-/*
- * One batch, in the relay transaction (opened if none is): select rows,
- * produce them (holding the rows behind an unsent one of their key), wait
- * for the acknowledgements, dead-letter the rows Kafka refused for good,
- * delete the acknowledged and dead-lettered ones. The transaction commits
- * when nothing was selected or its RELAY_COMMIT_MS are over; on an error it
- * is rolled back. *nrows = rows selected, *nfailed = rows left, *ndead =
- * rows dead-lettered. 0, SVC_ETRANSIENT or SVC_EPERMANENT.
- */
-static int relay_batch(struct sc_relay *r, size_t *nrows, size_t *nfailed, size_t *ndead)
+/* Selects the next batch in the relay transaction (opened if none is): *res
+ * (the caller frees it) with its *n rows. 0, or the error: the transaction
+ * is then rolled back. */
+static int select_rows(struct sc_relay *r, MYSQL_RES **res, size_t *n)
 {
-	MYSQL *conn;
-	MYSQL_RES *res = NULL;
-	struct relay_item *items = NULL;
-	struct sc_relay_row *rows = NULL;
-	enum sc_relay_action *plan = NULL;
-	struct sc_ack_group group;
-	struct svc_buf sql;
-	size_t n = 0, acked = 0, dead = 0, gone = 0;
-	int rc;
+	int rc = tx_open(r);
 
-	*nrows = *nfailed = *ndead = 0;
-	svc_buf_init(&sql);
-	rc = tx_open(r);
+	*n = 0;
 	if (rc)
-		goto out;
-	conn = r->tx.conn;
-	rc = svc_db_query(conn, r->select_sql, &res);
-	if (rc)
-		goto out_rollback;
-	n = (size_t)mysql_num_rows(res);
-	if (n == 0) {
-		rc = tx_close(r, true);
-		goto out;
+		return rc;
+	rc = svc_db_query(r->tx.conn, r->select_sql, res);
+	if (rc) {
+		tx_close(r, false);
+		return rc;
 	}
+	*n = (size_t)mysql_num_rows(*res);
+	return 0;
+}
 
-	uint64_t started = svc_mono_ms();
-	rc = SVC_ENOMEM;
-	items = calloc(n, sizeof(*items));
-	rows = calloc(n, sizeof(*rows));
-	plan = calloc(n, sizeof(*plan));
-	if (!items || !rows || !plan || sc_ack_group_init(&group) != 0)
-		goto out_rollback;
+/*
+ * Produces the n rows of `res` (items[] and rows[] filled from them),
+ * holding the rows behind an unsent one of their key, and waits for Kafka's
+ * acknowledgements: rows[i].sent and rows[i].err then say how each went.
+ * 0, or SVC_ENOMEM with nothing sent.
+ */
+static int produce_rows(struct sc_relay *r, MYSQL_RES *res, struct relay_item *items,
+                        struct sc_relay_row *rows, size_t n)
+{
+	struct sc_ack_group group;
+
+	if (sc_ack_group_init(&group) != 0)
+		return SVC_ENOMEM;
 	atomic_store(&r->metrics->relay_inflight, n);
 	for (size_t i = 0; i < n; i++) {
 		items[i].ack.group = &group;
@@ -352,36 +341,104 @@ static int relay_batch(struct sc_relay *r, size_t *nrows, size_t *nfailed, size_
 		if (rows[i].err)
 			svc_warn("relay: outbox row %" PRId64 " not sent: %s", items[i].id,
 			         rd_kafka_err2str(rows[i].err));
-	dead = settle(r, items, rows, n, plan);
-	atomic_store(&r->metrics->relay_inflight, 0);
+	return 0;
+}
 
+/* Deletes, in the relay transaction, the rows of items[0..n) that plan[]
+ * says go; *gone tells how many. 0, SVC_ENOMEM or the statement's error. */
+static int delete_rows(struct sc_relay *r, const struct relay_item *items,
+                       const enum sc_relay_action *plan, size_t n, size_t *gone)
+{
+	struct svc_buf sql;
+	int rc = 0;
+
+	*gone = 0;
+	svc_buf_init(&sql);
 	svc_buf_adds(&sql, "DELETE FROM outbox_messages WHERE id IN (");
 	for (size_t i = 0; i < n; i++) {
 		if (plan[i] != SC_RELAY_DELETE)
 			continue;
-		svc_buf_addf(&sql, "%s%" PRId64, gone ? "," : "", items[i].id);
-		gone++;
+		svc_buf_addf(&sql, "%s%" PRId64, *gone ? "," : "", items[i].id);
+		(*gone)++;
 	}
 	svc_buf_adds(&sql, ")");
 	if (sql.failed)
-		goto out_rollback;
-	if (gone > 0) {
-		rc = svc_db_exec(conn, svc_buf_str(&sql));
-		if (rc)
-			goto out_rollback;
-	}
-	acked = gone - dead;
-	*nfailed = n - gone;
-	*ndead = dead;
+		rc = SVC_ENOMEM;
+	else if (*gone > 0)
+		rc = svc_db_exec(r->tx.conn, svc_buf_str(&sql));
+	svc_buf_release(&sql);
+	return rc;
+}
+
+/* Adds a batch of n rows, `gone` of them deleted (`dead` of those
+ * dead-lettered), to what the open transaction's commit makes final. */
+static void count_batch(struct sc_relay *r, size_t n, size_t gone, size_t dead, uint64_t started_ms)
+{
+	size_t acked = gone - dead;
+
 	r->tx.relayed += acked;
 	r->tx.dead += dead;
 	r->tx.failed += n - gone;
 	r->tx.batches++;
-	atomic_store(&r->metrics->relay_last_ms, svc_mono_ms() - started);
+	atomic_store(&r->metrics->relay_last_ms, svc_mono_ms() - started_ms);
 	svc_debug("relay: %zu row(s) sent, %zu dead-lettered, %zu left", acked, dead, n - gone);
-	rc = 0;
-	if (r->cfg->relay_commit_ms == 0 || svc_mono_ms() >= r->tx.deadline_ms ||
-	    sc_stop_requested(r->stop))
+}
+
+/* Whether the open transaction commits now: RELAY_COMMIT_MS are over (or
+ * 0), or the relay stops. */
+static bool tx_due(const struct sc_relay *r)
+{
+	return r->cfg->relay_commit_ms == 0 || svc_mono_ms() >= r->tx.deadline_ms ||
+	       sc_stop_requested(r->stop);
+}
+
+/*
+ * One batch, in the relay transaction (opened if none is): select rows,
+ * produce them (holding the rows behind an unsent one of their key), wait
+ * for the acknowledgements, dead-letter the rows Kafka refused for good,
+ * delete the acknowledged and dead-lettered ones. The transaction commits
+ * when nothing was selected or its RELAY_COMMIT_MS are over; on an error it
+ * is rolled back. *nrows = rows selected, *nfailed = rows left, *ndead =
+ * rows dead-lettered. 0, SVC_ETRANSIENT or SVC_EPERMANENT.
+ */
+static int relay_batch(struct sc_relay *r, size_t *nrows, size_t *nfailed, size_t *ndead)
+{
+	MYSQL_RES *res = NULL;
+	struct relay_item *items = NULL;
+	struct sc_relay_row *rows = NULL;
+	enum sc_relay_action *plan = NULL;
+	size_t n = 0, dead = 0, gone = 0;
+	uint64_t started;
+	int rc;
+
+	*nrows = *nfailed = *ndead = 0;
+	rc = select_rows(r, &res, &n);
+	if (rc)
+		goto out;
+	if (n == 0) {
+		rc = tx_close(r, true);
+		goto out;
+	}
+
+	started = svc_mono_ms();
+	rc = SVC_ENOMEM;
+	items = calloc(n, sizeof(*items));
+	rows = calloc(n, sizeof(*rows));
+	plan = calloc(n, sizeof(*plan));
+	if (!items || !rows || !plan)
+		goto out_rollback;
+	rc = produce_rows(r, res, items, rows, n);
+	if (rc)
+		goto out_rollback;
+	dead = settle(r, items, rows, n, plan);
+	atomic_store(&r->metrics->relay_inflight, 0);
+	rc = delete_rows(r, items, plan, n, &gone);
+	if (rc)
+		goto out_rollback;
+	*nfailed = n - gone;
+	*ndead = dead;
+	count_batch(r, n, gone, dead, started);
+	if (tx_due(r))
 		rc = tx_close(r, true); /* on failure the rows stay: resent */
 	goto out;
 
@@ -396,7 +453,6 @@ out:
 	free(items);
 	free(rows);
 	free(plan);
-	svc_buf_release(&sql);
 	return rc;
 }
 

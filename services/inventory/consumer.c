@@ -51,12 +51,6 @@ static int touched_add(struct touched *t, const struct inv_product *p)
 	return 0;
 }
 
-/* The batch this thread applies events to, on `conn` (both NULL when none). */
-static _Thread_local struct {
-	MYSQL *conn;
-	struct inv_batch *b;
-} active;
-
 /* The event's orderId, a UUID: 0 or SVC_EPERMANENT (reason set). */
 static int order_id_of(const struct svc_event *ev, const char **order_id, char *reason, size_t len)
 {
@@ -167,9 +161,9 @@ static int batch_open(MYSQL *conn, struct inv_batch *b, const struct svc_event *
 }
 
 /* Writes back what `b` changed (unless !write) and releases it. */
-static int batch_close(MYSQL *conn, struct inv_batch *b, bool write)
+static int batch_close(struct svc_tx *tx, struct inv_batch *b, bool write)
 {
-	int rc = write ? inv_stock_write(conn, b) : 0;
+	int rc = write ? inv_stock_write(tx, b) : 0;
 
 	if (write && rc == 0)
 		rc = hand_to_cache(b);
@@ -177,64 +171,63 @@ static int batch_close(MYSQL *conn, struct inv_batch *b, bool write)
 	return rc;
 }
 
-static int begin_batch(struct svc_ctx *ctx, MYSQL *conn, const struct svc_event *const *evs,
+/* The batch's rows go in tx->batch (a struct inv_batch) until end_batch(). */
+static int begin_batch(struct svc_ctx *ctx, struct svc_tx *tx, const struct svc_event *const *evs,
                        size_t n)
 {
 	struct inv_batch *b;
 	int rc;
 
 	(void)ctx;
-	if (active.b)
-		return SVC_EPERMANENT; /* one batch per thread: cannot happen */
+	if (tx->batch)
+		return SVC_EPERMANENT; /* one batch per transaction: cannot happen */
 	b = malloc(sizeof(*b));
 	if (!b)
 		return SVC_ENOMEM;
-	rc = batch_open(conn, b, evs, n);
+	rc = batch_open(tx->conn, b, evs, n);
 	if (rc) {
 		free(b);
 		return rc;
 	}
-	active.conn = conn;
-	active.b = b;
+	tx->batch = b;
 	return 0;
 }
 
-static int end_batch(struct svc_ctx *ctx, MYSQL *conn, bool write)
+static int end_batch(struct svc_ctx *ctx, struct svc_tx *tx, bool write)
 {
-	struct inv_batch *b = active.b;
+	struct inv_batch *b = tx->batch;
 	int rc;
 
 	(void)ctx;
-	if (!b || active.conn != conn)
-		return SVC_EPERMANENT; /* not ours: cannot happen */
-	rc = batch_close(conn, b, write);
+	if (!b)
+		return SVC_EPERMANENT; /* no batch open: cannot happen */
+	rc = batch_close(tx, b, write);
 	free(b);
-	active.conn = NULL;
-	active.b = NULL;
+	tx->batch = NULL;
 	return rc;
 }
 
-static int emit(struct svc_ctx *ctx, MYSQL *conn, const struct svc_event *ev, const char *type,
-                const char *order_id, json_t *data)
+static int emit(struct svc_ctx *ctx, struct svc_tx *tx, const struct svc_event *ev,
+                const char *type, const char *order_id, json_t *data)
 {
-	return svc_outbox_emit(conn, TOPIC_INVENTORY_EVENTS, type, order_id, ctx->svc->source,
-	                       ev->id, data);
+	return svc_outbox_emit(tx, TOPIC_INVENTORY_EVENTS, type, order_id, ctx->svc->source, ev->id,
+	                       data);
 }
 
-static int shortage(struct svc_ctx *ctx, MYSQL *conn, const struct svc_event *ev,
+static int shortage(struct svc_ctx *ctx, struct svc_tx *tx, const struct svc_event *ev,
                     const struct inv_batch_order *o, const struct inv_item *items,
                     const struct inv_shortage *sh)
 {
 	svc_info("order %s: %s (requested %lld, available %lld)", o->order_id, o->reason,
 	         (long long)sh->requested, (long long)sh->available);
-	return emit(ctx, conn, ev, EV_INVENTORY_SHORTAGE, o->order_id,
+	return emit(ctx, tx, ev, EV_INVENTORY_SHORTAGE, o->order_id,
 	            json_pack("{s:s, s:s, s:I, s:I, s:s}", "orderId", o->order_id, "productId",
 	                      items[sh->index].product_id, "requested", (json_int_t)sh->requested,
 	                      "available", (json_int_t)sh->available, "reason", o->reason));
 }
 
 /* OrderCreated: reserve every item or none. */
-static int on_created(struct svc_ctx *ctx, MYSQL *conn, struct inv_batch *b,
+static int on_created(struct svc_ctx *ctx, struct svc_tx *tx, struct inv_batch *b,
                       const struct svc_event *ev, struct inv_batch_order *o, struct touched *t,
                       char *reason, size_t len)
 {
@@ -252,7 +245,7 @@ static int on_created(struct svc_ctx *ctx, MYSQL *conn, struct inv_batch *b,
 		return SVC_IGNORED; /* decided before, or released before it arrived */
 	rc = inv_batch_reserve(b, o, items, n, &sh, t);
 	if (rc == SVC_ECONFLICT)
-		return shortage(ctx, conn, ev, o, items, &sh);
+		return shortage(ctx, tx, ev, o, items, &sh);
 	if (rc == SVC_ETRANSIENT)
 		snprintf(reason, len, "a product of order %s was not loaded", o->order_id);
 	if (rc)
@@ -267,7 +260,7 @@ static int on_created(struct svc_ctx *ctx, MYSQL *conn, struct inv_batch *b,
 		                      json_pack("{s:s, s:I, s:I}", "productId", items[i].product_id,
 		                                "quantity", (json_int_t)items[i].quantity,
 		                                "unitPrice", (json_int_t)items[i].unit_price));
-	rc = emit(ctx, conn, ev, EV_INVENTORY_RESERVED, o->order_id,
+	rc = emit(ctx, tx, ev, EV_INVENTORY_RESERVED, o->order_id,
 	          json_pack("{s:s, s:O, s:I}", "orderId", o->order_id, "items", lines,
 	                    "totalAmount", (json_int_t)total));
 	if (!rc)
@@ -293,7 +286,7 @@ static int settle(struct inv_batch *b, struct inv_batch_order *o, bool commit,
 }
 
 /* ReleaseInventory: give back what is reserved; always answer InventoryReleased. */
-static int on_release(struct svc_ctx *ctx, MYSQL *conn, struct inv_batch *b,
+static int on_release(struct svc_ctx *ctx, struct svc_tx *tx, struct inv_batch *b,
                       const struct svc_event *ev, struct inv_batch_order *o, struct touched *t,
                       char *reason, size_t len)
 {
@@ -317,7 +310,7 @@ static int on_release(struct svc_ctx *ctx, MYSQL *conn, struct inv_batch *b,
 		return SVC_IGNORED;
 	}
 	if (!rc)
-		rc = emit(ctx, conn, ev, EV_INVENTORY_RELEASED, o->order_id,
+		rc = emit(ctx, tx, ev, EV_INVENTORY_RELEASED, o->order_id,
 		          json_pack("{s:s, s:s}", "orderId", o->order_id, "reason", why));
 	return rc;
 }
@@ -336,7 +329,7 @@ static int on_settled(struct inv_batch *b, const struct svc_event *ev, struct in
 }
 
 /* Applies one event to the batch's rows. */
-static int apply_to(struct svc_ctx *ctx, MYSQL *conn, struct inv_batch *b,
+static int apply_to(struct svc_ctx *ctx, struct svc_tx *tx, struct inv_batch *b,
                     const struct svc_event *ev, struct touched *t, char *reason, size_t len)
 {
 	struct inv_batch_order *o;
@@ -350,9 +343,9 @@ static int apply_to(struct svc_ctx *ctx, MYSQL *conn, struct inv_batch *b,
 		return SVC_ETRANSIENT;
 	}
 	if (!strcmp(ev->type, EV_ORDER_CREATED))
-		return on_created(ctx, conn, b, ev, o, t, reason, len);
+		return on_created(ctx, tx, b, ev, o, t, reason, len);
 	if (!strcmp(ev->type, CMD_RELEASE_INVENTORY))
-		return on_release(ctx, conn, b, ev, o, t, reason, len);
+		return on_release(ctx, tx, b, ev, o, t, reason, len);
 	if (!strcmp(ev->type, EV_ORDER_CONFIRMED) || !strcmp(ev->type, EV_ORDER_CANCELLED))
 		return on_settled(b, ev, o, t, reason, len);
 	snprintf(reason, len, "unknown event type %s", ev->type);
@@ -370,7 +363,7 @@ static int prepare(struct svc_ctx *ctx, const struct svc_event *ev, void **scrat
 	return *scratch ? 0 : SVC_ETRANSIENT;
 }
 
-static int apply(struct svc_ctx *ctx, MYSQL *conn, const struct svc_event *ev, void *scratch,
+static int apply(struct svc_ctx *ctx, struct svc_tx *tx, const struct svc_event *ev, void *scratch,
                  char *reason, size_t len)
 {
 	struct touched *t = scratch;
@@ -382,15 +375,15 @@ static int apply(struct svc_ctx *ctx, MYSQL *conn, const struct svc_event *ev, v
 		snprintf(reason, len, "no scratch state");
 		return SVC_ETRANSIENT;
 	}
-	if (active.b && active.conn == conn)
-		return apply_to(ctx, conn, active.b, ev, t, reason, len);
+	if (tx->batch)
+		return apply_to(ctx, tx, tx->batch, ev, t, reason, len);
 	/* Handled alone: a batch of one. */
-	rc = batch_open(conn, &one, &ev, 1);
+	rc = batch_open(tx->conn, &one, &ev, 1);
 	if (rc)
 		return rc;
-	rc = apply_to(ctx, conn, &one, ev, t, reason, len);
+	rc = apply_to(ctx, tx, &one, ev, t, reason, len);
 	done = rc == 0 || rc == SVC_IGNORED;
-	end = batch_close(conn, &one, done);
+	end = batch_close(tx, &one, done);
 	return done && end ? end : rc;
 }
 

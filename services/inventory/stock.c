@@ -470,8 +470,9 @@ static const char LINES_INSERT[] = "INSERT INTO stock_reservations (order_id, pr
                                    "quantity, unit_price) VALUES ";
 
 /* The lines reserved in this batch, through svc_defer_insert(). */
-static int insert_lines(MYSQL *conn, const struct inv_batch *b)
+static int insert_lines(struct svc_tx *tx, const struct inv_batch *b)
 {
+	MYSQL *conn = tx->conn;
 	struct svc_buf t;
 	size_t i, j;
 	int rc = 0;
@@ -489,15 +490,16 @@ static int insert_lines(MYSQL *conn, const struct inv_batch *b)
 			svc_buf_addf(&t, ", %lld, %lld)", (long long)o->lines[j].quantity,
 			             (long long)o->lines[j].unit_price);
 			rc = t.failed ? SVC_ENOMEM
-			              : svc_defer_insert(conn, LINES_INSERT, t.data, t.len);
+			              : svc_defer_insert(tx, LINES_INSERT, t.data, t.len);
 		}
 	}
 	svc_buf_release(&t);
 	return rc;
 }
 
-int inv_stock_write(MYSQL *conn, const struct inv_batch *b)
+int inv_stock_write(struct svc_tx *tx, const struct inv_batch *b)
 {
+	MYSQL *conn = tx->conn;
 	size_t i;
 	int rc;
 
@@ -514,7 +516,7 @@ int inv_stock_write(MYSQL *conn, const struct inv_batch *b)
 	if (rc == 0)
 		rc = run_keyed(conn, &delete_orders, orders_where(b, unused_placeholder), NULL);
 	if (rc == 0)
-		rc = insert_lines(conn, b);
+		rc = insert_lines(tx, b);
 	return rc;
 }
 

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "services/inventory/reserve.h"
+#include "svc/tx.h"
 
 struct inv_product {
 	char product_id[INV_PRODUCT_ID_MAX + 1];
@@ -47,11 +48,12 @@ int inv_stock_read_products(MYSQL *conn, struct inv_batch *b);
  * Writes back what the batch changed: the counts and versions of changed
  * products (one UPDATE), the status and reason of changed orders (one
  * UPDATE), deletes the placeholders no event used, and adds the new lines
- * through svc_defer_insert() (at the flush when deferring on `conn`).
+ * through svc_defer_insert() (at the flush when `tx` defers). The
+ * statements run on tx->conn.
  * 0, SVC_ETRANSIENT, SVC_EPERMANENT (also: an order changed without a row)
  * or SVC_ENOMEM.
  */
-int inv_stock_write(MYSQL *conn, const struct inv_batch *b);
+int inv_stock_write(struct svc_tx *tx, const struct inv_batch *b);
 
 /* Reads one product (no lock). 0, SVC_ENOTFOUND, SVC_ETRANSIENT or SVC_EPERMANENT. */
 int inv_product_get(MYSQL *conn, const char *product_id, struct inv_product *p);

@@ -20,13 +20,15 @@
 static int record(struct svc_db *db, const struct notif_outgoing *n)
 {
 	MYSQL *conn = svc_db_acquire(db);
+	struct svc_tx tx;
 	int rc;
 
 	if (!conn)
 		return SVC_ETRANSIENT;
+	svc_tx_init(&tx, conn); /* not deferring: the rows go in at once */
 	rc = svc_db_begin(conn);
 	if (rc == 0)
-		rc = notif_record(conn, n, NULL);
+		rc = notif_record(&tx, n, NULL);
 	if (rc == 0)
 		rc = svc_db_commit(conn);
 	else

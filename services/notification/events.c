@@ -55,8 +55,8 @@ fail:
 	return rc;
 }
 
-static int notif_apply(struct svc_ctx *ctx, MYSQL *conn, const struct svc_event *ev, void *scratch,
-                       char *reason, size_t reasonlen)
+static int notif_apply(struct svc_ctx *ctx, struct svc_tx *tx, const struct svc_event *ev,
+                       void *scratch, char *reason, size_t reasonlen)
 {
 	const struct notif_outgoing *n = scratch;
 	int rc;
@@ -64,7 +64,7 @@ static int notif_apply(struct svc_ctx *ctx, MYSQL *conn, const struct svc_event 
 	(void)ctx;
 	if (!n) /* prepare() decided there is nothing to do */
 		return SVC_IGNORED;
-	rc = notif_record(conn, n, ev->id);
+	rc = notif_record(tx, n, ev->id);
 	if (rc == SVC_DUPLICATE)
 		return SVC_IGNORED;
 	if (rc == SVC_ENOMEM)

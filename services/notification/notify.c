@@ -85,7 +85,7 @@ int notif_deliver(struct notif_outgoing *n, char *err, size_t errlen)
 	return 0;
 }
 
-int notif_record(MYSQL *conn, const struct notif_outgoing *n, const char *causation_id)
+int notif_record(struct svc_tx *tx, const struct notif_outgoing *n, const char *causation_id)
 {
 	const struct notif_record rec = {
 	        .notification_id = n->notification_id,
@@ -101,7 +101,7 @@ int notif_record(MYSQL *conn, const struct notif_outgoing *n, const char *causat
 	        .error = n->error,
 	};
 	json_t *data;
-	int rc = notif_store_insert(conn, &rec);
+	int rc = notif_store_insert(tx, &rec);
 
 	if (rc != 0 || strcmp(n->status, "SENT") != 0 || n->order_id[0] == '\0')
 		return rc;
@@ -110,6 +110,6 @@ int notif_record(MYSQL *conn, const struct notif_outgoing *n, const char *causat
 	                 "recipient", n->recipient);
 	if (!data)
 		return SVC_ENOMEM;
-	return svc_outbox_emit(conn, TOPIC_NOTIFICATION_EVENTS, EV_NOTIFICATION_SENT, n->order_id,
+	return svc_outbox_emit(tx, TOPIC_NOTIFICATION_EVENTS, EV_NOTIFICATION_SENT, n->order_id,
 	                       NOTIF_SOURCE, causation_id, data);
 }

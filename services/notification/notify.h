@@ -12,6 +12,7 @@
 #include "services/notification/contacts.h"
 #include "services/notification/request.h"
 #include "svc/db.h"
+#include "svc/tx.h"
 
 #define NOTIF_SOURCE "notification-service"
 
@@ -59,10 +60,10 @@ int notif_outgoing_address(struct notif_outgoing *n, struct notif_contacts *cont
  * `err`) when it should be tried again later, status unset. */
 int notif_deliver(struct notif_outgoing *n, char *err, size_t errlen);
 
-/* In the caller's open transaction: inserts the row and, when it was SENT
+/* In the caller's open transaction `tx`: inserts the row and, when it was SENT
  * and concerns an order, emits NotificationSent on notification.events
  * (caused by `causation_id`, may be NULL). 0, SVC_DUPLICATE (already
  * recorded: nothing done), SVC_ETRANSIENT or SVC_EPERMANENT. */
-int notif_record(MYSQL *conn, const struct notif_outgoing *n, const char *causation_id);
+int notif_record(struct svc_tx *tx, const struct notif_outgoing *n, const char *causation_id);
 
 #endif

@@ -116,8 +116,9 @@ static const char NOTIF_INSERT[] = "INSERT INTO notifications (notification_id, 
                                    "user_id, event_id, kind, channel, recipient, subject, body, "
                                    "status, error, created_at) VALUES ";
 
-int notif_store_insert(MYSQL *conn, const struct notif_record *r)
+int notif_store_insert(struct svc_tx *tx, const struct notif_record *r)
 {
+	MYSQL *conn = tx->conn;
 	struct svc_buf b;
 	int rc;
 
@@ -150,7 +151,7 @@ int notif_store_insert(MYSQL *conn, const struct notif_record *r)
 		goto out;
 	}
 	/* Deferred to the commit in a batch transaction (nothing reads it back). */
-	rc = svc_defer_insert(conn, NOTIF_INSERT, b.data, b.len);
+	rc = svc_defer_insert(tx, NOTIF_INSERT, b.data, b.len);
 	if (rc == SVC_EPERMANENT && mysql_errno(conn) == ER_DUP_ENTRY)
 		rc = SVC_DUPLICATE;
 out:

@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "services/notification/request.h"
+#include "svc/tx.h"
 
 /* One notification row to insert. Strings are borrowed. */
 struct notif_record {
@@ -41,9 +42,9 @@ int notif_store_contact_emails(MYSQL *conn, struct notif_contact *const *cs, siz
 
 /* Inserts `r` with created_at = now (UTC). 0, SVC_DUPLICATE when its id or
  * event id exists already, SVC_ETRANSIENT or SVC_EPERMANENT. Deferred to the
- * commit when the caller defers on `conn` (svc/defer.h): a duplicate then
- * fails the flush instead. */
-int notif_store_insert(MYSQL *conn, const struct notif_record *r);
+ * commit when `tx` defers (svc/defer.h): a duplicate then fails the flush
+ * instead. */
+int notif_store_insert(struct svc_tx *tx, const struct notif_record *r);
 
 /* The notification as API JSON, "userId" null for a row from before users
  * were recorded (caller owns *out): 0, SVC_ENOTFOUND or an error code. */

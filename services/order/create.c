@@ -26,7 +26,7 @@ static pthread_once_t creator_once = PTHREAD_ONCE_INIT;
 static int creator_rc;
 
 /* The order's rows, for the caller's transaction (deferred: svc/defer.h). */
-static int insert_one(MYSQL *conn, const struct order_new *o, const char *source)
+static int insert_one(struct svc_tx *tx, const struct order_new *o, const char *source)
 {
 	char event_id[40] = "";
 	struct order_history h = {
@@ -37,12 +37,12 @@ static int insert_one(MYSQL *conn, const struct order_new *o, const char *source
 	        .event_id = event_id,
 	        .detail = "order accepted; sent OrderCreated",
 	};
-	int rc = order_store_insert(conn, o);
+	int rc = order_store_insert(tx, o);
 
 	if (rc == 0)
-		rc = order_emit_created(conn, o, source, event_id);
+		rc = order_emit_created(tx, o, source, event_id);
 	if (rc == 0)
-		rc = order_store_add_history(conn, o->order_id, &h);
+		rc = order_store_add_history(tx, o->order_id, &h);
 	return rc;
 }
 
@@ -54,6 +54,7 @@ static int insert_one(MYSQL *conn, const struct order_new *o, const char *source
  */
 static int write_orders(struct svc_ctx *ctx, void *const *reqs, size_t n, bool *at_commit)
 {
+	struct svc_tx tx;
 	MYSQL *conn;
 	int rc;
 
@@ -61,10 +62,12 @@ static int write_orders(struct svc_ctx *ctx, void *const *reqs, size_t n, bool *
 	conn = svc_db_acquire(ctx->db);
 	if (!conn)
 		return SVC_ETRANSIENT;
-	rc = svc_defer_start(conn);
+	svc_tx_init(&tx, conn);
+	rc = svc_defer_start(&tx);
 	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = insert_one(conn, ((const struct create_req *)reqs[i])->o, ctx->svc->source);
-	rc = svc_defer_finish(conn, rc, at_commit);
+		rc = insert_one(&tx, ((const struct create_req *)reqs[i])->o, ctx->svc->source);
+	rc = svc_defer_finish(&tx, rc, at_commit);
+	svc_tx_release(&tx);
 	svc_db_release(ctx->db, conn, rc == SVC_ETRANSIENT);
 	return rc;
 }

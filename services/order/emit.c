@@ -12,7 +12,7 @@
 #include "svc/events.h"
 #include "svc/outbox.h"
 
-int order_emit_created(MYSQL *conn, const struct order_new *o, const char *source,
+int order_emit_created(struct svc_tx *tx, const struct order_new *o, const char *source,
                        char event_id[40])
 {
 	const struct order_request *req = o->req;
@@ -45,20 +45,20 @@ int order_emit_created(MYSQL *conn, const struct order_new *o, const char *sourc
 	rc = svc_event_init(&ev, EV_ORDER_CREATED, o->order_id, source, NULL, data);
 	if (rc != 0)
 		return rc;
-	rc = svc_outbox_add(conn, TOPIC_ORDER_EVENTS, o->order_id, &ev);
+	rc = svc_outbox_add(tx, TOPIC_ORDER_EVENTS, o->order_id, &ev);
 	snprintf(event_id, 40, "%s", ev.id);
 	svc_event_release(&ev);
 	return rc;
 }
 
 /* OrderConfirmed / OrderCancelled: the order with its lines. */
-static int emit_outcome(MYSQL *conn, const struct order_row *row, const char *type,
+static int emit_outcome(struct svc_tx *tx, const struct order_row *row, const char *type,
                         const char *reason, const char *source, const char *causation_id)
 {
 	json_t *items = NULL, *data;
 	int rc;
 
-	rc = order_batch_items(conn, row->order_id, &items);
+	rc = order_batch_items(tx, row->order_id, &items);
 	if (rc != 0)
 		return rc;
 	data = json_pack("{s:s, s:s, s:o, s:I, s:s, s:I}", "orderId", row->order_id, "userId",
@@ -70,13 +70,13 @@ static int emit_outcome(MYSQL *conn, const struct order_row *row, const char *ty
 	}
 	if (!data)
 		return SVC_ENOMEM;
-	return svc_outbox_emit(conn, TOPIC_ORDER_EVENTS, type, row->order_id, source, causation_id,
+	return svc_outbox_emit(tx, TOPIC_ORDER_EVENTS, type, row->order_id, source, causation_id,
 	                       data);
 }
 
 /* A command with {"orderId", "reason"} and "paymentId" when `payment_id` is
  * not NULL or "". */
-static int emit_reason_command(MYSQL *conn, const struct order_row *row, const char *topic,
+static int emit_reason_command(struct svc_tx *tx, const struct order_row *row, const char *topic,
                                const char *type, const char *reason, const char *payment_id,
                                const char *source, const char *causation_id)
 {
@@ -89,11 +89,11 @@ static int emit_reason_command(MYSQL *conn, const struct order_row *row, const c
 	}
 	if (!data)
 		return SVC_ENOMEM;
-	return svc_outbox_emit(conn, topic, type, row->order_id, source, causation_id, data);
+	return svc_outbox_emit(tx, topic, type, row->order_id, source, causation_id, data);
 }
 
 /* ProcessPayment for a new payment id, stored as the order's first. */
-static int emit_process_payment(MYSQL *conn, const struct order_row *row, const char *source,
+static int emit_process_payment(struct svc_tx *tx, const struct order_row *row, const char *source,
                                 const char *causation_id)
 {
 	char payment_id[37];
@@ -101,7 +101,7 @@ static int emit_process_payment(MYSQL *conn, const struct order_row *row, const 
 	int rc;
 
 	svc_uuid7(payment_id);
-	rc = order_batch_set_payment_id(conn, row->order_id, payment_id);
+	rc = order_batch_set_payment_id(tx, row->order_id, payment_id);
 	if (rc != 0)
 		return rc;
 	data = json_pack("{s:s, s:s, s:s, s:I, s:s}", "orderId", row->order_id, "paymentId",
@@ -109,11 +109,11 @@ static int emit_process_payment(MYSQL *conn, const struct order_row *row, const 
 	                 "currency", row->currency);
 	if (!data)
 		return SVC_ENOMEM;
-	return svc_outbox_emit(conn, TOPIC_PAYMENT_COMMANDS, CMD_PROCESS_PAYMENT, row->order_id,
+	return svc_outbox_emit(tx, TOPIC_PAYMENT_COMMANDS, CMD_PROCESS_PAYMENT, row->order_id,
 	                       source, causation_id, data);
 }
 
-int order_emit_actions(MYSQL *conn, const struct order_row *row, unsigned actions,
+int order_emit_actions(struct svc_tx *tx, const struct order_row *row, unsigned actions,
                        const char *reason, const char *captured_id, const char *source,
                        const char *causation_id)
 {
@@ -125,16 +125,16 @@ int order_emit_actions(MYSQL *conn, const struct order_row *row, unsigned action
 	int rc = 0;
 
 	if (actions & ORDER_SEND_PROCESS_PAYMENT)
-		rc = emit_process_payment(conn, row, source, causation_id);
+		rc = emit_process_payment(tx, row, source, causation_id);
 	if (rc == 0 && (actions & ORDER_SEND_REFUND_PAYMENT))
-		rc = emit_reason_command(conn, row, TOPIC_PAYMENT_COMMANDS, CMD_REFUND_PAYMENT, why,
+		rc = emit_reason_command(tx, row, TOPIC_PAYMENT_COMMANDS, CMD_REFUND_PAYMENT, why,
 		                         refund_id, source, causation_id);
 	if (rc == 0 && (actions & ORDER_SEND_RELEASE_INVENTORY))
-		rc = emit_reason_command(conn, row, TOPIC_INVENTORY_COMMANDS, CMD_RELEASE_INVENTORY,
+		rc = emit_reason_command(tx, row, TOPIC_INVENTORY_COMMANDS, CMD_RELEASE_INVENTORY,
 		                         why, NULL, source, causation_id);
 	if (rc == 0 && (actions & ORDER_EMIT_ORDER_CONFIRMED))
-		rc = emit_outcome(conn, row, EV_ORDER_CONFIRMED, NULL, source, causation_id);
+		rc = emit_outcome(tx, row, EV_ORDER_CONFIRMED, NULL, source, causation_id);
 	if (rc == 0 && (actions & ORDER_EMIT_ORDER_CANCELLED))
-		rc = emit_outcome(conn, row, EV_ORDER_CANCELLED, why, source, causation_id);
+		rc = emit_outcome(tx, row, EV_ORDER_CANCELLED, why, source, causation_id);
 	return rc;
 }

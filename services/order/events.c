@@ -79,7 +79,7 @@ static int parse_capture(const struct svc_event *ev, struct order_input_event *i
 	return 0;
 }
 
-static int apply(struct svc_ctx *ctx, MYSQL *conn, const struct svc_event *ev, void *scratch,
+static int apply(struct svc_ctx *ctx, struct svc_tx *tx, const struct svc_event *ev, void *scratch,
                  char *reason, size_t reasonlen)
 {
 	char conflict[ORDER_REASON_MAX] = "";
@@ -104,7 +104,7 @@ static int apply(struct svc_ctx *ctx, MYSQL *conn, const struct svc_event *ev, v
 	if (svc_event_str(ev, "reason", &why, ignored, sizeof(ignored)) == 0)
 		in.reason = why;
 
-	rc = order_transition_apply(ctx, conn, order_id, &in);
+	rc = order_transition_apply(ctx, tx, order_id, &in);
 	switch (rc) {
 	case 0:
 		break;
@@ -141,7 +141,7 @@ static bool may_need_items(enum order_input input)
 
 /* Locks the orders of the batch's events at once (batch.h); an event apply()
  * will reject is left out. */
-static int begin_batch(struct svc_ctx *ctx, MYSQL *conn, const struct svc_event *const *evs,
+static int begin_batch(struct svc_ctx *ctx, struct svc_tx *tx, const struct svc_event *const *evs,
                        size_t n)
 {
 	struct order_batch_key *keys = calloc(n ? n : 1, sizeof(*keys));
@@ -158,16 +158,16 @@ static int begin_batch(struct svc_ctx *ctx, MYSQL *conn, const struct svc_event 
 		if (parse(evs[i], &input, &keys[k].order_id, ignored, sizeof(ignored)) == 0)
 			keys[k++].wants_items = may_need_items(input);
 	}
-	rc = order_batch_begin(conn, keys, k);
+	rc = order_batch_begin(tx, keys, k);
 	free(keys);
 	return rc;
 }
 
 /* Writes the batch's changed orders back (or only drops them). */
-static int end_batch(struct svc_ctx *ctx, MYSQL *conn, bool write)
+static int end_batch(struct svc_ctx *ctx, struct svc_tx *tx, bool write)
 {
 	(void)ctx;
-	return order_batch_end(conn, write);
+	return order_batch_end(tx, write);
 }
 
 const struct svc_consumer_ops order_consumer_ops = {

@@ -64,16 +64,17 @@ static const char LINE_INSERT[] = "INSERT INTO order_lines (order_id, line_no, p
                                   "quantity, unit_price) VALUES ";
 
 /* Runs svc_defer_insert() with the tuple built in `b` (releasing it). */
-static int defer_buf(MYSQL *conn, const char *head, struct svc_buf *b)
+static int defer_buf(struct svc_tx *tx, const char *head, struct svc_buf *b)
 {
-	int rc = b->failed ? SVC_ENOMEM : svc_defer_insert(conn, head, b->data, b->len);
+	int rc = b->failed ? SVC_ENOMEM : svc_defer_insert(tx, head, b->data, b->len);
 
 	svc_buf_release(b);
 	return rc;
 }
 
-int order_store_insert(MYSQL *conn, const struct order_new *o)
+int order_store_insert(struct svc_tx *tx, const struct order_new *o)
 {
+	MYSQL *conn = tx->conn;
 	const struct order_request *req = o->req;
 	struct svc_buf b;
 	int rc;
@@ -97,7 +98,7 @@ int order_store_insert(MYSQL *conn, const struct order_new *o)
 		svc_buf_adds(&b, ", NULL");
 	}
 	svc_buf_adds(&b, ", UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))");
-	rc = defer_buf(conn, ORDER_INSERT, &b);
+	rc = defer_buf(tx, ORDER_INSERT, &b);
 	if (rc != 0) {
 		if (mysql_errno(conn) == ER_DUP_ENTRY)
 			rc = SVC_ECONFLICT;
@@ -111,7 +112,7 @@ int order_store_insert(MYSQL *conn, const struct order_new *o)
 		svc_sql_add_str(&b, conn, req->items[i].product_id);
 		svc_buf_addf(&b, ", %d, %lld)", req->items[i].quantity,
 		             (long long)o->unit_prices[i]);
-		rc = defer_buf(conn, LINE_INSERT, &b);
+		rc = defer_buf(tx, LINE_INSERT, &b);
 	}
 	return rc;
 }
@@ -450,8 +451,9 @@ static const char HISTORY_INSERT[] = "INSERT INTO saga_transitions (order_id, fr
                                      "to_status, step, event_type, event_id, detail, "
                                      "created_at) VALUES ";
 
-int order_store_add_history(MYSQL *conn, const char *order_id, const struct order_history *h)
+int order_store_add_history(struct svc_tx *tx, const char *order_id, const struct order_history *h)
 {
+	MYSQL *conn = tx->conn;
 	struct svc_buf b;
 
 	svc_buf_init(&b);
@@ -470,7 +472,7 @@ int order_store_add_history(MYSQL *conn, const char *order_id, const struct orde
 	svc_buf_adds(&b, ", LEFT(");
 	svc_sql_add_str(&b, conn, h->detail);
 	svc_buf_adds(&b, ", 255), UTC_TIMESTAMP(3))");
-	return defer_buf(conn, HISTORY_INSERT, &b);
+	return defer_buf(tx, HISTORY_INSERT, &b);
 }
 
 int order_store_items(MYSQL *conn, const char *order_id, json_t **out)

@@ -17,6 +17,7 @@
 
 #include "services/order/request.h"
 #include "services/order/saga.h"
+#include "svc/tx.h"
 
 #define ORDER_KEY_MAX 128 /* longest Idempotency-Key */
 
@@ -35,10 +36,10 @@ struct order_new {
 /*
  * Inserts the order (PENDING, step INVENTORY) and its lines. SVC_ECONFLICT
  * when the idempotency key is already taken (the unique index decides races
- * between concurrent requests). When the caller defers (svc/defer.h) the rows
+ * between concurrent requests). When `tx` defers (svc/defer.h) the rows
  * are only collected: a failure, a taken key too, comes at the flush.
  */
-int order_store_insert(MYSQL *conn, const struct order_new *o);
+int order_store_insert(struct svc_tx *tx, const struct order_new *o);
 
 /*
  * Looks up the order `user_id` created with Idempotency-Key `key` (keys are
@@ -121,7 +122,7 @@ struct order_history {
 	const char *event_id;
 	const char *detail;
 };
-int order_store_add_history(MYSQL *conn, const char *order_id, const struct order_history *h);
+int order_store_add_history(struct svc_tx *tx, const char *order_id, const struct order_history *h);
 
 /* The order's lines as [{"productId","quantity","unitPrice"}] (new reference). */
 int order_store_items(MYSQL *conn, const char *order_id, json_t **out);

@@ -30,12 +30,14 @@ int order_timeouts_scan(struct svc_ctx *ctx)
 	};
 	char ids[SCAN_BATCH][37];
 	size_t n = 0;
+	struct svc_tx tx;
 	MYSQL *conn;
 	int rc;
 
 	conn = svc_db_acquire(ctx->db);
 	if (!conn)
 		return SVC_ETRANSIENT;
+	svc_tx_init(&tx, conn); /* not deferring: a savepoint must undo every row */
 	rc = svc_db_begin_claim(conn);
 	if (rc == 0)
 		rc = order_store_lock_due(conn, SCAN_BATCH, ids, &n);
@@ -44,7 +46,7 @@ int order_timeouts_scan(struct svc_ctx *ctx)
 		 * (logged) must not hold back the others. */
 		rc = svc_db_exec(conn, "SAVEPOINT order_timeout");
 		if (rc == 0)
-			rc = order_transition_apply(ctx, conn, ids[i], &timeout);
+			rc = order_transition_apply(ctx, &tx, ids[i], &timeout);
 		if (rc == 0 || rc == SVC_IGNORED) {
 			svc_info("order %s: step deadline passed", ids[i]);
 			rc = 0;

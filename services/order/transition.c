@@ -87,7 +87,7 @@ static bool capture_ok(const char *order_id, const struct order_row *row,
 	return false;
 }
 
-int order_transition_apply(struct svc_ctx *ctx, MYSQL *conn, const char *order_id,
+int order_transition_apply(struct svc_ctx *ctx, struct svc_tx *tx, const char *order_id,
                            const struct order_input_event *in)
 {
 	const struct order_app *app = ctx->user;
@@ -97,7 +97,7 @@ int order_transition_apply(struct svc_ctx *ctx, MYSQL *conn, const char *order_i
 	struct svc_buf detail;
 	int rc;
 
-	rc = order_batch_lock(conn, order_id, &row);
+	rc = order_batch_lock(tx, order_id, &row);
 	if (rc != 0)
 		return rc;
 	if (in->input == ORDER_IN_PAYMENT_COMPLETED && !capture_ok(order_id, &row, in))
@@ -115,12 +115,12 @@ int order_transition_apply(struct svc_ctx *ctx, MYSQL *conn, const char *order_i
 	        .detail = detail.len ? svc_buf_str(&detail) : NULL,
 	};
 	if (!r.noop && !r.unexpected)
-		rc = order_batch_update(conn, order_id, r.next, r.step,
-		                        next_deadline(&app->cfg, &r), r.reason);
+		rc = order_batch_update(tx, order_id, r.next, r.step, next_deadline(&app->cfg, &r),
+		                        r.reason);
 	if (rc == 0)
-		rc = order_store_add_history(conn, order_id, &h);
+		rc = order_store_add_history(tx, order_id, &h);
 	if (rc == 0)
-		rc = order_emit_actions(conn, &row, r.actions, r.reason, in->payment_id,
+		rc = order_emit_actions(tx, &row, r.actions, r.reason, in->payment_id,
 		                        ctx->svc->source, in->event_id);
 	if (rc == 0 && r.unexpected) {
 		svc_warn("order %s: %s unexpected in %s; ignored", order_id, in->event_type,

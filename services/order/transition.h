@@ -15,6 +15,7 @@
 
 #include "services/order/saga.h"
 #include "svc/service.h"
+#include "svc/tx.h"
 
 struct order_input_event {
 	enum order_input input;
@@ -39,7 +40,7 @@ struct order_input_event {
  * applied; why in in->conflict); SVC_ETRANSIENT / SVC_EPERMANENT /
  * SVC_ENOMEM on failure (the caller rolls back).
  */
-int order_transition_apply(struct svc_ctx *ctx, MYSQL *conn, const char *order_id,
+int order_transition_apply(struct svc_ctx *ctx, struct svc_tx *tx, const char *order_id,
                            const struct order_input_event *in);
 
 #endif

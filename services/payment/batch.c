@@ -1,8 +1,7 @@
 /*
  * Batch state of the payments rows (batch.h): the rows of a batch's orders,
  * sorted by order id, with a flag per row telling whether a command changed
- * it. It lives in thread-local storage: a batch transaction runs on one
- * thread, and the state answers only for its connection.
+ * it. It lives in the transaction's tx->batch.
  */
 #include "services/payment/batch.h"
 
@@ -12,18 +11,23 @@
 
 #include "svc/error.h"
 
-static _Thread_local struct {
-	MYSQL *conn; /* NULL: no state */
+struct pay_batch {
 	struct pay_row *rows;
 	bool *changed;
 	size_t n;
-} batch;
+};
 
-static void drop(void)
+/* Frees the state of `tx` (none: nothing to do). */
+static void drop(struct svc_tx *tx)
 {
-	free(batch.rows);
-	free(batch.changed);
-	memset(&batch, 0, sizeof(batch));
+	struct pay_batch *batch = tx->batch;
+
+	if (!batch)
+		return;
+	free(batch->rows);
+	free(batch->changed);
+	free(batch);
+	tx->batch = NULL;
 }
 
 /* Sorts rows[0..n) by order id and drops repeats; returns how many are left. */
@@ -42,119 +46,129 @@ static size_t sort_unique(struct pay_row *rows, size_t n)
 	return m;
 }
 
-/* Makes rows[0..n) (sorted, distinct; owned from now on) the state for conn. */
-static int install(MYSQL *conn, struct pay_row *rows, size_t n)
+/* Makes rows[0..n) (sorted, distinct; owned from now on) the state of tx. */
+static int install(struct svc_tx *tx, struct pay_row *rows, size_t n)
 {
-	drop();
-	batch.changed = calloc(n ? n : 1, sizeof(*batch.changed));
-	if (!batch.changed) {
+	struct pay_batch *batch;
+
+	drop(tx);
+	batch = malloc(sizeof(*batch));
+	if (batch)
+		batch->changed = calloc(n ? n : 1, sizeof(*batch->changed));
+	if (!batch || !batch->changed) {
+		free(batch);
 		free(rows);
 		return SVC_ENOMEM;
 	}
-	batch.conn = conn;
-	batch.rows = rows;
-	batch.n = n;
+	batch->rows = rows;
+	batch->n = n;
+	tx->batch = batch;
 	return 0;
 }
 
-int pay_batch_begin(MYSQL *conn, const char *const *order_ids, size_t n)
+int pay_batch_begin(struct svc_tx *tx, const char *const *order_ids, size_t n)
 {
 	struct pay_row *rows = calloc(n ? n : 1, sizeof(*rows));
 	int rc;
 
-	drop();
+	drop(tx);
 	if (!rows)
 		return SVC_ENOMEM;
 	for (size_t i = 0; i < n; i++)
 		snprintf(rows[i].order_id, sizeof(rows[i].order_id), "%s", order_ids[i]);
 	n = sort_unique(rows, n);
-	rc = pay_rows_lock(conn, rows, n);
+	rc = pay_rows_lock(tx->conn, rows, n);
 	if (rc != 0) {
 		free(rows);
 		return rc;
 	}
-	return install(conn, rows, n);
+	return install(tx, rows, n);
 }
 
-int pay_batch_adopt(MYSQL *conn, const struct pay_row *rows, size_t n)
+int pay_batch_adopt(struct svc_tx *tx, const struct pay_row *rows, size_t n)
 {
 	struct pay_row *copy = calloc(n ? n : 1, sizeof(*copy));
 
-	drop();
+	drop(tx);
 	if (!copy)
 		return SVC_ENOMEM;
 	if (n > 0)
 		memcpy(copy, rows, n * sizeof(*rows));
-	return install(conn, copy, sort_unique(copy, n));
+	return install(tx, copy, sort_unique(copy, n));
 }
 
-/* The state's row of the order, or NULL when there is none for conn. */
-static struct pay_row *find(MYSQL *conn, const char *order_id)
+/* The state's row of the order, or NULL when `tx` has no state or no row
+ * for it. */
+static struct pay_row *find(struct svc_tx *tx, const char *order_id)
 {
+	struct pay_batch *batch = tx->batch;
 	struct pay_row key;
 
-	if (!conn || conn != batch.conn)
+	if (!batch)
 		return NULL;
 	snprintf(key.order_id, sizeof(key.order_id), "%s", order_id);
-	return bsearch(&key, batch.rows, batch.n, sizeof(key), pay_row_cmp);
+	return bsearch(&key, batch->rows, batch->n, sizeof(key), pay_row_cmp);
 }
 
-int pay_batch_load(MYSQL *conn, const char *order_id, struct pay_row *row)
+int pay_batch_load(struct svc_tx *tx, const char *order_id, struct pay_row *row)
 {
-	const struct pay_row *kept = find(conn, order_id);
+	const struct pay_row *kept = find(tx, order_id);
 
 	if (!kept)
-		return pay_row_load(conn, order_id, true, row);
+		return pay_row_load(tx->conn, order_id, true, row);
 	*row = *kept;
 	return 0;
 }
 
-int pay_batch_store(MYSQL *conn, const struct pay_row *row, bool insert)
+int pay_batch_store(struct svc_tx *tx, const struct pay_row *row, bool insert)
 {
-	struct pay_row *kept = find(conn, row->order_id);
+	struct pay_batch *batch = tx->batch;
+	struct pay_row *kept = find(tx, row->order_id);
 	int rc = 0;
 
 	if (insert)
-		rc = pay_row_insert(conn, row); /* rare (a tombstone): not worth deferring */
+		rc = pay_row_insert(tx->conn, row); /* rare (a tombstone): not worth deferring */
 	else if (!kept)
-		rc = pay_row_update(conn, row);
+		rc = pay_row_update(tx->conn, row);
 	else
-		batch.changed[kept - batch.rows] = true;
+		batch->changed[kept - batch->rows] = true;
 	if (rc == 0 && kept)
 		*kept = *row;
 	return rc;
 }
 
-size_t pay_batch_pending(void)
+size_t pay_batch_pending(const struct svc_tx *tx)
 {
+	const struct pay_batch *batch = tx->batch;
 	size_t n = 0;
 
-	for (size_t i = 0; i < batch.n; i++)
-		n += batch.changed[i];
+	for (size_t i = 0; batch && i < batch->n; i++)
+		n += batch->changed[i];
 	return n;
 }
 
-int pay_batch_end(MYSQL *conn, bool write)
+int pay_batch_end(struct svc_tx *tx, bool write)
 {
+	struct pay_batch *batch = tx->batch;
 	const struct pay_row **changed = NULL;
 	size_t i, n = 0;
 	int rc = 0;
 
-	if (!conn || conn != batch.conn)
+	if (!batch)
 		return 0;
 	if (!write)
 		goto release;
-	changed = calloc(batch.n ? batch.n : 1, sizeof(*changed));
+	changed = calloc(batch->n ? batch->n : 1, sizeof(*changed));
 	if (!changed) {
 		rc = SVC_ENOMEM;
 		goto release;
 	}
-	for (i = 0; i < batch.n; i++)
-		if (batch.changed[i])
-			changed[n++] = &batch.rows[i];
-	rc = pay_rows_update(conn, changed, n);
+	for (i = 0; i < batch->n; i++)
+		if (batch->changed[i])
+			changed[n++] = &batch->rows[i];
+	rc = pay_rows_update(tx->conn, changed, n);
 release:
 	free(changed);
-	drop();
+	drop(tx);
 	return rc;
 }

@@ -117,7 +117,7 @@ static int prepare(struct svc_ctx *ctx, const struct svc_event *ev, void **scrat
 	return 0;
 }
 
-static int apply(struct svc_ctx *ctx, MYSQL *conn, const struct svc_event *ev, void *scratch,
+static int apply(struct svc_ctx *ctx, struct svc_tx *tx, const struct svc_event *ev, void *scratch,
                  char *reason, size_t len)
 {
 	(void)ev;
@@ -125,11 +125,11 @@ static int apply(struct svc_ctx *ctx, MYSQL *conn, const struct svc_event *ev, v
 		snprintf(reason, len, "no prepared payment job");
 		return SVC_ETRANSIENT;
 	}
-	return pay_job_apply(ctx, conn, scratch, reason, len);
+	return pay_job_apply(ctx, tx, scratch, reason, len);
 }
 
 /* The orders of the batch's commands, loaded and locked in one statement. */
-static int begin_batch(struct svc_ctx *ctx, MYSQL *conn, const struct svc_event *const *evs,
+static int begin_batch(struct svc_ctx *ctx, struct svc_tx *tx, const struct svc_event *const *evs,
                        size_t n)
 {
 	const char **ids = calloc(n ? n : 1, sizeof(*ids));
@@ -145,15 +145,15 @@ static int begin_batch(struct svc_ctx *ctx, MYSQL *conn, const struct svc_event 
 		if (id && svc_uuid_valid(id)) /* others never get to apply() */
 			ids[m++] = id;
 	}
-	rc = pay_batch_begin(conn, ids, m);
+	rc = pay_batch_begin(tx, ids, m);
 	free(ids);
 	return rc;
 }
 
-static int end_batch(struct svc_ctx *ctx, MYSQL *conn, bool write)
+static int end_batch(struct svc_ctx *ctx, struct svc_tx *tx, bool write)
 {
 	(void)ctx;
-	return pay_batch_end(conn, write);
+	return pay_batch_end(tx, write);
 }
 
 /* No committed(): the consumer wakes the outbox relay after each delivery. */

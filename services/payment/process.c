@@ -37,7 +37,7 @@ int pay_row_fetch(struct svc_ctx *ctx, const char *order_id, struct pay_row *row
 }
 
 /* Adds the event `type` about `row` to the outbox. */
-static int emit(struct svc_ctx *ctx, MYSQL *conn, const char *type, const struct pay_job *job,
+static int emit(struct svc_ctx *ctx, struct svc_tx *tx, const char *type, const struct pay_job *job,
                 const struct pay_row *row, const char *reason)
 {
 	int64_t amount = row->amount > 0 ? row->amount : job->amount;
@@ -52,7 +52,7 @@ static int emit(struct svc_ctx *ctx, MYSQL *conn, const char *type, const struct
 		json_object_set_new(data, "gatewayRef", json_string(row->gateway_ref));
 	if (!strcmp(type, EV_PAYMENT_FAILED) || !strcmp(type, EV_PAYMENT_REFUNDED))
 		json_object_set_new(data, "reason", json_string(reason));
-	return svc_outbox_emit(conn, TOPIC_PAYMENT_EVENTS, type, row->order_id, ctx->svc->source,
+	return svc_outbox_emit(tx, TOPIC_PAYMENT_EVENTS, type, row->order_id, ctx->svc->source,
 	                       job->causation_id[0] ? job->causation_id : NULL, data);
 }
 
@@ -60,6 +60,7 @@ int pay_jobs_write_requested(void *arg, struct pay_job *const *jobs, size_t n)
 {
 	struct svc_ctx *ctx = arg;
 	const struct pay_row **rows = calloc(n ? n : 1, sizeof(*rows));
+	struct svc_tx tx;
 	MYSQL *conn = NULL;
 	size_t i;
 	int rc = SVC_ENOMEM;
@@ -69,13 +70,15 @@ int pay_jobs_write_requested(void *arg, struct pay_job *const *jobs, size_t n)
 	for (i = 0; i < n; i++)
 		rows[i] = &jobs[i]->row;
 	conn = svc_db_acquire(ctx->db);
-	rc = conn ? svc_defer_start(conn) : SVC_ETRANSIENT; /* the n events as one INSERT */
+	svc_tx_init(&tx, conn);
+	rc = conn ? svc_defer_start(&tx) : SVC_ETRANSIENT; /* the n events as one INSERT */
 	if (rc)
 		goto release;
 	rc = pay_rows_insert(conn, rows, n);
 	for (i = 0; i < n && !rc; i++)
-		rc = emit(ctx, conn, EV_PAYMENT_REQUESTED, jobs[i], rows[i], NULL);
-	rc = svc_defer_finish(conn, rc, NULL);
+		rc = emit(ctx, &tx, EV_PAYMENT_REQUESTED, jobs[i], rows[i], NULL);
+	rc = svc_defer_finish(&tx, rc, NULL);
+	svc_tx_release(&tx);
 	if (!rc)
 		svc_outbox_wake();
 release:
@@ -377,12 +380,12 @@ static void write_outcome(const struct pay_job *job, struct pay_row *row)
 }
 
 /* Writes the step state.c decides for what prepare found out. */
-static int apply_step(struct svc_ctx *ctx, MYSQL *conn, struct pay_job *job, char *err,
+static int apply_step(struct svc_ctx *ctx, struct svc_tx *tx, struct pay_job *job, char *err,
                       size_t errlen)
 {
 	struct pay_row *row = &job->row;
 	struct pay_step st;
-	int rc = pay_batch_load(conn, job->order_id, row);
+	int rc = pay_batch_load(tx, job->order_id, row);
 
 	if (rc)
 		return rc;
@@ -400,7 +403,7 @@ static int apply_step(struct svc_ctx *ctx, MYSQL *conn, struct pay_job *job, cha
 		         job->currency[0] ? job->currency : "USD");
 		row->status = st.next;
 		write_outcome(job, row);
-		rc = pay_batch_store(conn, row, true);
+		rc = pay_batch_store(tx, row, true);
 		if (rc == SVC_DUPLICATE) /* a ProcessPayment inserted first: decide again */
 			rc = SVC_ETRANSIENT;
 		else if (rc == SVC_ECONFLICT) /* the payment id named is another order's */
@@ -408,10 +411,10 @@ static int apply_step(struct svc_ctx *ctx, MYSQL *conn, struct pay_job *job, cha
 	} else {
 		row->status = st.next;
 		write_outcome(job, row);
-		rc = pay_batch_store(conn, row, false);
+		rc = pay_batch_store(tx, row, false);
 	}
 	if (!rc && st.event)
-		rc = emit(ctx, conn, st.event, job, row,
+		rc = emit(ctx, tx, st.event, job, row,
 		          row->status == PAY_VOIDED ? VOIDED_REASON : job->reason);
 	if (rc)
 		snprintf(err, errlen, "cannot record the payment of %s: %s", job->order_id,
@@ -426,39 +429,40 @@ static int apply_step(struct svc_ctx *ctx, MYSQL *conn, struct pay_job *job, cha
 
 /* OrderConfirmed: recorded, and the order's capture is settled: no longer
  * one the reconciliation looks at. */
-static int apply_confirmed(MYSQL *conn, struct pay_job *job)
+static int apply_confirmed(struct svc_tx *tx, struct pay_job *job)
 {
 	struct pay_row *row = &job->row;
-	int rc = pay_outcome_record(conn, job->order_id, PAY_ORDER_CONFIRMED);
+	int rc = pay_outcome_record(tx, job->order_id, PAY_ORDER_CONFIRMED);
 
 	if (rc == 0)
-		rc = pay_batch_load(conn, job->order_id, row);
+		rc = pay_batch_load(tx, job->order_id, row);
 	if (rc == 0 && row->status != PAY_CAPTURED)
 		svc_warn("order %s confirmed, but its payment is %s", job->order_id,
 		         pay_status_name(row->status));
 	if (rc == 0 && row->unconfirmed) {
 		row->unconfirmed = false;
-		rc = pay_batch_store(conn, row, false);
+		rc = pay_batch_store(tx, row, false);
 	}
 	return rc;
 }
 
-int pay_job_apply(struct svc_ctx *ctx, MYSQL *conn, struct pay_job *job, char *err, size_t errlen)
+int pay_job_apply(struct svc_ctx *ctx, struct svc_tx *tx, struct pay_job *job, char *err,
+                  size_t errlen)
 {
 	int rc;
 
 	switch (job->kind) {
 	case PAY_JOB_ORDER_CONFIRMED:
-		rc = apply_confirmed(conn, job);
+		rc = apply_confirmed(tx, job);
 		break;
 	case PAY_JOB_ORDER_CANCELLED:
 		/* recorded whether or not there was money to give back */
-		rc = pay_outcome_record(conn, job->order_id, PAY_ORDER_CANCELLED);
+		rc = pay_outcome_record(tx, job->order_id, PAY_ORDER_CANCELLED);
 		if (rc == 0)
-			rc = apply_step(ctx, conn, job, err, errlen);
+			rc = apply_step(ctx, tx, job, err, errlen);
 		return rc == SVC_IGNORED ? 0 : rc;
 	default:
-		return apply_step(ctx, conn, job, err, errlen);
+		return apply_step(ctx, tx, job, err, errlen);
 	}
 	if (rc)
 		snprintf(err, errlen, "cannot record the outcome of order %s: %s", job->order_id,

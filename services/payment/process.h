@@ -84,15 +84,16 @@ struct pay_job {
  * SVC_EPERMANENT with the cause in `err`. */
 int pay_job_prepare(struct svc_ctx *ctx, struct pay_job *job, char *err, size_t errlen);
 /* Returns 0, SVC_IGNORED, SVC_ETRANSIENT or SVC_EPERMANENT (cause in `err`). */
-int pay_job_apply(struct svc_ctx *ctx, MYSQL *conn, struct pay_job *job, char *err, size_t errlen);
+int pay_job_apply(struct svc_ctx *ctx, struct svc_tx *tx, struct pay_job *job, char *err,
+                  size_t errlen);
 
 /*
  * Inserts the REQUESTED rows jobs[i]->row of n ProcessPayment jobs and their
  * PaymentRequested events in one transaction, and commits: 0, SVC_DUPLICATE
  * (an order has a row already: nothing kept), SVC_ECONFLICT (a payment id is
  * another order's: nothing kept) or an error. `arg` is the svc_ctx. The
- * write_requested of struct pay_service. Uses the calling thread's deferral
- * (svc/defer.h): not for a thread that defers.
+ * write_requested of struct pay_service. Runs its own transaction (the
+ * events deferred to its commit, svc/defer.h) on a pooled connection.
  */
 int pay_jobs_write_requested(void *arg, struct pay_job *const *jobs, size_t n);
 

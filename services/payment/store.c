@@ -285,8 +285,9 @@ json_t *pay_row_json(const struct pay_row *row)
 static const char OUTCOME_INSERT[] = "INSERT IGNORE INTO order_outcomes (order_id, status, at) "
                                      "VALUES ";
 
-int pay_outcome_record(MYSQL *conn, const char *order_id, enum pay_order_outcome outcome)
+int pay_outcome_record(struct svc_tx *tx, const char *order_id, enum pay_order_outcome outcome)
 {
+	MYSQL *conn = tx->conn;
 	struct svc_buf sql;
 	int rc;
 
@@ -296,7 +297,7 @@ int pay_outcome_record(MYSQL *conn, const char *order_id, enum pay_order_outcome
 	svc_buf_adds(&sql, ", ");
 	svc_sql_add_str(&sql, conn, pay_order_outcome_name(outcome));
 	svc_buf_adds(&sql, ", UTC_TIMESTAMP(3))");
-	rc = sql.failed ? SVC_ENOMEM : svc_defer_insert(conn, OUTCOME_INSERT, sql.data, sql.len);
+	rc = sql.failed ? SVC_ENOMEM : svc_defer_insert(tx, OUTCOME_INSERT, sql.data, sql.len);
 	svc_buf_release(&sql);
 	return rc;
 }

@@ -15,6 +15,7 @@
 
 #include "services/payment/state.h"
 #include "svc/buf.h"
+#include "svc/tx.h"
 #include "svc/validate.h"
 
 struct pay_row {
@@ -69,9 +70,9 @@ int pay_rows_update_sql(struct svc_buf *sql, MYSQL *conn, const struct pay_row *
 json_t *pay_row_json(const struct pay_row *row);
 
 /* Records that the order ended so (CONFIRMED or CANCELLED), appended at the
- * commit when the caller defers (svc/defer.h). The first outcome recorded
+ * commit when `tx` defers (svc/defer.h). The first outcome recorded
  * stays: an order ends once. */
-int pay_outcome_record(MYSQL *conn, const char *order_id, enum pay_order_outcome outcome);
+int pay_outcome_record(struct svc_tx *tx, const char *order_id, enum pay_order_outcome outcome);
 /* The order's recorded outcome; PAY_ORDER_UNKNOWN when none. */
 int pay_outcome_load(MYSQL *conn, const char *order_id, enum pay_order_outcome *out);
 

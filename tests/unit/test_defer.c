@@ -7,7 +7,6 @@
 
 #include <cmocka.h>
 
-#include <pthread.h>
 #include <string.h>
 
 #include "svc/defer.h"
@@ -19,31 +18,47 @@ static char fake_conn_storage;
 static const char HEAD_A[] = "INSERT INTO a (x) VALUES ";
 static const char HEAD_B[] = "INSERT INTO b (y) VALUES ";
 
-static int add(const char *head, const char *tuple)
+static struct svc_tx tx;
+
+static int setup(void **state)
 {
-	return svc_defer_insert(FAKE_CONN, head, tuple, strlen(tuple));
+	(void)state;
+	svc_tx_init(&tx, FAKE_CONN);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	svc_tx_release(&tx);
+	return 0;
+}
+
+static int add(struct svc_tx *t, const char *head, const char *tuple)
+{
+	return svc_defer_insert(t, head, tuple, strlen(tuple));
 }
 
 static void test_defer_collects_rows_of_several_tables(void **state)
 {
 	(void)state;
-	svc_defer_begin(FAKE_CONN);
-	assert_int_equal(add(HEAD_A, "(1)"), 0);
-	assert_int_equal(add(HEAD_B, "('x')"), 0);
-	assert_int_equal(add(HEAD_A, "(2)"), 0);
-	assert_int_equal(svc_defer_pending(), 3);
-	svc_defer_discard();
-	assert_int_equal(svc_defer_pending(), 0);
+	svc_defer_begin(&tx);
+	assert_int_equal(add(&tx, HEAD_A, "(1)"), 0);
+	assert_int_equal(add(&tx, HEAD_B, "('x')"), 0);
+	assert_int_equal(add(&tx, HEAD_A, "(2)"), 0);
+	assert_int_equal(svc_defer_pending(&tx), 3);
+	svc_defer_discard(&tx);
+	assert_int_equal(svc_defer_pending(&tx), 0);
 }
 
 static void test_defer_begin_drops_what_an_earlier_transaction_left(void **state)
 {
 	(void)state;
-	svc_defer_begin(FAKE_CONN);
-	assert_int_equal(add(HEAD_A, "(1)"), 0);
-	svc_defer_begin(FAKE_CONN);
-	assert_int_equal(svc_defer_pending(), 0);
-	svc_defer_discard();
+	svc_defer_begin(&tx);
+	assert_int_equal(add(&tx, HEAD_A, "(1)"), 0);
+	svc_defer_begin(&tx);
+	assert_int_equal(svc_defer_pending(&tx), 0);
+	svc_defer_discard(&tx);
 }
 
 static void test_defer_heads_are_compared_by_content(void **state)
@@ -52,43 +67,43 @@ static void test_defer_heads_are_compared_by_content(void **state)
 
 	(void)state;
 	memcpy(copy, HEAD_A, sizeof(HEAD_A));
-	svc_defer_begin(FAKE_CONN);
-	assert_int_equal(add(HEAD_A, "(1)"), 0);
-	assert_int_equal(add(copy, "(2)"), 0);
-	assert_int_equal(svc_defer_pending(), 2);
-	svc_defer_discard();
+	svc_defer_begin(&tx);
+	assert_int_equal(add(&tx, HEAD_A, "(1)"), 0);
+	assert_int_equal(add(&tx, copy, "(2)"), 0);
+	assert_int_equal(svc_defer_pending(&tx), 2);
+	svc_defer_discard(&tx);
 }
 
-static void *other_thread(void *arg)
+static void test_defer_rows_belong_to_their_transaction(void **state)
 {
-	size_t *seen = arg;
-
-	*seen = svc_defer_pending();
-	return NULL;
-}
-
-static void test_defer_rows_belong_to_the_collecting_thread(void **state)
-{
-	pthread_t t;
-	size_t seen = 99;
+	struct svc_tx other;
 
 	(void)state;
-	svc_defer_begin(FAKE_CONN);
-	assert_int_equal(add(HEAD_A, "(1)"), 0);
-	assert_int_equal(pthread_create(&t, NULL, other_thread, &seen), 0);
-	pthread_join(t, NULL);
-	assert_int_equal(seen, 0);
-	assert_int_equal(svc_defer_pending(), 1);
-	svc_defer_discard();
+	svc_tx_init(&other, FAKE_CONN); /* same connection, another handle */
+	svc_defer_begin(&tx);
+	svc_defer_begin(&other);
+	assert_int_equal(add(&tx, HEAD_A, "(1)"), 0);
+	assert_int_equal(svc_defer_pending(&other), 0);
+	assert_int_equal(add(&other, HEAD_B, "(2)"), 0);
+	assert_int_equal(add(&other, HEAD_B, "(3)"), 0);
+	assert_int_equal(svc_defer_pending(&tx), 1);
+	assert_int_equal(svc_defer_pending(&other), 2);
+	svc_tx_release(&other);
+	assert_int_equal(svc_defer_pending(&tx), 1);
+	svc_defer_discard(&tx);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_defer_collects_rows_of_several_tables),
-	        cmocka_unit_test(test_defer_begin_drops_what_an_earlier_transaction_left),
-	        cmocka_unit_test(test_defer_heads_are_compared_by_content),
-	        cmocka_unit_test(test_defer_rows_belong_to_the_collecting_thread),
+	        cmocka_unit_test_setup_teardown(test_defer_collects_rows_of_several_tables, setup,
+	                                        teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_defer_begin_drops_what_an_earlier_transaction_left, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_defer_heads_are_compared_by_content, setup,
+	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_defer_rows_belong_to_their_transaction, setup,
+	                                        teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

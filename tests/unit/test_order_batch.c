@@ -50,6 +50,8 @@ static const struct fake_line lines[] = {
 
 /* Connections: no server behind them, the fake answers. */
 static MYSQL fake_conn, fake_other_conn;
+/* The transactions the tests run: one per connection. */
+static struct svc_tx tx, other_tx;
 static struct order_app app;
 static const struct svc_service service = {.name = "order", .source = "order-service"};
 static struct svc_ctx ctx = {.svc = &service, .user = &app};
@@ -59,13 +61,15 @@ static int setup(void **state)
 	(void)state;
 	order_config_load(&app.cfg);
 	fake_db_reset(orders, sizeof(orders) / sizeof(orders[0]), lines, 3);
+	svc_tx_init(&tx, &fake_conn);
+	svc_tx_init(&other_tx, &fake_other_conn);
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	order_batch_end(&fake_conn, false);
+	order_batch_end(&tx, false);
 	fake_db_reset(NULL, 0, NULL, 0);
 	return 0;
 }
@@ -111,10 +115,10 @@ static int run_batch(struct svc_event *evs, size_t n, int *codes)
 
 	for (size_t i = 0; i < n; i++)
 		p[i] = &evs[i];
-	assert_int_equal(ops->begin_batch(&ctx, &fake_conn, p, n), 0);
+	assert_int_equal(ops->begin_batch(&ctx, &tx, p, n), 0);
 	for (size_t i = 0; i < n; i++)
-		codes[i] = ops->apply(&ctx, &fake_conn, &evs[i], NULL, reason, sizeof(reason));
-	return ops->end_batch(&ctx, &fake_conn, true);
+		codes[i] = ops->apply(&ctx, &tx, &evs[i], NULL, reason, sizeof(reason));
+	return ops->end_batch(&ctx, &tx, true);
 }
 
 static void release_events(struct svc_event *evs, size_t n)
@@ -162,14 +166,14 @@ static void test_order_batch_locks_its_orders_in_one_select_in_id_order(void **s
 	make_event(&evs[3], EV_NOTIFICATION_SENT, "not-a-uuid", NULL);
 	const struct svc_event *p[4] = {&evs[0], &evs[1], &evs[2], &evs[3]};
 
-	assert_int_equal(order_consumer_ops.begin_batch(&ctx, &fake_conn, p, 4), 0);
+	assert_int_equal(order_consumer_ops.begin_batch(&ctx, &tx, p, 4), 0);
 	assert_int_equal(fake_db.nstmts, 1);
 	/* each order once, in id order, locked; lines only for the order whose
 	 * event may end its saga */
 	assert_non_null(strstr(fake_db.stmts[0], "FROM orders WHERE order_id IN ('" ID_A "', '" ID_B
 	                                         "') ORDER BY order_id FOR UPDATE"));
 	assert_non_null(strstr(fake_db.stmts[0], "l.order_id IN ('" ID_B "')"));
-	assert_int_equal(order_consumer_ops.end_batch(&ctx, &fake_conn, true), 0);
+	assert_int_equal(order_consumer_ops.end_batch(&ctx, &tx, true), 0);
 	/* nothing changed: nothing written */
 	assert_int_equal(fake_db.nstmts, 1);
 	(void)codes;
@@ -194,13 +198,13 @@ static void test_order_payment_not_matching_the_total_is_refused(void **state)
 		char reason[256] = "";
 
 		make_event_with(&ev, EV_PAYMENT_COMPLETED, ID_B, NULL, extras[i]);
-		assert_int_equal(ops->begin_batch(&ctx, &fake_conn, &p, 1), 0);
-		assert_int_equal(ops->apply(&ctx, &fake_conn, &ev, NULL, reason, sizeof(reason)),
+		assert_int_equal(ops->begin_batch(&ctx, &tx, &p, 1), 0);
+		assert_int_equal(ops->apply(&ctx, &tx, &ev, NULL, reason, sizeof(reason)),
 		                 SVC_EPERMANENT);
 		assert_non_null(strstr(reason, ID_B));
 		assert_non_null(
 		        strstr(reason, i < 2 ? "does not match the total" : "without amount"));
-		assert_int_equal(ops->end_batch(&ctx, &fake_conn, true), 0);
+		assert_int_equal(ops->end_batch(&ctx, &tx, true), 0);
 		assert_int_equal(fake_db_count("UPDATE"), 0);
 		assert_int_equal(fake_db_count("INSERT INTO outbox_messages"), 0);
 		svc_event_release(&ev);
@@ -237,7 +241,7 @@ static void make_capture(struct svc_event *ev, const char *order_id, const char 
 /* apply() of one event outside a batch, as the consumer runs it alone. */
 static int apply_alone(struct svc_event *ev, char *reason, size_t len)
 {
-	int rc = order_consumer_ops.apply(&ctx, &fake_conn, ev, NULL, reason, len);
+	int rc = order_consumer_ops.apply(&ctx, &tx, ev, NULL, reason, len);
 
 	svc_event_release(ev);
 	return rc;
@@ -383,11 +387,11 @@ static void test_order_payment_timeout_refunds_the_payment_it_asked_for(void **s
 	char got[64];
 
 	(void)state;
-	assert_int_equal(order_transition_apply(&ctx, &fake_conn, ID_D, &timeout), 0);
+	assert_int_equal(order_transition_apply(&ctx, &tx, ID_D, &timeout), 0);
 	outbox_field(CMD_REFUND_PAYMENT, "paymentId", got, sizeof(got));
 	assert_string_equal(got, PAY_D);
 	/* an order that asked before payment ids: refunded by order id alone */
-	assert_int_equal(order_transition_apply(&ctx, &fake_conn, ID_B, &timeout), 0);
+	assert_int_equal(order_transition_apply(&ctx, &tx, ID_B, &timeout), 0);
 	outbox_field(CMD_REFUND_PAYMENT, "paymentId", got, sizeof(got));
 	assert_string_equal(got, "(absent)");
 }
@@ -404,8 +408,8 @@ static void test_order_batch_second_event_of_an_order_sees_the_first_ones_state(
 	make_event(&evs[0], EV_INVENTORY_RESERVED, ID_A, NULL);
 	make_event(&evs[1], EV_PAYMENT_COMPLETED, ID_A, NULL); /* its paymentId comes below */
 	make_event(&evs[2], EV_NOTIFICATION_SENT, ID_A, NULL);
-	assert_int_equal(ops->begin_batch(&ctx, &fake_conn, p, 3), 0);
-	assert_int_equal(ops->apply(&ctx, &fake_conn, &evs[0], NULL, reason, sizeof(reason)), 0);
+	assert_int_equal(ops->begin_batch(&ctx, &tx, p, 3), 0);
+	assert_int_equal(ops->apply(&ctx, &tx, &evs[0], NULL, reason, sizeof(reason)), 0);
 	/* the capture of the payment the order asked for, as Payment reports it */
 	svc_event_release(&evs[1]);
 	asked = outbox_payload(CMD_PROCESS_PAYMENT);
@@ -413,9 +417,9 @@ static void test_order_batch_second_event_of_an_order_sees_the_first_ones_state(
 	         json_string_value(json_object_get(json_object_get(asked, "data"), "paymentId")));
 	json_decref(asked);
 	make_event_with(&evs[1], EV_PAYMENT_COMPLETED, ID_A, NULL, extra);
-	assert_int_equal(ops->apply(&ctx, &fake_conn, &evs[1], NULL, reason, sizeof(reason)), 0);
-	assert_int_equal(ops->apply(&ctx, &fake_conn, &evs[2], NULL, reason, sizeof(reason)), 0);
-	assert_int_equal(ops->end_batch(&ctx, &fake_conn, true), 0);
+	assert_int_equal(ops->apply(&ctx, &tx, &evs[1], NULL, reason, sizeof(reason)), 0);
+	assert_int_equal(ops->apply(&ctx, &tx, &evs[2], NULL, reason, sizeof(reason)), 0);
+	assert_int_equal(ops->end_batch(&ctx, &tx, true), 0);
 
 	/* one SELECT (with the lines), one UPDATE: nothing per event */
 	assert_int_equal(fake_db_count("SELECT"), 1);
@@ -478,16 +482,16 @@ static void test_order_batch_reads_unforeseen_lines_once(void **state)
 	json_t *first = NULL, *again = NULL;
 
 	(void)state;
-	assert_int_equal(order_batch_begin(&fake_conn, keys, 1), 0);
+	assert_int_equal(order_batch_begin(&tx, keys, 1), 0);
 	assert_null(strstr(fake_db.stmts[0], "JSON_ARRAYAGG"));
-	assert_int_equal(order_batch_items(&fake_conn, ID_B, &first), 0);
-	assert_int_equal(order_batch_items(&fake_conn, ID_B, &again), 0);
+	assert_int_equal(order_batch_items(&tx, ID_B, &first), 0);
+	assert_int_equal(order_batch_items(&tx, ID_B, &again), 0);
 	assert_int_equal(fake_db_count("SELECT product_id"), 1);
 	assert_int_equal(json_array_size(again), 1);
 	assert_true(json_equal(first, again));
 	json_decref(first);
 	json_decref(again);
-	assert_int_equal(order_batch_end(&fake_conn, true), 0);
+	assert_int_equal(order_batch_end(&tx, true), 0);
 }
 
 static void test_order_batch_dropped_without_write_writes_nothing(void **state)
@@ -496,36 +500,34 @@ static void test_order_batch_dropped_without_write_writes_nothing(void **state)
 	struct order_row row;
 
 	(void)state;
-	assert_int_equal(order_batch_begin(&fake_conn, keys, 1), 0);
-	assert_int_equal(order_batch_update(&fake_conn, ID_A, ORDER_CANCELLED, "DONE", 0, "why"),
-	                 0);
-	assert_int_equal(order_batch_end(&fake_conn, false), 0);
+	assert_int_equal(order_batch_begin(&tx, keys, 1), 0);
+	assert_int_equal(order_batch_update(&tx, ID_A, ORDER_CANCELLED, "DONE", 0, "why"), 0);
+	assert_int_equal(order_batch_end(&tx, false), 0);
 	assert_int_equal(fake_db_count("UPDATE"), 0);
 	/* the state is gone: the next transaction reads the row again */
-	assert_int_equal(order_batch_lock(&fake_conn, ID_A, &row), 0);
+	assert_int_equal(order_batch_lock(&tx, ID_A, &row), 0);
 	assert_int_equal(row.state, ORDER_PENDING);
 	assert_int_equal(fake_db_count("SELECT order_id"), 2);
 }
 
-static void test_order_batch_serves_only_its_own_connection(void **state)
+static void test_order_batch_serves_only_its_own_transaction(void **state)
 {
 	const struct order_batch_key keys[] = {{ID_A, false}};
 	struct order_row row;
 
 	(void)state;
-	assert_int_equal(order_batch_begin(&fake_conn, keys, 1), 0);
+	assert_int_equal(order_batch_begin(&tx, keys, 1), 0);
 	assert_int_equal(
-	        order_batch_update(&fake_conn, ID_A, ORDER_PAYMENT_PENDING, "PAYMENT", 1000, NULL),
-	        0);
-	/* another connection (another transaction) goes to the database */
-	assert_int_equal(order_batch_lock(&fake_other_conn, ID_A, &row), 0);
+	        order_batch_update(&tx, ID_A, ORDER_PAYMENT_PENDING, "PAYMENT", 1000, NULL), 0);
+	/* another transaction goes to the database */
+	assert_int_equal(order_batch_lock(&other_tx, ID_A, &row), 0);
 	assert_int_equal(row.state, ORDER_PENDING);
 	assert_int_equal(fake_db_count("SELECT order_id"), 2);
-	/* the batch's own connection sees its change */
-	assert_int_equal(order_batch_lock(&fake_conn, ID_A, &row), 0);
+	/* the batch's own transaction sees its change */
+	assert_int_equal(order_batch_lock(&tx, ID_A, &row), 0);
 	assert_int_equal(row.state, ORDER_PAYMENT_PENDING);
 	assert_int_equal(fake_db_count("SELECT order_id"), 2);
-	assert_int_equal(order_batch_end(&fake_conn, true), 0);
+	assert_int_equal(order_batch_end(&tx, true), 0);
 	assert_non_null(strstr(fake_db_last("UPDATE"),
 	                       "THEN UTC_TIMESTAMP(3) + INTERVAL 1000 * 1000 MICROSECOND"));
 }
@@ -539,14 +541,13 @@ static void test_order_batch_unknown_order_is_rejected_without_a_statement(void 
 
 	(void)state;
 	make_event(&ev, EV_INVENTORY_RESERVED, ID_X, NULL);
-	assert_int_equal(order_consumer_ops.begin_batch(&ctx, &fake_conn, &p, 1), 0);
+	assert_int_equal(order_consumer_ops.begin_batch(&ctx, &tx, &p, 1), 0);
 	before = fake_db.nstmts;
-	assert_int_equal(
-	        order_consumer_ops.apply(&ctx, &fake_conn, &ev, NULL, reason, sizeof(reason)),
-	        SVC_EPERMANENT);
+	assert_int_equal(order_consumer_ops.apply(&ctx, &tx, &ev, NULL, reason, sizeof(reason)),
+	                 SVC_EPERMANENT);
 	assert_non_null(strstr(reason, "unknown order"));
 	assert_int_equal(fake_db.nstmts, before);
-	assert_int_equal(order_consumer_ops.end_batch(&ctx, &fake_conn, false), 0);
+	assert_int_equal(order_consumer_ops.end_batch(&ctx, &tx, false), 0);
 	svc_event_release(&ev);
 }
 
@@ -556,15 +557,14 @@ static void test_order_batch_failed_write_back_is_reported_and_state_dropped(voi
 	struct order_row row;
 
 	(void)state;
-	assert_int_equal(order_batch_begin(&fake_conn, keys, 1), 0);
-	assert_int_equal(order_batch_lock(&fake_conn, ID_C, &row), 0);
+	assert_int_equal(order_batch_begin(&tx, keys, 1), 0);
+	assert_int_equal(order_batch_lock(&tx, ID_C, &row), 0);
 	assert_string_equal(row.reason, "payment declined: card");
-	assert_int_equal(
-	        order_batch_update(&fake_conn, ID_C, ORDER_CANCELLED, "DONE", 0, row.reason), 0);
+	assert_int_equal(order_batch_update(&tx, ID_C, ORDER_CANCELLED, "DONE", 0, row.reason), 0);
 	fake_db.fail_prefix = "UPDATE orders";
-	assert_int_equal(order_batch_end(&fake_conn, true), SVC_ETRANSIENT);
+	assert_int_equal(order_batch_end(&tx, true), SVC_ETRANSIENT);
 	fake_db.fail_prefix = NULL;
-	assert_int_equal(order_batch_lock(&fake_conn, ID_C, &row), 0);
+	assert_int_equal(order_batch_lock(&tx, ID_C, &row), 0);
 	assert_int_equal(row.state, ORDER_COMPENSATING);
 }
 
@@ -575,12 +575,12 @@ static void test_order_batch_failed_lock_opens_no_batch(void **state)
 
 	(void)state;
 	fake_db.fail_prefix = "SELECT order_id";
-	assert_int_equal(order_batch_begin(&fake_conn, keys, 1), SVC_ETRANSIENT);
+	assert_int_equal(order_batch_begin(&tx, keys, 1), SVC_ETRANSIENT);
 	fake_db.fail_prefix = NULL;
-	assert_int_equal(order_batch_lock(&fake_conn, ID_A, &row), 0);
+	assert_int_equal(order_batch_lock(&tx, ID_A, &row), 0);
 	assert_int_equal(fake_db_count("SELECT order_id"), 2);
 	/* ending what is not open is harmless */
-	assert_int_equal(order_batch_end(&fake_conn, true), 0);
+	assert_int_equal(order_batch_end(&tx, true), 0);
 	assert_int_equal(fake_db_count("UPDATE"), 0);
 }
 
@@ -664,7 +664,7 @@ int main(void)
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(
 	                test_order_batch_dropped_without_write_writes_nothing, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_order_batch_serves_only_its_own_connection,
+	        cmocka_unit_test_setup_teardown(test_order_batch_serves_only_its_own_transaction,
 	                                        setup, teardown),
 	        cmocka_unit_test_setup_teardown(
 	                test_order_batch_unknown_order_is_rejected_without_a_statement, setup,

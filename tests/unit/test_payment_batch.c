@@ -1,13 +1,14 @@
 /*
  * Batch state of the payments rows (services/payment/batch.h) as
- * pay_job_apply uses it. The connection is a MYSQL handle that never
- * connected: any statement run on it fails, so a test that passes ran none
- * (the outbox rows are deferred, svc/defer.h).
+ * pay_job_apply uses it. The transaction's connection is a MYSQL handle that
+ * never connected: any statement run on it fails, so a test that passes ran
+ * none (the outbox rows are deferred, svc/defer.h).
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -47,126 +48,132 @@ static struct pay_job job(enum pay_job_kind kind, const char *order_id, enum pay
 	return j;
 }
 
-static int apply(MYSQL *conn, struct pay_job j)
+static int apply(struct svc_tx *tx, struct pay_job j)
 {
 	char err[256] = "";
 
-	return pay_job_apply(&ctx, conn, &j, err, sizeof(err));
+	return pay_job_apply(&ctx, tx, &j, err, sizeof(err));
 }
 
 static int setup(void **state)
 {
 	MYSQL *conn = mysql_init(NULL);
+	struct svc_tx *tx = malloc(sizeof(*tx));
 
-	if (!conn)
+	if (!conn || !tx) {
+		if (conn)
+			mysql_close(conn);
+		free(tx);
 		return -1;
-	svc_defer_begin(conn);
-	*state = conn;
+	}
+	svc_tx_init(tx, conn);
+	svc_defer_begin(tx);
+	*state = tx;
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	MYSQL *conn = *state;
+	struct svc_tx *tx = *state;
 
-	pay_batch_end(conn, false);
-	svc_defer_discard();
-	mysql_close(conn);
+	pay_batch_end(tx, false);
+	svc_defer_discard(tx);
+	mysql_close(tx->conn);
+	free(tx);
 	return 0;
 }
 
 static void test_payment_batch_second_command_sees_the_first_ones_effect(void **state)
 {
-	MYSQL *conn = *state;
+	struct svc_tx *tx = *state;
 	struct pay_row a = requested(ORDER_A), got;
 
-	assert_int_equal(pay_batch_adopt(conn, &a, 1), 0);
-	assert_int_equal(apply(conn, job(PAY_JOB_PROCESS, ORDER_A, PAY_OUT_CAPTURED)), 0);
+	assert_int_equal(pay_batch_adopt(tx, &a, 1), 0);
+	assert_int_equal(apply(tx, job(PAY_JOB_PROCESS, ORDER_A, PAY_OUT_CAPTURED)), 0);
 	/* the refund finds the capture the first command made, not the loaded row */
-	assert_int_equal(apply(conn, job(PAY_JOB_REFUND, ORDER_A, PAY_OUT_REFUNDED)), 0);
-	assert_int_equal(pay_batch_load(conn, ORDER_A, &got), 0);
+	assert_int_equal(apply(tx, job(PAY_JOB_REFUND, ORDER_A, PAY_OUT_REFUNDED)), 0);
+	assert_int_equal(pay_batch_load(tx, ORDER_A, &got), 0);
 	assert_int_equal(got.status, PAY_REFUNDED);
 	assert_int_equal(got.refunded, 1000);
 	assert_string_equal(got.gateway_ref, "ch_1");
-	assert_int_equal(pay_batch_pending(), 1); /* one row to write back */
-	assert_int_equal(svc_defer_pending(), 2); /* PaymentCompleted, PaymentRefunded */
+	assert_int_equal(pay_batch_pending(tx), 1); /* one row to write back */
+	assert_int_equal(svc_defer_pending(tx), 2); /* PaymentCompleted, PaymentRefunded */
 }
 
 static void test_payment_batch_capture_after_a_void_in_the_same_batch_is_retried(void **state)
 {
-	MYSQL *conn = *state;
+	struct svc_tx *tx = *state;
 	struct pay_row a = requested(ORDER_A), got;
 
-	assert_int_equal(pay_batch_adopt(conn, &a, 1), 0);
-	assert_int_equal(apply(conn, job(PAY_JOB_REFUND, ORDER_A, PAY_OUT_VOID)), 0);
+	assert_int_equal(pay_batch_adopt(tx, &a, 1), 0);
+	assert_int_equal(apply(tx, job(PAY_JOB_REFUND, ORDER_A, PAY_OUT_VOID)), 0);
 	/* prepare charged before the void: the batch is given up, prepare refunds */
-	assert_int_equal(apply(conn, job(PAY_JOB_PROCESS, ORDER_A, PAY_OUT_CAPTURED)),
+	assert_int_equal(apply(tx, job(PAY_JOB_PROCESS, ORDER_A, PAY_OUT_CAPTURED)),
 	                 SVC_ETRANSIENT);
-	assert_int_equal(pay_batch_load(conn, ORDER_A, &got), 0);
+	assert_int_equal(pay_batch_load(tx, ORDER_A, &got), 0);
 	assert_int_equal(got.status, PAY_VOIDED);
 }
 
 static void test_payment_batch_repeated_command_has_no_second_effect(void **state)
 {
-	MYSQL *conn = *state;
+	struct svc_tx *tx = *state;
 	struct pay_row a = requested(ORDER_A);
 
-	assert_int_equal(pay_batch_adopt(conn, &a, 1), 0);
-	assert_int_equal(apply(conn, job(PAY_JOB_PROCESS, ORDER_A, PAY_OUT_CAPTURED)), 0);
-	assert_int_equal(apply(conn, job(PAY_JOB_PROCESS, ORDER_A, PAY_OUT_CAPTURED)), SVC_IGNORED);
-	assert_int_equal(svc_defer_pending(), 1); /* one PaymentCompleted */
+	assert_int_equal(pay_batch_adopt(tx, &a, 1), 0);
+	assert_int_equal(apply(tx, job(PAY_JOB_PROCESS, ORDER_A, PAY_OUT_CAPTURED)), 0);
+	assert_int_equal(apply(tx, job(PAY_JOB_PROCESS, ORDER_A, PAY_OUT_CAPTURED)), SVC_IGNORED);
+	assert_int_equal(svc_defer_pending(tx), 1); /* one PaymentCompleted */
 }
 
 static void test_payment_batch_keeps_each_order_apart(void **state)
 {
-	MYSQL *conn = *state;
+	struct svc_tx *tx = *state;
 	struct pay_row rows[] = {requested(ORDER_B), requested(ORDER_A), requested(ORDER_B)};
 	struct pay_row got;
 
 	/* unsorted, with a repeat */
-	assert_int_equal(pay_batch_adopt(conn, rows, 3), 0);
-	assert_int_equal(apply(conn, job(PAY_JOB_PROCESS, ORDER_B, PAY_OUT_DECLINED)), 0);
-	assert_int_equal(pay_batch_load(conn, ORDER_A, &got), 0);
+	assert_int_equal(pay_batch_adopt(tx, rows, 3), 0);
+	assert_int_equal(apply(tx, job(PAY_JOB_PROCESS, ORDER_B, PAY_OUT_DECLINED)), 0);
+	assert_int_equal(pay_batch_load(tx, ORDER_A, &got), 0);
 	assert_int_equal(got.status, PAY_REQUESTED);
-	assert_int_equal(pay_batch_load(conn, ORDER_B, &got), 0);
+	assert_int_equal(pay_batch_load(tx, ORDER_B, &got), 0);
 	assert_int_equal(got.status, PAY_DECLINED);
 	assert_string_equal(got.reason, "order cancelled");
-	assert_int_equal(pay_batch_pending(), 1);
+	assert_int_equal(pay_batch_pending(tx), 1);
 	/* the column ignores case, and so does the batch */
-	assert_int_equal(pay_batch_load(conn, "018f0000-0000-7000-8000-00000000000A", &got), 0);
+	assert_int_equal(pay_batch_load(tx, "018f0000-0000-7000-8000-00000000000A", &got), 0);
 	assert_int_equal(got.status, PAY_REQUESTED);
 	/* an order the batch did not load goes to SQL (which fails here) */
-	assert_int_not_equal(pay_batch_load(conn, ORDER_C, &got), 0);
+	assert_int_not_equal(pay_batch_load(tx, ORDER_C, &got), 0);
 }
 
-static void test_payment_batch_answers_only_for_its_connection(void **state)
+static void test_payment_batch_answers_only_for_its_transaction(void **state)
 {
-	MYSQL *conn = *state, *other = mysql_init(NULL);
+	struct svc_tx *tx = *state, other;
 	struct pay_row a = requested(ORDER_A), got;
 
-	assert_non_null(other);
-	assert_int_equal(pay_batch_adopt(conn, &a, 1), 0);
-	assert_int_not_equal(pay_batch_load(other, ORDER_A, &got), 0); /* SQL, fails */
-	assert_int_equal(pay_batch_end(other, true), 0);               /* not its state */
-	assert_int_equal(pay_batch_load(conn, ORDER_A, &got), 0);
-	mysql_close(other);
+	svc_tx_init(&other, tx->conn); /* the same connection does not make it ours */
+	assert_int_equal(pay_batch_adopt(tx, &a, 1), 0);
+	assert_int_not_equal(pay_batch_load(&other, ORDER_A, &got), 0); /* SQL, fails */
+	assert_int_equal(pay_batch_end(&other, true), 0);               /* not its state */
+	assert_int_equal(pay_batch_load(tx, ORDER_A, &got), 0);
 }
 
 static void test_payment_batch_end_without_write_drops_the_changes(void **state)
 {
-	MYSQL *conn = *state;
+	struct svc_tx *tx = *state;
 	struct pay_row a = requested(ORDER_A), got;
 
-	assert_int_equal(pay_batch_adopt(conn, &a, 1), 0);
-	assert_int_equal(apply(conn, job(PAY_JOB_PROCESS, ORDER_A, PAY_OUT_CAPTURED)), 0);
-	assert_int_equal(pay_batch_end(conn, false), 0);
-	assert_int_equal(pay_batch_pending(), 0);
-	assert_int_not_equal(pay_batch_load(conn, ORDER_A, &got), 0); /* state gone: SQL */
+	assert_int_equal(pay_batch_adopt(tx, &a, 1), 0);
+	assert_int_equal(apply(tx, job(PAY_JOB_PROCESS, ORDER_A, PAY_OUT_CAPTURED)), 0);
+	assert_int_equal(pay_batch_end(tx, false), 0);
+	assert_int_equal(pay_batch_pending(tx), 0);
+	assert_int_not_equal(pay_batch_load(tx, ORDER_A, &got), 0); /* state gone: SQL */
 }
 
 static void test_payment_batch_writes_changed_rows_in_one_update(void **state)
 {
-	MYSQL *conn = *state;
+	struct svc_tx *tx = *state;
 	struct pay_row a = requested(ORDER_A), b = requested(ORDER_B);
 	const struct pay_row *rows[] = {&a, &b};
 	struct svc_buf sql;
@@ -178,7 +185,7 @@ static void test_payment_batch_writes_changed_rows_in_one_update(void **state)
 	b.refunded = 1000;
 	snprintf(b.reason, sizeof(b.reason), "late");
 	svc_buf_init(&sql);
-	assert_int_equal(pay_rows_update_sql(&sql, conn, rows, 2), 0);
+	assert_int_equal(pay_rows_update_sql(&sql, tx->conn, rows, 2), 0);
 	assert_string_equal(
 	        svc_buf_str(&sql),
 	        "UPDATE payments SET status = CASE order_id WHEN '" ORDER_A
@@ -196,64 +203,64 @@ static void test_payment_batch_writes_changed_rows_in_one_update(void **state)
 
 static void test_payment_batch_with_nothing_changed_writes_nothing(void **state)
 {
-	MYSQL *conn = *state;
+	struct svc_tx *tx = *state;
 	struct pay_row a = requested(ORDER_A);
 
-	assert_int_equal(pay_batch_adopt(conn, &a, 1), 0);
-	assert_int_equal(pay_batch_end(conn, true), 0); /* no statement: none could run */
+	assert_int_equal(pay_batch_adopt(tx, &a, 1), 0);
+	assert_int_equal(pay_batch_end(tx, true), 0); /* no statement: none could run */
 }
 
 /* A capture is watched by the reconciliation until its order confirms. */
 static void test_payment_batch_capture_is_unconfirmed_until_its_order_confirms(void **state)
 {
-	MYSQL *conn = *state;
+	struct svc_tx *tx = *state;
 	struct pay_row a = requested(ORDER_A), got;
 
-	assert_int_equal(pay_batch_adopt(conn, &a, 1), 0);
-	assert_int_equal(apply(conn, job(PAY_JOB_PROCESS, ORDER_A, PAY_OUT_CAPTURED)), 0);
-	assert_int_equal(pay_batch_load(conn, ORDER_A, &got), 0);
+	assert_int_equal(pay_batch_adopt(tx, &a, 1), 0);
+	assert_int_equal(apply(tx, job(PAY_JOB_PROCESS, ORDER_A, PAY_OUT_CAPTURED)), 0);
+	assert_int_equal(pay_batch_load(tx, ORDER_A, &got), 0);
 	assert_true(got.unconfirmed);
-	assert_int_equal(apply(conn, job(PAY_JOB_ORDER_CONFIRMED, ORDER_A, PAY_OUT_CAPTURED)), 0);
-	assert_int_equal(pay_batch_load(conn, ORDER_A, &got), 0);
+	assert_int_equal(apply(tx, job(PAY_JOB_ORDER_CONFIRMED, ORDER_A, PAY_OUT_CAPTURED)), 0);
+	assert_int_equal(pay_batch_load(tx, ORDER_A, &got), 0);
 	assert_false(got.unconfirmed);
 	assert_int_equal(got.status, PAY_CAPTURED);
-	assert_int_equal(pay_batch_pending(), 1);
-	assert_int_equal(svc_defer_pending(), 2); /* PaymentCompleted, the outcome */
+	assert_int_equal(pay_batch_pending(tx), 1);
+	assert_int_equal(svc_defer_pending(tx), 2); /* PaymentCompleted, the outcome */
 }
 
 /* The safety net: a cancelled order's capture is refunded, once. */
 static void test_payment_batch_cancelled_order_gets_its_capture_back(void **state)
 {
-	MYSQL *conn = *state;
+	struct svc_tx *tx = *state;
 	struct pay_row a = requested(ORDER_A), got;
 
 	a.status = PAY_CAPTURED;
 	a.unconfirmed = true;
-	assert_int_equal(pay_batch_adopt(conn, &a, 1), 0);
-	assert_int_equal(apply(conn, job(PAY_JOB_ORDER_CANCELLED, ORDER_A, PAY_OUT_REFUNDED)), 0);
-	assert_int_equal(pay_batch_load(conn, ORDER_A, &got), 0);
+	assert_int_equal(pay_batch_adopt(tx, &a, 1), 0);
+	assert_int_equal(apply(tx, job(PAY_JOB_ORDER_CANCELLED, ORDER_A, PAY_OUT_REFUNDED)), 0);
+	assert_int_equal(pay_batch_load(tx, ORDER_A, &got), 0);
 	assert_int_equal(got.status, PAY_REFUNDED);
 	assert_int_equal(got.refunded, 1000);
 	assert_false(got.unconfirmed);
-	assert_int_equal(svc_defer_pending(), 2); /* the outcome, PaymentRefunded */
+	assert_int_equal(svc_defer_pending(tx), 2); /* the outcome, PaymentRefunded */
 	/* the saga's RefundPayment after it: nothing more moves */
-	assert_int_equal(apply(conn, job(PAY_JOB_REFUND, ORDER_A, PAY_OUT_REFUNDED)), SVC_IGNORED);
-	assert_int_equal(svc_defer_pending(), 2);
+	assert_int_equal(apply(tx, job(PAY_JOB_REFUND, ORDER_A, PAY_OUT_REFUNDED)), SVC_IGNORED);
+	assert_int_equal(svc_defer_pending(tx), 2);
 }
 
 static void test_payment_batch_cancelled_order_without_money_is_only_recorded(void **state)
 {
-	MYSQL *conn = *state;
+	struct svc_tx *tx = *state;
 	struct pay_row a = requested(ORDER_A);
 
-	assert_int_equal(pay_batch_adopt(conn, &a, 1), 0);
-	assert_int_equal(apply(conn, job(PAY_JOB_ORDER_CANCELLED, ORDER_A, PAY_OUT_NO_MONEY)), 0);
-	assert_int_equal(pay_batch_pending(), 0);
-	assert_int_equal(svc_defer_pending(), 1); /* the outcome */
+	assert_int_equal(pay_batch_adopt(tx, &a, 1), 0);
+	assert_int_equal(apply(tx, job(PAY_JOB_ORDER_CANCELLED, ORDER_A, PAY_OUT_NO_MONEY)), 0);
+	assert_int_equal(pay_batch_pending(tx), 0);
+	assert_int_equal(svc_defer_pending(tx), 1); /* the outcome */
 	/* captured since prepare looked: prepared again, to refund it */
 	a.status = PAY_CAPTURED;
-	assert_int_equal(pay_batch_adopt(conn, &a, 1), 0);
-	assert_int_equal(apply(conn, job(PAY_JOB_ORDER_CANCELLED, ORDER_A, PAY_OUT_NO_MONEY)),
+	assert_int_equal(pay_batch_adopt(tx, &a, 1), 0);
+	assert_int_equal(apply(tx, job(PAY_JOB_ORDER_CANCELLED, ORDER_A, PAY_OUT_NO_MONEY)),
 	                 SVC_ETRANSIENT);
 }
 
@@ -300,7 +307,7 @@ int main(void)
 	                test_payment_batch_repeated_command_has_no_second_effect, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_payment_batch_keeps_each_order_apart, setup,
 	                                        teardown),
-	        cmocka_unit_test_setup_teardown(test_payment_batch_answers_only_for_its_connection,
+	        cmocka_unit_test_setup_teardown(test_payment_batch_answers_only_for_its_transaction,
 	                                        setup, teardown),
 	        cmocka_unit_test_setup_teardown(
 	                test_payment_batch_end_without_write_drops_the_changes, setup, teardown),

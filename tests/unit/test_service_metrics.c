@@ -62,11 +62,11 @@ static void test_metrics_json_without_consumer_has_no_events(void **state)
 	json_decref(out);
 }
 
-static int never_applied(struct svc_ctx *ctx, MYSQL *conn, const struct svc_event *ev,
+static int never_applied(struct svc_ctx *ctx, struct svc_tx *tx, const struct svc_event *ev,
                          void *scratch, char *reason, size_t reasonlen)
 {
 	(void)ctx;
-	(void)conn;
+	(void)tx;
 	(void)ev;
 	(void)scratch;
 	(void)reason;

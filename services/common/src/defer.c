@@ -1,4 +1,4 @@
-/* Deferred multi-row INSERTs for the calling thread's transaction (svc/defer.h). */
+/* Deferred multi-row INSERTs of one transaction (svc/defer.h, svc/tx.h). */
 #include "svc/defer.h"
 
 #include <mysqld_error.h>
@@ -9,59 +9,54 @@
 #include "svc/db.h"
 #include "svc/error.h"
 
-/* Tables one transaction may defer rows for (outbox, inbox, history, ...). */
-#define DEFER_TABLES 4
 /* A statement this big is sent at once, far below max_allowed_packet. */
 #define DEFER_FLUSH_BYTES (4u << 20)
 
-struct defer_table {
-	const char *head; /* the caller's string: compared by content */
-	struct svc_buf sql;
-	size_t rows;
-};
+void svc_tx_init(struct svc_tx *tx, MYSQL *conn)
+{
+	memset(tx, 0, sizeof(*tx));
+	tx->conn = conn;
+}
 
-struct defer_state {
-	MYSQL *conn; /* NULL when not deferring */
-	struct defer_table tables[DEFER_TABLES];
-	size_t ntables;
-};
+void svc_tx_release(struct svc_tx *tx)
+{
+	svc_defer_discard(tx);
+}
 
-static _Thread_local struct defer_state defer;
-
-static void table_reset(struct defer_table *t)
+static void table_reset(struct svc_tx_table *t)
 {
 	svc_buf_release(&t->sql);
 	svc_buf_init(&t->sql);
 	t->rows = 0;
 }
 
-void svc_defer_discard(void)
+void svc_defer_discard(struct svc_tx *tx)
 {
-	for (size_t i = 0; i < defer.ntables; i++) {
-		table_reset(&defer.tables[i]);
-		defer.tables[i].head = NULL;
+	for (size_t i = 0; i < tx->ntables; i++) {
+		table_reset(&tx->tables[i]);
+		tx->tables[i].head = NULL;
 	}
-	defer.ntables = 0;
-	defer.conn = NULL;
+	tx->ntables = 0;
+	tx->deferring = false;
 }
 
-void svc_defer_begin(MYSQL *conn)
+void svc_defer_begin(struct svc_tx *tx)
 {
-	svc_defer_discard();
-	defer.conn = conn;
+	svc_defer_discard(tx);
+	tx->deferring = true;
 }
 
-size_t svc_defer_pending(void)
+size_t svc_defer_pending(const struct svc_tx *tx)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < defer.ntables; i++)
-		n += defer.tables[i].rows;
+	for (size_t i = 0; i < tx->ntables; i++)
+		n += tx->tables[i].rows;
 	return n;
 }
 
 /* Runs one table's statement (when it has rows) and empties it. */
-static int table_flush(MYSQL *conn, struct defer_table *t)
+static int table_flush(MYSQL *conn, struct svc_tx_table *t)
 {
 	int rc = 0;
 
@@ -84,64 +79,65 @@ static int exec_now(MYSQL *conn, const char *head, const char *tuple, size_t tup
 	return rc;
 }
 
-static struct defer_table *table_for(const char *head)
+static struct svc_tx_table *table_for(struct svc_tx *tx, const char *head)
 {
-	struct defer_table *t;
+	struct svc_tx_table *t;
 
-	for (size_t i = 0; i < defer.ntables; i++)
-		if (strcmp(defer.tables[i].head, head) == 0)
-			return &defer.tables[i];
-	if (defer.ntables == DEFER_TABLES)
+	for (size_t i = 0; i < tx->ntables; i++)
+		if (strcmp(tx->tables[i].head, head) == 0)
+			return &tx->tables[i];
+	if (tx->ntables == SVC_TX_DEFER_TABLES)
 		return NULL;
-	t = &defer.tables[defer.ntables++];
+	t = &tx->tables[tx->ntables++];
 	t->head = head;
 	svc_buf_init(&t->sql);
 	t->rows = 0;
 	return t;
 }
 
-int svc_defer_insert(MYSQL *conn, const char *head, const char *tuple, size_t tuple_len)
+int svc_defer_insert(struct svc_tx *tx, const char *head, const char *tuple, size_t tuple_len)
 {
-	struct defer_table *t;
+	struct svc_tx_table *t;
 
-	if (!conn || conn != defer.conn)
-		return exec_now(conn, head, tuple, tuple_len);
-	t = table_for(head);
+	if (!tx->deferring)
+		return exec_now(tx->conn, head, tuple, tuple_len);
+	t = table_for(tx, head);
 	if (!t) /* more tables than slots: this one is not deferred */
-		return exec_now(conn, head, tuple, tuple_len);
+		return exec_now(tx->conn, head, tuple, tuple_len);
 	svc_buf_adds(&t->sql, t->rows ? ", " : head);
 	if (svc_buf_add(&t->sql, tuple, tuple_len) != 0)
 		return SVC_ENOMEM;
 	t->rows++;
-	return t->sql.len >= DEFER_FLUSH_BYTES ? table_flush(conn, t) : 0;
+	return t->sql.len >= DEFER_FLUSH_BYTES ? table_flush(tx->conn, t) : 0;
 }
 
-int svc_defer_flush(MYSQL *conn)
+int svc_defer_flush(struct svc_tx *tx)
 {
 	int rc = 0;
 
-	if (conn == defer.conn)
-		for (size_t i = 0; i < defer.ntables && rc == 0; i++)
-			rc = table_flush(conn, &defer.tables[i]);
-	svc_defer_discard();
+	if (tx->deferring)
+		for (size_t i = 0; i < tx->ntables && rc == 0; i++)
+			rc = table_flush(tx->conn, &tx->tables[i]);
+	svc_defer_discard(tx);
 	return rc;
 }
 
-int svc_defer_start(MYSQL *conn)
+int svc_defer_start(struct svc_tx *tx)
 {
-	int rc = svc_db_begin(conn);
+	int rc = svc_db_begin(tx->conn);
 
 	if (rc == 0)
-		svc_defer_begin(conn);
+		svc_defer_begin(tx);
 	return rc;
 }
 
-int svc_defer_finish(MYSQL *conn, int rc, bool *at_commit)
+int svc_defer_finish(struct svc_tx *tx, int rc, bool *at_commit)
 {
+	MYSQL *conn = tx->conn;
 	bool commit_failed = false;
 
 	if (rc == 0) {
-		rc = svc_defer_flush(conn);
+		rc = svc_defer_flush(tx);
 		if (rc != 0 && mysql_errno(conn) == ER_DUP_ENTRY)
 			rc = SVC_ECONFLICT;
 	}
@@ -150,7 +146,7 @@ int svc_defer_finish(MYSQL *conn, int rc, bool *at_commit)
 		commit_failed = rc != 0;
 	}
 	if (rc != 0) {
-		svc_defer_discard();
+		svc_defer_discard(tx);
 		svc_db_rollback(conn);
 	}
 	if (at_commit)

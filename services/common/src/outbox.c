@@ -23,8 +23,10 @@
 static const char OUTBOX_INSERT[] = "INSERT INTO outbox_messages (event_id, topic, msg_key, "
                                     "event_type, payload, created_at) VALUES ";
 
-int svc_outbox_add(MYSQL *conn, const char *topic, const char *key, const struct svc_event *ev)
+int svc_outbox_add(struct svc_tx *tx, const char *topic, const char *key,
+                   const struct svc_event *ev)
 {
+	MYSQL *conn = tx ? tx->conn : NULL;
 	struct svc_buf sql;
 	char *payload = NULL;
 	int rc = SVC_EPERMANENT;
@@ -58,7 +60,7 @@ int svc_outbox_add(MYSQL *conn, const char *topic, const char *key, const struct
 		goto free_payload;
 	}
 	/* One multi-row INSERT per transaction when the caller defers. */
-	rc = svc_defer_insert(conn, OUTBOX_INSERT, sql.data, sql.len);
+	rc = svc_defer_insert(tx, OUTBOX_INSERT, sql.data, sql.len);
 
 free_payload:
 	free(payload);
@@ -67,7 +69,7 @@ out:
 	return rc;
 }
 
-int svc_outbox_emit(MYSQL *conn, const char *topic, const char *type, const char *order_id,
+int svc_outbox_emit(struct svc_tx *tx, const char *topic, const char *type, const char *order_id,
                     const char *source, const char *causation_id, json_t *data)
 {
 	struct svc_event ev;
@@ -79,7 +81,7 @@ int svc_outbox_emit(MYSQL *conn, const char *topic, const char *type, const char
 		          order_id ? order_id : "(null)", svc_strerror(rc));
 		return rc;
 	}
-	rc = svc_outbox_add(conn, topic, order_id, &ev);
+	rc = svc_outbox_add(tx, topic, order_id, &ev);
 	svc_event_release(&ev);
 	return rc;
 }

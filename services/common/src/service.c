@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "prepare_pool.h"
 #include "svc/auth.h"
 #include "svc/config.h"
 #include "svc/error.h"
@@ -485,6 +486,8 @@ int svc_run(const struct svc_service *svc, void *user)
 release:
 	svc_http_server_free(internal);
 	svc_http_server_free(http);
+	/* No delivery runs any more: the inbox's prepare threads can go. */
+	svc__prepare_pool_stop();
 	if (started && svc->stop)
 		svc->stop(&run.ctx);
 	svc_auth_free(run.auth);

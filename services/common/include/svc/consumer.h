@@ -46,6 +46,7 @@
 #include <stddef.h>
 
 #include "svc/event.h"
+#include "svc/tx.h"
 
 /* Events per transaction when ctx->consumer_tx_max is 0. */
 #define SVC_CONSUMER_TX_MAX_DEFAULT 100
@@ -71,14 +72,15 @@ struct svc_consumer_ops {
 	int (*prepare)(struct svc_ctx *ctx, const struct svc_event *ev, void **scratch,
 	               char *reason, size_t reasonlen);
 	/*
-	 * Runs inside the transaction, after the event id was claimed in
-	 * processed_messages. Write the state change and the outbox rows here.
+	 * Runs inside the transaction `tx`, after the event id was claimed in
+	 * processed_messages (in a batch, the claim is deferred to the commit).
+	 * Write the state change and the outbox rows here, through `tx`.
 	 * Returns 0, SVC_IGNORED (no effect; still recorded as processed),
 	 * SVC_ETRANSIENT (rolled back, retried) or SVC_EPERMANENT (rolled back,
 	 * rejected).
 	 */
-	int (*apply)(struct svc_ctx *ctx, MYSQL *conn, const struct svc_event *ev, void *scratch,
-	             char *reason, size_t reasonlen);
+	int (*apply)(struct svc_ctx *ctx, struct svc_tx *tx, const struct svc_event *ev,
+	             void *scratch, char *reason, size_t reasonlen);
 	/* Optional. After a successful commit (cache updates). */
 	void (*committed)(struct svc_ctx *ctx, const struct svc_event *ev, void *scratch);
 	/* Optional. Frees what prepare() left in scratch. */
@@ -96,19 +98,20 @@ struct svc_consumer_ops {
 	 * before the first apply(), with the events that will be applied, in
 	 * order: load in a few statements what their apply() calls would read
 	 * one by one, locking rows in a fixed key order (concurrent batches then
-	 * cannot deadlock). apply() works on that state, which lives where it
-	 * finds it (thread-local: a batch runs on one thread, on `conn`).
+	 * cannot deadlock). The state goes in tx->batch (NULL before
+	 * begin_batch(); the consumer owns what it puts there), where apply()
+	 * finds it: an apply() whose tx->batch is NULL runs outside a batch.
 	 * end_batch() runs after the last apply(): with `write` set, write back
 	 * what the batch changed (before the deferred inserts and the commit);
 	 * with `write` clear only drop the state (the transaction is given up).
-	 * Either way the state is gone afterwards. end_batch() is called exactly
-	 * once when begin_batch() returned 0, and not otherwise. Both return 0
-	 * or an error code; an error gives the transaction up (its events are
-	 * then handled one by one).
+	 * Either way the state is gone afterwards and tx->batch is NULL again.
+	 * end_batch() is called exactly once when begin_batch() returned 0, and
+	 * not otherwise. Both return 0 or an error code; an error gives the
+	 * transaction up (its events are then handled one by one).
 	 */
-	int (*begin_batch)(struct svc_ctx *ctx, MYSQL *conn, const struct svc_event *const *evs,
-	                   size_t n);
-	int (*end_batch)(struct svc_ctx *ctx, MYSQL *conn, bool write);
+	int (*begin_batch)(struct svc_ctx *ctx, struct svc_tx *tx,
+	                   const struct svc_event *const *evs, size_t n);
+	int (*end_batch)(struct svc_ctx *ctx, struct svc_tx *tx, bool write);
 };
 
 /* Answers given, one per message, counted by svc_consumer_handle_batch()

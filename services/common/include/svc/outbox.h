@@ -13,18 +13,18 @@
 #ifndef SVC_OUTBOX_H
 #define SVC_OUTBOX_H
 
-#include <mysql.h>
-
 #include "svc/event.h"
+#include "svc/tx.h"
 
 /* Inserts `ev` for `topic` with Kafka key `key` (the orderId) in the caller's
- * open transaction: at once, or at svc_defer_flush() when the thread defers
- * inserts on `conn` (svc/defer.h). 0, SVC_ETRANSIENT or SVC_EPERMANENT. */
-int svc_outbox_add(MYSQL *conn, const char *topic, const char *key, const struct svc_event *ev);
+ * open transaction `tx`: at once, or at svc_defer_flush() when `tx` defers
+ * (svc/defer.h). 0, SVC_ENOMEM, SVC_ETRANSIENT or SVC_EPERMANENT. */
+int svc_outbox_add(struct svc_tx *tx, const char *topic, const char *key,
+                   const struct svc_event *ev);
 
 /* Builds the event and adds it: svc_event_init + svc_outbox_add + release.
  * Steals `data`. */
-int svc_outbox_emit(MYSQL *conn, const char *topic, const char *type, const char *order_id,
+int svc_outbox_emit(struct svc_tx *tx, const char *topic, const char *type, const char *order_id,
                     const char *source, const char *causation_id, json_t *data);
 
 /*
