@@ -6,22 +6,38 @@
 # make k8s-up k8s-test k8s-down   the same system on a kind cluster (k8s/k8s.mk)
 
 CC       ?= cc
+# SAN=1: ASan+UBSan under build/san; SAN=thread: TSan under build/tsan;
+# COV=1: gcov instrumentation under build/cov (make coverage)
 SAN      ?= 0
+COV      ?= 0
 ifeq ($(SAN),1)
 BUILD    := build/san
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else ifeq ($(SAN),thread)
+BUILD    := build/tsan
+SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
+else ifeq ($(COV),1)
+BUILD    := build/cov
+SANFLAGS := --coverage
+CFLAGS   ?= -Og -g
 else
 BUILD    := build
 SANFLAGS :=
 endif
 
-WARN     := -Wall -Wextra -Werror -Wstrict-prototypes -Wvla -Wshadow -Wformat=2
+WARN     := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wconversion -Wvla \
+            -Wshadow -Wformat=2
+# on every build: FORTIFY 3 (gcc 12+, needs optimisation: -O0 gets none), the
+# strong stack protector, PIE, full RELRO
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(SANFLAGS) -MMD -MP \
+HARDEN   := $(if $(filter -O0,$(CFLAGS)),,-U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3) \
+            -fstack-protector-strong -fPIE
+HARDEN_LD := -pie -Wl,-z,relro,-z,now
+CFLAGS   += -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(EXTRA_WARN) $(HARDEN) $(SANFLAGS) -MMD -MP \
             -I. -Iservices/common/include -Iresilience/include \
             -include services/common/include/svc/banned.h \
             $(shell mysql_config --include 2>/dev/null)
-LDFLAGS  += -pthread $(SANFLAGS)
+LDFLAGS  += -pthread $(HARDEN_LD) $(SANFLAGS)
 LIBS_MYSQL := $(shell mysql_config --libs 2>/dev/null || echo -lmariadb)
 LDLIBS   := -lmicrohttpd -ljwt -ljansson -lhiredis -lcurl -lrdkafka $(LIBS_MYSQL) -lm
 
