@@ -3,6 +3,8 @@
 # make SAN=1      the same with ASan+UBSan, under build/san
 # make run        install what is missing, start the whole stack (scripts/stack.sh)
 # make test       unit tests (sanitized) + end-to-end and fault-injection tests against the real stack
+# make check      unit tests under ASan+UBSan, TSan, valgrind (tests/checks.mk: also
+#                 analyze, coverage, torture)
 # make k8s-up k8s-test k8s-down   the same system on a kind cluster (k8s/k8s.mk)
 
 CC       ?= cc
@@ -82,10 +84,12 @@ include tools/token/token.mk
 include tests/unit/unit.mk
 include chaos/chaos.mk
 include tests/fuzz/fuzz.mk
+include tests/checks.mk
 include k8s/k8s.mk
 
 .DEFAULT_GOAL := all
-.PHONY: all clean run stop status test unit e2e security faults deps format format-check
+.PHONY: all clean run stop status test unit e2e security faults deps deps-checks format \
+        format-check
 all: $(ALL_BINS)
 
 $(OBJ)/%.o: %.c
@@ -94,6 +98,10 @@ $(OBJ)/%.o: %.c
 
 deps:
 	scripts/install-deps.sh
+
+# only the tools of the checks (valgrind, cppcheck, scan-build, lcov)
+deps-checks:
+	scripts/install-deps.sh checks
 
 run: deps
 	$(MAKE) all
@@ -105,7 +113,8 @@ stop:
 status:
 	scripts/stack.sh status
 
-unit: deps
+# unit and check are hermetic: no package installs, no services started
+unit:
 	$(MAKE) SAN=1 unit-tests
 	scripts/run-unit-tests.sh build/san/tests
 

@@ -6,6 +6,8 @@
 #   - a JDK 17+ and Maven when absent;
 #   - the Kafka 3.9.1 broker jars from Maven Central into .deps/kafka/libs;
 #   - the Swagger UI static files (npm package swagger-ui-dist) into .deps/swagger-ui.
+# With the argument `checks`, only the tools of make check / analyze / coverage
+# (valgrind, cppcheck, clang's scan-build, lcov): what `make deps-checks` does.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,6 +19,9 @@ APT_PACKAGES=(pkg-config librdkafka-dev libmicrohttpd-dev default-libmysqlclient
     libjansson-dev libhiredis-dev libcurl4-openssl-dev libcmocka-dev mariadb-server
     mariadb-client redis-server kcat clang clang-format libclang-rt-14-dev
     busybox-static libjwt-dev)
+# make check (valgrind), make analyze (cppcheck, scan-build from clang-tools),
+# make coverage (lcov; gcov comes with gcc)
+CHECK_PACKAGES=(valgrind cppcheck clang-tools lcov)
 
 log() { printf 'install-deps: %s\n' "$*"; }
 
@@ -42,7 +47,7 @@ apt_install() {
 
 install_apt_packages() {
     local missing=() p
-    for p in "${APT_PACKAGES[@]}"; do
+    for p in "$@"; do
         pkg_installed "$p" || missing+=("$p")
     done
     if [ "${#missing[@]}" -gt 0 ]; then
@@ -129,7 +134,12 @@ install_swagger_ui() {
 }
 
 main() {
-    install_apt_packages
+    if [ "${1:-}" = checks ]; then
+        install_apt_packages "${CHECK_PACKAGES[@]}"
+        log "the checks' tools present"
+        return 0
+    fi
+    install_apt_packages "${APT_PACKAGES[@]}" "${CHECK_PACKAGES[@]}"
     install_java_maven
     install_kafka
     install_swagger_ui
