@@ -51,7 +51,7 @@ static void batch_drop(void)
  * and holds it; -1 otherwise. */
 static long batch_find(MYSQL *conn, const char *order_id)
 {
-	struct order_locked key;
+	struct order_locked key = {0};
 	const struct order_locked *o;
 
 	if (!conn || conn != batch.conn || strlen(order_id) >= sizeof(key.row.order_id))

@@ -91,7 +91,7 @@ int pay_batch_adopt(MYSQL *conn, const struct pay_row *rows, size_t n)
 /* The state's row of the order, or NULL when there is none for conn. */
 static struct pay_row *find(MYSQL *conn, const char *order_id)
 {
-	struct pay_row key;
+	struct pay_row key = {0};
 
 	if (!conn || conn != batch.conn)
 		return NULL;
