@@ -10,7 +10,7 @@
 # valgrind present (make deps installs it too).
 
 .PHONY: check check-asan check-tsan check-valgrind analyze analyze-scan-build \
-        analyze-cppcheck
+        analyze-cppcheck coverage
 
 check:
 	$(MAKE) check-asan
@@ -56,3 +56,12 @@ analyze-cppcheck:
 	cppcheck -j2 --cppcheck-build-dir=$(ANALYZE_DIR)/cppcheck $(CPPCHECK_FLAGS) \
 	  $$(git ls-files '*.c')
 	@echo "cppcheck: clean"
+
+# gcov instrumentation (COV=1: build/cov, -Og so FORTIFY stays on), the unit
+# tests, lcov; scripts/coverage.sh prints the figures and checks the floors.
+coverage: deps-checks
+	rm -rf build/coverage
+	find build/cov -name '*.gcda' -delete 2>/dev/null || true
+	$(MAKE) COV=1 unit-tests
+	UNIT_TEST_LABEL=coverage scripts/run-unit-tests.sh build/cov/tests
+	scripts/coverage.sh build/cov build/coverage tests/coverage-floors
