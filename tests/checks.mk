@@ -10,7 +10,7 @@
 # valgrind present (make deps installs it too).
 
 .PHONY: check check-asan check-tsan check-valgrind analyze analyze-scan-build \
-        analyze-cppcheck coverage
+        analyze-cppcheck coverage torture
 
 check:
 	$(MAKE) check-asan
@@ -65,3 +65,25 @@ coverage: deps-checks
 	$(MAKE) COV=1 unit-tests
 	UNIT_TEST_LABEL=coverage scripts/run-unit-tests.sh build/cov/tests
 	scripts/coverage.sh build/cov build/coverage tests/coverage-floors
+
+# Allocation-failure torture: the ASan+UBSan unit tests relinked so that every
+# malloc, calloc, realloc and strdup of the code under test (not of the test
+# itself, nor of the shared libraries) goes through tests/torture/alloc_fail.c.
+TORTURE_SYMS  := malloc calloc realloc strdup
+TORTURE_DIR    = $(BUILD)/torture
+TORTURE_TESTS  = $(patsubst $(BUILD)/tests/%,$(TORTURE_DIR)/%,$(UNIT_TESTS))
+# the test's own calls keep the real functions
+$(TORTURE_DIR)/%.o: $(OBJ)/tests/unit/%.o
+	@mkdir -p $(dir $@)
+	objcopy $(foreach f,$(TORTURE_SYMS),--redefine-sym $(f)=__real_$(f)) $< $@
+$(TORTURE_DIR)/%: $(TORTURE_DIR)/%.o $(OBJ)/tests/torture/alloc_fail.o $(UNIT_ARCHIVES)
+	$(CC) $(LDFLAGS) $(foreach f,$(TORTURE_SYMS),-Wl,--wrap=$(f)) -o $@ $^ -lcmocka $(LDLIBS)
+$(filter $(TORTURE_DIR)/test_chaos_%,$(TORTURE_TESTS)): $(chaos_LIB)
+$(filter $(TORTURE_DIR)/test_chaos_%,$(TORTURE_TESTS)): \
+        LDLIBS := $(chaos_LIB) $(SVC_LIB) $(RS_LIB) $(LDLIBS)
+.SECONDARY: $(addsuffix .o,$(TORTURE_TESTS)) $(OBJ)/tests/torture/alloc_fail.o
+.PHONY: torture-tests
+torture-tests: $(TORTURE_TESTS)
+torture:
+	$(MAKE) SAN=1 torture-tests
+	scripts/torture.sh build/san/torture

@@ -297,6 +297,17 @@ static int teardown_egress(void **state)
 	return 0;
 }
 
+static int teardown_quote(void **state)
+{
+	struct quote_fixture *f = *state;
+
+	order_pricing_free(f->app.pricing);
+	order_price_cache_free(f->app.prices);
+	f->app.pricing = NULL;
+	f->app.prices = NULL;
+	return 0;
+}
+
 /* Before each quote test: a fresh cache and combiner, a healthy inventory. */
 static int setup_quote(void **state)
 {
@@ -307,18 +318,10 @@ static int setup_quote(void **state)
 	atomic_store(&inv.calls, 0);
 	atomic_store(&inv.status, 200);
 	atomic_store(&inv.delay_ms, 0);
-	return f->app.prices && f->app.pricing ? 0 : -1;
-}
-
-static int teardown_quote(void **state)
-{
-	struct quote_fixture *f = *state;
-
-	order_pricing_free(f->app.pricing);
-	order_price_cache_free(f->app.prices);
-	f->app.pricing = NULL;
-	f->app.prices = NULL;
-	return 0;
+	if (f->app.prices && f->app.pricing)
+		return 0;
+	teardown_quote(state); /* cmocka calls no teardown after a failed setup */
+	return -1;
 }
 
 static struct order_request request_of(const char *const *ids, const int *qty, size_t n)
@@ -456,8 +459,10 @@ static void test_order_pricing_quote_concurrent_requests_share_calls(void **stat
 		q[i].r = request_of(&id, qty, 1);
 		assert_int_equal(pthread_create(&t[i], NULL, quote_thread, &q[i]), 0);
 	}
-	for (int i = 0; i < NQUOTERS; i++) {
+	/* every thread joined before any assertion can leave the test */
+	for (int i = 0; i < NQUOTERS; i++)
 		assert_int_equal(pthread_join(t[i], NULL), 0);
+	for (int i = 0; i < NQUOTERS; i++) {
 		assert_int_equal(q[i].rc, 0);
 		assert_int_equal(q[i].total, 2 * 100 * (int64_t)strlen(ids[i]));
 	}
