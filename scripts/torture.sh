@@ -83,7 +83,9 @@ for t in "${bins[@]}"; do
         runs=$((runs + 1))
         verdict=ok
         # 70 ASan, 71 UBSan, 124 timeout, 128+ a signal
-        if [ "$rc" -ge 70 ] || grep -q -e 'ERROR: AddressSanitizer' -e 'runtime error:' "$out"; then
+        if [ "$rc" -eq 124 ]; then
+            verdict=hang
+        elif [ "$rc" -ge 70 ] || grep -q -e 'ERROR: AddressSanitizer' -e 'runtime error:' "$out"; then
             verdict=crash
         elif [ "$rc" -eq 23 ] || grep -q 'ERROR: LeakSanitizer' "$out"; then
             if grep -q '^\[  FAILED  \]' "$out" && [ "$STRICT" != 1 ]; then
@@ -93,7 +95,7 @@ for t in "${bins[@]}"; do
             fi
         fi
         case "$verdict" in
-        crash | leak)
+        crash | hang | leak)
             bad=$((bad + 1))
             cp "$out" "$LOGS/$name.$n.log"
             printf '  %s: allocation %d failing: %s (exit %d), %s\n' \

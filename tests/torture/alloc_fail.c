@@ -7,6 +7,9 @@
  *                         ENOMEM; 0 or unset: none fails
  *   TORTURE_COUNT_FILE=F  at exit, the number of allocations seen goes to F
  *
+ * The failing call prints "torture: this allocation fails" and, under a
+ * sanitizer, its stack: the logs of failing runs say where it was.
+ *
  * Threads share one count, so in a test that allocates from several threads
  * which call is the Nth may vary from run to run.
  */
@@ -25,6 +28,8 @@ void *__wrap_malloc(size_t size);
 void *__wrap_calloc(size_t n, size_t size);
 void *__wrap_realloc(void *p, size_t size);
 char *__wrap_strdup(const char *s);
+/* the sanitizers' runtime, when linked */
+__attribute__((weak)) void __sanitizer_print_stack_trace(void);
 
 static atomic_ulong calls;
 static unsigned long fail_at;
@@ -57,6 +62,9 @@ static bool fails(void)
 
 	if (fail_at == 0 || n != fail_at)
 		return false;
+	fputs("torture: this allocation fails\n", stderr);
+	if (__sanitizer_print_stack_trace)
+		__sanitizer_print_stack_trace();
 	errno = ENOMEM;
 	return true;
 }
