@@ -6,13 +6,25 @@
 # make test       unit tests (sanitized) + end-to-end, security and fault-injection tests
 #                 against a stack of their own (run/test, every port + 100: TEST_STACK_ENV);
 #                 make test-stop stops it. The stack of `make run` is left alone.
+# make check      unit tests under ASan+UBSan, TSan, valgrind (tests/checks.mk: also
+#                 analyze, coverage, torture)
 # make k8s-up k8s-test k8s-down   the same system on a kind cluster (k8s/k8s.mk)
 
 CC       ?= cc
+# SAN=1: ASan+UBSan under build/san; SAN=thread: TSan under build/tsan;
+# COV=1: gcov instrumentation under build/cov (make coverage)
 SAN      ?= 0
+COV      ?= 0
 ifeq ($(SAN),1)
 BUILD    := build/san
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else ifeq ($(SAN),thread)
+BUILD    := build/tsan
+SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
+else ifeq ($(COV),1)
+BUILD    := build/cov
+SANFLAGS := --coverage
+CFLAGS   ?= -Og -g
 else
 BUILD    := build
 SANFLAGS :=
@@ -23,13 +35,19 @@ endif
 MHD_DIR  := $(shell scripts/build-mhd.sh dir)
 MHD_LIB  := $(MHD_DIR)/lib/libmicrohttpd.a
 
-WARN     := -Wall -Wextra -Werror -Wstrict-prototypes -Wvla -Wshadow -Wformat=2
+WARN     := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wconversion -Wvla \
+            -Wshadow -Wformat=2
+# on every build: FORTIFY 3 (gcc 12+, needs optimisation: -O0 gets none), the
+# strong stack protector, PIE, full RELRO
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(SANFLAGS) -MMD -MP \
+HARDEN   := $(if $(filter -O0,$(CFLAGS)),,-U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3) \
+            -fstack-protector-strong -fPIE
+HARDEN_LD := -pie -Wl,-z,relro,-z,now
+CFLAGS   += -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(EXTRA_WARN) $(HARDEN) $(SANFLAGS) -MMD -MP \
             -I. -Iservices/common/include -Iresilience/include -I$(MHD_DIR)/include \
             -include services/common/include/svc/banned.h \
             $(shell mysql_config --include 2>/dev/null)
-LDFLAGS  += -pthread $(SANFLAGS)
+LDFLAGS  += -pthread $(HARDEN_LD) $(SANFLAGS)
 LIBS_MYSQL := $(shell mysql_config --libs 2>/dev/null || echo -lmariadb)
 LDLIBS   := $(MHD_LIB) -ljwt -ljansson -lhiredis -lcurl -lrdkafka $(LIBS_MYSQL) -lm
 
@@ -75,10 +93,12 @@ include tools/token/token.mk
 include tests/unit/unit.mk
 include chaos/chaos.mk
 include tests/fuzz/fuzz.mk
+include tests/checks.mk
 include k8s/k8s.mk
 
 .DEFAULT_GOAL := all
-.PHONY: all clean run stop status logs test test-stop unit e2e security faults deps format format-check
+.PHONY: all clean run stop status logs test test-stop unit e2e security faults deps \
+        deps-checks format format-check
 all: $(ALL_BINS)
 
 # the patched microhttpd.h comes with the library
@@ -92,6 +112,10 @@ $(MHD_LIB):
 deps:
 	scripts/install-deps.sh
 
+# only the tools of the checks (valgrind, cppcheck, scan-build, lcov)
+deps-checks:
+	scripts/install-deps.sh checks
+
 run: deps
 	$(MAKE) all
 	scripts/stack.sh up
@@ -102,12 +126,12 @@ stop:
 status:
 	scripts/stack.sh status
 
-# one order's log lines from every process, in time order (scripts/order-logs.py)
-logs:
-	@test -n "$(ORDER)" || { echo "usage: make logs ORDER=<orderId>" >&2; exit 2; }
-	@scripts/order-logs.py "$(ORDER)"
-
-unit: deps
+# make logs ORDER=<id>   one order's log lines from every process, in time order
+# make test       unit tests (sanitized) + end-to-end, security and fault-injection tests
+#                 against a stack of their own (run/test, every port + 100: TEST_STACK_ENV);
+#                 make test-stop stops it. The stack of `make run` is left alone.
+# make check      unit tests under ASan+UBSan, TSan, valgrind (tests/checks.mk: also
+#                 analyze, coverage, torture)
 	$(MAKE) SAN=1 unit-tests
 	scripts/run-unit-tests.sh build/san/tests
 

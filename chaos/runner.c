@@ -385,7 +385,7 @@ static void watch(struct chaos__run *r)
 		}
 		if (!load_on && (all_recovered(r) || now >= give_up))
 			break;
-		svc_sleep_ms(r->cfg->poll_ms);
+		svc_sleep_ms((uint64_t)r->cfg->poll_ms); /* 10..10000 (config) */
 	}
 }
 

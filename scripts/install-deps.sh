@@ -9,7 +9,9 @@
 #   - libmicrohttpd, Debian's source with the project's patches, static, into
 #     .deps/libmicrohttpd (scripts/build-mhd.sh, third_party/libmicrohttpd/README.md).
 # `scripts/install-deps.sh browser` installs only Chromium, for the console's
-# end-to-end test (make e2e runs it).
+# end-to-end test (make e2e runs it). With the argument `checks`, only the
+# tools of make check / analyze / coverage (valgrind, cppcheck, clang's
+# scan-build, lcov): what `make deps-checks` does.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -26,6 +28,9 @@ APT_PACKAGES+=(strace)
 # `scripts/install-deps.sh browser`: only the console's end-to-end test
 # (tests/e2e/test_console.py) needs a headless browser
 BROWSER_PACKAGES=(chromium)
+# make check (valgrind), make analyze (cppcheck, scan-build from clang-tools),
+# make coverage (lcov; gcov comes with gcc)
+CHECK_PACKAGES=(valgrind cppcheck clang-tools lcov)
 
 log() { printf 'install-deps: %s\n' "$*"; }
 
@@ -51,7 +56,7 @@ apt_install() {
 
 install_apt_packages() {
     local missing=() p
-    for p in "${APT_PACKAGES[@]}"; do
+    for p in "$@"; do
         pkg_installed "$p" || missing+=("$p")
     done
     if [ "${#missing[@]}" -gt 0 ]; then
@@ -139,12 +144,16 @@ install_swagger_ui() {
 
 main() {
     if [ "${1:-}" = browser ]; then
-        APT_PACKAGES=("${BROWSER_PACKAGES[@]}")
-        install_apt_packages
+        install_apt_packages "${BROWSER_PACKAGES[@]}"
         log "browser present"
-        return
+        return 0
     fi
-    install_apt_packages
+    if [ "${1:-}" = checks ]; then
+        install_apt_packages "${CHECK_PACKAGES[@]}"
+        log "the checks' tools present"
+        return 0
+    fi
+    install_apt_packages "${APT_PACKAGES[@]}" "${CHECK_PACKAGES[@]}"
     install_java_maven
     install_kafka
     install_swagger_ui

@@ -4,6 +4,12 @@
 # binary crashed or timed out, or no test ran at all.
 #
 #   scripts/run-unit-tests.sh build/san/tests
+#   UNIT_TEST_WRAPPER="valgrind --error-exitcode=99" UNIT_TEST_LABEL=valgrind \
+#       scripts/run-unit-tests.sh build/tests
+#
+# UNIT_TEST_WRAPPER: a command each binary runs under (split on spaces);
+# UNIT_TEST_LABEL: one word put before the closing line ("valgrind: N passed, ...");
+# UNIT_TEST_TIMEOUT: seconds per binary (300).
 #
 # A binary that exits non-zero without a cmocka failure count (a crash, an
 # ASan/UBSan report, a timeout) counts as one failed test.
@@ -11,6 +17,8 @@ set -uo pipefail
 
 DIR="${1:-}"
 TIMEOUT_S="${UNIT_TEST_TIMEOUT:-300}"
+read -r -a WRAPPER <<<"${UNIT_TEST_WRAPPER:-}"
+LABEL="${UNIT_TEST_LABEL:+$UNIT_TEST_LABEL: }"
 [ -n "$DIR" ] && [ -d "$DIR" ] || {
     echo "usage: $0 DIR (a directory of test_* binaries)" >&2
     exit 2
@@ -33,7 +41,7 @@ for t in "$DIR"/test_*; do
     name="$(basename "$t")"
     printf '\n=== %s ===\n' "$name"
     # plain-text cmocka output (not XML/TAP), run from the repo root
-    (cd "$ROOT" && CMOCKA_MESSAGE_OUTPUT=stdout timeout "$TIMEOUT_S" "$t") 2>&1 | tee "$out"
+    (cd "$ROOT" && CMOCKA_MESSAGE_OUTPUT=stdout timeout "$TIMEOUT_S" "${WRAPPER[@]}" "$t") 2>&1 | tee "$out"
     rc="${PIPESTATUS[0]}"
     p="$(count_lines "$out" PASSED)"
     f="$(count_lines "$out" FAILED)"
@@ -55,5 +63,5 @@ fi
 if [ $((passed + failed)) -eq 0 ]; then
     echo "no unit test ran in $DIR" >&2
 fi
-printf '%d passed, %d failed\n' "$passed" "$failed"
+printf '%s%d passed, %d failed\n' "$LABEL" "$passed" "$failed"
 [ "$failed" -eq 0 ] && [ $((passed + failed)) -gt 0 ]

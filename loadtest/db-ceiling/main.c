@@ -123,8 +123,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	sh.samples = malloc(MAX_SAMPLES * sizeof(double));
-	if (!sh.samples || mysql_library_init(0, NULL, NULL) || prepare(sh.socket))
+	if (!sh.samples || mysql_library_init(0, NULL, NULL) || prepare(sh.socket)) {
+		free(sh.samples);
 		return 1;
+	}
 	t0 = lt_now_us();
 	sh.deadline_us = t0 + duration * 1000000;
 	for (long i = 0; i < clients; i++) {

@@ -495,7 +495,7 @@ static json_t *report(const struct run *r, int64_t elapsed_us)
 	        (json_int_t)r->t0_wall_ms, "scheduled", (json_int_t)r->total, "ok",
 	        (json_int_t)r->ok, "errors", (json_int_t)r->errors, "transport_errors",
 	        (json_int_t)r->transport_errors, "dropped", (json_int_t)r->dropped, "elapsed_s",
-	        elapsed_us / 1e6, "cpu_s",
+	        (double)elapsed_us / 1e6, "cpu_s",
 	        (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
 	                (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6,
 	        "achieved_rate", r->o.duration ? (double)r->ok / (double)r->o.duration : 0.0,

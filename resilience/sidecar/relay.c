@@ -272,7 +272,8 @@ static size_t settle(struct sc_relay *r, struct relay_item *items, struct sc_rel
 			i++;
 		if (i == n)
 			return dead;
-		bool ok = dead_letter(r, &items[i], rows[i].err) == 0;
+		/* a row never fetched has nothing to send: held */
+		bool ok = items[i].row && dead_letter(r, &items[i], rows[i].err) == 0;
 		/* From here on: gone as if acknowledged, or held. */
 		rows[i].sent = ok;
 		rows[i].err = RD_KAFKA_RESP_ERR_NO_ERROR;

@@ -204,7 +204,8 @@ int inv_batch_reserve(struct inv_batch *b, struct inv_batch_order *o, struct inv
 		free(lines);
 		return rc;
 	}
-	memcpy(lines, items, n * sizeof(*lines));
+	if (n > 0) /* lines is NULL then: memcpy's arguments must not be */
+		memcpy(lines, items, n * sizeof(*lines));
 	free(o->lines);
 	o->lines = lines;
 	o->nlines = n;

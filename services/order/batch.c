@@ -54,7 +54,7 @@ static void batch_drop(struct svc_tx *tx)
 static long batch_find(struct svc_tx *tx, const char *order_id, struct order_batch **batchp)
 {
 	struct order_batch *batch = tx->batch;
-	struct order_locked key;
+	struct order_locked key = {0};
 	const struct order_locked *o;
 
 	*batchp = batch;

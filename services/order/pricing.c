@@ -246,7 +246,9 @@ int order_pricing_quote(const struct order_app *app, const struct order_request 
                         struct svc_problem *err)
 {
 	struct order_price_ask ask = {0};
-	size_t asked[ORDER_MAX_ITEMS]; /* the line's index in ask, or ORDER_MAX_ITEMS: cached */
+	/* the line's index in ask, or ORDER_MAX_ITEMS: cached (zeroed only for the
+	 * static analysers, which miss that the first loop sets every line's) */
+	size_t asked[ORDER_MAX_ITEMS] = {0};
 	int64_t now = (int64_t)svc_mono_ms(), sum = 0;
 	size_t i;
 

@@ -269,7 +269,7 @@ int order_store_lock_many(MYSQL *conn, struct order_locked *o, size_t n)
 		return rc;
 	/* Rows come in id order, mostly the order o[] is in. */
 	for (i = 0; (row = mysql_fetch_row(res)); i++) {
-		struct order_row r;
+		struct order_row r = {0};
 		int code = parse_order_row(row, &r);
 
 		i = find_locked(o, n, r.order_id, i);

@@ -102,7 +102,7 @@ int pay_batch_adopt(struct svc_tx *tx, const struct pay_row *rows, size_t n)
 static struct pay_row *find(struct svc_tx *tx, const char *order_id)
 {
 	struct pay_batch *batch = tx->batch;
-	struct pay_row key;
+	struct pay_row key = {0};
 
 	if (!batch)
 		return NULL;

@@ -91,7 +91,7 @@ int pay_rows_lock(MYSQL *conn, struct pay_row *rows, size_t n)
 	svc_buf_adds(&sql, ") ORDER BY order_id FOR UPDATE");
 	rc = sql.failed ? SVC_ENOMEM : svc_db_query(conn, svc_buf_str(&sql), &res);
 	while (rc == 0 && (r = mysql_fetch_row(res))) {
-		struct pay_row key;
+		struct pay_row key = {0};
 
 		copy_field(key.order_id, sizeof(key.order_id), r[0]);
 		found = bsearch(&key, rows, n, sizeof(*rows), pay_row_cmp);

@@ -11,7 +11,7 @@ FUZZ_DIR     := build/fuzz
 FUZZ_OBJ     := $(FUZZ_DIR)/obj
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
                 -fno-omit-frame-pointer
-FUZZ_CFLAGS  := -O1 -g -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(FUZZ_SAN) \
+FUZZ_CFLAGS  := -O1 -g -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(HARDEN) $(FUZZ_SAN) \
                 -fsanitize=fuzzer-no-link -MMD -MP \
                 -I. -Iservices/common/include -Iresilience/include -I$(MHD_DIR)/include \
                 -include services/common/include/svc/banned.h \
@@ -52,7 +52,7 @@ define fuzz_target
 $(FUZZ_DIR)/$(1): $(FUZZ_OBJ)/tests/fuzz/fuzz_$(1).o \
                   $$(patsubst %.c,$(FUZZ_OBJ)/%.o,$$(fuzz_srcs_$(1)))
 	@mkdir -p $$(dir $$@)
-	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -pthread -o $$@ $$^ \
+	$(FUZZ_CC) $(FUZZ_SAN) $(HARDEN_LD) -fsanitize=fuzzer -pthread -o $$@ $$^ \
 	        $$(or $$(fuzz_libs_$(1)),$(MHD_LIB) -ljwt -ljansson)
 endef
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_target,$(t))))

@@ -166,7 +166,7 @@ static struct fake_res *fake_lock_rows(const char *sql)
 	char ids[FAKE_MAX_ROWS][37], with_lines[FAKE_MAX_ROWS][37];
 	size_t n = fake_literals(sql, "FROM orders WHERE order_id IN (", ids, FAKE_MAX_ROWS);
 	size_t nl = fake_literals(sql, "l.order_id IN (", with_lines, FAKE_MAX_ROWS);
-	const struct fake_order *found[FAKE_MAX_ROWS];
+	const struct fake_order *found[FAKE_MAX_ROWS] = {NULL};
 	struct fake_res *r = calloc(1, sizeof(*r));
 	size_t k = 0;
 

@@ -370,8 +370,9 @@ static void test_breaker_is_consistent_under_concurrent_calls(void **state)
 	cfg.window = 100;
 	cfg.min_calls = 100;
 	cfg.failure_rate_pct = 50; /* 25 % failures: must never open */
+	h[0].b = rs_breaker_new("hammer", &cfg);
 	for (int i = 0; i < 4; i++) {
-		h[i].b = i == 0 ? rs_breaker_new("hammer", &cfg) : h[0].b;
+		h[i].b = h[0].b;
 		h[i].allowed = 0;
 	}
 	assert_non_null(h[0].b);

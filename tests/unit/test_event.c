@@ -562,7 +562,7 @@ static void test_event_decode_survives_random_mutations(void **state)
 
 		memcpy(m, text, len);
 		for (int f = 0; f < flips; f++)
-			m[rand_r(&seed) % len] = (char)(rand_r(&seed) & 0xff);
+			m[(unsigned)rand_r(&seed) % len] = (char)(rand_r(&seed) & 0xff);
 		err[0] = '\0';
 		if (svc_event_decode(m, len, &ev, err, sizeof(err)) == 0)
 			svc_event_release(&ev);

@@ -30,12 +30,14 @@ static struct order_new orders[NREQ];
 static int results[NREQ];
 
 /* The gate: START TRANSACTION waits while it is closed; `on_second_start`
- * runs when the second transaction begins. */
+ * runs when the second transaction begins. A create that fails before its
+ * transaction (an allocation failing under make torture) wakes the waiters. */
 static struct {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	bool open;
 	int starts;
+	int finished; /* creates returned, with or without a transaction */
 	void (*on_second_start)(void);
 } gate = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
@@ -55,7 +57,7 @@ static void gate_query(const char *sql)
 static void gate_wait_starts(int n)
 {
 	pthread_mutex_lock(&gate.mu);
-	while (gate.starts < n)
+	while (gate.starts < n && gate.finished == 0)
 		pthread_cond_wait(&gate.cv, &gate.mu);
 	pthread_mutex_unlock(&gate.mu);
 }
@@ -84,6 +86,7 @@ static int setup(void **state)
 	fake_db.on_query = gate_query;
 	gate.open = true;
 	gate.starts = 0;
+	gate.finished = 0;
 	gate.on_second_start = NULL;
 	ctx.db = svc_db_open(&cfg);
 	assert_non_null(ctx.db);
@@ -122,6 +125,10 @@ static void *create_thread(void *arg)
 	int i = (int)(intptr_t)arg;
 
 	results[i] = order_create(&ctx, &orders[i]);
+	pthread_mutex_lock(&gate.mu);
+	gate.finished++;
+	pthread_cond_broadcast(&gate.cv);
+	pthread_mutex_unlock(&gate.mu);
 	return NULL;
 }
 

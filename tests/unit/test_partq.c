@@ -26,9 +26,11 @@ static int setup(void **state)
 	struct sc_partq_set *s = calloc(1, sizeof(*s));
 
 	freed = 0;
+	if (!s)
+		return -1;
 	sc_partq_set_init(s, count_free);
 	*state = s;
-	return s ? 0 : -1;
+	return 0;
 }
 
 static int teardown(void **state)
@@ -63,12 +65,12 @@ static void test_partq_never_hands_a_busy_partition_to_a_second_worker(void **st
 {
 	struct sc_partq_set *s = *state;
 
-	sc_partq_push(s, "t", 0, ITEM(1));
+	assert_int_equal(sc_partq_push(s, "t", 0, ITEM(1)), 0);
 	struct sc_partq *q = sc_partq_next(s);
 	assert_non_null(q);
 	assert_true(q->busy);
 	/* more messages arrive for the held partition: still nobody else gets it */
-	sc_partq_push(s, "t", 0, ITEM(2));
+	assert_int_equal(sc_partq_push(s, "t", 0, ITEM(2)), 0);
 	assert_null(sc_partq_next(s));
 	/* the holder finishes the first: the partition is ready again for the rest */
 	sc_partq_done(s, q, 1);
@@ -86,7 +88,7 @@ static void test_partq_unfinished_messages_stay_queued_first(void **state)
 	void *out[4];
 
 	for (int i = 1; i <= 4; i++)
-		sc_partq_push(s, "t", 3, ITEM(i));
+		assert_int_equal(sc_partq_push(s, "t", 3, ITEM(i)), 0);
 	struct sc_partq *q = sc_partq_next(s);
 	sc_partq_peek(q, out, 4);
 	sc_partq_done(s, q, 2); /* the worker finished only two */
@@ -102,13 +104,13 @@ static void test_partq_ready_partitions_take_turns(void **state)
 {
 	struct sc_partq_set *s = *state;
 
-	sc_partq_push(s, "a", 0, ITEM(1));
-	sc_partq_push(s, "a", 1, ITEM(2));
-	sc_partq_push(s, "b", 0, ITEM(3));
+	assert_int_equal(sc_partq_push(s, "a", 0, ITEM(1)), 0);
+	assert_int_equal(sc_partq_push(s, "a", 1, ITEM(2)), 0);
+	assert_int_equal(sc_partq_push(s, "b", 0, ITEM(3)), 0);
 	struct sc_partq *first = sc_partq_next(s);
 	assert_string_equal(first->topic, "a");
 	assert_int_equal(first->partition, 0);
-	sc_partq_push(s, "a", 0, ITEM(4));
+	assert_int_equal(sc_partq_push(s, "a", 0, ITEM(4)), 0);
 	sc_partq_done(s, first, 1); /* still has a message: to the back of the line */
 	struct sc_partq *second = sc_partq_next(s);
 	assert_int_equal(second->partition, 1);
@@ -122,7 +124,7 @@ static void test_partq_empty_partition_is_not_ready(void **state)
 {
 	struct sc_partq_set *s = *state;
 
-	sc_partq_push(s, "t", 0, ITEM(1));
+	assert_int_equal(sc_partq_push(s, "t", 0, ITEM(1)), 0);
 	struct sc_partq *q = sc_partq_next(s);
 	sc_partq_done(s, q, 1);
 	assert_null(sc_partq_next(s));
@@ -133,9 +135,9 @@ static void test_partq_revoked_partition_is_handed_out_no_more_and_dropped(void 
 {
 	struct sc_partq_set *s = *state;
 
-	sc_partq_push(s, "t", 0, ITEM(1));
-	sc_partq_push(s, "t", 0, ITEM(2));
-	sc_partq_push(s, "t", 1, ITEM(3));
+	assert_int_equal(sc_partq_push(s, "t", 0, ITEM(1)), 0);
+	assert_int_equal(sc_partq_push(s, "t", 0, ITEM(2)), 0);
+	assert_int_equal(sc_partq_push(s, "t", 1, ITEM(3)), 0);
 	struct sc_partq *held = sc_partq_next(s); /* partition 0, held by a worker */
 	struct sc_partq *waiting = sc_partq_find(s, "t", 1);
 	sc_partq_revoke(s, held);
@@ -154,7 +156,7 @@ static void test_partq_revoked_partition_is_handed_out_no_more_and_dropped(void 
 	assert_int_equal(freed, 3);
 	assert_int_equal(s->queued, 0);
 	/* reassigned later: a fresh queue */
-	sc_partq_push(s, "t", 0, ITEM(5));
+	assert_int_equal(sc_partq_push(s, "t", 0, ITEM(5)), 0);
 	struct sc_partq *again = sc_partq_next(s);
 	assert_non_null(again);
 	assert_false(again->revoked);
@@ -171,7 +173,7 @@ static void test_partq_grows_past_its_first_allocation(void **state)
 	sc_partq_done(s, q, 10);
 	/* pushes after a partial pop reuse the freed front */
 	for (int i = 1000; i < 1010; i++)
-		sc_partq_push(s, "t", 0, ITEM(i + 1));
+		assert_int_equal(sc_partq_push(s, "t", 0, ITEM(i + 1)), 0);
 	q = sc_partq_next(s);
 	assert_int_equal(sc_partq_peek(q, out, 1000), 1000);
 	for (int i = 0; i < 1000; i++)
@@ -182,8 +184,8 @@ static void test_partq_release_frees_every_queued_item(void **state)
 {
 	struct sc_partq_set *s = *state;
 
-	sc_partq_push(s, "t", 0, ITEM(1));
-	sc_partq_push(s, "u", 2, ITEM(2));
+	assert_int_equal(sc_partq_push(s, "t", 0, ITEM(1)), 0);
+	assert_int_equal(sc_partq_push(s, "u", 2, ITEM(2)), 0);
 	sc_partq_set_release(s);
 	assert_int_equal(freed, 2);
 	sc_partq_set_init(s, count_free);

@@ -11,3 +11,7 @@ $(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(UNIT_ARCHIVES)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 .PHONY: unit-tests
 unit-tests: $(UNIT_TESTS)
+
+# the test objects are intermediate files of the pattern rule above: keep them
+# between runs instead of deleting and rebuilding them every time
+.SECONDARY: $(patsubst tests/unit/%.c,$(OBJ)/tests/unit/%.o,$(UNIT_SRCS))

@@ -146,6 +146,18 @@ static const char *bearer_token(const char *authorization)
 	return n > 0 && t[n] == '\0' && n <= SVC_AUTH_TOKEN_MAX ? t : NULL;
 }
 
+/* A compact JWS: three base64url segments (bearer_token checked the alphabet),
+ * none empty. libjwt 1.10 (Debian 12) writes past a zero-byte buffer when the
+ * header segment is empty ("Bearer ..."), so such a token never reaches it. */
+static bool jws_shaped(const char *token)
+{
+	const char *dot1 = strchr(token, '.');
+	const char *dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
+
+	return dot1 && dot2 && dot1 > token && dot2 > dot1 + 1 && dot2[1] != '\0' &&
+	       !strchr(dot2 + 1, '.');
+}
+
 /* enum svc_role bits of a "roles" claim; 0 when it is not an array of
  * strings naming at least one known role. */
 static unsigned roles_of(const json_t *claim)
@@ -210,7 +222,8 @@ int svc_auth_verify(const struct svc_auth *auth, const char *authorization, time
 		              "a bearer token is required (Authorization: Bearer ...)");
 	if (!token)
 		return refuse(why, whylen, "the Authorization header is not a bearer token");
-	if (jwt_decode(&jwt, token, auth->key, (int)auth->key_len) != 0 || !jwt) {
+	if (!jws_shaped(token) || jwt_decode(&jwt, token, auth->key, (int)auth->key_len) != 0 ||
+	    !jwt) {
 		rc = refuse(why, whylen, "the token is malformed or its signature does not verify");
 		goto release;
 	}

@@ -211,11 +211,14 @@ MYSQL *svc_db_acquire(struct svc_db *db)
 		if (!slot)
 			pthread_cond_wait(&db->freed, &db->lock);
 	}
+	/* the loop above ends only with a slot */
+	/* cppcheck-suppress nullPointerRedundantCheck */
 	slot->busy = true;
 	pthread_mutex_unlock(&db->lock);
 
 	/* Check and connect outside the lock: it may take up to the connect
 	 * timeout. The slot is ours while busy, so nobody else touches it. */
+	/* cppcheck-suppress nullPointerRedundantCheck */
 	if (slot->conn && svc_mono_ms() - slot->released_ms > DB_IDLE_CHECK_MS &&
 	    mysql_ping(slot->conn) != 0) {
 		svc_info("db: pooled connection went away (%s); reconnecting",

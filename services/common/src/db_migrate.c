@@ -97,7 +97,8 @@ static int migrations_list(const char *dir, struct migration **out, size_t *coun
 		}
 		list[n++].version = v;
 	}
-	qsort(list, n, sizeof(*list), migration_cmp);
+	if (n > 0) /* an empty directory leaves list NULL, which qsort must not get */
+		qsort(list, n, sizeof(*list), migration_cmp);
 	for (size_t i = 1; i < n; i++) {
 		if (list[i].version == list[i - 1].version) {
 			svc_error("db: migrations %s and %s in %s share a version",

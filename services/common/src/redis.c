@@ -140,6 +140,8 @@ static struct redis_slot *redis_acquire(struct svc_redis *r)
 		if (!slot)
 			pthread_cond_wait(&r->freed, &r->lock);
 	}
+	/* the loop above ends only with a slot */
+	/* cppcheck-suppress nullPointerRedundantCheck */
 	slot->busy = true;
 	pthread_mutex_unlock(&r->lock);
 	return slot;
@@ -213,9 +215,10 @@ redisReply *svc_redis_command(struct svc_redis *r, const char *fmt, ...)
 {
 	redisReply *reply;
 	va_list ap;
-	struct redis_cmd cmd = {.fmt = fmt, .ap = &ap};
+	struct redis_cmd cmd = {.fmt = fmt};
 
 	va_start(ap, fmt);
+	cmd.ap = &ap;
 	reply = redis_run(r, &cmd);
 	va_end(ap);
 	return reply;

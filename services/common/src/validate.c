@@ -23,7 +23,8 @@ bool svc_id_valid(const char *s)
 	return n > 0;
 }
 
-int svc_problem_set(struct svc_problem *p, int status, const char *field, const char *fmt, ...)
+/* the name in parentheses: validate.h makes it a macro for clang's analyzer */
+int(svc_problem_set)(struct svc_problem *p, int status, const char *field, const char *fmt, ...)
 {
 	va_list ap;
 

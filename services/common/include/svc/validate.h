@@ -22,5 +22,11 @@ struct svc_problem {
  * validator can `return svc_problem_set(...)`. */
 int svc_problem_set(struct svc_problem *p, int status, const char *field, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
+#ifdef __clang_analyzer__
+#include "svc/error.h"
+/* clang's analyzer sees one file at a time: it would assume the call can
+ * return 0 and follow a validator past its refusal. */
+#define svc_problem_set(...) (svc_problem_set(__VA_ARGS__), SVC_EPERMANENT)
+#endif
 
 #endif
