@@ -383,8 +383,10 @@ struct svc_prom_series *svc_prom_at(struct svc_prom_metric *m, ...)
 	if (!m)
 		return NULL;
 	va_start(ap, m);
-	for (size_t i = 0; i < m->nlabels; i++) {
-		values[i] = va_arg(ap, const char *);
+	/* every entry set (nlabels <= SVC_PROM_MAX_LABELS, which the analyzer
+	 * cannot see): the unused ones are never read */
+	for (size_t i = 0; i < SVC_PROM_MAX_LABELS; i++) {
+		values[i] = i < m->nlabels ? va_arg(ap, const char *) : "";
 		if (!values[i])
 			values[i] = "";
 	}
