@@ -347,7 +347,6 @@ static int setup_quote(void **state)
 	return -1;
 }
 
-
 static struct order_request request_of(const char *const *ids, const int *qty, size_t n)
 {
 	struct order_request r;
