@@ -170,7 +170,8 @@ faults: deps
 	$(TEST_STACK_ENV) $(FAULT_ENV) python3 tests/faults/run.py
 
 # one after the other even under -j: they build into build/san and share the stack
-test:
+# installs what is missing first (unit itself never does)
+test: deps
 	$(MAKE) unit
 	$(MAKE) e2e
 	$(MAKE) security
