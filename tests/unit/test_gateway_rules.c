@@ -119,6 +119,7 @@ static void test_gateway_store_journal_survives_a_restart(void **state)
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/ledger", dir);
 	s = gw_store_new(2);
+	assert_non_null(s);
 	assert_int_equal(gw_store_journal(s, path, true), 0);
 	assert_int_equal(gw_store_put(s, "a", 201, 500, json_pack("{s:I}", "refunded", 0)), 0);
 	assert_int_equal(gw_store_put(s, "b", 402, 7, json_object()), 0);
@@ -131,6 +132,7 @@ static void test_gateway_store_journal_survives_a_restart(void **state)
 	fclose(f);
 
 	s = gw_store_new(2);
+	assert_non_null(s);
 	assert_int_equal(gw_store_journal(s, path, false), 0);
 	assert_int_equal(gw_store_count(s), 2);
 	assert_true(gw_store_get(s, "a", &status, &fp, &body));
@@ -142,6 +144,7 @@ static void test_gateway_store_journal_survives_a_restart(void **state)
 	gw_store_free(s);
 
 	s = gw_store_new(2);
+	assert_non_null(s);
 	assert_int_equal(gw_store_journal(s, path, false), 0);
 	assert_int_equal(gw_store_count(s), 2);
 	assert_false(gw_store_get(s, "a", &status, &fp, &body));
