@@ -26,7 +26,8 @@ FUZZ_TARGETS := auth event http_route http_json order_request notif_request inve
 # what svc_http_reply_problem() needs: harnesses check the replies they lead to
 FUZZ_HTTP := $(FUZZ_COMMON)/http.c $(FUZZ_COMMON)/buf.c $(FUZZ_COMMON)/log.c \
              $(FUZZ_COMMON)/error.c $(FUZZ_COMMON)/validate.c $(FUZZ_COMMON)/auth.c \
-             $(FUZZ_COMMON)/config.c $(FUZZ_COMMON)/utf8.c
+             $(FUZZ_COMMON)/config.c $(FUZZ_COMMON)/utf8.c $(FUZZ_COMMON)/prom.c \
+             $(FUZZ_COMMON)/clock.c
 fuzz_srcs_event          := $(FUZZ_COMMON)/event.c $(FUZZ_COMMON)/validate.c \
                             $(FUZZ_COMMON)/money.c services/inventory/reserve.c \
                             services/notification/format.c
