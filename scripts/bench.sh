@@ -166,14 +166,13 @@ db_status() {
 lag_groups() {
     printf '%s\n' "order-service=inventory.events,payment.events,notification.events" \
         "inventory-service=order.events,inventory.commands" \
-        "payment-service=payment.commands" "notification-service=order.events"
+        "payment-service=payment.commands,order.events" "notification-service=order.events"
 }
 
 # make profile: every topic's messages (sum of its partitions' high
 # watermarks, one JSON line) and the bytes of its log segments (TSV)
 kafka_topics() {
-    printf '%s\n' order.events inventory.events inventory.commands payment.commands \
-        payment.events notification.events
+    lag_groups | cut -d= -f2 | tr , '\n' | awk '!seen[$0]++'
 }
 kafka_end() {
     local specs=() t
