@@ -123,6 +123,25 @@ static void test_buf_failure_is_sticky_and_take_gives_null(void **state)
 	assert_int_equal(b.failed, 0);
 }
 
+static void test_buf_truncate_undoes_appends(void **state)
+{
+	struct svc_buf b;
+
+	(void)state;
+	svc_buf_init(&b);
+	svc_buf_truncate(&b, 0); /* nothing allocated yet: a no-op */
+	svc_buf_adds(&b, "abc");
+	svc_buf_adds(&b, "def");
+	svc_buf_truncate(&b, 3);
+	assert_string_equal(svc_buf_str(&b), "abc");
+	assert_int_equal(b.len, 3);
+	svc_buf_truncate(&b, 10); /* past the end: ignored */
+	assert_int_equal(b.len, 3);
+	svc_buf_adds(&b, "!");
+	assert_string_equal(svc_buf_str(&b), "abc!");
+	svc_buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -134,6 +153,7 @@ int main(void)
 	        cmocka_unit_test(test_buf_take_hands_out_contents_and_resets),
 	        cmocka_unit_test(test_buf_take_of_empty_buffer_allocates_empty_string),
 	        cmocka_unit_test(test_buf_failure_is_sticky_and_take_gives_null),
+	        cmocka_unit_test(test_buf_truncate_undoes_appends),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

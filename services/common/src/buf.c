@@ -96,6 +96,14 @@ int svc_buf_addf(struct svc_buf *b, const char *fmt, ...)
 	return 0;
 }
 
+void svc_buf_truncate(struct svc_buf *b, size_t len)
+{
+	if (!b->data || len > b->len)
+		return;
+	b->len = len;
+	b->data[len] = '\0';
+}
+
 const char *svc_buf_str(const struct svc_buf *b)
 {
 	return b->data ? b->data : "";

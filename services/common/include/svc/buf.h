@@ -25,6 +25,9 @@ void svc_buf_release(struct svc_buf *b);
 int svc_buf_add(struct svc_buf *b, const void *data, size_t len);
 int svc_buf_adds(struct svc_buf *b, const char *s);
 int svc_buf_addf(struct svc_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Cuts the contents back to their first `len` bytes (len <= b->len), to
+ * undo appends; a failed buffer stays failed. */
+void svc_buf_truncate(struct svc_buf *b, size_t len);
 /* Contents as a string ("" when empty); valid until the next append. */
 const char *svc_buf_str(const struct svc_buf *b);
 /* Hands the contents out (caller frees; "" allocated when empty) and resets
