@@ -26,14 +26,39 @@ static json_t *valid_envelope(void)
 	                 "order-service", "causationId", CAUSE_ID);
 }
 
-/* Decodes `root` (dumped compactly); returns the code and fills err. */
+/* Decodes `root` (dumped compactly); returns the code and fills err. The
+ * parsed form (svc_event_decode_json, what a delivery with the event as an
+ * object gives) must say the same. */
 static int decode_value(json_t *root, struct svc_event *ev, char *err, size_t errlen)
 {
 	char *text = json_dumps(root, JSON_COMPACT | JSON_ENCODE_ANY);
+	char *before = json_dumps(root, JSON_COMPACT | JSON_ENCODE_ANY);
+	struct svc_event parsed;
+	char parsed_err[256];
 	int rc;
 
 	assert_non_null(text);
 	rc = svc_event_decode(text, strlen(text), ev, err, errlen);
+	assert_int_equal(svc_event_decode_json(root, &parsed, parsed_err, sizeof(parsed_err)), rc);
+	if (rc == 0) {
+		assert_string_equal(parsed.id, ev->id);
+		assert_string_equal(parsed.type, ev->type);
+		assert_string_equal(parsed.version, ev->version);
+		assert_string_equal(parsed.correlation_id, ev->correlation_id);
+		assert_string_equal(parsed.source, ev->source);
+		assert_string_equal(parsed.causation_id, ev->causation_id);
+		assert_int_equal(parsed.timestamp_ms, ev->timestamp_ms);
+		assert_true(json_equal(parsed.data, ev->data));
+	} else if (errlen > 0) {
+		assert_int_equal(strncmp(parsed_err, err, errlen - 1), 0);
+		assert_null(parsed.data);
+	}
+	svc_event_release(&parsed);
+	/* root is left as it was */
+	char *after = json_dumps(root, JSON_COMPACT | JSON_ENCODE_ANY);
+	assert_string_equal(after, before);
+	free(after);
+	free(before);
 	free(text);
 	return rc;
 }
@@ -576,6 +601,37 @@ static void test_event_decode_survives_random_mutations(void **state)
 
 /* ---- ids and time ---- */
 
+static void test_event_decode_json_data_outlives_the_parsed_root(void **state)
+{
+	json_t *root = valid_envelope();
+	struct svc_event ev;
+	char err[128];
+
+	(void)state;
+	assert_int_equal(svc_event_decode_json(root, &ev, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	json_decref(root); /* the delivery body goes, the event stays */
+	assert_string_equal(json_string_value(json_object_get(ev.data, "orderId")), ORDER_ID);
+	svc_event_release(&ev);
+}
+
+static void test_event_decode_json_rejects_non_objects(void **state)
+{
+	json_t *values[] = {json_pack("[i]", 1), json_string("x"), json_integer(12), json_null()};
+	struct svc_event ev;
+	char err[128];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		assert_int_equal(svc_event_decode_json(values[i], &ev, err, sizeof(err)),
+		                 SVC_EPERMANENT);
+		assert_string_equal(err, "event: not a JSON object");
+		assert_null(ev.data);
+		json_decref(values[i]);
+	}
+	assert_int_equal(svc_event_decode_json(NULL, &ev, err, sizeof(err)), SVC_EPERMANENT);
+}
+
 static void test_uuid7_has_version_variant_and_current_time(void **state)
 {
 	char id[37];
@@ -660,6 +716,8 @@ int main(void)
 	        cmocka_unit_test(test_event_decode_rejects_deep_nesting_without_crashing),
 	        cmocka_unit_test(test_event_decode_rejects_input_over_the_size_limit),
 	        cmocka_unit_test(test_event_decode_survives_random_mutations),
+	        cmocka_unit_test(test_event_decode_json_data_outlives_the_parsed_root),
+	        cmocka_unit_test(test_event_decode_json_rejects_non_objects),
 	        cmocka_unit_test(test_uuid7_has_version_variant_and_current_time),
 	        cmocka_unit_test(test_uuid7_ids_sort_in_creation_order),
 	        cmocka_unit_test(test_uuid_valid_accepts_canonical_form_only),

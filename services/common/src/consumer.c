@@ -196,14 +196,18 @@ int svc__consumer_decode(json_t *msg, struct svc_event *ev, struct svc_inbox_fro
 	from->partition = (int32_t)position(msg, "partition", INT32_MAX);
 	from->offset = position(msg, "offset", INT64_MAX);
 	jvalue = json_object_get(msg, "value");
-	value = json_string_value(jvalue);
 	if (!json_is_object(msg) || !from->topic) {
 		from->topic = "?";
 		snprintf(reason, reasonlen, "message has no topic");
 		return SVC_EPERMANENT;
 	}
+	/* The sidecar sends an event that is a valid JSON object as it is,
+	 * parsed with the body; anything else as a string. */
+	if (json_is_object(jvalue))
+		return svc_event_decode_json(jvalue, ev, reason, reasonlen);
+	value = json_string_value(jvalue);
 	if (!value) {
-		snprintf(reason, reasonlen, "message value is not a string");
+		snprintf(reason, reasonlen, "message value is neither an object nor a string");
 		return SVC_EPERMANENT;
 	}
 	return svc_event_decode(value, json_string_length(jvalue), ev, reason, reasonlen);
@@ -360,7 +364,10 @@ json_t *svc_consumer_handle_batch(struct svc_ctx *ctx, const char *body, size_t 
 	size_t i = 0, n, count, tx_max;
 
 	*status = 400;
-	batch = json_loadb(body, len, 0, NULL);
+	/* Duplicate keys refused as svc_event_decode() refuses them in a string
+	 * value (the sidecar embeds no object that has any); a NUL allowed, so
+	 * that a string value holding one is rejected alone, not the batch. */
+	batch = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, NULL);
 	messages = json_object_get(batch, "messages");
 	if (!json_is_array(messages) || !ctx->svc->consumer || !ctx->svc->consumer->apply)
 		goto release;

@@ -234,6 +234,24 @@ static int decode_root(json_t *root, struct svc_event *ev, char *err, size_t err
 	return 0;
 }
 
+int svc_event_decode_json(json_t *root, struct svc_event *ev, char *err, size_t errlen)
+{
+	int rc = SVC_EPERMANENT;
+
+	memset(ev, 0, sizeof(*ev));
+	if (err && errlen)
+		err[0] = '\0';
+	if (!json_is_object(root))
+		set_reason(err, errlen, "event: not a JSON object");
+	else
+		rc = decode_root(root, ev, err, errlen);
+	if (rc) {
+		json_decref(ev->data);
+		memset(ev, 0, sizeof(*ev));
+	}
+	return rc;
+}
+
 int svc_event_decode(const char *json, size_t len, struct svc_event *ev, char *err, size_t errlen)
 {
 	json_t *root = NULL;
@@ -241,8 +259,6 @@ int svc_event_decode(const char *json, size_t len, struct svc_event *ev, char *e
 	int rc = SVC_EPERMANENT;
 
 	memset(ev, 0, sizeof(*ev));
-	if (err && errlen)
-		err[0] = '\0';
 	if (!json || len == 0) {
 		set_reason(err, errlen, "event: empty");
 		goto out;
@@ -260,19 +276,9 @@ int svc_event_decode(const char *json, size_t len, struct svc_event *ev, char *e
 		           jerr.text);
 		goto out;
 	}
-	if (!json_is_object(root)) {
-		set_reason(err, errlen, "event: not a JSON object");
-		goto free_root;
-	}
-	rc = decode_root(root, ev, err, errlen);
-
-free_root:
+	rc = svc_event_decode_json(root, ev, err, errlen);
 	json_decref(root);
 out:
-	if (rc) {
-		json_decref(ev->data);
-		memset(ev, 0, sizeof(*ev));
-	}
 	return rc;
 }
 

@@ -3,7 +3,11 @@
  *
  * POST /internal/events
  *   {"messages":[{"topic":"order.events","partition":3,"offset":1234,
- *                 "key":"<orderId>","value":"<the event JSON, as a string>"}]}
+ *                 "key":"<orderId>","value":{<the event>}}]}
+ *   The value is the event's JSON object itself, parsed with the body, or
+ *   its text as a JSON string (what older sidecars send, and what the
+ *   sidecar sends for a payload that is not a valid JSON object: it is
+ *   answered "rejected" with the reason).
  * -> 200 {"results":[{"status":"ok|duplicate|ignored|retry|rejected",
  *                     "reason":"..."}]}   (one per message, same order)
  *

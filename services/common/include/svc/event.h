@@ -43,6 +43,10 @@ int svc_event_init(struct svc_event *ev, const char *type, const char *correlati
                    const char *source, const char *causation_id, json_t *data);
 /* Parses `len` bytes of JSON. 0, or SVC_EPERMANENT with a reason in err. */
 int svc_event_decode(const char *json, size_t len, struct svc_event *ev, char *err, size_t errlen);
+/* The same from an already parsed value (must be an object to decode):
+ * ev->data then holds a new reference to its "data" member (root is not
+ * changed). The caller checks the text's size and duplicate keys. */
+int svc_event_decode_json(json_t *root, struct svc_event *ev, char *err, size_t errlen);
 /* Compact JSON of the envelope, malloc'd (caller frees); NULL on OOM. */
 char *svc_event_encode(const struct svc_event *ev);
 /* Drops the data reference. Accepts a zeroed or released event. */
