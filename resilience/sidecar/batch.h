@@ -1,6 +1,7 @@
 /*
  * The size of one delivery (inbound.h), pure: the POST /internal/events body
- * {"messages":[item,...]} assembled from serialized items under a byte cap
+ * {"messages":[item,...]} assembled from the messages' items (delivery.h),
+ * written straight into the body, under a byte cap
  * (DELIVERY_BATCH_BYTES), and how a batch shrinks when the service answers
  * 413 (body too large).
  */
@@ -9,6 +10,7 @@
 
 #include <stddef.h>
 
+#include "resilience/sidecar/delivery.h"
 #include "svc/buf.h"
 
 /* sc_batch_add: the item would take the body past its cap; it was not added. */
@@ -34,6 +36,15 @@ void sc_batch_reset(struct sc_batch *b);
  * 0 when added, SC_BATCH_FULL when not, SVC_ENOMEM.
  */
 int sc_batch_add(struct sc_batch *b, const char *item, size_t len);
+
+/*
+ * Appends the item of message `m` (sc_delivery_item_add()), under the same
+ * rule. 0 when added, SC_BATCH_FULL when not, SVC_EPERMANENT when the
+ * message cannot be sent (reason in `reason`: reject it), SVC_ENOMEM.
+ * Nothing of the item stays in the body unless it returns 0.
+ */
+int sc_batch_add_msg(struct sc_batch *b, const struct sc_delivery_msg *m, char *reason,
+                     size_t reasonlen);
 
 /* Closes the body and returns it (owned by the batch, valid until the next
  * reset); *len gets its length. NULL on allocation failure. */

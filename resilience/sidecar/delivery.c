@@ -5,36 +5,61 @@
 #include <string.h>
 
 #include "svc/error.h"
+#include "svc/event.h"
+#include "svc/json.h"
 
-json_t *sc_delivery_item(const struct sc_delivery_msg *m, char *reason, size_t reasonlen)
+/* Appends the item's "value": the payload itself or as a string (delivery.h). */
+static int add_value(struct svc_buf *out, const struct sc_delivery_msg *m)
 {
-	json_t *key = NULL, *value = NULL;
+	if (m->len <= SVC_EVENT_MAX_BYTES &&
+	    svc_json_object_valid(m->value, m->len, SC_DELIVERY_VALUE_DEPTH))
+		return svc_buf_add(out, m->value, m->len);
+	return svc_json_add_string(out, m->value, m->len);
+}
+
+int sc_delivery_item_add(struct svc_buf *out, const struct sc_delivery_msg *m, char *reason,
+                         size_t reasonlen)
+{
+	const char *topic = m->topic ? m->topic : "";
+	size_t mark = out->len;
+	char position[64];
+	int rc;
 
 	if (!m->value) {
 		snprintf(reason, reasonlen, "message has no payload");
-		goto fail;
+		return SVC_EPERMANENT;
 	}
-	value = json_stringn(m->value, m->len);
-	if (!value) {
-		snprintf(reason, reasonlen, "payload is not valid UTF-8 text");
-		goto fail;
+	svc_buf_add(out, "{\"topic\":", 9);
+	rc = svc_json_add_string(out, topic, strlen(topic));
+	if (rc == SVC_EPERMANENT) {
+		snprintf(reason, reasonlen, "topic is not valid UTF-8 text");
+		goto undo;
 	}
-	key = m->key ? json_stringn(m->key, m->keylen) : json_string("");
-	if (!key) {
+	rc = snprintf(position, sizeof(position),
+	              ",\"partition\":%d,\"offset\":%lld,\"key\":", (int)m->partition,
+	              (long long)m->offset);
+	svc_buf_add(out, position, (size_t)rc);
+	rc = svc_json_add_string(out, m->key ? m->key : "", m->key ? m->keylen : 0);
+	if (rc == SVC_EPERMANENT) {
 		snprintf(reason, reasonlen, "key is not valid UTF-8 text");
-		goto fail;
+		goto undo;
 	}
-	json_t *item = json_pack("{s:s,s:i,s:I,s:o,s:o}", "topic", m->topic ? m->topic : "",
-	                         "partition", (int)m->partition, "offset", (json_int_t)m->offset,
-	                         "key", key, "value", value);
-	if (!item)
+	svc_buf_add(out, ",\"value\":", 9);
+	rc = add_value(out, m);
+	if (rc == SVC_EPERMANENT) {
+		snprintf(reason, reasonlen, "payload is not valid UTF-8 text");
+		goto undo;
+	}
+	svc_buf_add(out, "}", 1);
+	if (out->failed) {
 		snprintf(reason, reasonlen, "out of memory");
-	return item; /* json_pack stole key and value, even on failure */
+		return SVC_ENOMEM;
+	}
+	return 0;
 
-fail:
-	json_decref(value);
-	json_decref(key);
-	return NULL;
+undo:
+	svc_buf_truncate(out, mark);
+	return SVC_EPERMANENT;
 }
 
 /* Maps a result status string to a verdict. */

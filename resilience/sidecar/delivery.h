@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "svc/buf.h"
+
 struct sc_delivery_msg {
 	const char *topic;
 	int32_t partition;
@@ -30,13 +32,23 @@ struct sc_delivery_result {
 	char reason[256];
 };
 
+/* Values nested deeper than this go as a JSON string (see below). */
+#define SC_DELIVERY_VALUE_DEPTH 32
+
 /*
- * The JSON item of one message, {"topic","partition","offset","key","value"}
- * (new reference), or NULL when it cannot be represented as JSON text (key or
- * payload not valid UTF-8, no payload): such a message is rejected without
- * asking the service, with the reason in `reason`.
+ * Appends the JSON item of one message to `out`:
+ *   {"topic":..,"partition":..,"offset":..,"key":..,"value":..}
+ * The value is the payload as it is when it is a JSON object that passes
+ * svc_json_object_valid() (at most SC_DELIVERY_VALUE_DEPTH deep and
+ * SVC_EVENT_MAX_BYTES long), so the service parses it once; any other
+ * payload goes as a JSON string, which the service answers as malformed.
+ * 0; SVC_EPERMANENT when the message cannot be represented as JSON text
+ * (key or payload not valid UTF-8, no payload), with the reason in `reason`
+ * and nothing appended: such a message is rejected without asking the
+ * service; SVC_ENOMEM (`out` is failed, svc/buf.h).
  */
-json_t *sc_delivery_item(const struct sc_delivery_msg *m, char *reason, size_t reasonlen);
+int sc_delivery_item_add(struct svc_buf *out, const struct sc_delivery_msg *m, char *reason,
+                         size_t reasonlen);
 
 /*
  * Reads a 200 response body into `out[0..n)`. "ok", "duplicate", "ignored"

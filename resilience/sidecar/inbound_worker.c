@@ -103,15 +103,11 @@ static size_t build_body(struct sc_worker *w, size_t from, size_t to, size_t *ns
 	for (; end < to; end++) {
 		struct sc_delivery_msg v = msg_view(w->msgs[end]);
 		struct sc_delivery_result *r = &w->results[end];
-		json_t *item = sc_delivery_item(&v, r->reason, sizeof(r->reason));
-		if (!item) {
+		int rc = sc_batch_add_msg(&w->batch, &v, r->reason, sizeof(r->reason));
+		if (rc == SVC_EPERMANENT) {
 			r->verdict = SC_VERDICT_REJECTED;
 			continue;
 		}
-		char *text = json_dumps(item, JSON_COMPACT);
-		json_decref(item);
-		int rc = text ? sc_batch_add(&w->batch, text, strlen(text)) : SVC_ENOMEM;
-		free(text);
 		if (rc == SC_BATCH_FULL)
 			break;
 		r->verdict = SC_VERDICT_RETRY;

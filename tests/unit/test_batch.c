@@ -6,9 +6,11 @@
 
 #include <cmocka.h>
 
+#include <jansson.h>
 #include <string.h>
 
 #include "resilience/sidecar/batch.h"
+#include "svc/error.h"
 
 static void test_batch_body_holds_items_in_order(void **state)
 {
@@ -91,6 +93,108 @@ static void test_batch_adds_nothing_once_closed(void **state)
 	sc_batch_release(&b);
 }
 
+/* A message at `offset` with payload `value`. */
+static struct sc_delivery_msg msg(int64_t offset, const char *value)
+{
+	struct sc_delivery_msg m = {
+	        .topic = "order.events",
+	        .partition = 0,
+	        .offset = offset,
+	        .key = "k",
+	        .keylen = 1,
+	        .value = value,
+	        .len = strlen(value),
+	};
+	return m;
+}
+
+static void test_batch_add_msg_writes_items_straight_into_the_body(void **state)
+{
+	struct sc_batch b;
+	struct sc_delivery_msg m1 = msg(1, "{\"a\":1}"), m2 = msg(2, "[1]");
+	char reason[64];
+	size_t len = 0;
+
+	(void)state;
+	sc_batch_init(&b, 1024);
+	assert_int_equal(sc_batch_add_msg(&b, &m1, reason, sizeof(reason)), 0);
+	assert_int_equal(sc_batch_add_msg(&b, &m2, reason, sizeof(reason)), 0);
+	assert_string_equal(
+	        sc_batch_body(&b, &len),
+	        "{\"messages\":["
+	        "{\"topic\":\"order.events\",\"partition\":0,\"offset\":1,\"key\":\"k\","
+	        "\"value\":{\"a\":1}},"
+	        "{\"topic\":\"order.events\",\"partition\":0,\"offset\":2,\"key\":\"k\","
+	        "\"value\":\"[1]\"}]}");
+	assert_int_equal(b.count, 2);
+	sc_batch_release(&b);
+}
+
+static void test_batch_add_msg_leaves_nothing_of_a_refused_message(void **state)
+{
+	struct sc_batch b;
+	struct sc_delivery_msg bad = msg(0, "{\"a\":\"\xff\"}"), good = msg(1, "{}");
+	char reason[64] = "";
+	size_t len = 0;
+	json_t *body;
+
+	(void)state;
+	sc_batch_init(&b, 1024);
+	/* first, between two and last */
+	assert_int_equal(sc_batch_add_msg(&b, &bad, reason, sizeof(reason)), SVC_EPERMANENT);
+	assert_non_null(strstr(reason, "UTF-8"));
+	assert_int_equal(sc_batch_add_msg(&b, &good, reason, sizeof(reason)), 0);
+	assert_int_equal(sc_batch_add_msg(&b, &bad, reason, sizeof(reason)), SVC_EPERMANENT);
+	assert_int_equal(sc_batch_add_msg(&b, &good, reason, sizeof(reason)), 0);
+	assert_int_equal(sc_batch_add_msg(&b, &bad, reason, sizeof(reason)), SVC_EPERMANENT);
+	assert_int_equal(b.count, 2);
+	body = json_loads(sc_batch_body(&b, &len), 0, NULL);
+	assert_int_equal(json_array_size(json_object_get(body, "messages")), 2);
+	json_decref(body);
+	sc_batch_release(&b);
+}
+
+static void test_batch_add_msg_stops_before_the_byte_cap(void **state)
+{
+	struct sc_batch b;
+	struct sc_delivery_msg m = msg(7, "{}");
+	char reason[64];
+	size_t one, len = 0;
+
+	(void)state;
+	/* the cap of a body with exactly two of these items */
+	sc_batch_init(&b, 1 << 20);
+	assert_int_equal(sc_batch_add_msg(&b, &m, reason, sizeof(reason)), 0);
+	one = b.body.len - 13;
+	sc_batch_release(&b);
+
+	sc_batch_init(&b, 13 + one + 1 + one + 2);
+	assert_int_equal(sc_batch_add_msg(&b, &m, reason, sizeof(reason)), 0);
+	assert_int_equal(sc_batch_add_msg(&b, &m, reason, sizeof(reason)), 0);
+	assert_int_equal(sc_batch_add_msg(&b, &m, reason, sizeof(reason)), SC_BATCH_FULL);
+	assert_int_equal(b.count, 2);
+	assert_non_null(sc_batch_body(&b, &len));
+	assert_int_equal(len, 13 + one + 1 + one + 2);
+	json_t *body = json_loads(b.body.data, 0, NULL);
+	assert_int_equal(json_array_size(json_object_get(body, "messages")), 2);
+	json_decref(body);
+	sc_batch_release(&b);
+}
+
+static void test_batch_add_msg_takes_one_message_larger_than_the_cap(void **state)
+{
+	struct sc_batch b;
+	struct sc_delivery_msg m = msg(7, "{\"pad\":\"0123456789012345678901234567890123\"}");
+	char reason[64];
+
+	(void)state;
+	sc_batch_init(&b, 20);
+	assert_int_equal(sc_batch_add_msg(&b, &m, reason, sizeof(reason)), 0);
+	assert_int_equal(sc_batch_add_msg(&b, &m, reason, sizeof(reason)), SC_BATCH_FULL);
+	assert_int_equal(b.count, 1);
+	sc_batch_release(&b);
+}
+
 static void test_batch_shrink_halves_down_to_one(void **state)
 {
 	(void)state;
@@ -109,6 +213,10 @@ int main(void)
 	        cmocka_unit_test(test_batch_takes_one_item_larger_than_the_cap),
 	        cmocka_unit_test(test_batch_reset_starts_an_empty_body),
 	        cmocka_unit_test(test_batch_adds_nothing_once_closed),
+	        cmocka_unit_test(test_batch_add_msg_writes_items_straight_into_the_body),
+	        cmocka_unit_test(test_batch_add_msg_leaves_nothing_of_a_refused_message),
+	        cmocka_unit_test(test_batch_add_msg_stops_before_the_byte_cap),
+	        cmocka_unit_test(test_batch_add_msg_takes_one_message_larger_than_the_cap),
 	        cmocka_unit_test(test_batch_shrink_halves_down_to_one),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
