@@ -1,7 +1,7 @@
 /*
  * The sidecar's inbound delivery wire format (resilience/sidecar/delivery.h):
  * the service's answer to POST /internal/events (sc_delivery_parse) and the
- * request item built from a raw Kafka message (sc_delivery_item).
+ * request item written from a raw Kafka message (sc_delivery_item_add).
  *
  * Input: byte 0 is the batch size the answer must match (0..15) and the split
  * of the rest between key and payload; the rest is both the answer body and
@@ -10,6 +10,8 @@
 #include "tests/fuzz/fuzz.h"
 
 #include "resilience/sidecar/delivery.h"
+#include "svc/error.h"
+#include "svc/json.h"
 
 #define MAX_BATCH 16
 
@@ -32,28 +34,51 @@ static void check_answer(const char *body, size_t len, size_t n)
 		FUZZ_CHECK(((const unsigned char *)&out[i])[0] == 0xa5);
 }
 
-/* The item for a message keyed with the first `keylen` bytes, payload the rest. */
+/* The item for a message keyed with the first `keylen` bytes, payload the
+ * rest, written after a first item as in a batch body: the body stays JSON
+ * the service loads, the payload travels byte for byte (a NUL inside too),
+ * as the object itself exactly when it is a valid JSON object. */
 static void check_item(const char *bytes, size_t len, size_t keylen)
 {
 	struct sc_delivery_msg m = {.topic = "order.events", .partition = 3, .offset = 42};
 	char reason[128] = "";
-	json_t *item;
+	struct svc_buf b;
+	json_t *body = NULL;
+	int rc;
 
 	m.key = keylen ? bytes : NULL;
 	m.keylen = keylen;
 	m.value = bytes + keylen;
 	m.len = len - keylen;
-	item = sc_delivery_item(&m, reason, sizeof(reason));
-	if (!item) {
+	svc_buf_init(&b);
+	svc_buf_adds(&b, "{\"messages\":[{},");
+	rc = sc_delivery_item_add(&b, &m, reason, sizeof(reason));
+	if (rc != 0) {
+		FUZZ_CHECK(rc == SVC_EPERMANENT);
 		FUZZ_CHECK(reason[0] && fuzz_terminated(reason, sizeof(reason)));
-		return;
+		FUZZ_CHECK(strcmp(svc_buf_str(&b), "{\"messages\":[{},") == 0);
+		goto release;
 	}
-	/* the payload travels byte for byte (a NUL inside too) */
+	svc_buf_adds(&b, "]}");
+	FUZZ_CHECK(!b.failed);
+	/* as svc_consumer_handle_batch() loads it */
+	body = json_loadb(b.data, b.len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, NULL);
+	FUZZ_CHECK(body != NULL);
+	json_t *item = json_array_get(json_object_get(body, "messages"), 1);
+	json_t *key = json_object_get(item, "key");
 	json_t *value = json_object_get(item, "value");
-	FUZZ_CHECK(json_is_string(value) && json_string_length(value) == m.len);
-	FUZZ_CHECK(memcmp(json_string_value(value), m.value, m.len) == 0);
-	FUZZ_CHECK(json_is_string(json_object_get(item, "key")));
-	json_decref(item);
+	FUZZ_CHECK(json_is_string(key) && json_string_length(key) == keylen);
+	FUZZ_CHECK(keylen == 0 || memcmp(json_string_value(key), m.key, keylen) == 0);
+	if (json_is_object(value)) {
+		FUZZ_CHECK(svc_json_object_valid(m.value, m.len, SC_DELIVERY_VALUE_DEPTH));
+		FUZZ_CHECK(strstr(b.data, ",\"value\":") != NULL);
+	} else {
+		FUZZ_CHECK(json_is_string(value) && json_string_length(value) == m.len);
+		FUZZ_CHECK(memcmp(json_string_value(value), m.value, m.len) == 0);
+	}
+release:
+	json_decref(body);
+	svc_buf_release(&b);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -1,5 +1,6 @@
 /*
- * The event decoder (svc/event.h) on hostile Kafka payloads: svc_event_decode,
+ * The event decoder (svc/event.h) on hostile Kafka payloads: svc_event_decode
+ * (and svc_event_decode_json on the same input parsed, which must agree),
  * typed access to every field the services read, the round trip
  * decode -> encode -> decode, which must give the same envelope back, and the
  * pure readers the consumers apply to the data next: the inventory's items
@@ -107,12 +108,38 @@ static void check_notification(const struct svc_event *ev)
 	FUZZ_CHECK(fuzz_terminated(text.body, sizeof(text.body)) && fuzz_utf8(text.body));
 }
 
+/* The parsed form (an event a delivery carries as its object) decodes the
+ * same as the text: same verdict, same reason, same fields. */
+static void check_parsed_form(const uint8_t *data, size_t size, int rc, const char *err,
+                              const struct svc_event *ev)
+{
+	json_t *root = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, NULL);
+	struct svc_event parsed;
+	char parsed_err[256];
+
+	if (!root)
+		return; /* not JSON: only the string form reaches the decoder */
+	FUZZ_CHECK(svc_event_decode_json(root, &parsed, parsed_err, sizeof(parsed_err)) == rc ||
+	           size > SVC_EVENT_MAX_BYTES);
+	if (rc != 0 && size <= SVC_EVENT_MAX_BYTES)
+		FUZZ_CHECK(strcmp(parsed_err, err) == 0);
+	if (rc == 0) {
+		FUZZ_CHECK(strcmp(parsed.id, ev->id) == 0 && strcmp(parsed.type, ev->type) == 0);
+		FUZZ_CHECK(json_equal(parsed.data, ev->data));
+	}
+	svc_event_release(&parsed);
+	json_decref(root);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct svc_event ev;
 	char err[256];
 
-	if (svc_event_decode((const char *)data, size, &ev, err, sizeof(err)) != 0) {
+	int rc = svc_event_decode((const char *)data, size, &ev, err, sizeof(err));
+
+	check_parsed_form(data, size, rc, err, &ev);
+	if (rc != 0) {
 		/* the reason goes into logs and DLQ headers: printable, terminated */
 		FUZZ_CHECK(ev.data == NULL && err[0] && fuzz_terminated(err, sizeof(err)));
 		for (const char *p = err; *p; p++)
