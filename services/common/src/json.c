@@ -233,64 +233,50 @@ static bool add_name(struct checker *c, size_t first, const char *s, size_t len)
 	return true;
 }
 
-/* The object at pos (its '{'). */
-static bool check_object(struct checker *c)
+/* A member's name and colon, after pos's whitespace, in the object whose
+ * names start at `first`. */
+static bool check_name(struct checker *c, size_t first)
+{
+	size_t start;
+	bool escaped;
+
+	skip_ws(c);
+	start = c->pos + 1;
+	if (peek(c) != '"' || !check_string(c, &escaped))
+		return false;
+	/* names with escapes are not compared: "a" and "\u0061" are one name */
+	if (escaped || !add_name(c, first, c->s + start, c->pos - 1 - start))
+		return false;
+	skip_ws(c);
+	if (peek(c) != ':')
+		return false;
+	c->pos++;
+	return true;
+}
+
+/* The object or array at pos (its '{' or '['), which ends at `close`. */
+static bool check_container(struct checker *c, char close)
 {
 	size_t first = c->nnames;
 
 	c->pos++;
 	skip_ws(c);
-	if (peek(c) == '}') {
-		c->pos++;
-		return true;
-	}
-	for (;;) {
-		size_t start = c->pos + 1;
-		bool escaped;
-		if (peek(c) != '"' || !check_string(c, &escaped))
-			return false;
-		/* names with escapes are not compared: "a" and "\u0061" are one name */
-		if (escaped || !add_name(c, first, c->s + start, c->pos - 1 - start))
-			return false;
-		skip_ws(c);
-		if (peek(c) != ':')
-			return false;
-		c->pos++;
-		if (!check_value(c))
-			return false;
-		skip_ws(c);
-		if (peek(c) == '}')
-			break;
-		if (peek(c) != ',')
-			return false;
-		c->pos++;
-		skip_ws(c);
+	if (peek(c) != close) {
+		for (;;) {
+			if (close == '}' && !check_name(c, first))
+				return false;
+			if (!check_value(c))
+				return false;
+			skip_ws(c);
+			if (peek(c) == close)
+				break;
+			if (peek(c) != ',')
+				return false;
+			c->pos++;
+		}
 	}
 	c->pos++;
-	c->nnames = first;
-	return true;
-}
-
-/* The array at pos (its '['). */
-static bool check_array(struct checker *c)
-{
-	c->pos++;
-	skip_ws(c);
-	if (peek(c) == ']') {
-		c->pos++;
-		return true;
-	}
-	for (;;) {
-		if (!check_value(c))
-			return false;
-		skip_ws(c);
-		if (peek(c) == ']')
-			break;
-		if (peek(c) != ',')
-			return false;
-		c->pos++;
-	}
-	c->pos++;
+	c->nnames = first; /* the names of an object are done with it */
 	return true;
 }
 
@@ -305,7 +291,7 @@ static bool check_value(struct checker *c)
 	case '[':
 		if (++c->depth > c->max_depth)
 			return false;
-		ok = peek(c) == '{' ? check_object(c) : check_array(c);
+		ok = check_container(c, peek(c) == '{' ? '}' : ']');
 		c->depth--;
 		return ok;
 	case '"':
@@ -348,6 +334,8 @@ static bool is_plain(unsigned char ch)
 int svc_json_add_string(struct svc_buf *b, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
+	/* \b \t \n (no short form for \v) \f \r */
+	static const char short_escapes[] = {'b', 't', 'n', '\0', 'f', 'r'};
 	size_t mark = b->len, i = 0, run;
 
 	svc_buf_add(b, "\"", 1);
@@ -371,31 +359,12 @@ int svc_json_add_string(struct svc_buf *b, const char *s, size_t len)
 		if (run == len)
 			break;
 		unsigned char ch = (unsigned char)s[run];
-		char esc[6] = {'\\', (char)ch};
+		char esc[6] = {'\\', (char)ch, '0', '0'}; /* \" \\ or \u00XX */
 		size_t esclen = 2;
-		switch (ch) {
-		case '"':
-		case '\\':
-			break;
-		case '\b':
-			esc[1] = 'b';
-			break;
-		case '\f':
-			esc[1] = 'f';
-			break;
-		case '\n':
-			esc[1] = 'n';
-			break;
-		case '\r':
-			esc[1] = 'r';
-			break;
-		case '\t':
-			esc[1] = 't';
-			break;
-		default:
+		if (ch >= '\b' && ch <= '\r' && short_escapes[ch - '\b']) {
+			esc[1] = short_escapes[ch - '\b'];
+		} else if (ch != '"' && ch != '\\') {
 			esc[1] = 'u';
-			esc[2] = '0';
-			esc[3] = '0';
 			esc[4] = hex[ch >> 4];
 			esc[5] = hex[ch & 15];
 			esclen = 6;
