@@ -108,6 +108,20 @@ static struct sc_delivery_msg msg(int64_t offset, const char *value)
 	return m;
 }
 
+/* Closes the body of `b` and checks it is JSON with n messages. */
+static void assert_body_holds(struct sc_batch *b, size_t n)
+{
+	size_t len = 0;
+	const char *text = sc_batch_body(b, &len);
+	json_t *body;
+
+	assert_non_null(text);
+	body = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+	assert_int_equal(json_array_size(json_object_get(body, "messages")), n);
+	assert_int_equal(b->count, n);
+	json_decref(body);
+}
+
 static void test_batch_add_msg_writes_items_straight_into_the_body(void **state)
 {
 	struct sc_batch b;
@@ -135,8 +149,6 @@ static void test_batch_add_msg_leaves_nothing_of_a_refused_message(void **state)
 	struct sc_batch b;
 	struct sc_delivery_msg bad = msg(0, "{\"a\":\"\xff\"}"), good = msg(1, "{}");
 	char reason[64] = "";
-	size_t len = 0;
-	json_t *body;
 
 	(void)state;
 	sc_batch_init(&b, 1024);
@@ -147,10 +159,7 @@ static void test_batch_add_msg_leaves_nothing_of_a_refused_message(void **state)
 	assert_int_equal(sc_batch_add_msg(&b, &bad, reason, sizeof(reason)), SVC_EPERMANENT);
 	assert_int_equal(sc_batch_add_msg(&b, &good, reason, sizeof(reason)), 0);
 	assert_int_equal(sc_batch_add_msg(&b, &bad, reason, sizeof(reason)), SVC_EPERMANENT);
-	assert_int_equal(b.count, 2);
-	body = json_loads(sc_batch_body(&b, &len), 0, NULL);
-	assert_int_equal(json_array_size(json_object_get(body, "messages")), 2);
-	json_decref(body);
+	assert_body_holds(&b, 2);
 	sc_batch_release(&b);
 }
 
@@ -159,7 +168,7 @@ static void test_batch_add_msg_stops_before_the_byte_cap(void **state)
 	struct sc_batch b;
 	struct sc_delivery_msg m = msg(7, "{}");
 	char reason[64];
-	size_t one, len = 0;
+	size_t one;
 
 	(void)state;
 	/* the cap of a body with exactly two of these items */
@@ -172,12 +181,8 @@ static void test_batch_add_msg_stops_before_the_byte_cap(void **state)
 	assert_int_equal(sc_batch_add_msg(&b, &m, reason, sizeof(reason)), 0);
 	assert_int_equal(sc_batch_add_msg(&b, &m, reason, sizeof(reason)), 0);
 	assert_int_equal(sc_batch_add_msg(&b, &m, reason, sizeof(reason)), SC_BATCH_FULL);
-	assert_int_equal(b.count, 2);
-	assert_non_null(sc_batch_body(&b, &len));
-	assert_int_equal(len, 13 + one + 1 + one + 2);
-	json_t *body = json_loads(b.body.data, 0, NULL);
-	assert_int_equal(json_array_size(json_object_get(body, "messages")), 2);
-	json_decref(body);
+	assert_body_holds(&b, 2);
+	assert_int_equal(b.body.len, 13 + one + 1 + one + 2);
 	sc_batch_release(&b);
 }
 
@@ -191,7 +196,7 @@ static void test_batch_add_msg_takes_one_message_larger_than_the_cap(void **stat
 	sc_batch_init(&b, 20);
 	assert_int_equal(sc_batch_add_msg(&b, &m, reason, sizeof(reason)), 0);
 	assert_int_equal(sc_batch_add_msg(&b, &m, reason, sizeof(reason)), SC_BATCH_FULL);
-	assert_int_equal(b.count, 1);
+	assert_body_holds(&b, 1);
 	sc_batch_release(&b);
 }
 

@@ -19,6 +19,7 @@
 #include "svc/consumer.h"
 #include "svc/error.h"
 #include "svc/service.h"
+#include "tests/unit/consumer_stub.h"
 
 #define EVENT(id)                                                                                  \
 	"{\"eventId\":\"0190a5b4-0000-7000-8000-00000000000" id "\","                              \
@@ -29,19 +30,6 @@ static bool accepts_nothing(const char *type)
 {
 	(void)type;
 	return false;
-}
-
-static int never_applied(struct svc_ctx *ctx, struct svc_tx *tx, const struct svc_event *ev,
-                         void *scratch, char *reason, size_t reasonlen)
-{
-	(void)ctx;
-	(void)tx;
-	(void)ev;
-	(void)scratch;
-	(void)reason;
-	(void)reasonlen;
-	fail_msg("apply() must not run: no event type is accepted");
-	return SVC_EPERMANENT;
 }
 
 static const struct svc_consumer_ops ops = {.accepts = accepts_nothing, .apply = never_applied};

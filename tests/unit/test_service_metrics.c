@@ -14,6 +14,7 @@
 #include "svc/error.h"
 #include "svc/log.h"
 #include "svc/service.h"
+#include "tests/unit/consumer_stub.h"
 
 static json_int_t member(json_t *obj, const char *group, const char *name)
 {
@@ -60,19 +61,6 @@ static void test_metrics_json_without_consumer_has_no_events(void **state)
 	assert_null(json_object_get(out, "events"));
 	assert_int_equal(member(out, "http", "requests"), 0);
 	json_decref(out);
-}
-
-static int never_applied(struct svc_ctx *ctx, struct svc_tx *tx, const struct svc_event *ev,
-                         void *scratch, char *reason, size_t reasonlen)
-{
-	(void)ctx;
-	(void)tx;
-	(void)ev;
-	(void)scratch;
-	(void)reason;
-	(void)reasonlen;
-	fail_msg("apply() must not run without a database");
-	return SVC_EPERMANENT;
 }
 
 static const struct svc_consumer_ops ops = {.apply = never_applied};
