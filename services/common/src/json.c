@@ -115,8 +115,16 @@ static bool check_string(struct checker *c, bool *escaped)
 	*escaped = false;
 	c->pos++;
 	while (c->pos < c->len) {
-		unsigned char ch = (unsigned char)c->s[c->pos];
-		size_t n;
+		size_t i = c->pos, n;
+		unsigned char ch;
+		/* the common case in a tight loop: printable ASCII */
+		while (i < c->len && (ch = (unsigned char)c->s[i]) >= 0x20 && ch < 0x80 &&
+		       ch != '"' && ch != '\\')
+			i++;
+		c->pos = i;
+		if (i == c->len)
+			break;
+		ch = (unsigned char)c->s[i];
 		if (ch == '"') {
 			c->pos++;
 			return true;
@@ -129,11 +137,7 @@ static bool check_string(struct checker *c, bool *escaped)
 				return false;
 			continue;
 		}
-		if (ch < 0x80) {
-			c->pos++;
-			continue;
-		}
-		n = svc_utf8_seq_len(c->s + c->pos, c->len - c->pos);
+		n = svc_utf8_seq_len(c->s + i, c->len - i);
 		if (n == 0)
 			return false;
 		c->pos += n;
