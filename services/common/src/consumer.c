@@ -308,11 +308,17 @@ static void count_answer(struct svc_ctx *ctx, int code)
 
 static int append_result(json_t *results, int code, const char *reason)
 {
-	json_t *r = json_pack("{s:s}", "status", svc__consumer_status_name(code));
+	json_t *r = json_object();
 
-	if (r && reason && *reason)
-		json_object_set_new(r, "reason", json_string(reason));
-	return r ? json_array_append_new(results, r) : -1;
+	/* one per event: no format string to parse, the status is our ASCII */
+	if (!r || json_object_set_new_nocheck(
+	                  r, "status", json_string_nocheck(svc__consumer_status_name(code))) != 0) {
+		json_decref(r);
+		return -1;
+	}
+	if (reason && *reason)
+		json_object_set_new_nocheck(r, "reason", json_string(reason));
+	return json_array_append_new(results, r);
 }
 
 /* An answer: counted and appended to `results`. 0 or -1 (out of memory). */
