@@ -5,6 +5,8 @@
 #   lagmon         consumer-group lag, one JSON line per second
 #   auth-cost      what verifying a bearer token costs a request (make bench-auth)
 #   obs-cost       what metrics and log lines cost the hot path (make bench-obs)
+#   delivery-cost  what one event costs the sidecar and the service on the
+#                  /internal/events hop, no stack needed (make bench-delivery)
 # The ceiling tools and lagmon share loadgen's archive (clock, percentiles).
 $(eval $(call program,loadgen,loadtest/loadgen))
 $(eval $(call program,kafka-ceiling,loadtest/kafka-ceiling))
@@ -12,8 +14,12 @@ $(eval $(call program,db-ceiling,loadtest/db-ceiling))
 $(eval $(call program,lagmon,loadtest/lagmon))
 $(eval $(call program,auth-cost,loadtest/auth-cost))
 $(eval $(call program,obs-cost,loadtest/obs-cost))
+$(eval $(call program,delivery-cost,loadtest/delivery-cost))
 
-.PHONY: bench-auth bench-obs
+.PHONY: bench-auth bench-obs bench-delivery
+bench-delivery: $(BIN)/delivery-cost
+	@mkdir -p build/bench
+	$(BIN)/delivery-cost | tee build/bench/delivery-cost.txt
 bench-obs: $(BIN)/obs-cost
 	@mkdir -p build/bench
 	$(BIN)/obs-cost | tee build/bench/obs-cost.txt
@@ -23,3 +29,6 @@ bench-auth: $(BIN)/auth-cost
 $(BIN)/kafka-ceiling $(BIN)/db-ceiling $(BIN)/lagmon $(BIN)/obs-cost: $(loadgen_LIB)
 # loadgen's archive uses libsvc's clock: libsvc again after it.
 $(BIN)/kafka-ceiling $(BIN)/db-ceiling $(BIN)/lagmon $(BIN)/obs-cost: LDLIBS := $(SVC_LIB) $(LDLIBS)
+# the sidecar's archive, then libsvc again after it
+$(BIN)/delivery-cost: $(sidecar_LIB)
+$(BIN)/delivery-cost: LDLIBS := $(SVC_LIB) $(LDLIBS)
