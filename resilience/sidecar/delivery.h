@@ -41,7 +41,8 @@ struct sc_delivery_result {
  * The value is the payload as it is when it is a JSON object that passes
  * svc_json_object_valid() (at most SC_DELIVERY_VALUE_DEPTH deep and
  * SVC_EVENT_MAX_BYTES long), so the service parses it once; any other
- * payload goes as a JSON string, which the service answers as malformed.
+ * payload goes as a JSON string, which the service parses on its own and
+ * answers "rejected" (with the reason) when it is no event.
  * 0; SVC_EPERMANENT when the message cannot be represented as JSON text
  * (key or payload not valid UTF-8, no payload), with the reason in `reason`
  * and nothing appended: such a message is rejected without asking the

@@ -5,9 +5,10 @@
  *   {"messages":[{"topic":"order.events","partition":3,"offset":1234,
  *                 "key":"<orderId>","value":{<the event>}}]}
  *   The value is the event's JSON object itself, parsed with the body, or
- *   its text as a JSON string (what older sidecars send, and what the
- *   sidecar sends for a payload that is not a valid JSON object: it is
- *   answered "rejected" with the reason).
+ *   its text as a JSON string, parsed on its own: what older sidecars send,
+ *   and what the sidecar sends when it cannot vouch for the payload as an
+ *   object (not JSON, not an object, deeper than it checks...); such a
+ *   value is answered "rejected" with the reason when it is no event.
  * -> 200 {"results":[{"status":"ok|duplicate|ignored|retry|rejected",
  *                     "reason":"..."}]}   (one per message, same order)
  *
