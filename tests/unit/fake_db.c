@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "svc/db.h"
 #include "svc/db_ops.h"
 
 #define FAKE_DB_MAX_CONNS          64
@@ -592,6 +593,17 @@ void fake_db_uninstall(void)
 {
 	fake_db_reset();
 	svc_db_set_ops(NULL);
+}
+
+struct svc_db *fake_db_pool_open(unsigned size)
+{
+	const struct svc_db_config cfg = {.host = "fake",
+	                                  .user = "test",
+	                                  .database = "test",
+	                                  .pool_size = size,
+	                                  .timeout_s = 1};
+
+	return svc_db_open(&cfg);
 }
 
 struct fake_db_rule *fake_db_on(const char *prefix, const char *contains)

@@ -15,8 +15,8 @@
  * A statement matches a rule when it begins with the rule's `prefix`
  * (case-insensitive; NULL: any) and contains `contains` (NULL: any). Rules
  * are tried newest first (a fault added by a test goes before the answers
- * of its set-up); the first that matches and still applies answers. A statement no rule answers succeeds: a SELECT with an
- * empty result set, any other statement with one affected row.
+ * of its set-up); the first that matches and still applies answers. A statement no rule answers
+ * succeeds: a SELECT with an empty result set, any other statement with one affected row.
  *
  * The fake tracks transactions per connection: START TRANSACTION or BEGIN
  * opens one, COMMIT makes its statements committed, ROLLBACK (also ROLLBACK
@@ -54,6 +54,10 @@ void fake_db_install(void);
 void fake_db_reset(void);
 /* fake_db_reset(), then libmariadb is the client again. */
 void fake_db_uninstall(void);
+/* A pool (svc_db_open) of `size` connections that "connect" to the fake.
+ * Caller owns it: svc_db_free() before fake_db_uninstall(). NULL on
+ * allocation failure. */
+struct svc_db *fake_db_pool_open(unsigned size);
 
 /* ---- rules --------------------------------------------------------------- */
 

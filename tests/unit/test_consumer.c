@@ -100,15 +100,13 @@ static struct svc_ctx ctx = {.svc = &service, .events = &stats};
 
 static int setup(void **state)
 {
-	struct svc_db_config cfg = {.host = "fake", .pool_size = 2, .timeout_s = 1};
-
 	(void)state;
 	memset(&tc, 0, sizeof(tc));
 	memset(&stats, 0, sizeof(stats));
 	fake_db_install();
 	service.consumer = &local_ops;
 	ctx.consumer_tx_max = 0;
-	ctx.db = svc_db_open(&cfg);
+	ctx.db = fake_db_pool_open(2);
 	return ctx.db ? 0 : -1;
 }
 

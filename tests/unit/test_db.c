@@ -22,11 +22,9 @@ static struct svc_db *db;
 
 static int setup(void **state)
 {
-	struct svc_db_config cfg = {.host = "fake", .pool_size = 2, .timeout_s = 1};
-
 	(void)state;
 	fake_db_install();
-	db = svc_db_open(&cfg);
+	db = fake_db_pool_open(2);
 	return db ? 0 : -1;
 }
 

@@ -30,8 +30,6 @@ static struct sc_dlq_entry entry;
 
 static int setup(void **state)
 {
-	struct svc_db_config cfg = {.host = "fake", .pool_size = 2, .timeout_s = 1};
-
 	(void)state;
 	fake_db_install();
 	fake_producer_reset();
@@ -46,7 +44,7 @@ static int setup(void **state)
 	entry.source_partition = 3;
 	entry.source_offset = 7;
 	snprintf(entry.event_id, sizeof(entry.event_id), "01a20fd7-0000-7000-8000-0000000000e1");
-	db = svc_db_open(&cfg);
+	db = fake_db_pool_open(2);
 	return db ? 0 : -1;
 }
 

@@ -72,15 +72,6 @@ static void gate_set_open(bool open)
 
 static int setup(void **state)
 {
-	struct svc_db_config cfg = {
-	        .host = "fake",
-	        .port = 1,
-	        .user = "u",
-	        .database = "d",
-	        .pool_size = 4,
-	        .timeout_s = 1,
-	};
-
 	(void)state;
 	order_fake_db_reset(NULL, 0, NULL, 0);
 	fake_db_hook(gate_query);
@@ -88,7 +79,7 @@ static int setup(void **state)
 	gate.starts = 0;
 	gate.finished = 0;
 	gate.on_second_start = NULL;
-	ctx.db = svc_db_open(&cfg);
+	ctx.db = fake_db_pool_open(4);
 	assert_non_null(ctx.db);
 	for (int i = 0; i < NREQ; i++) {
 		memset(&reqs[i], 0, sizeof(reqs[i]));

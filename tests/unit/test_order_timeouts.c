@@ -33,12 +33,10 @@ static struct svc_ctx ctx = {.svc = &service, .user = &app};
 
 static int setup(void **state)
 {
-	struct svc_db_config cfg = {.host = "fake", .pool_size = 2, .timeout_s = 1};
-
 	(void)state;
 	order_config_load(&app.cfg);
 	order_fake_db_reset(orders, sizeof(orders) / sizeof(orders[0]), NULL, 0);
-	ctx.db = svc_db_open(&cfg);
+	ctx.db = fake_db_pool_open(2);
 	return ctx.db ? 0 : -1;
 }
 
