@@ -3,7 +3,8 @@
  * itself, error classification, a string-escaping SQL builder and versioned
  * migrations. SQL must be accepted by MySQL 8.0 and MariaDB 10.11 alike.
  * The pool is thread-safe; a borrowed connection belongs to its borrower
- * until svc_db_release().
+ * until svc_db_release(). Every libmariadb call goes through the process's
+ * client table (svc/db_ops.h), which a unit test may replace.
  */
 #ifndef SVC_DB_H
 #define SVC_DB_H
