@@ -126,6 +126,11 @@ stop:
 status:
 	scripts/stack.sh status
 
+# one order's log lines from every process, in time order (scripts/order-logs.py)
+logs:
+	@test -n "$(ORDER)" || { echo "usage: make logs ORDER=<orderId>" >&2; exit 2; }
+	@scripts/order-logs.py "$(ORDER)"
+
 # unit and check are hermetic: no package installs, no services started
 unit:
 	$(MAKE) SAN=1 unit-tests

@@ -72,7 +72,7 @@ int sc_dlq_redrive_marks(struct svc_db *db, const char *dlq_topic, struct sc_dlq
 		rc = rc == SVC_ENOMEM ? rc : SVC_ETRANSIENT;
 		goto out_conn;
 	}
-	while ((row = mysql_fetch_row(res))) {
+	while ((row = svc_db_fetch_row(res))) {
 		struct sc_dlq_entry key = {.partition = (int32_t)svc_db_col_i64(row[0]),
 		                           .offset = svc_db_col_i64(row[1])};
 		struct sc_dlq_entry *kp = &key, **hit;
@@ -80,7 +80,7 @@ int sc_dlq_redrive_marks(struct svc_db *db, const char *dlq_topic, struct sc_dlq
 		if (hit)
 			(*hit)->redriven = true;
 	}
-	mysql_free_result(res);
+	svc_db_free_result(res);
 out_conn:
 	svc_db_release(db, conn, rc == SVC_ETRANSIENT);
 out_sorted:
@@ -107,7 +107,7 @@ static int claim(MYSQL *conn, const char *dlq_topic, const struct sc_dlq_entry *
 	svc_sql_add_str(&sql, conn, e->event_id);
 	svc_buf_adds(&sql, ")");
 	rc = sql.failed ? SVC_ENOMEM : svc_db_exec(conn, svc_buf_str(&sql));
-	if (rc == 0 && mysql_affected_rows(conn) == 0)
+	if (rc == 0 && svc_db_affected_rows(conn) == 0)
 		rc = SVC_DUPLICATE;
 	svc_buf_release(&sql);
 	return rc;

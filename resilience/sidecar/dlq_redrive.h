@@ -30,7 +30,8 @@ int sc_dlq_redrive_marks(struct svc_db *db, const char *dlq_topic, struct sc_dlq
 /*
  * Re-drives `e` (which the caller checked with sc_dlq_entry_redrivable) to
  * e->source_topic with its original key and payload and the headers of
- * sc_dlq_redrive_headers(), as above. 0 once acknowledged and recorded;
+ * sc_dlq_redrive_headers(), as above. 0 once acknowledged (and recorded,
+ * unless the COMMIT failed: then a later re-drive sends it again);
  * SVC_DUPLICATE when it had been re-driven before (nothing sent);
  * SVC_ETRANSIENT when the database or Kafka failed (nothing recorded);
  * SVC_EPERMANENT when Kafka refused the message for good (unknown topic).

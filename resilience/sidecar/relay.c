@@ -296,7 +296,7 @@ static int select_rows(struct sc_relay *r, MYSQL_RES **res, size_t *n)
 		tx_close(r, false);
 		return rc;
 	}
-	*n = (size_t)mysql_num_rows(*res);
+	*n = (size_t)svc_db_num_rows(*res);
 	return 0;
 }
 
@@ -319,10 +319,10 @@ static int produce_rows(struct sc_relay *r, MYSQL_RES *res, struct relay_item *i
 		items[i].ack.err = RD_KAFKA_RESP_ERR__INVALID_ARG; /* until produced */
 	}
 	MYSQL_ROW row;
-	for (size_t i = 0; i < n && (row = mysql_fetch_row(res)); i++) {
+	for (size_t i = 0; i < n && (row = svc_db_fetch_row(res)); i++) {
 		struct relay_item *it = &items[i];
 		it->row = row;
-		memcpy(it->lens, mysql_fetch_lengths(res), sizeof(it->lens));
+		memcpy(it->lens, svc_db_fetch_lengths(res), sizeof(it->lens));
 		rows[i].key = row[3];
 		rows[i].keylen = row[3] ? it->lens[3] : 0;
 		/* Unparsable id: cannot be deleted, so not sent (held). */
@@ -450,7 +450,7 @@ out:
 	if (rc && n > *nfailed)
 		*nfailed = n;
 	if (res)
-		mysql_free_result(res);
+		svc_db_free_result(res);
 	free(items);
 	free(rows);
 	free(plan);

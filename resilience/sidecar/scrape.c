@@ -107,13 +107,13 @@ static void collect_backlog(struct svc_prom *r, struct svc_db *db)
 		svc_db_release(db, conn, conn && svc_db_error_is_transient(conn));
 		return;
 	}
-	row = mysql_fetch_row(res);
+	row = svc_db_fetch_row(res);
 	if (row && row[0])
 		svc_prom_set(
 		        svc_prom_at(svc_prom_gauge(r, "saga_outbox_backlog",
 		                                   "Outbox rows not yet relayed to Kafka.", NULL)),
 		        svc_db_col_i64(row[0]));
-	mysql_free_result(res);
+	svc_db_free_result(res);
 	svc_db_release(db, conn, false);
 }
 

@@ -96,14 +96,14 @@ static int load_transitions(MYSQL *conn, json_t *orders, json_t *by_id)
 	add_id_list(&sql, conn, orders);
 	svc_buf_adds(&sql, " ORDER BY t.order_id, t.id");
 	rc = query(conn, &sql, &res);
-	while (rc == 0 && (row = mysql_fetch_row(res))) {
+	while (rc == 0 && (row = svc_db_fetch_row(res))) {
 		json_t *list = json_object_get(json_object_get(by_id, row[0]), "transitions");
 
 		if (list)
 			json_array_append_new(list, transition_json(row));
 	}
 	if (res)
-		mysql_free_result(res);
+		svc_db_free_result(res);
 	svc_buf_release(&sql);
 	return rc;
 }
@@ -122,11 +122,11 @@ static int in_flight(MYSQL *conn, json_t *counts)
 	         "GROUP BY status",
 	         waiting[0], waiting[1], waiting[2]);
 	rc = svc_db_query(conn, sql, &res);
-	while (rc == 0 && (row = mysql_fetch_row(res)))
+	while (rc == 0 && (row = svc_db_fetch_row(res)))
 		json_object_set_new(counts, row[0],
 		                    json_integer((json_int_t)svc_db_col_i64(row[1])));
 	if (res)
-		mysql_free_result(res);
+		svc_db_free_result(res);
 	return rc;
 }
 
@@ -142,7 +142,7 @@ static int oldest(MYSQL *conn, int limit, json_t *orders, json_t *by_id)
 	svc_buf_addf(&sql, "%d", limit);
 	rc = query(conn, &sql, &res);
 	svc_buf_release(&sql);
-	while (rc == 0 && (row = mysql_fetch_row(res))) {
+	while (rc == 0 && (row = svc_db_fetch_row(res))) {
 		json_t *o = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:[]}", "orderId",
 		                      row[0], "userId", str_or_null(row[1]), "status",
 		                      str_or_null(row[2]), "step", str_or_null(row[3]), "createdAt",
@@ -158,7 +158,7 @@ static int oldest(MYSQL *conn, int limit, json_t *orders, json_t *by_id)
 		json_object_set_new(by_id, row[0], o);
 	}
 	if (res)
-		mysql_free_result(res);
+		svc_db_free_result(res);
 	return rc;
 }
 
@@ -202,9 +202,9 @@ static int load_order(MYSQL *conn, const char *order_id, json_t **doc)
 	svc_buf_release(&sql);
 	if (rc != 0)
 		return rc;
-	row = mysql_fetch_row(res);
+	row = svc_db_fetch_row(res);
 	if (!row) {
-		mysql_free_result(res);
+		svc_db_free_result(res);
 		return SVC_ENOTFOUND;
 	}
 	*doc = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:[], s:[]}",
@@ -215,7 +215,7 @@ static int load_order(MYSQL *conn, const char *order_id, json_t **doc)
 	                 str_or_null(row[8]), "createdAt", str_or_null(row[9]), "updatedAt",
 	                 str_or_null(row[10]), "stepDeadline", str_or_null(row[11]), "lines",
 	                 "transitions");
-	mysql_free_result(res);
+	svc_db_free_result(res);
 	return *doc ? 0 : SVC_ENOMEM;
 }
 
@@ -232,13 +232,13 @@ static int load_lines(MYSQL *conn, const char *order_id, json_t *lines)
 	svc_sql_add_str(&sql, conn, order_id);
 	svc_buf_adds(&sql, " ORDER BY line_no");
 	rc = query(conn, &sql, &res);
-	while (rc == 0 && (row = mysql_fetch_row(res)))
+	while (rc == 0 && (row = svc_db_fetch_row(res)))
 		json_array_append_new(lines,
 		                      json_pack("{s:o, s:o, s:o}", "productId", str_or_null(row[0]),
 		                                "quantity", int_or_null(row[1]), "unitPrice",
 		                                int_or_null(row[2])));
 	if (res)
-		mysql_free_result(res);
+		svc_db_free_result(res);
 	svc_buf_release(&sql);
 	return rc;
 }

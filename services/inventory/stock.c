@@ -151,7 +151,7 @@ static int run_keyed(MYSQL *conn, const struct keyed_stmt *st, struct span s, st
 		rc = run(conn, &sql, st->load ? &res : NULL);
 		if (rc == 0 && st->load) {
 			rc = st->load(b, res);
-			mysql_free_result(res);
+			svc_db_free_result(res);
 		}
 	}
 	return rc;
@@ -228,7 +228,7 @@ static int insert_placeholders(MYSQL *conn, const struct inv_batch *b, uint64_t 
 	svc_buf_adds(&sql, " ON DUPLICATE KEY UPDATE order_id = order_id");
 	rc = n ? run(conn, &sql, NULL) : 0;
 	svc_buf_release(&sql);
-	*inserted = rc == 0 && n ? (uint64_t)mysql_affected_rows(conn) : 0;
+	*inserted = rc == 0 && n ? (uint64_t)svc_db_affected_rows(conn) : 0;
 	return rc;
 }
 
@@ -238,7 +238,7 @@ static int load_orders(struct inv_batch *b, MYSQL_RES *res)
 	struct inv_batch_order *o;
 	MYSQL_ROW r;
 
-	while ((r = mysql_fetch_row(res))) {
+	while ((r = svc_db_fetch_row(res))) {
 		o = inv_batch_order(b, r[0] ? r[0] : "");
 		if (!o)
 			continue;
@@ -262,7 +262,7 @@ static int load_lines(struct inv_batch *b, MYSQL_RES *res)
 	struct inv_item line;
 	MYSQL_ROW r;
 
-	while ((r = mysql_fetch_row(res))) {
+	while ((r = svc_db_fetch_row(res))) {
 		o = inv_batch_order(b, r[0] ? r[0] : "");
 		if (!o)
 			continue;
@@ -283,7 +283,7 @@ static int load_products(struct inv_batch *b, MYSQL_RES *res)
 	struct inv_batch_product *row;
 	MYSQL_ROW r;
 
-	while ((r = mysql_fetch_row(res))) {
+	while ((r = svc_db_fetch_row(res))) {
 		row = inv_batch_product(b, r[0] ? r[0] : "");
 		if (!row)
 			continue;
@@ -534,7 +534,7 @@ int inv_product_get(MYSQL *conn, const char *product_id, struct inv_product *p)
 	rc = run(conn, &sql, &res);
 	if (rc)
 		return rc;
-	r = mysql_fetch_row(res);
+	r = svc_db_fetch_row(res);
 	if (!r) {
 		rc = SVC_ENOTFOUND;
 		goto release;
@@ -548,7 +548,7 @@ int inv_product_get(MYSQL *conn, const char *product_id, struct inv_product *p)
 	p->c.price = svc_db_col_i64(r[5]);
 	p->c.version = svc_db_col_i64(r[6]);
 release:
-	mysql_free_result(res);
+	svc_db_free_result(res);
 	return rc;
 }
 

@@ -44,7 +44,7 @@ static int query_rows(MYSQL *conn, struct svc_buf *b, json_t **out)
 	if (rc != 0)
 		goto out;
 	arr = json_array();
-	while (arr && (row = mysql_fetch_row(res)) != NULL)
+	while (arr && (row = svc_db_fetch_row(res)) != NULL)
 		json_array_append_new(arr, row_to_json(row));
 	if (!arr) {
 		rc = SVC_ENOMEM;
@@ -55,7 +55,7 @@ static int query_rows(MYSQL *conn, struct svc_buf *b, json_t **out)
 out:
 	json_decref(arr);
 	if (res)
-		mysql_free_result(res);
+		svc_db_free_result(res);
 	return rc;
 }
 
@@ -87,7 +87,7 @@ int notif_store_contact_emails(MYSQL *conn, struct notif_contact *const *cs, siz
 	}
 	svc_buf_adds(&b, ")");
 	rc = b.failed ? SVC_ENOMEM : svc_db_query(conn, svc_buf_str(&b), &res);
-	while (rc == 0 && (row = mysql_fetch_row(res)) != NULL) {
+	while (rc == 0 && (row = svc_db_fetch_row(res)) != NULL) {
 		if (!row[0] || !email_usable(row[1], sizeof(cs[0]->email)))
 			continue;
 		/* Several requests may ask for one user: fill them all. The
@@ -101,7 +101,7 @@ int notif_store_contact_emails(MYSQL *conn, struct notif_contact *const *cs, siz
 		}
 	}
 	if (res)
-		mysql_free_result(res);
+		svc_db_free_result(res);
 	svc_buf_release(&b);
 	return rc;
 }
@@ -152,7 +152,7 @@ int notif_store_insert(struct svc_tx *tx, const struct notif_record *r)
 	}
 	/* Deferred to the commit in a batch transaction (nothing reads it back). */
 	rc = svc_defer_insert(tx, NOTIF_INSERT, b.data, b.len);
-	if (rc == SVC_EPERMANENT && mysql_errno(conn) == ER_DUP_ENTRY)
+	if (rc == SVC_EPERMANENT && svc_db_errno(conn) == ER_DUP_ENTRY)
 		rc = SVC_DUPLICATE;
 out:
 	svc_buf_release(&b);

@@ -36,10 +36,10 @@ static void collect_in_flight(struct svc_prom *r, void *arg)
 		svc_db_release(ctx->db, conn, conn && svc_db_error_is_transient(conn));
 		return; /* the gauges keep their last values */
 	}
-	while ((row = mysql_fetch_row(res)))
+	while ((row = svc_db_fetch_row(res)))
 		if (order_state_parse(row[0], &s))
 			counts[s] = svc_db_col_i64(row[1]);
-	mysql_free_result(res);
+	svc_db_free_result(res);
 	svc_db_release(ctx->db, conn, false);
 	for (int i = 0; i < ORDER_STATE_COUNT; i++)
 		if (!order_state_is_terminal((enum order_state)i))

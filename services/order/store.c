@@ -100,7 +100,7 @@ int order_store_insert(struct svc_tx *tx, const struct order_new *o)
 	svc_buf_adds(&b, ", UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))");
 	rc = defer_buf(tx, ORDER_INSERT, &b);
 	if (rc != 0) {
-		if (mysql_errno(conn) == ER_DUP_ENTRY)
+		if (svc_db_errno(conn) == ER_DUP_ENTRY)
 			rc = SVC_ECONFLICT;
 		return rc;
 	}
@@ -135,7 +135,7 @@ int order_store_find_by_key(MYSQL *conn, const char *user_id, const char *key,
 	rc = query_buf(conn, &b, &res);
 	if (rc != 0)
 		return rc;
-	row = mysql_fetch_row(res);
+	row = svc_db_fetch_row(res);
 	if (!row || !row[0]) {
 		rc = SVC_ENOTFOUND;
 		goto free_res;
@@ -143,7 +143,7 @@ int order_store_find_by_key(MYSQL *conn, const char *user_id, const char *key,
 	snprintf(order_id, 37, "%s", row[0]);
 	*same_request = row[1] && strcmp(row[1], "1") == 0;
 free_res:
-	mysql_free_result(res);
+	svc_db_free_result(res);
 	return rc;
 }
 
@@ -268,7 +268,7 @@ int order_store_lock_many(MYSQL *conn, struct order_locked *o, size_t n)
 	if (rc != 0)
 		return rc;
 	/* Rows come in id order, mostly the order o[] is in. */
-	for (i = 0; (row = mysql_fetch_row(res)); i++) {
+	for (i = 0; (row = svc_db_fetch_row(res)); i++) {
 		struct order_row r = {0};
 		int code = parse_order_row(row, &r);
 
@@ -281,7 +281,7 @@ int order_store_lock_many(MYSQL *conn, struct order_locked *o, size_t n)
 		if (code == 0 && o[i].with_items)
 			o[i].items = parse_lines(row[9]);
 	}
-	mysql_free_result(res);
+	svc_db_free_result(res);
 	return 0;
 }
 
@@ -317,11 +317,11 @@ int order_store_lock_due(MYSQL *conn, size_t max, char (*ids)[37], size_t *n)
 	rc = query_buf(conn, &b, &res);
 	if (rc != 0)
 		return rc;
-	while ((row = mysql_fetch_row(res)) && *n < max) {
+	while ((row = svc_db_fetch_row(res)) && *n < max) {
 		if (row[0])
 			snprintf(ids[(*n)++], 37, "%s", row[0]);
 	}
-	mysql_free_result(res);
+	svc_db_free_result(res);
 	return 0;
 }
 
@@ -492,7 +492,7 @@ int order_store_items(MYSQL *conn, const char *order_id, json_t **out)
 	if (rc != 0)
 		return rc;
 	items = json_array();
-	while (items && (row = mysql_fetch_row(res))) {
+	while (items && (row = svc_db_fetch_row(res))) {
 		json_t *it = json_pack("{s:s, s:I, s:I}", "productId", row[0] ? row[0] : "",
 		                       "quantity", (json_int_t)svc_db_col_i64(row[1]), "unitPrice",
 		                       (json_int_t)svc_db_col_i64(row[2]));
@@ -501,7 +501,7 @@ int order_store_items(MYSQL *conn, const char *order_id, json_t **out)
 			items = NULL;
 		}
 	}
-	mysql_free_result(res);
+	svc_db_free_result(res);
 	if (!items)
 		return SVC_ENOMEM;
 	*out = items;
@@ -524,7 +524,7 @@ static int load_history(MYSQL *conn, const char *order_id, json_t **out)
 	if (rc != 0)
 		return rc;
 	hist = json_array();
-	while (hist && (row = mysql_fetch_row(res))) {
+	while (hist && (row = svc_db_fetch_row(res))) {
 		json_t *h =
 		        json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "from", col_json(row[0]),
 		                  "to", col_json(row[1]), "step", col_json(row[2]), "event",
@@ -535,7 +535,7 @@ static int load_history(MYSQL *conn, const char *order_id, json_t **out)
 			hist = NULL;
 		}
 	}
-	mysql_free_result(res);
+	svc_db_free_result(res);
 	if (!hist)
 		return SVC_ENOMEM;
 	*out = hist;
@@ -557,7 +557,7 @@ int order_store_load_json(MYSQL *conn, const char *order_id, json_t **out)
 	rc = query_buf(conn, &b, &res);
 	if (rc != 0)
 		return rc;
-	row = mysql_fetch_row(res);
+	row = svc_db_fetch_row(res);
 	if (!row) {
 		rc = SVC_ENOTFOUND;
 		goto free_res;
@@ -580,6 +580,6 @@ int order_store_load_json(MYSQL *conn, const char *order_id, json_t **out)
 free_res:
 	json_decref(items);
 	json_decref(hist);
-	mysql_free_result(res);
+	svc_db_free_result(res);
 	return rc;
 }

@@ -90,7 +90,7 @@ int pay_rows_lock(MYSQL *conn, struct pay_row *rows, size_t n)
 	/* Key order: concurrent batches lock in the same order, cannot deadlock. */
 	svc_buf_adds(&sql, ") ORDER BY order_id FOR UPDATE");
 	rc = sql.failed ? SVC_ENOMEM : svc_db_query(conn, svc_buf_str(&sql), &res);
-	while (rc == 0 && (r = mysql_fetch_row(res))) {
+	while (rc == 0 && (r = svc_db_fetch_row(res))) {
 		struct pay_row key = {0};
 
 		copy_field(key.order_id, sizeof(key.order_id), r[0]);
@@ -99,7 +99,7 @@ int pay_rows_lock(MYSQL *conn, struct pay_row *rows, size_t n)
 			rc = row_parse(r, found);
 	}
 	if (res)
-		mysql_free_result(res);
+		svc_db_free_result(res);
 	svc_buf_release(&sql);
 	return rc;
 }
@@ -119,10 +119,10 @@ int pay_row_load(MYSQL *conn, const char *order_id, bool lock, struct pay_row *r
 	if (lock)
 		svc_buf_adds(&sql, " FOR UPDATE");
 	rc = sql.failed ? SVC_ENOMEM : svc_db_query(conn, svc_buf_str(&sql), &res);
-	if (rc == 0 && (r = mysql_fetch_row(res)))
+	if (rc == 0 && (r = svc_db_fetch_row(res)))
 		rc = row_parse(r, row);
 	if (res)
-		mysql_free_result(res);
+		svc_db_free_result(res);
 	svc_buf_release(&sql);
 	return rc;
 }
@@ -166,9 +166,9 @@ int pay_rows_insert(MYSQL *conn, const struct pay_row *const *rows, size_t n)
 	rc = sql.failed ? SVC_ENOMEM : svc_db_exec_dup_ok(conn, svc_buf_str(&sql));
 	/* The order has a row (primary key), or its payment id is another
 	 * order's (uq_payments_payment_id: a command naming a taken id). */
-	if (rc == SVC_EPERMANENT && mysql_errno(conn) == ER_DUP_ENTRY)
-		rc = strstr(mysql_error(conn), "uq_payments_payment_id") ? SVC_ECONFLICT
-		                                                         : SVC_DUPLICATE;
+	if (rc == SVC_EPERMANENT && svc_db_errno(conn) == ER_DUP_ENTRY)
+		rc = strstr(svc_db_error(conn), "uq_payments_payment_id") ? SVC_ECONFLICT
+		                                                          : SVC_DUPLICATE;
 	svc_buf_release(&sql);
 	return rc;
 }
@@ -314,10 +314,10 @@ int pay_outcome_load(MYSQL *conn, const char *order_id, enum pay_order_outcome *
 	svc_buf_adds(&sql, "SELECT status FROM order_outcomes WHERE order_id = ");
 	svc_sql_add_str(&sql, conn, order_id);
 	rc = sql.failed ? SVC_ENOMEM : svc_db_query(conn, svc_buf_str(&sql), &res);
-	if (rc == 0 && (r = mysql_fetch_row(res)))
+	if (rc == 0 && (r = svc_db_fetch_row(res)))
 		*out = pay_order_outcome_parse(r[0]);
 	if (res)
-		mysql_free_result(res);
+		svc_db_free_result(res);
 	svc_buf_release(&sql);
 	return rc;
 }
@@ -361,12 +361,12 @@ int pay_reconcile_count(MYSQL *conn, long unknown_s, struct pay_reconciliation *
 	int rc = reconcile_query(conn, unknown_s, 0, &res);
 
 	memset(out, 0, sizeof(*out));
-	if (rc == 0 && (r = mysql_fetch_row(res))) {
+	if (rc == 0 && (r = svc_db_fetch_row(res))) {
 		out->captured_on_cancelled = svc_db_col_i64(r[0]);
 		out->captured_without_outcome = svc_db_col_i64(r[1]);
 	}
 	if (res)
-		mysql_free_result(res);
+		svc_db_free_result(res);
 	return rc;
 }
 
@@ -380,7 +380,7 @@ int pay_reconcile_list(MYSQL *conn, long unknown_s, size_t limit, json_t **out)
 	if (rc != 0)
 		return rc;
 	list = json_array();
-	while (list && (r = mysql_fetch_row(res))) {
+	while (list && (r = svc_db_fetch_row(res))) {
 		bool cancelled = r[1] && strcmp(r[1], "1") == 0;
 		json_t *o = json_pack(
 		        "{s:s, s:s, s:s, s:I, s:s, s:s}", "orderId", r[0] ? r[0] : "", "problem",
@@ -393,7 +393,7 @@ int pay_reconcile_list(MYSQL *conn, long unknown_s, size_t limit, json_t **out)
 			list = NULL;
 		}
 	}
-	mysql_free_result(res);
+	svc_db_free_result(res);
 	if (!list)
 		return SVC_ENOMEM;
 	*out = list;

@@ -2,7 +2,7 @@
  * The order consumer's batch (services/order/batch.h, the begin_batch/
  * end_batch hooks of services/order/events.c): one SELECT locks a batch's
  * orders, the transitions work on those rows in memory, one UPDATE writes
- * them back. Against a fake database client (order_fake_db.h).
+ * them back. Against the fake database (fake_db.h, order_fake_db.h).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -60,7 +60,7 @@ static int setup(void **state)
 {
 	(void)state;
 	order_config_load(&app.cfg);
-	fake_db_reset(orders, sizeof(orders) / sizeof(orders[0]), lines, 3);
+	order_fake_db_reset(orders, sizeof(orders) / sizeof(orders[0]), lines, 3);
 	svc_tx_init(&tx, &fake_conn);
 	svc_tx_init(&other_tx, &fake_other_conn);
 	return 0;
@@ -70,7 +70,7 @@ static int teardown(void **state)
 {
 	(void)state;
 	order_batch_end(&tx, false);
-	fake_db_reset(NULL, 0, NULL, 0);
+	fake_db_uninstall();
 	return 0;
 }
 
@@ -130,8 +130,8 @@ static void release_events(struct svc_event *evs, size_t n)
 /* The outbox payload of the last `type` message, parsed (new reference). */
 static json_t *outbox_payload(const char *type)
 {
-	for (size_t i = fake_db.nstmts; i-- > 0;) {
-		const char *s = fake_db.stmts[i], *p;
+	for (size_t i = fake_db_nstmts(); i-- > 0;) {
+		const char *s = fake_db_stmt(i), *p;
 		json_t *ev;
 
 		if (strncmp(s, "INSERT INTO outbox_messages", 27) != 0 || !strstr(s, type))
@@ -167,15 +167,15 @@ static void test_order_batch_locks_its_orders_in_one_select_in_id_order(void **s
 	const struct svc_event *p[4] = {&evs[0], &evs[1], &evs[2], &evs[3]};
 
 	assert_int_equal(order_consumer_ops.begin_batch(&ctx, &tx, p, 4), 0);
-	assert_int_equal(fake_db.nstmts, 1);
+	assert_int_equal(fake_db_nstmts(), 1);
 	/* each order once, in id order, locked; lines only for the order whose
 	 * event may end its saga */
-	assert_non_null(strstr(fake_db.stmts[0], "FROM orders WHERE order_id IN ('" ID_A "', '" ID_B
-	                                         "') ORDER BY order_id FOR UPDATE"));
-	assert_non_null(strstr(fake_db.stmts[0], "l.order_id IN ('" ID_B "')"));
+	assert_non_null(strstr(fake_db_stmt(0), "FROM orders WHERE order_id IN ('" ID_A "', '" ID_B
+	                                        "') ORDER BY order_id FOR UPDATE"));
+	assert_non_null(strstr(fake_db_stmt(0), "l.order_id IN ('" ID_B "')"));
 	assert_int_equal(order_consumer_ops.end_batch(&ctx, &tx, true), 0);
 	/* nothing changed: nothing written */
-	assert_int_equal(fake_db.nstmts, 1);
+	assert_int_equal(fake_db_nstmts(), 1);
 	(void)codes;
 	release_events(evs, 4);
 }
@@ -205,8 +205,9 @@ static void test_order_payment_not_matching_the_total_is_refused(void **state)
 		assert_non_null(
 		        strstr(reason, i < 2 ? "does not match the total" : "without amount"));
 		assert_int_equal(ops->end_batch(&ctx, &tx, true), 0);
-		assert_int_equal(fake_db_count("UPDATE"), 0);
-		assert_int_equal(fake_db_count("INSERT INTO outbox_messages"), 0);
+		assert_int_equal(fake_db_count(FAKE_DB_ANY, "UPDATE", NULL), 0);
+		assert_int_equal(fake_db_count(FAKE_DB_ANY, "INSERT INTO outbox_messages", NULL),
+		                 0);
 		svc_event_release(&ev);
 	}
 }
@@ -222,7 +223,8 @@ static void test_order_payment_of_another_amount_while_compensating_is_refunded(
 	                ",\"amount\":1,\"currency\":\"USD\"");
 	assert_int_equal(run_batch(&ev, 1, &code), 0);
 	assert_int_equal(code, 0);
-	assert_non_null(strstr(fake_db_last("INSERT INTO outbox_messages"), "RefundPayment"));
+	assert_non_null(strstr(fake_db_last(FAKE_DB_ANY, "INSERT INTO outbox_messages", NULL),
+	                       "RefundPayment"));
 	svc_event_release(&ev);
 }
 
@@ -260,9 +262,9 @@ static void outbox_field(const char *type, const char *field, char *out, size_t 
 /* Nothing at all kept: no state change, no history, no message. */
 static void assert_nothing_written(void)
 {
-	assert_int_equal(fake_db_count("UPDATE"), 0);
-	assert_int_equal(fake_db_count("INSERT INTO saga_transitions"), 0);
-	assert_int_equal(fake_db_count("INSERT INTO outbox_messages"), 0);
+	assert_int_equal(fake_db_count(FAKE_DB_ANY, "UPDATE", NULL), 0);
+	assert_int_equal(fake_db_count(FAKE_DB_ANY, "INSERT INTO saga_transitions", NULL), 0);
+	assert_int_equal(fake_db_count(FAKE_DB_ANY, "INSERT INTO outbox_messages", NULL), 0);
 }
 
 /* ProcessPayment names a new payment, stored with the order in the same
@@ -279,7 +281,8 @@ static void test_order_payment_request_names_a_payment_stored_with_the_order(voi
 	assert_true(svc_uuid_valid(pay));
 	snprintf(update, sizeof(update),
 	         "UPDATE orders SET payment_id = '%s' WHERE order_id = '%s'", pay, ID_A);
-	assert_string_equal(fake_db_last("UPDATE orders SET payment_id"), update);
+	assert_string_equal(fake_db_last(FAKE_DB_ANY, "UPDATE orders SET payment_id", NULL),
+	                    update);
 	outbox_field(CMD_PROCESS_PAYMENT, "userId", pay, sizeof(pay));
 	assert_string_equal(pay, "U1");
 }
@@ -303,7 +306,8 @@ static void test_order_capture_of_another_payment_is_refused_with_both_ids(void 
 
 	make_capture(&ev, ID_D, PAY_D, 500);
 	assert_int_equal(apply_alone(&ev, reason, sizeof(reason)), 0);
-	assert_non_null(strstr(fake_db_last("INSERT INTO outbox_messages"), EV_ORDER_CONFIRMED));
+	assert_non_null(strstr(fake_db_last(FAKE_DB_ANY, "INSERT INTO outbox_messages", NULL),
+	                       EV_ORDER_CONFIRMED));
 }
 
 static void test_order_capture_with_a_malformed_payment_id_is_rejected(void **state)
@@ -315,7 +319,7 @@ static void test_order_capture_with_a_malformed_payment_id_is_rejected(void **st
 	make_capture(&ev, ID_F, "forged", 600);
 	assert_int_equal(apply_alone(&ev, reason, sizeof(reason)), SVC_EPERMANENT);
 	assert_string_equal(reason, "data.paymentId is not a UUID");
-	assert_int_equal(fake_db.nstmts, 0);
+	assert_int_equal(fake_db_nstmts(), 0);
 }
 
 /* The confirming capture again (a new event id for the same payment) is a
@@ -328,9 +332,9 @@ static void test_order_repeat_of_the_confirming_capture_changes_nothing(void **s
 	(void)state;
 	make_capture(&ev, ID_E, PAY_E, 400);
 	assert_int_equal(apply_alone(&ev, reason, sizeof(reason)), 0);
-	assert_int_equal(fake_db_count("INSERT INTO outbox_messages"), 0);
-	assert_int_equal(fake_db_count("UPDATE"), 0);
-	assert_non_null(strstr(fake_db_last("INSERT INTO saga_transitions"),
+	assert_int_equal(fake_db_count(FAKE_DB_ANY, "INSERT INTO outbox_messages", NULL), 0);
+	assert_int_equal(fake_db_count(FAKE_DB_ANY, "UPDATE", NULL), 0);
+	assert_non_null(strstr(fake_db_last(FAKE_DB_ANY, "INSERT INTO saga_transitions", NULL),
 	                       "'CONFIRMED', 'CONFIRMED', 'DONE', 'PaymentCompletedEvent'"));
 }
 
@@ -377,7 +381,7 @@ static void test_order_capture_in_other_states_refunds_the_payment_it_names(void
 		assert_string_equal(got, cases[i].reason);
 	}
 	/* the order that had not asked for payment is still waiting */
-	assert_non_null(strstr(fake_db_last("UPDATE"), "THEN 'PENDING'"));
+	assert_non_null(strstr(fake_db_last(FAKE_DB_ANY, "UPDATE", NULL), "THEN 'PENDING'"));
 }
 
 static void test_order_payment_timeout_refunds_the_payment_it_asked_for(void **state)
@@ -422,20 +426,21 @@ static void test_order_batch_second_event_of_an_order_sees_the_first_ones_state(
 	assert_int_equal(ops->end_batch(&ctx, &tx, true), 0);
 
 	/* one SELECT (with the lines), one UPDATE: nothing per event */
-	assert_int_equal(fake_db_count("SELECT"), 1);
-	assert_int_equal(fake_db_count("UPDATE"), 1);
-	assert_non_null(strstr(fake_db_last("INSERT INTO saga_transitions"), "'CONFIRMED'"));
-	assert_int_equal(fake_db_count("INSERT INTO saga_transitions"), 3);
-	assert_non_null(strstr(fake_db.stmts[1], "'" ID_A "', 'PENDING', 'PAYMENT_PENDING'"));
-	assert_non_null(strstr(fake_db.stmts[3], "'" ID_A "', 'PAYMENT_PENDING', 'CONFIRMED'"));
-	assert_non_null(strstr(fake_db_last("UPDATE"),
+	assert_int_equal(fake_db_count(FAKE_DB_ANY, "SELECT", NULL), 1);
+	assert_int_equal(fake_db_count(FAKE_DB_ANY, "UPDATE", NULL), 1);
+	assert_non_null(strstr(fake_db_last(FAKE_DB_ANY, "INSERT INTO saga_transitions", NULL),
+	                       "'CONFIRMED'"));
+	assert_int_equal(fake_db_count(FAKE_DB_ANY, "INSERT INTO saga_transitions", NULL), 3);
+	assert_non_null(strstr(fake_db_stmt(1), "'" ID_A "', 'PENDING', 'PAYMENT_PENDING'"));
+	assert_non_null(strstr(fake_db_stmt(3), "'" ID_A "', 'PAYMENT_PENDING', 'CONFIRMED'"));
+	assert_non_null(strstr(fake_db_last(FAKE_DB_ANY, "UPDATE", NULL),
 	                       "status = CASE order_id WHEN '" ID_A "' THEN 'CONFIRMED'"));
-	assert_non_null(strstr(fake_db_last("UPDATE"),
+	assert_non_null(strstr(fake_db_last(FAKE_DB_ANY, "UPDATE", NULL),
 	                       "step_deadline = CASE order_id WHEN '" ID_A "' THEN NULL"));
-	assert_null(strstr(fake_db_last("UPDATE"), "cancel_reason"));
+	assert_null(strstr(fake_db_last(FAKE_DB_ANY, "UPDATE", NULL), "cancel_reason"));
 	/* the payment asked for is the order's, written back with the rest */
-	assert_non_null(
-	        strstr(fake_db_last("UPDATE"), "payment_id = CASE order_id WHEN '" ID_A "'"));
+	assert_non_null(strstr(fake_db_last(FAKE_DB_ANY, "UPDATE", NULL),
+	                       "payment_id = CASE order_id WHEN '" ID_A "'"));
 
 	/* OrderConfirmed carries the lines read with the row, in line order */
 	confirmed = outbox_payload(EV_ORDER_CONFIRMED);
@@ -462,8 +467,8 @@ static void test_order_batch_keeps_the_first_cause_and_the_last_deadline(void **
 	assert_int_equal(run_batch(evs, 2, codes), 0);
 	assert_int_equal(codes[0], 0);
 	assert_int_equal(codes[1], 0);
-	assert_non_null(strstr(fake_db.stmts[1], "'PAYMENT_PENDING', 'COMPENSATING'"));
-	update = fake_db_last("UPDATE");
+	assert_non_null(strstr(fake_db_stmt(1), "'PAYMENT_PENDING', 'COMPENSATING'"));
+	update = fake_db_last(FAKE_DB_ANY, "UPDATE", NULL);
 	assert_non_null(strstr(update, "WHEN '" ID_B "' THEN 'CANCELLED'"));
 	assert_non_null(strstr(update, "step_deadline = CASE order_id WHEN '" ID_B "' THEN NULL"));
 	assert_non_null(strstr(update, "cancel_reason = CASE order_id WHEN '" ID_B
@@ -483,10 +488,10 @@ static void test_order_batch_reads_unforeseen_lines_once(void **state)
 
 	(void)state;
 	assert_int_equal(order_batch_begin(&tx, keys, 1), 0);
-	assert_null(strstr(fake_db.stmts[0], "JSON_ARRAYAGG"));
+	assert_null(strstr(fake_db_stmt(0), "JSON_ARRAYAGG"));
 	assert_int_equal(order_batch_items(&tx, ID_B, &first), 0);
 	assert_int_equal(order_batch_items(&tx, ID_B, &again), 0);
-	assert_int_equal(fake_db_count("SELECT product_id"), 1);
+	assert_int_equal(fake_db_count(FAKE_DB_ANY, "SELECT product_id", NULL), 1);
 	assert_int_equal(json_array_size(again), 1);
 	assert_true(json_equal(first, again));
 	json_decref(first);
@@ -503,11 +508,11 @@ static void test_order_batch_dropped_without_write_writes_nothing(void **state)
 	assert_int_equal(order_batch_begin(&tx, keys, 1), 0);
 	assert_int_equal(order_batch_update(&tx, ID_A, ORDER_CANCELLED, "DONE", 0, "why"), 0);
 	assert_int_equal(order_batch_end(&tx, false), 0);
-	assert_int_equal(fake_db_count("UPDATE"), 0);
+	assert_int_equal(fake_db_count(FAKE_DB_ANY, "UPDATE", NULL), 0);
 	/* the state is gone: the next transaction reads the row again */
 	assert_int_equal(order_batch_lock(&tx, ID_A, &row), 0);
 	assert_int_equal(row.state, ORDER_PENDING);
-	assert_int_equal(fake_db_count("SELECT order_id"), 2);
+	assert_int_equal(fake_db_count(FAKE_DB_ANY, "SELECT order_id", NULL), 2);
 }
 
 static void test_order_batch_serves_only_its_own_transaction(void **state)
@@ -522,13 +527,13 @@ static void test_order_batch_serves_only_its_own_transaction(void **state)
 	/* another transaction goes to the database */
 	assert_int_equal(order_batch_lock(&other_tx, ID_A, &row), 0);
 	assert_int_equal(row.state, ORDER_PENDING);
-	assert_int_equal(fake_db_count("SELECT order_id"), 2);
+	assert_int_equal(fake_db_count(FAKE_DB_ANY, "SELECT order_id", NULL), 2);
 	/* the batch's own transaction sees its change */
 	assert_int_equal(order_batch_lock(&tx, ID_A, &row), 0);
 	assert_int_equal(row.state, ORDER_PAYMENT_PENDING);
-	assert_int_equal(fake_db_count("SELECT order_id"), 2);
+	assert_int_equal(fake_db_count(FAKE_DB_ANY, "SELECT order_id", NULL), 2);
 	assert_int_equal(order_batch_end(&tx, true), 0);
-	assert_non_null(strstr(fake_db_last("UPDATE"),
+	assert_non_null(strstr(fake_db_last(FAKE_DB_ANY, "UPDATE", NULL),
 	                       "THEN UTC_TIMESTAMP(3) + INTERVAL 1000 * 1000 MICROSECOND"));
 }
 
@@ -542,11 +547,11 @@ static void test_order_batch_unknown_order_is_rejected_without_a_statement(void 
 	(void)state;
 	make_event(&ev, EV_INVENTORY_RESERVED, ID_X, NULL);
 	assert_int_equal(order_consumer_ops.begin_batch(&ctx, &tx, &p, 1), 0);
-	before = fake_db.nstmts;
+	before = fake_db_nstmts();
 	assert_int_equal(order_consumer_ops.apply(&ctx, &tx, &ev, NULL, reason, sizeof(reason)),
 	                 SVC_EPERMANENT);
 	assert_non_null(strstr(reason, "unknown order"));
-	assert_int_equal(fake_db.nstmts, before);
+	assert_int_equal(fake_db_nstmts(), before);
 	assert_int_equal(order_consumer_ops.end_batch(&ctx, &tx, false), 0);
 	svc_event_release(&ev);
 }
@@ -561,9 +566,8 @@ static void test_order_batch_failed_write_back_is_reported_and_state_dropped(voi
 	assert_int_equal(order_batch_lock(&tx, ID_C, &row), 0);
 	assert_string_equal(row.reason, "payment declined: card");
 	assert_int_equal(order_batch_update(&tx, ID_C, ORDER_CANCELLED, "DONE", 0, row.reason), 0);
-	fake_db.fail_prefix = "UPDATE orders";
+	fake_db_fail(fake_db_times(fake_db_on("UPDATE orders", NULL), 1), FAKE_DB_ER_LOCK_DEADLOCK);
 	assert_int_equal(order_batch_end(&tx, true), SVC_ETRANSIENT);
-	fake_db.fail_prefix = NULL;
 	assert_int_equal(order_batch_lock(&tx, ID_C, &row), 0);
 	assert_int_equal(row.state, ORDER_COMPENSATING);
 }
@@ -574,14 +578,14 @@ static void test_order_batch_failed_lock_opens_no_batch(void **state)
 	struct order_row row;
 
 	(void)state;
-	fake_db.fail_prefix = "SELECT order_id";
+	fake_db_fail(fake_db_times(fake_db_on("SELECT order_id", NULL), 1),
+	             FAKE_DB_ER_LOCK_DEADLOCK);
 	assert_int_equal(order_batch_begin(&tx, keys, 1), SVC_ETRANSIENT);
-	fake_db.fail_prefix = NULL;
 	assert_int_equal(order_batch_lock(&tx, ID_A, &row), 0);
-	assert_int_equal(fake_db_count("SELECT order_id"), 2);
+	assert_int_equal(fake_db_count(FAKE_DB_ANY, "SELECT order_id", NULL), 2);
 	/* ending what is not open is harmless */
 	assert_int_equal(order_batch_end(&tx, true), 0);
-	assert_int_equal(fake_db_count("UPDATE"), 0);
+	assert_int_equal(fake_db_count(FAKE_DB_ANY, "UPDATE", NULL), 0);
 }
 
 static void test_order_store_update_many_sets_each_column_only_where_changed(void **state)
@@ -594,7 +598,7 @@ static void test_order_store_update_many_sets_each_column_only_where_changed(voi
 
 	(void)state;
 	assert_int_equal(order_store_update_many(&fake_conn, c, 2), 0);
-	sql = fake_db_last("UPDATE");
+	sql = fake_db_last(FAKE_DB_ANY, "UPDATE", NULL);
 	assert_string_equal(
 	        sql,
 	        "UPDATE orders SET updated_at = UTC_TIMESTAMP(3), status = CASE order_id WHEN "
@@ -606,7 +610,7 @@ static void test_order_store_update_many_sets_each_column_only_where_changed(voi
 	        "order_id WHEN '" ID_B "' THEN LEFT('r\\'1', 255) ELSE cancel_reason END WHERE "
 	        "order_id IN ('" ID_A "', '" ID_B "')");
 	assert_int_equal(order_store_update_many(&fake_conn, c, 0), 0);
-	assert_int_equal(fake_db_count("UPDATE"), 1);
+	assert_int_equal(fake_db_count(FAKE_DB_ANY, "UPDATE", NULL), 1);
 }
 
 static void test_order_store_lock_finds_an_order_asked_in_another_case(void **state)

@@ -1,7 +1,7 @@
 /*
  * Group commit of new orders (services/order/create.h): requests that come
- * while a transaction runs share the next one. Against a fake database
- * client (order_fake_db.h) whose START TRANSACTION can be held, so that the
+ * while a transaction runs share the next one. Against the fake
+ * database (fake_db.h, order_fake_db.h) whose START TRANSACTION can be held, so that the
  * requests queue up behind it.
  */
 #include <setjmp.h>
@@ -72,23 +72,14 @@ static void gate_set_open(bool open)
 
 static int setup(void **state)
 {
-	struct svc_db_config cfg = {
-	        .host = "fake",
-	        .port = 1,
-	        .user = "u",
-	        .database = "d",
-	        .pool_size = 4,
-	        .timeout_s = 1,
-	};
-
 	(void)state;
-	fake_db_reset(NULL, 0, NULL, 0);
-	fake_db.on_query = gate_query;
+	order_fake_db_reset(NULL, 0, NULL, 0);
+	fake_db_hook(gate_query);
 	gate.open = true;
 	gate.starts = 0;
 	gate.finished = 0;
 	gate.on_second_start = NULL;
-	ctx.db = svc_db_open(&cfg);
+	ctx.db = fake_db_pool_open(4);
 	assert_non_null(ctx.db);
 	for (int i = 0; i < NREQ; i++) {
 		memset(&reqs[i], 0, sizeof(reqs[i]));
@@ -116,7 +107,7 @@ static int teardown(void **state)
 	(void)state;
 	svc_db_free(ctx.db);
 	ctx.db = NULL;
-	fake_db_reset(NULL, 0, NULL, 0);
+	fake_db_uninstall();
 	return 0;
 }
 
@@ -180,11 +171,11 @@ static void test_order_create_alone_writes_six_statements(void **state)
 
 	(void)state;
 	assert_int_equal(order_create(&ctx, &orders[0]), 0);
-	assert_int_equal(fake_db.nstmts, 6);
+	assert_int_equal(fake_db_nstmts(), 6);
 	for (size_t i = 0; i < 6; i++)
-		assert_int_equal(strncmp(fake_db.stmts[i], want[i], strlen(want[i])), 0);
-	assert_non_null(strstr(fake_db.stmts[1], orders[0].order_id));
-	assert_non_null(strstr(fake_db.stmts[3], "OrderCreatedEvent"));
+		assert_int_equal(strncmp(fake_db_stmt(i), want[i], strlen(want[i])), 0);
+	assert_non_null(strstr(fake_db_stmt(1), orders[0].order_id));
+	assert_non_null(strstr(fake_db_stmt(3), "OrderCreatedEvent"));
 }
 
 static void test_order_create_requests_that_wait_share_one_transaction(void **state)
@@ -194,23 +185,27 @@ static void test_order_create_requests_that_wait_share_one_transaction(void **st
 	for (int i = 0; i < NREQ; i++)
 		assert_int_equal(results[i], 0);
 	/* order 0 alone, then the four others together */
-	assert_int_equal(fake_db_count("START TRANSACTION"), 2);
-	assert_int_equal(fake_db_count("COMMIT"), 2);
-	assert_int_equal(fake_db_count("INSERT INTO orders "), 2);
-	assert_int_equal(tuples(fake_db_last("INSERT INTO orders ")), NREQ - 1);
-	assert_int_equal(tuples(fake_db_last("INSERT INTO order_lines")), NREQ - 1);
-	assert_int_equal(tuples(fake_db_last("INSERT INTO outbox_messages")), NREQ - 1);
-	assert_int_equal(tuples(fake_db_last("INSERT INTO saga_transitions")), NREQ - 1);
-	assert_int_equal(fake_db.nstmts, 12);
+	assert_int_equal(fake_db_count(FAKE_DB_ANY, "START TRANSACTION", NULL), 2);
+	assert_int_equal(fake_db_count(FAKE_DB_ANY, "COMMIT", NULL), 2);
+	assert_int_equal(fake_db_count(FAKE_DB_ANY, "INSERT INTO orders ", NULL), 2);
+	assert_int_equal(tuples(fake_db_last(FAKE_DB_ANY, "INSERT INTO orders ", NULL)), NREQ - 1);
+	assert_int_equal(tuples(fake_db_last(FAKE_DB_ANY, "INSERT INTO order_lines", NULL)),
+	                 NREQ - 1);
+	assert_int_equal(tuples(fake_db_last(FAKE_DB_ANY, "INSERT INTO outbox_messages", NULL)),
+	                 NREQ - 1);
+	assert_int_equal(tuples(fake_db_last(FAKE_DB_ANY, "INSERT INTO saga_transitions", NULL)),
+	                 NREQ - 1);
+	assert_int_equal(fake_db_nstmts(), 12);
 	for (int i = 1; i < NREQ; i++)
-		assert_non_null(strstr(fake_db_last("INSERT INTO orders "), orders[i].order_id));
+		assert_non_null(strstr(fake_db_last(FAKE_DB_ANY, "INSERT INTO orders ", NULL),
+		                       orders[i].order_id));
 }
 
 static void fail_next_order_insert_once(void)
 {
-	fake_db.fail_prefix = "INSERT INTO orders ";
-	fake_db.fail_errno = 1062; /* ER_DUP_ENTRY: a taken idempotency key */
-	fake_db.fail_times = 1;
+	/* a taken idempotency key */
+	fake_db_fail(fake_db_times(fake_db_on("INSERT INTO orders ", NULL), 1),
+	             FAKE_DB_ER_DUP_ENTRY);
 }
 
 static void test_order_create_failed_shared_transaction_is_written_one_by_one(void **state)
@@ -221,10 +216,10 @@ static void test_order_create_failed_shared_transaction_is_written_one_by_one(vo
 	for (int i = 0; i < NREQ; i++)
 		assert_int_equal(results[i], 0);
 	/* order 0; the group, rolled back; then one transaction each */
-	assert_int_equal(fake_db_count("ROLLBACK"), 1);
-	assert_int_equal(fake_db_count("START TRANSACTION"), 2 + NREQ - 1);
-	assert_int_equal(fake_db_count("COMMIT"), 1 + NREQ - 1);
-	assert_int_equal(tuples(fake_db_last("INSERT INTO orders ")), 1);
+	assert_int_equal(fake_db_count(FAKE_DB_ANY, "ROLLBACK", NULL), 1);
+	assert_int_equal(fake_db_count(FAKE_DB_ANY, "START TRANSACTION", NULL), 2 + NREQ - 1);
+	assert_int_equal(fake_db_count(FAKE_DB_ANY, "COMMIT", NULL), 1 + NREQ - 1);
+	assert_int_equal(tuples(fake_db_last(FAKE_DB_ANY, "INSERT INTO orders ", NULL)), 1);
 }
 
 static void test_order_create_taken_key_is_a_conflict(void **state)
@@ -232,16 +227,15 @@ static void test_order_create_taken_key_is_a_conflict(void **state)
 	(void)state;
 	fail_next_order_insert_once();
 	assert_int_equal(order_create(&ctx, &orders[0]), SVC_ECONFLICT);
-	assert_int_equal(fake_db_count("ROLLBACK"), 1);
-	assert_int_equal(fake_db_count("COMMIT"), 0);
+	assert_int_equal(fake_db_count(FAKE_DB_ANY, "ROLLBACK", NULL), 1);
+	assert_int_equal(fake_db_count(FAKE_DB_ANY, "COMMIT", NULL), 0);
 	/* nothing after the failed INSERT but the rollback */
-	assert_int_equal(fake_db.nstmts, 3);
+	assert_int_equal(fake_db_nstmts(), 3);
 }
 
 static void fail_next_commit_once(void)
 {
-	fake_db.fail_prefix = "COMMIT";
-	fake_db.fail_times = 1;
+	fake_db_fail(fake_db_times(fake_db_on("COMMIT", NULL), 1), FAKE_DB_ER_LOCK_DEADLOCK);
 }
 
 static void test_order_create_failed_commit_is_not_written_again(void **state)
@@ -253,13 +247,13 @@ static void test_order_create_failed_commit_is_not_written_again(void **state)
 	/* the commit may have happened: those orders fail, not written twice */
 	for (int i = 1; i < NREQ; i++)
 		assert_int_equal(results[i], SVC_ETRANSIENT);
-	assert_int_equal(fake_db_count("START TRANSACTION"), 2);
+	assert_int_equal(fake_db_count(FAKE_DB_ANY, "START TRANSACTION", NULL), 2);
 }
 
 static void fail_next_outbox_insert_once(void)
 {
-	fake_db.fail_prefix = "INSERT INTO outbox_messages";
-	fake_db.fail_times = 1;
+	fake_db_fail(fake_db_times(fake_db_on("INSERT INTO outbox_messages", NULL), 1),
+	             FAKE_DB_ER_LOCK_DEADLOCK);
 }
 
 static void test_order_create_transient_failure_fails_the_group_without_retries(void **state)
@@ -272,8 +266,8 @@ static void test_order_create_transient_failure_fails_the_group_without_retries(
 	 * one after the other */
 	for (int i = 1; i < NREQ; i++)
 		assert_int_equal(results[i], SVC_ETRANSIENT);
-	assert_int_equal(fake_db_count("START TRANSACTION"), 2);
-	assert_int_equal(fake_db_count("ROLLBACK"), 1);
+	assert_int_equal(fake_db_count(FAKE_DB_ANY, "START TRANSACTION", NULL), 2);
+	assert_int_equal(fake_db_count(FAKE_DB_ANY, "ROLLBACK", NULL), 1);
 }
 
 int main(void)

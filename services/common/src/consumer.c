@@ -55,13 +55,13 @@ int svc_inbox_claim(MYSQL *conn, const struct svc_event *ev, const struct svc_in
 	if (sql.failed)
 		goto release;
 	/* Not svc_db_exec: a duplicate key is an expected outcome, not an error to log. */
-	if (mysql_real_query(conn, sql.data, sql.len) == 0) {
+	if (svc_db_real_query(conn, sql.data, sql.len) == 0) {
 		ret = 0;
-	} else if (mysql_errno(conn) == MYSQL_ER_DUP_ENTRY) {
+	} else if (svc_db_errno(conn) == MYSQL_ER_DUP_ENTRY) {
 		ret = SVC_DUPLICATE;
 	} else {
 		ret = svc_db_error_is_transient(conn) ? SVC_ETRANSIENT : SVC_EPERMANENT;
-		svc_error("inbox: claiming event %s failed: %s", ev->id, mysql_error(conn));
+		svc_error("inbox: claiming event %s failed: %s", ev->id, svc_db_error(conn));
 	}
 release:
 	svc_buf_release(&sql);
@@ -88,11 +88,11 @@ static int check_processed(struct svc_db *db, const struct svc_event *ev)
 		goto release;
 	}
 	ret = svc_db_query(conn, sql.data, &rows);
-	if (ret == 0 && mysql_num_rows(rows) > 0)
+	if (ret == 0 && svc_db_num_rows(rows) > 0)
 		ret = SVC_DUPLICATE;
 release:
 	if (rows)
-		mysql_free_result(rows);
+		svc_db_free_result(rows);
 	svc_buf_release(&sql);
 	svc_db_release(db, conn, ret == SVC_ETRANSIENT);
 	return ret;

@@ -86,12 +86,12 @@ static int mark_duplicates(struct svc_db *db, struct tx_event *te, size_t count)
 	}
 	svc_buf_adds(&sql, ")");
 	rc = asked == 0 ? 0 : sql.failed ? SVC_ENOMEM : svc_db_query(conn, sql.data, &rows);
-	while (rc == 0 && rows && (row = mysql_fetch_row(rows)))
+	while (rc == 0 && rows && (row = svc_db_fetch_row(rows)))
 		for (i = 0; i < count; i++)
 			if (te[i].code == 0 && row[0] && !strcmp(row[0], te[i].ev.id))
 				te[i].code = SVC_DUPLICATE;
 	if (rows)
-		mysql_free_result(rows);
+		svc_db_free_result(rows);
 	svc_buf_release(&sql);
 	svc_db_release(db, conn, rc == SVC_ETRANSIENT);
 	return rc;

@@ -67,7 +67,7 @@ static pthread_once_t db_library_once = PTHREAD_ONCE_INIT;
 
 static void db_library_init(void)
 {
-	if (mysql_library_init(0, NULL, NULL))
+	if (svc__db_ops->library_init())
 		svc_error("db: mysql_library_init failed");
 }
 
@@ -132,7 +132,7 @@ void svc_db_free(struct svc_db *db)
 		if (db->slots[i].busy)
 			svc_warn("db: pool freed with a connection still borrowed");
 		if (db->slots[i].conn)
-			mysql_close(db->slots[i].conn);
+			svc__db_ops->close(db->slots[i].conn);
 	}
 	pthread_cond_destroy(&db->freed);
 	pthread_mutex_destroy(&db->lock);
@@ -152,7 +152,7 @@ void svc_db_free(struct svc_db *db)
  */
 static MYSQL *db_connect(const struct svc_db *db, unsigned long flags, unsigned read_timeout_s)
 {
-	MYSQL *m = mysql_init(NULL);
+	MYSQL *m = svc__db_ops->init(NULL);
 	unsigned connect_timeout = db->timeout_s, write_timeout = db->timeout_s;
 	unsigned read_timeout = read_timeout_s;
 	my_bool reconnect = 0;
@@ -162,28 +162,29 @@ static MYSQL *db_connect(const struct svc_db *db, unsigned long flags, unsigned 
 		svc_error("db: mysql_init failed (out of memory)");
 		return NULL;
 	}
-	mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
-	mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &read_timeout);
-	mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &write_timeout);
-	mysql_options(m, MYSQL_OPT_RECONNECT, &reconnect);
-	mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	svc__db_ops->options(m, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
+	svc__db_ops->options(m, MYSQL_OPT_READ_TIMEOUT, &read_timeout);
+	svc__db_ops->options(m, MYSQL_OPT_WRITE_TIMEOUT, &write_timeout);
+	svc__db_ops->options(m, MYSQL_OPT_RECONNECT, &reconnect);
+	svc__db_ops->options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	if (db->read_committed)
-		mysql_options(m, MYSQL_INIT_COMMAND,
-		              "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
-	if (!mysql_real_connect(m, host, db->user, db->password, db->database, db->port, db->socket,
-	                        flags)) {
+		svc__db_ops->options(m, MYSQL_INIT_COMMAND,
+		                     "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
+	if (!svc__db_ops->real_connect(m, host, db->user, db->password, db->database, db->port,
+	                               db->socket, flags)) {
 		svc_warn("db: cannot connect to %s: %s (%u)", db->socket ? db->socket : db->host,
-		         mysql_error(m), mysql_errno(m));
+		         svc__db_ops->error(m), svc__db_ops->errnum(m));
 		goto close_conn;
 	}
-	if (mysql_autocommit(m, 1)) {
-		svc_warn("db: cannot set autocommit: %s (%u)", mysql_error(m), mysql_errno(m));
+	if (svc__db_ops->autocommit(m, 1)) {
+		svc_warn("db: cannot set autocommit: %s (%u)", svc__db_ops->error(m),
+		         svc__db_ops->errnum(m));
 		goto close_conn;
 	}
 	return m;
 
 close_conn:
-	mysql_close(m);
+	svc__db_ops->close(m);
 	return NULL;
 }
 
@@ -220,10 +221,10 @@ MYSQL *svc_db_acquire(struct svc_db *db)
 	 * timeout. The slot is ours while busy, so nobody else touches it. */
 	/* cppcheck-suppress nullPointerRedundantCheck */
 	if (slot->conn && svc_mono_ms() - slot->released_ms > DB_IDLE_CHECK_MS &&
-	    mysql_ping(slot->conn) != 0) {
+	    svc__db_ops->ping(slot->conn) != 0) {
 		svc_info("db: pooled connection went away (%s); reconnecting",
-		         mysql_error(slot->conn));
-		mysql_close(slot->conn);
+		         svc__db_ops->error(slot->conn));
+		svc__db_ops->close(slot->conn);
 		slot->conn = NULL;
 	}
 	if (!slot->conn)
@@ -247,7 +248,7 @@ void svc_db_release(struct svc_db *db, MYSQL *conn, bool broken)
 	/* A transaction left open would leak into the next borrower. */
 	if (!broken && (conn->server_status & SERVER_STATUS_IN_TRANS)) {
 		svc_warn("db: connection released inside a transaction; rolling back");
-		broken = mysql_query(conn, "ROLLBACK") != 0;
+		broken = svc__db_ops->real_query(conn, "ROLLBACK", 8) != 0;
 	}
 	pthread_mutex_lock(&db->lock);
 	for (unsigned i = 0; i < db->size; i++) {
@@ -267,14 +268,14 @@ void svc_db_release(struct svc_db *db, MYSQL *conn, bool broken)
 	if (!slot)
 		svc_error("db: release of a connection not borrowed from this pool");
 	else if (broken)
-		mysql_close(conn); /* outside the lock: it may wait on the socket */
+		svc__db_ops->close(conn); /* outside the lock: it may wait on the socket */
 }
 
 bool svc_db_error_is_transient(MYSQL *conn)
 {
 	if (!conn)
 		return true; /* no connection at all: the server is unreachable */
-	switch (mysql_errno(conn)) {
+	switch (svc__db_ops->errnum(conn)) {
 	case CR_CONNECTION_ERROR:  /* 2002: socket connect failed */
 	case CR_CONN_HOST_ERROR:   /* 2003: TCP connect failed */
 	case CR_SERVER_GONE_ERROR: /* 2006: closed between statements */
@@ -309,11 +310,11 @@ static int db_fail_as(MYSQL *conn, const char *sql, bool dup_ok)
 	bool transient = svc_db_error_is_transient(conn);
 	size_t len = strlen(sql);
 
-	if (dup_ok && mysql_errno(conn) == ER_DUP_ENTRY) {
-		svc_debug("db: %s (an expected outcome)", mysql_error(conn));
+	if (dup_ok && svc__db_ops->errnum(conn) == ER_DUP_ENTRY) {
+		svc_debug("db: %s (an expected outcome)", svc__db_ops->error(conn));
 		return SVC_EPERMANENT;
 	}
-	svc_error("db: %s (%u, %s) in: %.*s%s", mysql_error(conn), mysql_errno(conn),
+	svc_error("db: %s (%u, %s) in: %.*s%s", svc__db_ops->error(conn), svc__db_ops->errnum(conn),
 	          transient ? "transient" : "permanent",
 	          (int)(len > DB_LOG_SQL_MAX ? DB_LOG_SQL_MAX : len), sql,
 	          len > DB_LOG_SQL_MAX ? "..." : "");
@@ -329,14 +330,14 @@ static int exec_as(MYSQL *conn, const char *sql, bool dup_ok)
 {
 	MYSQL_RES *res;
 
-	if (mysql_real_query(conn, sql, strlen(sql)))
+	if (svc__db_ops->real_query(conn, sql, strlen(sql)))
 		return db_fail_as(conn, sql, dup_ok);
 	/* A statement that unexpectedly returns rows must still be drained. */
-	if (mysql_field_count(conn) > 0) {
-		res = mysql_store_result(conn);
+	if (svc__db_ops->field_count(conn) > 0) {
+		res = svc__db_ops->store_result(conn);
 		if (!res)
 			return db_fail(conn, sql);
-		mysql_free_result(res);
+		svc__db_ops->free_result(res);
 	}
 	return 0;
 }
@@ -354,12 +355,12 @@ int svc_db_exec_dup_ok(MYSQL *conn, const char *sql)
 int svc_db_query(MYSQL *conn, const char *sql, MYSQL_RES **out)
 {
 	*out = NULL;
-	if (mysql_real_query(conn, sql, strlen(sql)))
+	if (svc__db_ops->real_query(conn, sql, strlen(sql)))
 		return db_fail(conn, sql);
-	*out = mysql_store_result(conn);
+	*out = svc__db_ops->store_result(conn);
 	if (*out)
 		return 0;
-	if (mysql_errno(conn))
+	if (svc__db_ops->errnum(conn))
 		return db_fail(conn, sql);
 	svc_error("db: statement returned no result set: %.*s", DB_LOG_SQL_MAX, sql);
 	return SVC_EPERMANENT;
@@ -421,7 +422,7 @@ int svc_sql_add_str(struct svc_buf *b, MYSQL *conn, const char *s)
 		rc = SVC_ENOMEM;
 		goto fail;
 	}
-	n = mysql_real_escape_string(conn, esc, s, (unsigned long)len);
+	n = svc__db_ops->real_escape_string(conn, esc, s, (unsigned long)len);
 	if (n == (unsigned long)-1) { /* cannot happen with utf8mb4; be safe */
 		rc = SVC_EPERMANENT;
 		goto free_esc;
@@ -448,7 +449,7 @@ bool svc_db_ping(struct svc_db *db)
 	if (!conn)
 		return false;
 	rc = svc_db_query(conn, "SELECT 1", &res);
-	mysql_free_result(res);
+	svc_db_free_result(res);
 	svc_db_release(db, conn, rc == SVC_ETRANSIENT);
 	return rc == 0;
 }

@@ -168,23 +168,23 @@ static int run_script(MYSQL *conn, const char *name, const char *sql, size_t len
 	int status;
 	unsigned stmt = 1;
 
-	status = mysql_real_query(conn, sql, (unsigned long)len) ? 1 : 0;
+	status = svc__db_ops->real_query(conn, sql, (unsigned long)len) ? 1 : 0;
 	for (;;) {
 		if (status > 0) {
-			if (mysql_errno(conn) == ER_EMPTY_QUERY)
+			if (svc__db_ops->errnum(conn) == ER_EMPTY_QUERY)
 				return 0;
 			svc_error("db: migration %s failed at statement %u: %s (%u)", name, stmt,
-			          mysql_error(conn), mysql_errno(conn));
+			          svc__db_ops->error(conn), svc__db_ops->errnum(conn));
 			return svc_db_error_is_transient(conn) ? SVC_ETRANSIENT : SVC_EPERMANENT;
 		}
-		res = mysql_store_result(conn);
+		res = svc__db_ops->store_result(conn);
 		if (res)
-			mysql_free_result(res);
-		else if (mysql_field_count(conn) > 0) {
+			svc__db_ops->free_result(res);
+		else if (svc__db_ops->field_count(conn) > 0) {
 			status = 1; /* a result set that could not be read */
 			continue;
 		}
-		status = mysql_next_result(conn);
+		status = svc__db_ops->next_result(conn);
 		if (status < 0)
 			return 0;
 		stmt++;
@@ -207,8 +207,8 @@ static int migration_applied(MYSQL *conn, const char *component, long version)
 	rc = svc_db_query(conn, svc_buf_str(&sql), &res);
 	if (rc)
 		goto release_sql;
-	rc = mysql_num_rows(res) > 0 ? 1 : 0;
-	mysql_free_result(res);
+	rc = svc__db_ops->num_rows(res) > 0 ? 1 : 0;
+	svc__db_ops->free_result(res);
 
 release_sql:
 	svc_buf_release(&sql);
@@ -268,12 +268,12 @@ static int migrate_lock(MYSQL *conn)
 	rc = svc_db_query(conn, sql, &res);
 	if (rc)
 		return rc;
-	row = mysql_fetch_row(res);
+	row = svc__db_ops->fetch_row(res);
 	if (!row || !row[0] || strcmp(row[0], "1") != 0) {
 		svc_warn("db: migration lock is held by another instance");
 		rc = SVC_ETRANSIENT;
 	}
-	mysql_free_result(res);
+	svc__db_ops->free_result(res);
 	return rc;
 }
 
@@ -314,7 +314,7 @@ int svc_db_migrate(struct svc_db *db, const char *component, const char *dir)
 		rc = SVC_ETRANSIENT;
 
 close_conn:
-	mysql_close(conn);
+	svc__db_ops->close(conn);
 free_list:
 	migrations_free(list, count);
 out:

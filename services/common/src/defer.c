@@ -138,7 +138,7 @@ int svc_defer_finish(struct svc_tx *tx, int rc, bool *at_commit)
 
 	if (rc == 0) {
 		rc = svc_defer_flush(tx);
-		if (rc != 0 && mysql_errno(conn) == ER_DUP_ENTRY)
+		if (rc != 0 && svc_db_errno(conn) == ER_DUP_ENTRY)
 			rc = SVC_ECONFLICT;
 	}
 	if (rc == 0) {

@@ -3,7 +3,8 @@
  * itself, error classification, a string-escaping SQL builder and versioned
  * migrations. SQL must be accepted by MySQL 8.0 and MariaDB 10.11 alike.
  * The pool is thread-safe; a borrowed connection belongs to its borrower
- * until svc_db_release().
+ * until svc_db_release(). Every libmariadb call goes through the process's
+ * client table (svc/db_ops.h), which a unit test may replace.
  */
 #ifndef SVC_DB_H
 #define SVC_DB_H
@@ -59,10 +60,10 @@ bool svc_db_error_is_transient(MYSQL *conn);
 int svc_db_exec(MYSQL *conn, const char *sql);
 /* svc_db_exec for an INSERT whose duplicate key is an expected outcome (an
  * idempotent insert): the same codes, but a duplicate key (SVC_EPERMANENT,
- * mysql_errno ER_DUP_ENTRY, which the caller reads) is logged at debug only. */
+ * svc_db_errno ER_DUP_ENTRY, which the caller reads) is logged at debug only. */
 int svc_db_exec_dup_ok(MYSQL *conn, const char *sql);
 /* Runs a query and stores its result in *out (caller frees with
- * mysql_free_result). Same codes as svc_db_exec. */
+ * svc_db_free_result). Same codes as svc_db_exec. */
 int svc_db_query(MYSQL *conn, const char *sql, MYSQL_RES **out);
 /* START TRANSACTION / COMMIT: 0, SVC_ETRANSIENT or SVC_EPERMANENT, as
  * svc_db_exec. After a failed COMMIT the transaction's outcome is unknown. */
@@ -78,6 +79,23 @@ int svc_db_begin_claim(MYSQL *conn);
 int svc_db_commit(MYSQL *conn);
 /* Never fails from the caller's point of view; errors are logged. */
 void svc_db_rollback(MYSQL *conn);
+
+/*
+ * The client calls outside the helpers above, through the process's client
+ * table (svc/db_ops.h); each does what the libmariadb function of the same
+ * name does. svc_db_real_query runs `len` bytes of `sql` and logs nothing:
+ * 0 or non-zero, the error then in svc_db_errno/svc_db_error. A result set
+ * belongs to the caller until svc_db_free_result (which accepts NULL); the
+ * rows and lengths it hands out live as long as it does.
+ */
+int svc_db_real_query(MYSQL *conn, const char *sql, size_t len);
+unsigned svc_db_errno(MYSQL *conn);
+const char *svc_db_error(MYSQL *conn);
+uint64_t svc_db_affected_rows(MYSQL *conn);
+MYSQL_ROW svc_db_fetch_row(MYSQL_RES *res);
+unsigned long *svc_db_fetch_lengths(MYSQL_RES *res);
+uint64_t svc_db_num_rows(MYSQL_RES *res);
+void svc_db_free_result(MYSQL_RES *res);
 
 /* A BIGINT/INT column value of a fetched row; 0 for NULL or non-numeric
  * text (the schema prevents both). */

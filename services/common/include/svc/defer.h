@@ -37,7 +37,7 @@ int svc_defer_start(struct svc_tx *tx);
  * when `tx` is not deferring.
  * 0, SVC_ENOMEM, or the statement's error (SVC_ETRANSIENT, SVC_EPERMANENT).
  * A duplicate key here and in the flush is an outcome the callers expect
- * (they read mysql_errno ER_DUP_ENTRY): it is logged at debug only.
+ * (they read svc_db_errno ER_DUP_ENTRY): it is logged at debug only.
  */
 int svc_defer_insert(struct svc_tx *tx, const char *head, const char *tuple, size_t tuple_len);
 /* Runs the collected INSERTs (one per table, in the order tables were first
