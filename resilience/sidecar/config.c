@@ -119,6 +119,7 @@ void sc_config_from_env(struct sc_config *cfg)
 	        svc_env_long("DELIVERY_BATCH_BYTES", 512L * 1024, 1024, 64L * 1024 * 1024);
 	cfg->delivery_workers = svc_env_long("DELIVERY_WORKERS", 6, 1, 256);
 	cfg->delivery_linger_ms = svc_env_long("DELIVERY_LINGER_MS", 2, 0, 60000);
+	cfg->delivery_combine = svc_env_long("DELIVERY_COMBINE_PARTITIONS", 16, 1, 1024);
 	cfg->delivery_timeout_ms = svc_env_long("DELIVERY_TIMEOUT_MS", 30000, 100, 3600000);
 	cfg->retry_base_ms = svc_env_long("RETRY_BASE_MS", 100, 1, 3600000);
 	cfg->retry_max_ms = svc_env_long("RETRY_MAX_MS", 5000, 1, 3600000);

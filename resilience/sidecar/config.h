@@ -38,6 +38,8 @@ struct sc_config {
 	long delivery_batch_bytes;     /* DELIVERY_BATCH_BYTES (512 KiB): body bytes per POST */
 	long delivery_workers;         /* DELIVERY_WORKERS (6): partitions delivered at once */
 	long delivery_linger_ms;       /* DELIVERY_LINGER_MS (2) */
+	long delivery_combine;         /* DELIVERY_COMBINE_PARTITIONS (16): ready partitions
+	                                  one request may carry (1: one per request) */
 	long delivery_timeout_ms;      /* DELIVERY_TIMEOUT_MS (30000) */
 	long retry_base_ms;            /* RETRY_BASE_MS (100) */
 	long retry_max_ms;             /* RETRY_MAX_MS (5000) */

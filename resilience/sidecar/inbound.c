@@ -355,6 +355,7 @@ static void worker_release(struct sc_worker *w)
 	free(w->results);
 	free(w->answers);
 	free(w->sent);
+	free(w->held);
 	sc_batch_release(&w->batch);
 }
 
@@ -367,7 +368,8 @@ static int worker_init(struct sc_worker *w, struct sc_inbound *in)
 	w->results = calloc(in->cap, sizeof(*w->results));
 	w->answers = calloc(in->cap, sizeof(*w->answers));
 	w->sent = calloc(in->cap, sizeof(*w->sent));
-	if (!w->msgs || !w->attempts || !w->results || !w->answers || !w->sent)
+	w->held = calloc(in->combine, sizeof(*w->held));
+	if (!w->msgs || !w->attempts || !w->results || !w->answers || !w->sent || !w->held)
 		return SVC_ENOMEM;
 	return 0;
 }
@@ -477,6 +479,7 @@ struct sc_inbound *sc_inbound_start(const struct sc_config *cfg, struct sc_produ
 	/* Fits: sc_config_check() bounds SERVICE_URL. */
 	svc_url_join(in->url, sizeof(in->url), cfg->service_url, "/internal/events");
 	in->cap = (size_t)cfg->delivery_batch_max;
+	in->combine = cfg->delivery_combine > 1 ? (size_t)cfg->delivery_combine : 1;
 	in->high = 2 * in->cap;
 	in->low = in->cap;
 	sc_partq_set_init(&in->parts, message_free);

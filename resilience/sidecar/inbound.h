@@ -3,10 +3,17 @@
  * POSTs batches to SERVICE_URL/internal/events (svc/consumer.h).
  *
  * One thread polls Kafka and appends each message to its partition's queue
- * (partq.h); DELIVERY_WORKERS threads deliver, each holding one partition at
- * a time, so partitions are delivered in parallel and each partition (each
- * key) in order. A batch is the oldest messages of one partition, at most
- * DELIVERY_BATCH_MAX of them and DELIVERY_BATCH_BYTES of body (batch.h). A
+ * (partq.h); DELIVERY_WORKERS threads deliver, each holding the partitions
+ * it took until it lets them go, so partitions are delivered in parallel and
+ * each partition (each key) in order. A worker takes the partition waiting
+ * longest and then, up to DELIVERY_COMBINE_PARTITIONS in all, the others
+ * ready at that moment: their oldest messages, at most DELIVERY_BATCH_MAX in
+ * all and DELIVERY_BATCH_BYTES of body (batch.h), go in one request (at low
+ * rates each partition has a message or two, and each request costs the
+ * service a transaction and a commit). What follows a partition's first
+ * unfinished message is then delivered with that partition alone: the first
+ * such partition by the same worker, the others handed back, to be taken
+ * alone until a delivery of their own finished them. A
  * partition whose queue grows past 2 x DELIVERY_BATCH_MAX is paused in the
  * consumer and resumed once it is down to DELIVERY_BATCH_MAX.
  *

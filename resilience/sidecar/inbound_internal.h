@@ -25,12 +25,21 @@
 struct sc_inbound;
 
 /* One delivery thread and the batch it works on. */
+/* A partition a worker holds: its oldest messages are msgs[first, first + count),
+ * the `done` first of them finished (offsets stored or dead-lettered). */
+struct sc_held {
+	struct sc_partq *q;
+	size_t first, count, done;
+};
+
 struct sc_worker {
 	struct sc_inbound *in;
 	pthread_t thread;
 	bool started;
-	struct sc_partq *q;                 /* the partition held, NULL between batches */
-	rd_kafka_message_t **msgs;          /* its oldest messages (owned by the queue) */
+	struct sc_held *held;               /* the partitions taken together (in->combine) */
+	size_t nheld;                       /* 0 between batches */
+	struct sc_partq *q;                 /* the one process_batch() works on, or NULL */
+	rd_kafka_message_t **msgs;          /* their oldest messages (owned by the queues) */
 	unsigned *attempts;                 /* deliveries tried, per message */
 	struct sc_delivery_result *results; /* verdict per message of the batch */
 	struct sc_delivery_result *answers; /* the service's answers, per sent message */
@@ -51,6 +60,7 @@ struct sc_inbound {
 	char last_error[320]; /* why the last failed delivery failed, "" if none */
 	char url[SC_URL_MAX + 32];
 	size_t cap;       /* DELIVERY_BATCH_MAX */
+	size_t combine;   /* DELIVERY_COMBINE_PARTITIONS */
 	size_t high, low; /* a queue longer than high pauses its partition, until low */
 	pthread_t thread; /* the poll thread */
 	bool thread_started;

@@ -286,26 +286,26 @@ static size_t deliver_guarded(struct sc_worker *w, size_t from, size_t to, long 
 	return end;
 }
 
-/* Delivers msgs[0, n) until all are finished or the worker must quit.
- * Returns how many are finished (their offsets stored). What follows each
- * attempt is sc_retry_decide()'s (retry.h). */
-static size_t process_batch(struct sc_worker *w, size_t n)
+/* Delivers msgs[first, first + n), the messages of w->q, until all are
+ * finished or the worker must quit. Returns how many are finished (their
+ * offsets stored). What follows each attempt is sc_retry_decide()'s (retry.h). */
+static size_t process_batch(struct sc_worker *w, size_t first, size_t n)
 {
 	struct sc_inbound *in = w->in;
-	size_t done = 0, limit = n;
+	size_t done = first, last = first + n, limit = n;
 	unsigned attempt = 0, permanent = 0;
 	bool split = false; /* the service answered 413: limit is what fits */
 
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = first; i < last; i++)
 		w->attempts[i] = 0;
-	while (done < n && !must_quit(w)) {
+	while (done < last && !must_quit(w)) {
 		size_t before = done, nsent, end;
 		enum sc_retry_action act;
 		long status;
 
 		if (breaker_wait(w))
 			break;
-		end = deliver_guarded(w, done, done + limit < n ? done + limit : n, &status,
+		end = deliver_guarded(w, done, done + limit < last ? done + limit : last, &status,
 		                      &nsent);
 		if (apply_verdicts(w, &done, end) != 0)
 			break;
@@ -363,33 +363,98 @@ static size_t process_batch(struct sc_worker *w, size_t n)
 		if (attempt < 63)
 			attempt++;
 	}
-	return done;
+	return done - first;
 }
 
-/* Takes the next ready partition and its oldest messages; blocks until there
- * is one. How many messages, 0 on stop (then w->q is NULL). */
+/* True when a partition held for a combined delivery is being revoked. */
+static bool any_revoked(struct sc_worker *w)
+{
+	bool revoked = false;
+
+	pthread_mutex_lock(&w->in->lock);
+	for (size_t k = 0; k < w->nheld; k++)
+		revoked = revoked || w->held[k].q->revoked;
+	pthread_mutex_unlock(&w->in->lock);
+	return revoked;
+}
+
+/*
+ * One POST for the messages of every held partition, msgs[0, n): at low
+ * rates each partition has a message or two, and a request (with its
+ * transaction and commit in the service) per partition is what an event
+ * costs. Each partition's finished prefix is settled here; what follows its
+ * first unfinished message is delivered alone (process_batch(), which
+ * retries, narrows and backs off as for a single partition).
+ */
+static void deliver_together(struct sc_worker *w, size_t n)
+{
+	struct sc_inbound *in = w->in;
+	size_t nsent, end;
+	long status;
+
+	for (size_t i = 0; i < n; i++)
+		w->attempts[i] = 0;
+	if (sc_stop_requested(in->stop) || any_revoked(w) ||
+	    !rs_breaker_allow(in->breaker, svc_mono_ms()))
+		return;
+	atomic_fetch_add(&in->metrics->delivery_combined, 1);
+	end = deliver_guarded(w, 0, n, &status, &nsent);
+	for (size_t k = 0; k < w->nheld; k++) {
+		struct sc_held *h = &w->held[k];
+		size_t done = h->first,
+		       last = h->first + h->count < end ? h->first + h->count : end;
+		int rc = done < last ? apply_verdicts(w, &done, last) : 0;
+		h->done = done - h->first;
+		if (rc != 0)
+			break; /* a dead letter not written before stop */
+	}
+}
+
+/* Takes the next ready partition and its oldest messages, blocking until
+ * there is one, then more ready partitions (up to DELIVERY_COMBINE_PARTITIONS)
+ * while the batch has room. How many messages; 0 on stop (nothing held). */
 static size_t take_batch(struct sc_worker *w)
 {
 	struct sc_inbound *in = w->in;
+	struct sc_partq *q = NULL;
 	size_t n = 0;
 
+	w->nheld = 0;
 	pthread_mutex_lock(&in->lock);
-	while (!sc_stop_requested(in->stop) && !(w->q = sc_partq_next(&in->parts)))
+	while (!sc_stop_requested(in->stop) && !(q = sc_partq_next(&in->parts)))
 		pthread_cond_wait(&in->work, &in->lock);
-	if (w->q)
-		n = sc_partq_peek(w->q, (void **)w->msgs, in->cap);
+	while (q) {
+		if (w->nheld > 0 && q->solo) {
+			/* not to be combined: back in line for a worker of its own */
+			sc_partq_done(&in->parts, q, 0);
+			pthread_cond_signal(&in->work);
+			break;
+		}
+		size_t k = sc_partq_peek(q, (void **)w->msgs + n, in->cap - n);
+		w->held[w->nheld++] = (struct sc_held){.q = q, .first = n, .count = k};
+		n += k;
+		if (q->solo || n >= in->cap || w->nheld >= in->combine)
+			break;
+		q = sc_partq_next(&in->parts);
+	}
 	pthread_mutex_unlock(&in->lock);
 	return n;
 }
 
-/* Lets go of the partition: its `done` oldest messages are freed. */
-static void release_batch(struct sc_worker *w, size_t done)
+/* Lets go of every held partition: the finished messages of each are freed;
+ * one with messages left is delivered alone from then on (solo) until a
+ * delivery of its own finishes them. */
+static void release_batch(struct sc_worker *w)
 {
 	struct sc_inbound *in = w->in;
 
 	pthread_mutex_lock(&in->lock);
-	sc_partq_done(&in->parts, w->q, done);
-	w->q = NULL;
+	for (size_t k = 0; k < w->nheld; k++) {
+		struct sc_held *h = &w->held[k];
+		h->q->solo = h->done < h->count;
+		sc_partq_done(&in->parts, h->q, h->done);
+	}
+	w->nheld = 0;
 	sc__inbound_publish_queued(in);
 	pthread_cond_broadcast(&in->idle);
 	pthread_cond_broadcast(&in->work);
@@ -402,12 +467,25 @@ void *sc__inbound_worker_main(void *arg)
 
 	for (;;) {
 		size_t n = take_batch(w);
-		if (!w->q)
+		if (!w->nheld)
 			break;
 		atomic_fetch_add(&w->in->metrics->delivery_inflight, n);
-		size_t done = process_batch(w, n);
+		if (w->nheld > 1)
+			deliver_together(w, n);
+		/* the first partition with messages left is finished here, with
+		 * retries and backoff; the others go back to be taken alone, so
+		 * that one which needs retries holds up no other */
+		for (size_t k = 0; k < w->nheld; k++) {
+			struct sc_held *h = &w->held[k];
+			if (h->done == h->count)
+				continue;
+			w->q = h->q;
+			h->done += process_batch(w, h->first + h->done, h->count - h->done);
+			w->q = NULL;
+			break;
+		}
 		atomic_fetch_sub(&w->in->metrics->delivery_inflight, n);
-		release_batch(w, done);
+		release_batch(w);
 	}
 	return NULL;
 }

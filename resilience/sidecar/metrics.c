@@ -17,6 +17,7 @@ void sc_metrics_init(struct sc_metrics *m)
 	atomic_init(&m->delivery_paused, 0);
 	atomic_init(&m->delivery_batches, 0);
 	atomic_init(&m->delivery_split, 0);
+	atomic_init(&m->delivery_combined, 0);
 }
 
 /* Adds one counter to `obj` (a failed add leaves it out). */
@@ -45,5 +46,6 @@ json_t *sc_metrics_json(struct sc_metrics *m)
 	put(obj, "delivery_paused", &m->delivery_paused);
 	put(obj, "delivery_batches", &m->delivery_batches);
 	put(obj, "delivery_split", &m->delivery_split);
+	put(obj, "delivery_combined", &m->delivery_combined);
 	return obj;
 }

@@ -24,6 +24,7 @@ struct sc_metrics {
 	atomic_uint_fast64_t delivery_paused;     /* partitions paused: queue over its bound */
 	atomic_uint_fast64_t delivery_batches;    /* POSTs to /internal/events */
 	atomic_uint_fast64_t delivery_split;      /* batches halved after HTTP 413 */
+	atomic_uint_fast64_t delivery_combined;   /* POSTs carrying several partitions */
 };
 
 /* Zeroes every counter. */

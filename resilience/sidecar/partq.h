@@ -26,6 +26,7 @@ struct sc_partq {
 	bool ready;   /* in the ready FIFO */
 	bool revoked; /* being taken away: handed to no worker any more */
 	bool paused;  /* the caller paused its consumption (flow control) */
+	bool solo;    /* the caller's mark: deliver it alone (inbound_worker.c) */
 	struct sc_partq *next_ready;
 };
 
