@@ -126,12 +126,13 @@ stop:
 status:
 	scripts/stack.sh status
 
-# make logs ORDER=<id>   one order's log lines from every process, in time order
-# make test       unit tests (sanitized) + end-to-end, security and fault-injection tests
-#                 against a stack of their own (run/test, every port + 100: TEST_STACK_ENV);
-#                 make test-stop stops it. The stack of `make run` is left alone.
-# make check      unit tests under ASan+UBSan, TSan, valgrind (tests/checks.mk: also
-#                 analyze, coverage, torture)
+# one order's log lines from every process, in time order (scripts/order-logs.py)
+logs:
+	@test -n "$(ORDER)" || { echo "usage: make logs ORDER=<orderId>" >&2; exit 2; }
+	@scripts/order-logs.py "$(ORDER)"
+
+# unit and check are hermetic: no package installs, no services started
+unit:
 	$(MAKE) SAN=1 unit-tests
 	scripts/run-unit-tests.sh build/san/tests
 
