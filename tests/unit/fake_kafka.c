@@ -743,6 +743,14 @@ static int serve_reports(struct fk_client *c)
 	}
 }
 
+/* Milliseconds from now to `end` (monotonic), 0 once it passed. */
+static int ms_left(uint64_t end)
+{
+	uint64_t now = svc_mono_ms();
+
+	return now >= end ? 0 : (int)(end - now);
+}
+
 /* Waits up to ms for something to change (a produce, a script, a release). */
 static void wait_a_little(int ms)
 {
@@ -1023,7 +1031,14 @@ static rd_kafka_message_t *fk_consumer_poll(rd_kafka_t *rk, int timeout_ms)
 
 	for (;;) {
 		pthread_mutex_lock(&fk->mu);
-		enter(fk, OP_CONSUMER_POLL);
+		if (enter(fk, OP_CONSUMER_POLL)) {
+			/* an injected failure: nothing arrives */
+			pthread_mutex_unlock(&fk->mu);
+			wait_a_little(ms_left(end));
+			if (svc_mono_ms() >= end)
+				return NULL;
+			continue;
+		}
 		struct fk_event *e = fk->script;
 		if (e) {
 			fk->script = e->next;
@@ -1052,7 +1067,7 @@ static rd_kafka_message_t *fk_consumer_poll(rd_kafka_t *rk, int timeout_ms)
 		}
 		if (svc_mono_ms() >= end)
 			return NULL;
-		wait_a_little((int)(end - svc_mono_ms()));
+		wait_a_little(ms_left(end));
 	}
 }
 

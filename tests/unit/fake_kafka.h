@@ -64,7 +64,8 @@ void fake_kafka_set_protocol(struct fake_kafka *fk, const char *protocol);
  * sc_kafka_ops: "produce", "metadata", "offsets_store", "new_client", ...;
  * times < 0: every call from now on) fail with `err`: those returning an
  * error code return it, new_client and topic_new return NULL, the
- * rd_kafka_error_t ones an error of that code.
+ * rd_kafka_error_t ones an error of that code; consumer_poll hands out
+ * nothing (NULL after its timeout).
  */
 void fake_kafka_fail(struct fake_kafka *fk, const char *op, rd_kafka_resp_err_t err, int times);
 /* How many times operation `op` was called. */
