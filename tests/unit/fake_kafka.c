@@ -706,14 +706,15 @@ static int serve_reports(struct fk_client *c)
 			return served;
 		}
 		struct fk_report r = fk->reports[i];
-		memmove(fk->reports + i, fk->reports + i + 1,
-		        (fk->nreports - i - 1) * sizeof(*fk->reports));
+		for (size_t j = i + 1; j < fk->nreports; j++)
+			fk->reports[j - 1] = fk->reports[j];
 		fk->nreports--;
 		rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
 		if (fk->nreport_errs > 0) {
 			err = fk->report_errs[0];
-			memmove(fk->report_errs, fk->report_errs + 1,
-			        --fk->nreport_errs * sizeof(*fk->report_errs));
+			for (size_t j = 1; j < fk->nreport_errs; j++)
+				fk->report_errs[j - 1] = fk->report_errs[j];
+			fk->nreport_errs--;
 		}
 		struct fake_kafka_produced *p = &fk->produced[r.produced];
 		struct fk_topic *t = topic_of(fk, p->topic);

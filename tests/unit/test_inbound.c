@@ -114,7 +114,9 @@ static void serve_events(void *ctx, const struct svc_http_request *req,
 		pthread_cond_wait(&svc.cond, &svc.mu);
 	if (svc.nstatuses > 0) {
 		status = svc.statuses[0];
-		memmove(svc.statuses, svc.statuses + 1, --svc.nstatuses * sizeof(svc.statuses[0]));
+		for (size_t i = 1; i < svc.nstatuses; i++)
+			svc.statuses[i - 1] = svc.statuses[i];
+		svc.nstatuses--;
 	}
 	retry = svc.retry_first > 0;
 	if (retry)

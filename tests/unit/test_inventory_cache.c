@@ -164,7 +164,7 @@ static void test_cache_failed_store_deletes_the_copy_once_redis_is_back(void **s
 static void test_cache_open_breaker_skips_redis(void **state)
 {
 	struct fixture *f = *state;
-	struct inv_product p;
+	struct inv_product p = {.product_id = "p-1"};
 	json_t *details = json_object();
 
 	for (int i = 0; i < 3; i++) {
