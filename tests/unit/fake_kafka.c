@@ -529,6 +529,8 @@ int64_t fake_kafka_seeked(struct fake_kafka *fk, const char *topic, int32_t part
 
 unsigned fake_kafka_clients(struct fake_kafka *fk)
 {
+	if (!fk)
+		return 0;
 	pthread_mutex_lock(&fk->mu);
 	unsigned n = fk->clients;
 	pthread_mutex_unlock(&fk->mu);

@@ -124,7 +124,7 @@ int64_t fake_kafka_stored(struct fake_kafka *fk, const char *topic, int32_t part
 bool fake_kafka_paused(struct fake_kafka *fk, const char *topic, int32_t partition);
 /* The offset of the last seek of a partition, -1 if none. */
 int64_t fake_kafka_seeked(struct fake_kafka *fk, const char *topic, int32_t partition);
-/* Clients made and not destroyed yet. */
+/* Clients made and not destroyed yet (0 for a NULL fake). */
 unsigned fake_kafka_clients(struct fake_kafka *fk);
 /* The topics of the last subscribe(), comma-separated ("" before any). */
 const char *fake_kafka_subscription(struct fake_kafka *fk);

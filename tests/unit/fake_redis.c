@@ -137,6 +137,8 @@ unsigned fake_redis_connects(struct fake_redis *fr)
 
 unsigned fake_redis_open(struct fake_redis *fr)
 {
+	if (!fr)
+		return 0;
 	pthread_mutex_lock(&fr->mu);
 	unsigned n = fr->open;
 	pthread_mutex_unlock(&fr->mu);

@@ -44,8 +44,8 @@ void fake_redis_refuse(struct fake_redis *fr, int n);
  * (borrowed, valid until fake_redis_free). */
 size_t fake_redis_commands(struct fake_redis *fr);
 const char *fake_redis_command(struct fake_redis *fr, size_t i);
-/* Connects attempted; contexts open now (made and not freed); where the
- * last connect went: "host:port" or the socket path. */
+/* Connects attempted; contexts open now (made and not freed; 0 for a NULL
+ * fake); where the last connect went: "host:port" or the socket path. */
 unsigned fake_redis_connects(struct fake_redis *fr);
 unsigned fake_redis_open(struct fake_redis *fr);
 const char *fake_redis_target(struct fake_redis *fr);

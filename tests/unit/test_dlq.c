@@ -126,12 +126,25 @@ struct fixture {
 	struct sc_dlq dlq;
 };
 
+static int teardown(void **state);
+
+/* A setup that could not finish: undoes what it did (cmocka then skips the
+ * teardown). */
+static int setup_failed(void **state)
+{
+	teardown(state);
+	return -1;
+}
+
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
-	if (!f || !(f->fk = fake_kafka_new()) || sc_stop_init(&f->stop) != 0)
+	*state = f;
+	if (!f)
 		return -1;
+	if (!(f->fk = fake_kafka_new()) || sc_stop_init(&f->stop) != 0)
+		return setup_failed(state);
 	f->cfg.kafka.brokers = "fake:9092";
 	snprintf(f->cfg.log_name, sizeof(f->cfg.log_name), "test-sidecar");
 	f->cfg.kafka_compression = "lz4";
@@ -143,8 +156,7 @@ static int setup(void **state)
 	                         .service = "test",
 	                         .stop = &f->stop,
 	                         .backoff = {.base_ms = 1, .max_ms = 5}};
-	*state = f;
-	return f->producer ? 0 : -1;
+	return f->producer ? 0 : setup_failed(state);
 }
 
 static int teardown(void **state)

@@ -429,12 +429,25 @@ static void dead_letter(struct admin_fixture *f, int32_t p, const char *order, i
 	fake_kafka_append(f->fk, "test.dlq", p, order, "{}", sc_dlq_headers(&r, "test", ts), ts);
 }
 
+static int admin_teardown(void **state);
+
+/* A setup that could not finish: undoes what it did (cmocka then skips the
+ * teardown). */
+static int admin_setup_failed(void **state)
+{
+	admin_teardown(state);
+	return -1;
+}
+
 static int admin_setup(void **state)
 {
 	struct admin_fixture *f = calloc(1, sizeof(*f));
 
-	if (!f || !(f->fk = fake_kafka_new()))
+	*state = f;
+	if (!f)
 		return -1;
+	if (!(f->fk = fake_kafka_new()))
+		return admin_setup_failed(state);
 	f->cfg.kafka.brokers = "fake:9092";
 	snprintf(f->cfg.log_name, sizeof(f->cfg.log_name), "test-sidecar");
 	snprintf(f->cfg.dlq_topic, sizeof(f->cfg.dlq_topic), "test.dlq");
@@ -442,7 +455,6 @@ static int admin_setup(void **state)
 	fake_kafka_install(f->fk, &f->cfg.kafka);
 	sc_dlq_admin_init(&f->admin, &f->cfg, NULL, NULL);
 	fake_kafka_topic(f->fk, "test.dlq", 2);
-	*state = f;
 	return 0;
 }
 

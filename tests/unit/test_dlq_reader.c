@@ -43,13 +43,26 @@ static rd_kafka_headers_t *headers(const char *reason)
 	return sc_dlq_headers(&r, "test", 1700000000000LL);
 }
 
+static int teardown(void **state);
+
+/* A setup that could not finish: undoes what it did (cmocka then skips the
+ * teardown). */
+static int setup_failed(void **state)
+{
+	teardown(state);
+	return -1;
+}
+
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	char reason[16];
 
-	if (!f || !(f->fk = fake_kafka_new()))
+	*state = f;
+	if (!f)
 		return -1;
+	if (!(f->fk = fake_kafka_new()))
+		return setup_failed(state);
 	f->kafka.brokers = "fake:9092";
 	fake_kafka_install(f->fk, &f->kafka);
 	f->cfg = (struct sc_dlq_reader_config){
@@ -60,7 +73,6 @@ static int setup(void **state)
 		fake_kafka_append(f->fk, DLQ, 0, "o-1", "{}", headers(reason), 1000 + i);
 	}
 	fake_kafka_append(f->fk, DLQ, 1, "o-2", "{}", headers("r1-0"), 2000);
-	*state = f;
 	return 0;
 }
 

@@ -187,13 +187,26 @@ struct fixture {
 	struct sc_inbound *in;
 };
 
+static int teardown(void **state);
+
+/* A setup that could not finish: undoes what it did (cmocka then skips the
+ * teardown). */
+static int setup_failed(void **state)
+{
+	teardown(state);
+	return -1;
+}
+
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	struct sc_config *c;
 
-	if (!f || !(f->fk = fake_kafka_new()) || sc_stop_init(&f->stop) != 0)
+	*state = f;
+	if (!f)
 		return -1;
+	if (!(f->fk = fake_kafka_new()) || sc_stop_init(&f->stop) != 0)
+		return setup_failed(state);
 	svc_reset();
 	c = &f->cfg;
 	c->service = "test";
@@ -223,8 +236,7 @@ static int setup(void **state)
 	fake_kafka_topic(f->fk, TOPIC, 2);
 	sc_metrics_init(&f->metrics);
 	f->producer = sc_producer_new(&f->cfg);
-	*state = f;
-	return f->producer ? 0 : -1;
+	return f->producer ? 0 : setup_failed(state);
 }
 
 static int teardown(void **state)

@@ -25,13 +25,26 @@ struct fixture {
 	struct inv_cache *cache;
 };
 
+static int teardown(void **state);
+
+/* A setup that could not finish: undoes what it did (cmocka then skips the
+ * teardown). */
+static int setup_failed(void **state)
+{
+	teardown(state);
+	return -1;
+}
+
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	struct svc_redis_config cfg = {.pool_size = 1};
 
-	if (!f || !(f->fr = fake_redis_new()))
+	*state = f;
+	if (!f)
 		return -1;
+	if (!(f->fr = fake_redis_new()))
+		return setup_failed(state);
 	/* opens once half of 3 or 4 calls failed, for 60 s */
 	setenv("REDIS_BREAKER_WINDOW", "4", 1);
 	setenv("REDIS_BREAKER_MIN_CALLS", "3", 1);
@@ -40,8 +53,7 @@ static int setup(void **state)
 	f->ctx.redis = svc_redis_open(&cfg);
 	f->cache = inv_cache_new();
 	f->ctx.user = f->cache;
-	*state = f;
-	return f->ctx.redis && f->cache ? 0 : -1;
+	return f->ctx.redis && f->cache ? 0 : setup_failed(state);
 }
 
 static int teardown(void **state)

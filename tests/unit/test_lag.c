@@ -26,12 +26,25 @@ struct fixture {
 	struct svc_buf text;
 };
 
+static int teardown(void **state);
+
+/* A setup that could not finish: undoes what it did (cmocka then skips the
+ * teardown). */
+static int setup_failed(void **state)
+{
+	teardown(state);
+	return -1;
+}
+
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
-	if (!f || !(f->fk = fake_kafka_new()) || !(f->prom = svc_prom_new()))
+	*state = f;
+	if (!f)
 		return -1;
+	if (!(f->fk = fake_kafka_new()) || !(f->prom = svc_prom_new()))
+		return setup_failed(state);
 	f->cfg.kafka.brokers = "fake:9092";
 	snprintf(f->cfg.log_name, sizeof(f->cfg.log_name), "test-sidecar");
 	snprintf(f->cfg.group, sizeof(f->cfg.group), "test-service");
@@ -40,7 +53,6 @@ static int setup(void **state)
 	fake_kafka_topic(f->fk, "a.events", 2);
 	fake_kafka_topic(f->fk, "b.events", 1);
 	svc_buf_init(&f->text);
-	*state = f;
 	return 0;
 }
 

@@ -25,15 +25,26 @@ struct fixture {
 	struct sc_ack_group group;
 };
 
+static int teardown(void **state);
+
+/* A setup that could not finish: undoes what it did (cmocka then skips the
+ * teardown). */
+static int setup_failed(void **state)
+{
+	teardown(state);
+	return -1;
+}
+
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
+	*state = f;
 	if (!f)
 		return -1;
 	f->fk = fake_kafka_new();
 	if (!f->fk || sc_ack_group_init(&f->group) != 0)
-		return -1;
+		return setup_failed(state);
 	f->cfg.kafka.brokers = "fake:9092";
 	snprintf(f->cfg.log_name, sizeof(f->cfg.log_name), "test-sidecar");
 	f->cfg.kafka_compression = "lz4";
@@ -41,8 +52,7 @@ static int setup(void **state)
 	f->cfg.kafka_timeout_ms = 30000;
 	fake_kafka_install(f->fk, &f->cfg.kafka);
 	f->p = sc_producer_new(&f->cfg);
-	*state = f;
-	return f->p ? 0 : -1;
+	return f->p ? 0 : setup_failed(state);
 }
 
 static int teardown(void **state)

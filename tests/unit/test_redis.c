@@ -21,17 +21,29 @@ struct fixture {
 	struct svc_redis *r;
 };
 
+static int teardown(void **state);
+
+/* A setup that could not finish: undoes what it did (cmocka then skips the
+ * teardown). */
+static int setup_failed(void **state)
+{
+	teardown(state);
+	return -1;
+}
+
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
-	if (!f || !(f->fr = fake_redis_new()))
+	*state = f;
+	if (!f)
 		return -1;
+	if (!(f->fr = fake_redis_new()))
+		return setup_failed(state);
 	f->cfg.pool_size = 2;
 	fake_redis_install(f->fr, &f->cfg);
 	f->r = svc_redis_open(&f->cfg);
-	*state = f;
-	return f->r ? 0 : -1;
+	return f->r ? 0 : setup_failed(state);
 }
 
 static int teardown(void **state)
