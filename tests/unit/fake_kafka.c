@@ -555,9 +555,9 @@ static struct fk_conf *conf_of(const rd_kafka_conf_t *conf)
 		if (!current->confs[i].conf && !free_slot)
 			free_slot = &current->confs[i];
 	}
-	must(free_slot);
-	free_slot->conf = conf;
-	return free_slot;
+	struct fk_conf *slot = must(free_slot); /* more configurations than the fake holds */
+	slot->conf = conf;
+	return slot;
 }
 
 static void fk_conf_set_dr_msg_cb(rd_kafka_conf_t *conf, sc_kafka_dr_msg_cb cb)
