@@ -310,6 +310,21 @@ void fake_kafka_install(struct fake_kafka *fk, struct sc_kafka_client *k)
 	k->ops = &fake_kafka_ops;
 }
 
+void fake_kafka_sidecar_config(struct fake_kafka *fk, struct sc_config *cfg)
+{
+	cfg->kafka.brokers = "fake:9092";
+	snprintf(cfg->log_name, sizeof(cfg->log_name), "test-sidecar");
+	cfg->service = "test";
+	snprintf(cfg->group, sizeof(cfg->group), "test-service");
+	snprintf(cfg->dlq_topic, sizeof(cfg->dlq_topic), "test.dlq");
+	cfg->kafka_compression = "lz4";
+	cfg->kafka_linger_ms = 5;
+	cfg->kafka_timeout_ms = 30000;
+	cfg->kafka_fetch_wait_ms = 500;
+	cfg->kafka_fetch_min_bytes = 1;
+	fake_kafka_install(fk, &cfg->kafka);
+}
+
 void fake_kafka_topic(struct fake_kafka *fk, const char *topic, int32_t partitions)
 {
 	pthread_mutex_lock(&fk->mu);

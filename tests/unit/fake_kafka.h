@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "resilience/sidecar/config.h"
 #include "resilience/sidecar/kafka.h"
 
 struct fake_kafka;
@@ -35,6 +36,11 @@ void fake_kafka_free(struct fake_kafka *fk);
 void fake_kafka_install(struct fake_kafka *fk, struct sc_kafka_client *k);
 /* The fake's table itself. */
 extern const struct sc_kafka_ops fake_kafka_ops;
+/* Fills what a sidecar's Kafka clients read of `cfg` (brokers "fake:9092",
+ * log name "test-sidecar", service "test", group "test-service", DLQ topic
+ * "test.dlq", lz4, a 5 ms linger, 30 s message timeout, fetch settings) and
+ * installs the fake in cfg->kafka. The rest of `cfg` is left as it is. */
+void fake_kafka_sidecar_config(struct fake_kafka *fk, struct sc_config *cfg);
 
 /* ---- the broker's state ---------------------------------------------------- */
 

@@ -126,14 +126,15 @@ struct fixture {
 	struct sc_dlq dlq;
 };
 
-static int teardown(void **state);
-
-/* A setup that could not finish: undoes what it did (cmocka then skips the
- * teardown). */
-static int setup_failed(void **state)
+static int teardown(void **state)
 {
-	teardown(state);
-	return -1;
+	struct fixture *f = *state;
+
+	sc_producer_free(f->producer);
+	sc_stop_release(&f->stop);
+	fake_kafka_free(f->fk);
+	free(f);
+	return 0;
 }
 
 static int setup(void **state)
@@ -144,30 +145,19 @@ static int setup(void **state)
 	if (!f)
 		return -1;
 	if (!(f->fk = fake_kafka_new()) || sc_stop_init(&f->stop) != 0)
-		return setup_failed(state);
-	f->cfg.kafka.brokers = "fake:9092";
-	snprintf(f->cfg.log_name, sizeof(f->cfg.log_name), "test-sidecar");
-	f->cfg.kafka_compression = "lz4";
-	f->cfg.kafka_timeout_ms = 30000;
-	fake_kafka_install(f->fk, &f->cfg.kafka);
+		goto fail;
+	fake_kafka_sidecar_config(f->fk, &f->cfg);
 	f->producer = sc_producer_new(&f->cfg);
 	f->dlq = (struct sc_dlq){.producer = f->producer,
 	                         .topic = "test.dlq",
 	                         .service = "test",
 	                         .stop = &f->stop,
 	                         .backoff = {.base_ms = 1, .max_ms = 5}};
-	return f->producer ? 0 : setup_failed(state);
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	sc_producer_free(f->producer);
-	sc_stop_release(&f->stop);
-	fake_kafka_free(f->fk);
-	free(f);
-	return 0;
+	if (f->producer)
+		return 0;
+fail:
+	teardown(state);
+	return -1;
 }
 
 static const struct sc_dlq_record record = {

@@ -429,14 +429,13 @@ static void dead_letter(struct admin_fixture *f, int32_t p, const char *order, i
 	fake_kafka_append(f->fk, "test.dlq", p, order, "{}", sc_dlq_headers(&r, "test", ts), ts);
 }
 
-static int admin_teardown(void **state);
-
-/* A setup that could not finish: undoes what it did (cmocka then skips the
- * teardown). */
-static int admin_setup_failed(void **state)
+static int admin_teardown(void **state)
 {
-	admin_teardown(state);
-	return -1;
+	struct admin_fixture *f = *state;
+
+	fake_kafka_free(f->fk);
+	free(f);
+	return 0;
 }
 
 static int admin_setup(void **state)
@@ -447,24 +446,16 @@ static int admin_setup(void **state)
 	if (!f)
 		return -1;
 	if (!(f->fk = fake_kafka_new()))
-		return admin_setup_failed(state);
-	f->cfg.kafka.brokers = "fake:9092";
-	snprintf(f->cfg.log_name, sizeof(f->cfg.log_name), "test-sidecar");
-	snprintf(f->cfg.dlq_topic, sizeof(f->cfg.dlq_topic), "test.dlq");
+		goto fail;
+	fake_kafka_sidecar_config(f->fk, &f->cfg);
 	f->cfg.subscribe = "order.events";
-	fake_kafka_install(f->fk, &f->cfg.kafka);
 	sc_dlq_admin_init(&f->admin, &f->cfg, NULL, NULL);
 	fake_kafka_topic(f->fk, "test.dlq", 2);
 	return 0;
-}
 
-static int admin_teardown(void **state)
-{
-	struct admin_fixture *f = *state;
-
-	fake_kafka_free(f->fk);
-	free(f);
-	return 0;
+fail:
+	admin_teardown(state);
+	return -1;
 }
 
 /* The i-th entry's `field` of a listing, as an integer or string. */

@@ -43,14 +43,13 @@ static rd_kafka_headers_t *headers(const char *reason)
 	return sc_dlq_headers(&r, "test", 1700000000000LL);
 }
 
-static int teardown(void **state);
-
-/* A setup that could not finish: undoes what it did (cmocka then skips the
- * teardown). */
-static int setup_failed(void **state)
+static int teardown(void **state)
 {
-	teardown(state);
-	return -1;
+	struct fixture *f = *state;
+
+	fake_kafka_free(f->fk);
+	free(f);
+	return 0;
 }
 
 static int setup(void **state)
@@ -62,7 +61,7 @@ static int setup(void **state)
 	if (!f)
 		return -1;
 	if (!(f->fk = fake_kafka_new()))
-		return setup_failed(state);
+		goto fail;
 	f->kafka.brokers = "fake:9092";
 	fake_kafka_install(f->fk, &f->kafka);
 	f->cfg = (struct sc_dlq_reader_config){
@@ -74,15 +73,10 @@ static int setup(void **state)
 	}
 	fake_kafka_append(f->fk, DLQ, 1, "o-2", "{}", headers("r1-0"), 2000);
 	return 0;
-}
 
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	fake_kafka_free(f->fk);
-	free(f);
-	return 0;
+fail:
+	teardown(state);
+	return -1;
 }
 
 static int visit(void *arg, const struct sc_dlq_message *m)

@@ -22,6 +22,7 @@
 #include "svc/clock.h"
 #include "svc/http.h"
 #include "svc/httpc.h"
+#include "tests/unit/fake_http.h"
 #include "tests/unit/fake_kafka.h"
 
 #define TOPIC "order.events"
@@ -155,17 +156,12 @@ static char base[64];
 
 static int group_setup(void **state)
 {
-	struct svc_http_server_config cfg = {
-	        .bind_addr = "127.0.0.1", .threads = 4, .max_body = 1 << 20};
+	struct svc_http_server_config cfg = {.threads = 4, .max_body = 1 << 20};
 
 	(void)state;
 	if (svc_httpc_global_init() != 0)
 		return -1;
-	for (int i = 0; i < 10 && !srv; i++) {
-		cfg.port = 20000 + (unsigned)(rand() % 30000);
-		srv = svc_http_server_start(&cfg, routes, 1, NULL);
-	}
-	snprintf(base, sizeof(base), "http://127.0.0.1:%u", cfg.port);
+	srv = fake_http_start(&cfg, routes, 1, base, sizeof(base));
 	return srv ? 0 : -1;
 }
 
@@ -187,58 +183,6 @@ struct fixture {
 	struct sc_inbound *in;
 };
 
-static int teardown(void **state);
-
-/* A setup that could not finish: undoes what it did (cmocka then skips the
- * teardown). */
-static int setup_failed(void **state)
-{
-	teardown(state);
-	return -1;
-}
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-	struct sc_config *c;
-
-	*state = f;
-	if (!f)
-		return -1;
-	if (!(f->fk = fake_kafka_new()) || sc_stop_init(&f->stop) != 0)
-		return setup_failed(state);
-	svc_reset();
-	c = &f->cfg;
-	c->service = "test";
-	snprintf(c->log_name, sizeof(c->log_name), "test-sidecar");
-	c->service_url = base;
-	c->kafka.brokers = "fake:9092";
-	c->subscribe = TOPIC;
-	snprintf(c->group, sizeof(c->group), "test-service");
-	snprintf(c->dlq_topic, sizeof(c->dlq_topic), "test.dlq");
-	c->kafka_linger_ms = 5;
-	c->kafka_compression = "lz4";
-	c->kafka_fetch_wait_ms = 500;
-	c->kafka_fetch_min_bytes = 1;
-	c->kafka_timeout_ms = 30000;
-	c->delivery_batch_max = 4; /* pause past 8 queued, resume at 4 */
-	c->delivery_batch_bytes = 512 * 1024;
-	c->delivery_workers = 2;
-	c->delivery_linger_ms = 50;
-	c->delivery_timeout_ms = 5000;
-	c->retry_base_ms = 5;
-	c->retry_max_ms = 20;
-	c->retry_max_attempts = 3;
-	rs_breaker_config_default(&c->service_breaker);
-	c->service_breaker.window = 100; /* never opens here */
-	c->service_breaker.min_calls = 100;
-	fake_kafka_install(f->fk, &c->kafka);
-	fake_kafka_topic(f->fk, TOPIC, 2);
-	sc_metrics_init(&f->metrics);
-	f->producer = sc_producer_new(&f->cfg);
-	return f->producer ? 0 : setup_failed(state);
-}
-
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
@@ -251,6 +195,42 @@ static int teardown(void **state)
 	fake_kafka_free(f->fk);
 	free(f);
 	return 0;
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct sc_config *c;
+
+	*state = f;
+	if (!f)
+		return -1;
+	if (!(f->fk = fake_kafka_new()) || sc_stop_init(&f->stop) != 0)
+		goto fail;
+	svc_reset();
+	c = &f->cfg;
+	fake_kafka_sidecar_config(f->fk, c);
+	c->service_url = base;
+	c->subscribe = TOPIC;
+	c->delivery_batch_max = 4; /* pause past 8 queued, resume at 4 */
+	c->delivery_batch_bytes = 512 * 1024;
+	c->delivery_workers = 2;
+	c->delivery_linger_ms = 50;
+	c->delivery_timeout_ms = 5000;
+	c->retry_base_ms = 5;
+	c->retry_max_ms = 20;
+	c->retry_max_attempts = 3;
+	rs_breaker_config_default(&c->service_breaker);
+	c->service_breaker.window = 100; /* never opens here */
+	c->service_breaker.min_calls = 100;
+	fake_kafka_topic(f->fk, TOPIC, 2);
+	sc_metrics_init(&f->metrics);
+	f->producer = sc_producer_new(&f->cfg);
+	if (f->producer)
+		return 0;
+fail:
+	teardown(state);
+	return -1;
 }
 
 static void start(struct fixture *f)

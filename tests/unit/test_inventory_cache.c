@@ -25,14 +25,15 @@ struct fixture {
 	struct inv_cache *cache;
 };
 
-static int teardown(void **state);
-
-/* A setup that could not finish: undoes what it did (cmocka then skips the
- * teardown). */
-static int setup_failed(void **state)
+static int teardown(void **state)
 {
-	teardown(state);
-	return -1;
+	struct fixture *f = *state;
+
+	inv_cache_free(f->cache);
+	svc_redis_free(f->ctx.redis);
+	fake_redis_free(f->fr);
+	free(f);
+	return 0;
 }
 
 static int setup(void **state)
@@ -44,7 +45,7 @@ static int setup(void **state)
 	if (!f)
 		return -1;
 	if (!(f->fr = fake_redis_new()))
-		return setup_failed(state);
+		goto fail;
 	/* opens once half of 3 or 4 calls failed, for 60 s */
 	setenv("REDIS_BREAKER_WINDOW", "4", 1);
 	setenv("REDIS_BREAKER_MIN_CALLS", "3", 1);
@@ -53,18 +54,11 @@ static int setup(void **state)
 	f->ctx.redis = svc_redis_open(&cfg);
 	f->cache = inv_cache_new();
 	f->ctx.user = f->cache;
-	return f->ctx.redis && f->cache ? 0 : setup_failed(state);
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	inv_cache_free(f->cache);
-	svc_redis_free(f->ctx.redis);
-	fake_redis_free(f->fr);
-	free(f);
-	return 0;
+	if (f->ctx.redis && f->cache)
+		return 0;
+fail:
+	teardown(state);
+	return -1;
 }
 
 /* A RESP array of `n` bulk strings. */

@@ -27,36 +27,6 @@ struct fixture {
 	struct sc_lag *lag; /* the test's, freed by the teardown */
 };
 
-static int teardown(void **state);
-
-/* A setup that could not finish: undoes what it did (cmocka then skips the
- * teardown). */
-static int setup_failed(void **state)
-{
-	teardown(state);
-	return -1;
-}
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	*state = f;
-	if (!f)
-		return -1;
-	if (!(f->fk = fake_kafka_new()) || !(f->prom = svc_prom_new()))
-		return setup_failed(state);
-	f->cfg.kafka.brokers = "fake:9092";
-	snprintf(f->cfg.log_name, sizeof(f->cfg.log_name), "test-sidecar");
-	snprintf(f->cfg.group, sizeof(f->cfg.group), "test-service");
-	f->cfg.subscribe = "a.events,b.events";
-	fake_kafka_install(f->fk, &f->cfg.kafka);
-	fake_kafka_topic(f->fk, "a.events", 2);
-	fake_kafka_topic(f->fk, "b.events", 1);
-	svc_buf_init(&f->text);
-	return 0;
-}
-
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
@@ -67,6 +37,27 @@ static int teardown(void **state)
 	fake_kafka_free(f->fk);
 	free(f);
 	return 0;
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	*state = f;
+	if (!f)
+		return -1;
+	if (!(f->fk = fake_kafka_new()) || !(f->prom = svc_prom_new()))
+		goto fail;
+	fake_kafka_sidecar_config(f->fk, &f->cfg);
+	f->cfg.subscribe = "a.events,b.events";
+	fake_kafka_topic(f->fk, "a.events", 2);
+	fake_kafka_topic(f->fk, "b.events", 1);
+	svc_buf_init(&f->text);
+	return 0;
+
+fail:
+	teardown(state);
+	return -1;
 }
 
 /* The rendered metrics after one collection by `lag`. */

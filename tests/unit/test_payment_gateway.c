@@ -4,7 +4,6 @@
  * request (path, idempotency key, body), how each answer is classified
  * (2xx, 402, other 4xx, 5xx, no answer, a timeout) and what is kept of it.
  */
-#include <microhttpd.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +19,7 @@
 #include "svc/clock.h"
 #include "svc/http.h"
 #include "svc/httpc.h"
+#include "tests/unit/fake_http.h"
 
 /* The next answer, and what the last request was. Guarded by mu. */
 static struct {
@@ -44,8 +44,7 @@ static void answer(int status, const char *body)
 
 static void serve(void *ctx, const struct svc_http_request *req, struct svc_http_response *res)
 {
-	const char *key =
-	        MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Idempotency-Key");
+	const char *key = svc_http_header(req, "Idempotency-Key");
 	unsigned delay;
 	int status;
 	char body[256];
@@ -75,18 +74,13 @@ static char base[64];
 
 static int group_setup(void **state)
 {
-	struct svc_http_server_config cfg = {
-	        .bind_addr = "127.0.0.1", .threads = 2, .max_body = 4096};
+	struct svc_http_server_config cfg = {.threads = 2, .max_body = 4096};
 
 	(void)state;
 	setenv("GATEWAY_TIMEOUT_MS", "10000", 1); /* ample under valgrind */
 	if (svc_httpc_global_init() != 0)
 		return -1;
-	for (int i = 0; i < 10 && !srv; i++) {
-		cfg.port = 20000 + (unsigned)(rand() % 30000);
-		srv = svc_http_server_start(&cfg, routes, 2, NULL);
-	}
-	snprintf(base, sizeof(base), "http://127.0.0.1:%u", cfg.port);
+	srv = fake_http_start(&cfg, routes, 2, base, sizeof(base));
 	return srv ? 0 : -1;
 }
 

@@ -25,14 +25,15 @@ struct fixture {
 	struct sc_ack_group group;
 };
 
-static int teardown(void **state);
-
-/* A setup that could not finish: undoes what it did (cmocka then skips the
- * teardown). */
-static int setup_failed(void **state)
+static int teardown(void **state)
 {
-	teardown(state);
-	return -1;
+	struct fixture *f = *state;
+
+	sc_producer_free(f->p);
+	sc_ack_group_release(&f->group);
+	fake_kafka_free(f->fk);
+	free(f);
+	return 0;
 }
 
 static int setup(void **state)
@@ -44,26 +45,14 @@ static int setup(void **state)
 		return -1;
 	f->fk = fake_kafka_new();
 	if (!f->fk || sc_ack_group_init(&f->group) != 0)
-		return setup_failed(state);
-	f->cfg.kafka.brokers = "fake:9092";
-	snprintf(f->cfg.log_name, sizeof(f->cfg.log_name), "test-sidecar");
-	f->cfg.kafka_compression = "lz4";
-	f->cfg.kafka_linger_ms = 5;
-	f->cfg.kafka_timeout_ms = 30000;
-	fake_kafka_install(f->fk, &f->cfg.kafka);
+		goto fail;
+	fake_kafka_sidecar_config(f->fk, &f->cfg);
 	f->p = sc_producer_new(&f->cfg);
-	return f->p ? 0 : setup_failed(state);
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	sc_producer_free(f->p);
-	sc_ack_group_release(&f->group);
-	fake_kafka_free(f->fk);
-	free(f);
-	return 0;
+	if (f->p)
+		return 0;
+fail:
+	teardown(state);
+	return -1;
 }
 
 /* Sends "v" keyed "k" to `topic` with one header; the send's result. */

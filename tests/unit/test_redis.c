@@ -21,14 +21,14 @@ struct fixture {
 	struct svc_redis *r;
 };
 
-static int teardown(void **state);
-
-/* A setup that could not finish: undoes what it did (cmocka then skips the
- * teardown). */
-static int setup_failed(void **state)
+static int teardown(void **state)
 {
-	teardown(state);
-	return -1;
+	struct fixture *f = *state;
+
+	svc_redis_free(f->r);
+	fake_redis_free(f->fr);
+	free(f);
+	return 0;
 }
 
 static int setup(void **state)
@@ -39,21 +39,15 @@ static int setup(void **state)
 	if (!f)
 		return -1;
 	if (!(f->fr = fake_redis_new()))
-		return setup_failed(state);
+		goto fail;
 	f->cfg.pool_size = 2;
 	fake_redis_install(f->fr, &f->cfg);
 	f->r = svc_redis_open(&f->cfg);
-	return f->r ? 0 : setup_failed(state);
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	svc_redis_free(f->r);
-	fake_redis_free(f->fr);
-	free(f);
-	return 0;
+	if (f->r)
+		return 0;
+fail:
+	teardown(state);
+	return -1;
 }
 
 static void test_redis_ping_answers_pong(void **state)
