@@ -12,7 +12,9 @@
  * of its own as rd_kafka_t *, rd_kafka_topic_t * and rd_kafka_message_t * and
  * fill struct rd_kafka_metadata itself: the sidecar reads only the public
  * fields of messages and metadata, and frees every such object through the
- * table that made it.
+ * table that made it. Outside the table, on librdkafka always: the admin
+ * request of `sidecar create-topics` (topics.c) and the console's clients
+ * (services/console/kafka.c).
  */
 #ifndef SC_KAFKA_H
 #define SC_KAFKA_H
