@@ -79,15 +79,21 @@ TORTURE_TESTS  = $(patsubst $(BUILD)/tests/%,$(TORTURE_DIR)/%,$(UNIT_TESTS))
 $(TORTURE_DIR)/%.o: $(OBJ)/tests/unit/%.o
 	@mkdir -p $(dir $@)
 	objcopy $(foreach f,$(TORTURE_SYMS),--redefine-sym $(f)=__real_$(f)) $< $@
-# the test doubles allocate for the test, as the test's own calls do
-TORTURE_FAKES  = $(patsubst $(OBJ)/tests/unit/%,$(TORTURE_DIR)/%,$(UNIT_FAKES))
-$(TORTURE_DIR)/%: $(TORTURE_DIR)/%.o $(TORTURE_FAKES) $(OBJ)/tests/torture/alloc_fail.o \
-                  $(UNIT_ARCHIVES)
+# the shared fakes (tests/unit/fake_*.c) are the test's side too
+TORTURE_FAKES = $(TORTURE_DIR)/libunitfakes.a
+$(TORTURE_DIR)/fakes/%.o: $(OBJ)/tests/unit/%.o
+	@mkdir -p $(dir $@)
+	objcopy $(foreach f,$(TORTURE_SYMS),--redefine-sym $(f)=__real_$(f)) $< $@
+$(TORTURE_FAKES): $(patsubst tests/unit/%.c,$(TORTURE_DIR)/fakes/%.o,$(UNIT_FAKES_SRCS))
+	rm -f $@ && $(AR) rcs $@ $^
+$(TORTURE_DIR)/%: $(TORTURE_DIR)/%.o $(OBJ)/tests/torture/alloc_fail.o $(TORTURE_FAKES) \
+                  $(filter-out $(UNIT_FAKES_LIB),$(UNIT_ARCHIVES))
 	$(CC) $(LDFLAGS) $(foreach f,$(TORTURE_SYMS),-Wl,--wrap=$(f)) -o $@ $^ -lcmocka $(LDLIBS)
 $(filter $(TORTURE_DIR)/test_chaos_%,$(TORTURE_TESTS)): $(chaos_LIB)
 $(filter $(TORTURE_DIR)/test_chaos_%,$(TORTURE_TESTS)): \
         LDLIBS := $(chaos_LIB) $(SVC_LIB) $(RS_LIB) $(LDLIBS)
-.SECONDARY: $(addsuffix .o,$(TORTURE_TESTS)) $(TORTURE_FAKES) $(OBJ)/tests/torture/alloc_fail.o
+.SECONDARY: $(addsuffix .o,$(TORTURE_TESTS)) $(OBJ)/tests/torture/alloc_fail.o \
+            $(patsubst tests/unit/%.c,$(TORTURE_DIR)/fakes/%.o,$(UNIT_FAKES_SRCS))
 .PHONY: torture-tests
 torture-tests: $(TORTURE_TESTS)
 torture:

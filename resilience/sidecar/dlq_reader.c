@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "resilience/sidecar/kafka.h"
 #include "resilience/sidecar/kafkaconf.h"
 #include "resilience/sidecar/stop.h"
 #include "svc/clock.h"
@@ -21,6 +22,7 @@ struct part {
 
 struct reader {
 	const struct sc_dlq_reader_config *cfg;
+	const struct sc_kafka_ops *kafka;
 	rd_kafka_t *rk;
 	uint64_t deadline;
 	struct part *parts;
@@ -49,7 +51,8 @@ static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char 
 
 /* A consumer that can only assign(): a group id is needed for
  * rd_kafka_consumer_poll(), but nothing joins the group or commits to it. */
-static rd_kafka_t *consumer_new(const struct sc_dlq_reader_config *cfg)
+static rd_kafka_t *consumer_new(const struct sc_kafka_ops *kafka,
+                                const struct sc_dlq_reader_config *cfg)
 {
 	static const char who[] = "dlq reader";
 	rd_kafka_conf_t *conf = sc_kafka_conf_new(cfg->kafka, cfg->client_id, who);
@@ -67,27 +70,27 @@ static rd_kafka_t *consumer_new(const struct sc_dlq_reader_config *cfg)
 		rd_kafka_conf_destroy(conf);
 		return NULL;
 	}
-	rd_kafka_conf_set_log_cb(conf, on_log);
-	rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+	kafka->conf_set_log_cb(conf, on_log);
+	rk = kafka->new_client(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
 	if (!rk) {
 		svc_error("dlq reader: %s", err);
 		rd_kafka_conf_destroy(conf);
 		return NULL;
 	}
-	rd_kafka_poll_set_consumer(rk);
+	kafka->poll_set_consumer(rk);
 	return rk;
 }
 
 /* The topic's partition count into r->nparts. 0, SVC_ENOTFOUND, SVC_ETRANSIENT. */
 static int partition_count(struct reader *r)
 {
-	rd_kafka_topic_t *rkt = rd_kafka_topic_new(r->rk, r->cfg->topic, NULL);
+	rd_kafka_topic_t *rkt = r->kafka->topic_new(r->rk, r->cfg->topic, NULL);
 	const struct rd_kafka_metadata *md = NULL;
 	int rc = SVC_ETRANSIENT;
 
 	if (!rkt)
 		return SVC_ENOMEM;
-	rd_kafka_resp_err_t err = rd_kafka_metadata(r->rk, 0, rkt, &md, time_left(r));
+	rd_kafka_resp_err_t err = r->kafka->metadata(r->rk, 0, rkt, &md, time_left(r));
 	if (err) {
 		svc_warn("dlq reader: metadata of %s: %s", r->cfg->topic, rd_kafka_err2str(err));
 		goto out;
@@ -103,8 +106,8 @@ static int partition_count(struct reader *r)
 	rc = 0;
 out:
 	if (md)
-		rd_kafka_metadata_destroy(md);
-	rd_kafka_topic_destroy(rkt);
+		r->kafka->metadata_destroy(md);
+	r->kafka->topic_destroy(rkt);
 	return rc;
 }
 
@@ -115,7 +118,7 @@ static int plan_partition(struct reader *r, const struct sc_dlq_window *w, int32
 	struct part *pt = &r->parts[p];
 	rd_kafka_resp_err_t err;
 
-	err = rd_kafka_query_watermark_offsets(r->rk, r->cfg->topic, p, &low, &high, time_left(r));
+	err = r->kafka->query_watermark_offsets(r->rk, r->cfg->topic, p, &low, &high, time_left(r));
 	if (err) {
 		svc_warn("dlq reader: watermarks of %s[%" PRId32 "]: %s", r->cfg->topic, p,
 		         rd_kafka_err2str(err));
@@ -166,7 +169,7 @@ static int assign(struct reader *r, const struct sc_dlq_window *w, int32_t *pend
 	}
 	rc = 0;
 	if (*pending > 0) {
-		rd_kafka_resp_err_t err = rd_kafka_assign(r->rk, list);
+		rd_kafka_resp_err_t err = r->kafka->assign(r->rk, list);
 		if (err) {
 			svc_warn("dlq reader: assign %s: %s", r->cfg->topic, rd_kafka_err2str(err));
 			rc = SVC_ETRANSIENT;
@@ -178,21 +181,21 @@ out:
 	return rc;
 }
 
-static struct sc_dlq_message message_view(rd_kafka_message_t *m)
+static struct sc_dlq_message message_view(const struct reader *r, const rd_kafka_message_t *m)
 {
 	rd_kafka_timestamp_type_t tstype;
 	rd_kafka_headers_t *hdrs = NULL;
 	struct sc_dlq_message v = {
 	        .partition = m->partition,
 	        .offset = m->offset,
-	        .timestamp_ms = rd_kafka_message_timestamp(m, &tstype),
+	        .timestamp_ms = r->kafka->message_timestamp(m, &tstype),
 	        .key = m->key,
 	        .keylen = m->key_len,
 	        .payload = m->payload,
 	        .len = m->len,
 	};
 
-	if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR)
+	if (r->kafka->message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR)
 		v.hdrs = hdrs;
 	return v;
 }
@@ -215,7 +218,7 @@ static int consume(struct reader *r, int32_t pending, sc_dlq_visit_fn visit, voi
 			         r->cfg->timeout_ms);
 			return SVC_ETRANSIENT;
 		}
-		rd_kafka_message_t *m = rd_kafka_consumer_poll(r->rk, SC_DLQ_POLL_MS);
+		rd_kafka_message_t *m = r->kafka->consumer_poll(r->rk, SC_DLQ_POLL_MS);
 		if (!m)
 			continue;
 		int32_t p = m->partition;
@@ -226,13 +229,13 @@ static int consume(struct reader *r, int32_t pending, sc_dlq_visit_fn visit, voi
 			svc_warn("dlq reader: %s", rd_kafka_message_errstr(m));
 		} else if (p >= 0 && p < r->nparts && !r->parts[p].done) {
 			if (m->offset < r->parts[p].end) {
-				struct sc_dlq_message v = message_view(m);
+				struct sc_dlq_message v = message_view(r, m);
 				rc = visit(arg, &v);
 			}
 			if (m->offset + 1 >= r->parts[p].end)
 				finish(r, p, &pending);
 		}
-		rd_kafka_message_destroy(m);
+		r->kafka->message_destroy(m);
 		if (rc != 0)
 			return rc;
 	}
@@ -242,11 +245,15 @@ static int consume(struct reader *r, int32_t pending, sc_dlq_visit_fn visit, voi
 int sc_dlq_read(const struct sc_dlq_reader_config *cfg, const struct sc_dlq_window *w,
                 sc_dlq_visit_fn visit, void *arg)
 {
-	struct reader r = {.cfg = cfg, .deadline = svc_mono_ms() + (uint64_t)cfg->timeout_ms};
+	struct reader r = {
+	        .cfg = cfg,
+	        .kafka = sc_kafka_ops_of(cfg->kafka),
+	        .deadline = svc_mono_ms() + (uint64_t)cfg->timeout_ms,
+	};
 	int32_t pending = 0;
 	int rc = SVC_ENOMEM;
 
-	r.rk = consumer_new(cfg);
+	r.rk = consumer_new(r.kafka, cfg);
 	if (!r.rk)
 		goto out;
 	rc = partition_count(&r);
@@ -254,8 +261,8 @@ int sc_dlq_read(const struct sc_dlq_reader_config *cfg, const struct sc_dlq_wind
 		rc = assign(&r, w, &pending);
 	if (rc == 0)
 		rc = consume(&r, pending, visit, arg);
-	rd_kafka_consumer_close(r.rk);
-	rd_kafka_destroy(r.rk);
+	r.kafka->consumer_close(r.rk);
+	r.kafka->destroy(r.rk);
 out:
 	free(r.parts);
 	return rc;

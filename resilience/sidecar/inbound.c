@@ -16,6 +16,7 @@
 #include "resilience/sidecar/batch.h"
 #include "resilience/sidecar/dlq.h"
 #include "resilience/sidecar/inbound_internal.h"
+#include "resilience/sidecar/kafka.h"
 #include "resilience/sidecar/kafkaconf.h"
 #include "resilience/sidecar/partq.h"
 #include "svc/clock.h"
@@ -63,21 +64,21 @@ static rd_kafka_t *consumer_new(struct sc_inbound *in)
 		rd_kafka_conf_destroy(conf);
 		return NULL;
 	}
-	rd_kafka_conf_set_error_cb(conf, on_error);
-	rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
-	rd_kafka_conf_set_opaque(conf, in);
-	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+	in->kafka->conf_set_error_cb(conf, on_error);
+	in->kafka->conf_set_rebalance_cb(conf, on_rebalance);
+	in->kafka->conf_set_opaque(conf, in);
+	rd_kafka_t *rk = in->kafka->new_client(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
 	if (!rk) {
 		svc_error("kafka consumer: %s", err);
 		rd_kafka_conf_destroy(conf);
 		return NULL;
 	}
-	rd_kafka_poll_set_consumer(rk);
+	in->kafka->poll_set_consumer(rk);
 	return rk;
 }
 
 /* Subscribes to the comma-separated topic list. 0 or SVC_EPERMANENT. */
-static int subscribe(rd_kafka_t *rk, const char *list)
+static int subscribe(struct sc_inbound *in, const char *list)
 {
 	rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(4);
 	char *copy = strdup(list), *save = NULL;
@@ -87,7 +88,7 @@ static int subscribe(rd_kafka_t *rk, const char *list)
 		goto out;
 	for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save))
 		rd_kafka_topic_partition_list_add(topics, t, RD_KAFKA_PARTITION_UA);
-	rd_kafka_resp_err_t err = rd_kafka_subscribe(rk, topics);
+	rd_kafka_resp_err_t err = in->kafka->subscribe(in->rk, topics);
 	if (err) {
 		svc_error("kafka subscribe %s: %s", list, rd_kafka_err2str(err));
 		goto out;
@@ -101,9 +102,12 @@ out:
 
 /* ---- partition queues (callers hold in->lock) ----------------------------- */
 
-static void message_free(void *item)
+/* Frees a queued message (sc_partq_free_fn; arg: the struct sc_inbound). */
+static void message_free(void *arg, void *item)
 {
-	rd_kafka_message_destroy(item);
+	const struct sc_inbound *in = arg;
+
+	in->kafka->message_destroy(item);
 }
 
 void sc__inbound_publish_queued(struct sc_inbound *in)
@@ -127,8 +131,8 @@ static void drop_polled(struct sc_inbound *in, const char *topic, int32_t partit
 	for (size_t i = 0; i < in->npolled; i++) {
 		rd_kafka_message_t *m = in->polled[i];
 		if (m && m->partition == partition &&
-		    strcmp(rd_kafka_topic_name(m->rkt), topic) == 0) {
-			rd_kafka_message_destroy(m);
+		    strcmp(in->kafka->topic_name(m->rkt), topic) == 0) {
+			in->kafka->message_destroy(m);
 			in->polled[i] = NULL;
 		}
 	}
@@ -139,8 +143,8 @@ static void drop_polled(struct sc_inbound *in, const char *topic, int32_t partit
 static void pause_resume(struct sc_inbound *in, rd_kafka_topic_partition_list_t *list, bool pause)
 {
 	const char *what = pause ? "pause" : "resume";
-	rd_kafka_resp_err_t err = pause ? rd_kafka_pause_partitions(in->rk, list)
-	                                : rd_kafka_resume_partitions(in->rk, list);
+	rd_kafka_resp_err_t err = pause ? in->kafka->pause_partitions(in->rk, list)
+	                                : in->kafka->resume_partitions(in->rk, list);
 
 	if (err)
 		svc_warn("inbound: %s of %d partition(s) failed: %s", what, list->cnt,
@@ -194,16 +198,17 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
 	struct sc_inbound *in = opaque;
-	bool cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+	const struct sc_kafka_ops *kafka = in->kafka;
+	bool cooperative = strcmp(kafka->rebalance_protocol(rk), "COOPERATIVE") == 0;
 	rd_kafka_error_t *error = NULL;
 	rd_kafka_resp_err_t aerr = RD_KAFKA_RESP_ERR_NO_ERROR;
 
 	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
 		svc_info("inbound: %d partition(s) assigned", parts->cnt);
 		if (cooperative)
-			error = rd_kafka_incremental_assign(rk, parts);
+			error = kafka->incremental_assign(rk, parts);
 		else
-			aerr = rd_kafka_assign(rk, parts);
+			aerr = kafka->assign(rk, parts);
 		goto out;
 	}
 	if (err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
@@ -211,9 +216,9 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	svc_info("inbound: %d partition(s) revoked", parts->cnt);
 	revoke(in, parts);
 	if (cooperative)
-		error = rd_kafka_incremental_unassign(rk, parts);
+		error = kafka->incremental_unassign(rk, parts);
 	else
-		aerr = rd_kafka_assign(rk, NULL);
+		aerr = kafka->assign(rk, NULL);
 out:
 	if (error) {
 		svc_warn("inbound: rebalance: %s", rd_kafka_error_string(error));
@@ -266,7 +271,7 @@ static size_t poll_round(struct sc_inbound *in)
 			uint64_t now = svc_mono_ms();
 			timeout = now >= deadline ? 0 : (int)(deadline - now);
 		}
-		rd_kafka_message_t *m = rd_kafka_consumer_poll(in->rk, timeout);
+		rd_kafka_message_t *m = in->kafka->consumer_poll(in->rk, timeout);
 		if (!m)
 			break;
 		if (m->err) {
@@ -274,7 +279,7 @@ static size_t poll_round(struct sc_inbound *in)
 				svc_debug("kafka consumer: end of partition");
 			else
 				svc_warn("kafka consumer: %s", rd_kafka_message_errstr(m));
-			rd_kafka_message_destroy(m);
+			in->kafka->message_destroy(m);
 			if (n == 0)
 				break; /* let the caller check the stop flag */
 			continue;
@@ -296,17 +301,17 @@ static void rewind_partition(struct sc_inbound *in, size_t i, size_t n)
 	rd_kafka_error_t *error;
 
 	svc_error("inbound: out of memory queueing %s[%" PRId32 "]@%" PRId64 "; rewinding",
-	          rd_kafka_topic_name(m->rkt), m->partition, m->offset);
-	rd_kafka_topic_partition_list_add(l, rd_kafka_topic_name(m->rkt), m->partition)->offset =
+	          in->kafka->topic_name(m->rkt), m->partition, m->offset);
+	rd_kafka_topic_partition_list_add(l, in->kafka->topic_name(m->rkt), m->partition)->offset =
 	        m->offset;
-	error = rd_kafka_seek_partitions(in->rk, l, 0);
+	error = in->kafka->seek_partitions(in->rk, l, 0);
 	if (error)
 		rd_kafka_error_destroy(error);
 	rd_kafka_topic_partition_list_destroy(l);
 	for (size_t j = n; j-- > i;) {
 		rd_kafka_message_t *o = in->polled[j];
 		if (o && o->rkt == m->rkt && o->partition == m->partition) {
-			rd_kafka_message_destroy(o);
+			in->kafka->message_destroy(o);
 			in->polled[j] = NULL;
 		}
 	}
@@ -319,7 +324,7 @@ static void enqueue(struct sc_inbound *in, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		rd_kafka_message_t *m = in->polled[i];
 		if (m &&
-		    sc_partq_push(&in->parts, rd_kafka_topic_name(m->rkt), m->partition, m) != 0)
+		    sc_partq_push(&in->parts, in->kafka->topic_name(m->rkt), m->partition, m) != 0)
 			rewind_partition(in, i, n);
 	}
 	in->npolled = 0; /* the queues own them now */
@@ -400,13 +405,13 @@ static void inbound_destroy(struct sc_inbound *in)
 		if (in->lock_ready) {
 			pthread_mutex_lock(&in->lock);
 			sc_partq_set_release(&in->parts);
-			sc_partq_set_init(&in->parts, message_free);
+			sc_partq_set_init(&in->parts, message_free, in);
 			pthread_mutex_unlock(&in->lock);
 		}
-		rd_kafka_resp_err_t err = rd_kafka_consumer_close(in->rk);
+		rd_kafka_resp_err_t err = in->kafka->consumer_close(in->rk);
 		if (err)
 			svc_warn("kafka consumer close: %s", rd_kafka_err2str(err));
-		rd_kafka_destroy(in->rk);
+		in->kafka->destroy(in->rk);
 	}
 	for (size_t i = 0; in->workers && i < in->nworkers; i++)
 		worker_release(&in->workers[i]);
@@ -467,6 +472,7 @@ struct sc_inbound *sc_inbound_start(const struct sc_config *cfg, struct sc_produ
 	if (!in)
 		return NULL;
 	in->cfg = cfg;
+	in->kafka = sc_kafka_ops_of(&cfg->kafka);
 	in->metrics = metrics;
 	in->stop = stop;
 	in->backoff.base_ms = (uint32_t)cfg->retry_base_ms;
@@ -482,7 +488,7 @@ struct sc_inbound *sc_inbound_start(const struct sc_config *cfg, struct sc_produ
 	in->combine = cfg->delivery_combine > 1 ? (size_t)cfg->delivery_combine : 1;
 	in->high = 2 * in->cap;
 	in->low = in->cap;
-	sc_partq_set_init(&in->parts, message_free);
+	sc_partq_set_init(&in->parts, message_free, in);
 	in->polled = calloc(in->cap, sizeof(*in->polled));
 	in->nworkers = (size_t)cfg->delivery_workers;
 	in->workers = calloc(in->nworkers, sizeof(*in->workers));
@@ -497,7 +503,7 @@ struct sc_inbound *sc_inbound_start(const struct sc_config *cfg, struct sc_produ
 		goto fail;
 	}
 	in->rk = consumer_new(in);
-	if (!in->rk || subscribe(in->rk, cfg->subscribe) != 0)
+	if (!in->rk || subscribe(in, cfg->subscribe) != 0)
 		goto fail;
 	if (start_threads(in) != 0) {
 		svc_error("inbound: cannot start the delivery threads");

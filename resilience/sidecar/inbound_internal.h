@@ -17,6 +17,7 @@
 #include "resilience/sidecar/config.h"
 #include "resilience/sidecar/delivery.h"
 #include "resilience/sidecar/dlq.h"
+#include "resilience/sidecar/kafka.h"
 #include "resilience/sidecar/metrics.h"
 #include "resilience/sidecar/partq.h"
 #include "resilience/sidecar/stop.h"
@@ -49,6 +50,7 @@ struct sc_worker {
 
 struct sc_inbound {
 	const struct sc_config *cfg;
+	const struct sc_kafka_ops *kafka; /* cfg->kafka's table (kafka.h) */
 	rd_kafka_t *rk;
 	struct sc_metrics *metrics;
 	struct sc_stop *stop;

@@ -31,10 +31,10 @@
 /* A worker's waits (backoff, open breaker) look at stop and revocation this often. */
 #define SC_WAIT_SLICE_MS 100
 
-static struct sc_delivery_msg msg_view(const rd_kafka_message_t *m)
+static struct sc_delivery_msg msg_view(const struct sc_inbound *in, const rd_kafka_message_t *m)
 {
 	struct sc_delivery_msg v = {
-	        .topic = rd_kafka_topic_name(m->rkt),
+	        .topic = in->kafka->topic_name(m->rkt),
 	        .partition = m->partition,
 	        .offset = m->offset,
 	        .key = m->key,
@@ -50,10 +50,10 @@ static void store_offset(struct sc_inbound *in, const rd_kafka_message_t *m)
 {
 	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
 	rd_kafka_topic_partition_t *tp =
-	        rd_kafka_topic_partition_list_add(l, rd_kafka_topic_name(m->rkt), m->partition);
+	        rd_kafka_topic_partition_list_add(l, in->kafka->topic_name(m->rkt), m->partition);
 
 	tp->offset = m->offset + 1;
-	rd_kafka_resp_err_t err = rd_kafka_offsets_store(in->rk, l);
+	rd_kafka_resp_err_t err = in->kafka->offsets_store(in->rk, l);
 	if (err)
 		/* Typically the partition was revoked meanwhile: its new owner
 		 * redelivers, and the service answers "duplicate". */
@@ -66,7 +66,7 @@ static int dead_letter(struct sc_worker *w, size_t i, const char *reason)
 {
 	const rd_kafka_message_t *m = w->msgs[i];
 	struct sc_dlq_record r = {
-	        .source_topic = rd_kafka_topic_name(m->rkt),
+	        .source_topic = w->in->kafka->topic_name(m->rkt),
 	        .source_partition = m->partition,
 	        .source_offset = m->offset,
 	        .key = m->key,
@@ -80,7 +80,7 @@ static int dead_letter(struct sc_worker *w, size_t i, const char *reason)
 
 	/* keep the event id, so a re-drive can be recognised as the same event,
 	 * and a re-driven message's DLQ entry, so it stays one entry */
-	if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR)
+	if (w->in->kafka->message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR)
 		sc_dlq_record_carry(&r, hdrs);
 	int rc = sc_dlq_send(&w->in->dlq, &r);
 	if (rc == 0)
@@ -101,7 +101,7 @@ static size_t build_body(struct sc_worker *w, size_t from, size_t to, size_t *ns
 	*nsent = 0;
 	sc_batch_reset(&w->batch);
 	for (; end < to; end++) {
-		struct sc_delivery_msg v = msg_view(w->msgs[end]);
+		struct sc_delivery_msg v = msg_view(w->in, w->msgs[end]);
 		struct sc_delivery_result *r = &w->results[end];
 		int rc = sc_batch_add_msg(&w->batch, &v, r->reason, sizeof(r->reason));
 		if (rc == SVC_EPERMANENT) {

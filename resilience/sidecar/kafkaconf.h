@@ -23,6 +23,8 @@
 /* Longest password kept, terminating NUL included. */
 #define SC_KAFKA_SECRET_MAX 256
 
+struct sc_kafka_ops;
+
 /* How a client reaches Kafka. Caller-embedded; the strings are borrowed. */
 struct sc_kafka_client {
 	const char *brokers;                     /* bootstrap.servers */
@@ -30,6 +32,7 @@ struct sc_kafka_client {
 	const char *sasl_mechanism;              /* NULL or "": SCRAM-SHA-512 */
 	const char *sasl_username;               /* needed with PLAIN and SCRAM-* */
 	char sasl_password[SC_KAFKA_SECRET_MAX]; /* idem; never logged */
+	const struct sc_kafka_ops *ops;          /* NULL: librdkafka (kafka.h) */
 };
 
 /* True when the security protocol authenticates with SASL (SASL_PLAINTEXT, SASL_SSL). */

@@ -6,11 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "resilience/sidecar/kafka.h"
 #include "svc/log.h"
 #include "svc/prom.h"
 
 struct sc_lag {
 	const struct sc_config *cfg;
+	const struct sc_kafka_ops *kafka;
 	rd_kafka_t *rk;
 };
 
@@ -36,7 +38,8 @@ struct sc_lag *sc_lag_new(const struct sc_config *cfg)
 	if (!lag)
 		goto fail_conf;
 	lag->cfg = cfg;
-	lag->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+	lag->kafka = sc_kafka_ops_of(&cfg->kafka);
+	lag->rk = lag->kafka->new_client(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
 	if (!lag->rk) {
 		svc_error("%s: %s", who, err);
 		free(lag);
@@ -53,26 +56,27 @@ void sc_lag_free(struct sc_lag *lag)
 {
 	if (!lag)
 		return;
-	rd_kafka_destroy(lag->rk);
+	lag->kafka->destroy(lag->rk);
 	free(lag);
 }
 
 /* Adds every partition of `topic` to `parts`. */
-static void add_topic(rd_kafka_t *rk, const char *topic, rd_kafka_topic_partition_list_t *parts)
+static void add_topic(struct sc_lag *lag, const char *topic, rd_kafka_topic_partition_list_t *parts)
 {
 	const struct rd_kafka_metadata *md = NULL;
-	rd_kafka_topic_t *t = rd_kafka_topic_new(rk, topic, NULL);
+	rd_kafka_topic_t *t = lag->kafka->topic_new(lag->rk, topic, NULL);
 
 	if (t &&
-	    rd_kafka_metadata(rk, 0, t, &md, SC_LAG_TIMEOUT_MS) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+	    lag->kafka->metadata(lag->rk, 0, t, &md, SC_LAG_TIMEOUT_MS) ==
+	            RD_KAFKA_RESP_ERR_NO_ERROR &&
 	    md->topic_cnt == 1 && !md->topics[0].err)
 		for (int p = 0; p < md->topics[0].partition_cnt; p++)
 			rd_kafka_topic_partition_list_add(parts, topic,
 			                                  md->topics[0].partitions[p].id);
 	if (md)
-		rd_kafka_metadata_destroy(md);
+		lag->kafka->metadata_destroy(md);
 	if (t)
-		rd_kafka_topic_destroy(t);
+		lag->kafka->topic_destroy(t);
 }
 
 void sc_lag_collect(struct svc_prom *r, void *arg)
@@ -94,20 +98,20 @@ void sc_lag_collect(struct svc_prom *r, void *arg)
 		if (len > 0 && len < sizeof(topic)) {
 			memcpy(topic, p, len);
 			topic[len] = '\0';
-			add_topic(lag->rk, topic, parts);
+			add_topic(lag, topic, parts);
 		}
 		p += len + (p[len] == ',');
 	}
 	if (parts->cnt == 0 ||
-	    rd_kafka_committed(lag->rk, parts, SC_LAG_TIMEOUT_MS) != RD_KAFKA_RESP_ERR_NO_ERROR)
+	    lag->kafka->committed(lag->rk, parts, SC_LAG_TIMEOUT_MS) != RD_KAFKA_RESP_ERR_NO_ERROR)
 		goto release;
 	for (int i = 0; i < parts->cnt; i++) {
 		rd_kafka_topic_partition_t *tp = &parts->elems[i];
 		int64_t lo = 0, hi = 0;
 		char partition[16];
 
-		if (rd_kafka_query_watermark_offsets(lag->rk, tp->topic, tp->partition, &lo, &hi,
-		                                     SC_LAG_TIMEOUT_MS) !=
+		if (lag->kafka->query_watermark_offsets(lag->rk, tp->topic, tp->partition, &lo, &hi,
+		                                        SC_LAG_TIMEOUT_MS) !=
 		    RD_KAFKA_RESP_ERR_NO_ERROR)
 			continue;
 		snprintf(partition, sizeof(partition), "%d", (int)tp->partition);

@@ -6,10 +6,11 @@
 
 #include "svc/error.h"
 
-void sc_partq_set_init(struct sc_partq_set *s, sc_partq_free_fn free_item)
+void sc_partq_set_init(struct sc_partq_set *s, sc_partq_free_fn free_item, void *free_arg)
 {
 	memset(s, 0, sizeof(*s));
 	s->free_item = free_item;
+	s->free_arg = free_arg;
 }
 
 /* Frees the queue's items [head, head + n) and drops them from the queue. */
@@ -17,7 +18,7 @@ static void pop_items(struct sc_partq_set *s, struct sc_partq *q, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (s->free_item)
-			s->free_item(q->items[q->head + i]);
+			s->free_item(s->free_arg, q->items[q->head + i]);
 	q->head += n;
 	q->len -= n;
 	s->queued -= n;

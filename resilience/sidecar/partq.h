@@ -30,7 +30,7 @@ struct sc_partq {
 	struct sc_partq *next_ready;
 };
 
-typedef void (*sc_partq_free_fn)(void *item);
+typedef void (*sc_partq_free_fn)(void *arg, void *item);
 
 /* Caller-embedded. */
 struct sc_partq_set {
@@ -39,9 +39,10 @@ struct sc_partq_set {
 	struct sc_partq *ready_head, *ready_tail;
 	size_t queued;              /* items in every queue */
 	sc_partq_free_fn free_item; /* frees an item the set drops or finishes */
+	void *free_arg;             /* free_item's first argument */
 };
 
-void sc_partq_set_init(struct sc_partq_set *s, sc_partq_free_fn free_item);
+void sc_partq_set_init(struct sc_partq_set *s, sc_partq_free_fn free_item, void *free_arg);
 /* Frees every partition and every item still queued. */
 void sc_partq_set_release(struct sc_partq_set *s);
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "resilience/sidecar/kafka.h"
 #include "resilience/sidecar/kafkaconf.h"
 #include "resilience/sidecar/stop.h"
 #include "svc/clock.h"
@@ -18,6 +19,7 @@
 #define SC_FLUSH_MS           10000
 
 struct sc_producer {
+	const struct sc_kafka_ops *kafka;
 	rd_kafka_t *rk;
 	pthread_t poller;
 	atomic_bool stopping;
@@ -92,7 +94,7 @@ static void *poll_main(void *arg)
 	struct sc_producer *p = arg;
 
 	while (!atomic_load(&p->stopping))
-		rd_kafka_poll(p->rk, 100);
+		p->kafka->poll(p->rk, 100);
 	return NULL;
 }
 
@@ -106,6 +108,7 @@ struct sc_producer *sc_producer_new(const struct sc_config *cfg)
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		goto fail;
+	p->kafka = sc_kafka_ops_of(&cfg->kafka);
 	atomic_init(&p->stopping, false);
 	atomic_init(&p->fatal_logged, false);
 	if (pthread_mutex_init(&p->reach_mu, NULL) != 0)
@@ -121,10 +124,10 @@ struct sc_producer *sc_producer_new(const struct sc_config *cfg)
 	    sc_kafka_conf_set(conf, who, "linger.ms", linger) ||
 	    sc_kafka_conf_set(conf, who, "message.timeout.ms", timeout))
 		goto fail_conf;
-	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-	rd_kafka_conf_set_error_cb(conf, on_error);
-	rd_kafka_conf_set_log_cb(conf, on_log);
-	p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+	p->kafka->conf_set_dr_msg_cb(conf, on_delivery);
+	p->kafka->conf_set_error_cb(conf, on_error);
+	p->kafka->conf_set_log_cb(conf, on_log);
+	p->rk = p->kafka->new_client(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
 	if (!p->rk) {
 		svc_error("kafka producer: %s", err);
 		goto fail_conf;
@@ -137,7 +140,7 @@ struct sc_producer *sc_producer_new(const struct sc_config *cfg)
 	return p;
 
 fail_rk:
-	rd_kafka_destroy(p->rk);
+	p->kafka->destroy(p->rk);
 fail_conf:
 	if (conf)
 		rd_kafka_conf_destroy(conf);
@@ -152,13 +155,13 @@ void sc_producer_free(struct sc_producer *p)
 {
 	if (!p)
 		return;
-	rd_kafka_resp_err_t err = rd_kafka_flush(p->rk, SC_FLUSH_MS);
+	rd_kafka_resp_err_t err = p->kafka->flush(p->rk, SC_FLUSH_MS);
 	if (err)
 		svc_warn("kafka producer: %d message(s) not delivered at shutdown (%s)",
-		         rd_kafka_outq_len(p->rk), rd_kafka_err2str(err));
+		         p->kafka->outq_len(p->rk), rd_kafka_err2str(err));
 	atomic_store(&p->stopping, true);
 	pthread_join(p->poller, NULL);
-	rd_kafka_destroy(p->rk);
+	p->kafka->destroy(p->rk);
 	pthread_mutex_destroy(&p->reach_mu);
 	free(p);
 }
@@ -178,10 +181,7 @@ int sc_producer_send(struct sc_producer *p, const char *topic, const void *key, 
 	ack->group->pending++;
 	pthread_mutex_unlock(&ack->group->mu);
 	for (;;) {
-		err = rd_kafka_producev(
-		        p->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-		        RD_KAFKA_V_KEY(key, keylen), RD_KAFKA_V_VALUE((void *)payload, len),
-		        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(ack), RD_KAFKA_V_END);
+		err = p->kafka->produce(p->rk, topic, key, keylen, payload, len, hdrs, ack);
 		if (!retriable_produce_error(err) || svc_mono_ms() >= deadline)
 			break;
 		/* The local queue is full: the poll thread drains it. */
@@ -206,7 +206,7 @@ int sc_producer_send(struct sc_producer *p, const char *topic, const void *key, 
 bool sc_producer_healthy(struct sc_producer *p)
 {
 	char reason[256];
-	rd_kafka_resp_err_t err = rd_kafka_fatal_error(p->rk, reason, sizeof(reason));
+	rd_kafka_resp_err_t err = p->kafka->fatal_error(p->rk, reason, sizeof(reason));
 
 	if (!err)
 		return true;
@@ -227,10 +227,10 @@ bool sc_producer_reachable(struct sc_producer *p)
 	}
 	const struct rd_kafka_metadata *md = NULL;
 	/* all_topics=0 with no topic: asks for the broker list only. */
-	rd_kafka_resp_err_t err = rd_kafka_metadata(p->rk, 0, NULL, &md, SC_REACH_TIMEOUT_MS);
+	rd_kafka_resp_err_t err = p->kafka->metadata(p->rk, 0, NULL, &md, SC_REACH_TIMEOUT_MS);
 	ok = err == RD_KAFKA_RESP_ERR_NO_ERROR && md && md->broker_cnt > 0;
 	if (md)
-		rd_kafka_metadata_destroy(md);
+		p->kafka->metadata_destroy(md);
 	p->reach_ok = ok;
 	p->reach_checked_ms = svc_mono_ms();
 out:

@@ -46,6 +46,8 @@ static void post(const char *sidecar_url, const char *path, const char *key, jso
 	if ((s = json_string_value(json_object_get(answer, "reason"))) ||
 	    (s = json_string_value(json_object_get(answer, "detail"))))
 		snprintf(out->reason, sizeof(out->reason), "%s", s);
+	else if (out->result != PAY_GW_OK && res.status == 0)
+		snprintf(out->reason, sizeof(out->reason), "no answer from the gateway");
 	else if (out->result != PAY_GW_OK)
 		snprintf(out->reason, sizeof(out->reason), "gateway answered HTTP %ld", res.status);
 	if (out->result == PAY_GW_OK && !out->ref[0]) {

@@ -1,18 +1,23 @@
-/* Unit tests of the DLQ admin's pure parts (resilience/sidecar/dlq_entry.h):
+/* Unit tests of the DLQ admin: its pure parts (resilience/sidecar/dlq_entry.h:
  * reading dead-letter headers into an entry, its JSON, the re-drive headers
- * and the validation of the admin's inputs. */
+ * and the validation of the admin's inputs), and the listing
+ * (resilience/sidecar/dlq_admin.h) over the fake broker (fake_kafka.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
+#include "resilience/sidecar/config.h"
 #include "resilience/sidecar/dlq.h"
+#include "resilience/sidecar/dlq_admin.h"
 #include "resilience/sidecar/dlq_entry.h"
 #include "svc/error.h"
+#include "tests/unit/fake_kafka.h"
 
 static const char payload[] = "{\"eventId\":\"0190a0a0-0000-7000-8000-00000000abcd\","
                               "\"type\":\"OrderCreatedEvent\"}";
@@ -398,6 +403,154 @@ static void test_limit_defaults_and_bounds(void **state)
 	assert_int_equal(sc_dlq_limit_parse("99999999999999999999", &limit, &p), SVC_EPERMANENT);
 }
 
+/* ---- listing over the fake broker ---------------------------------------------- */
+
+struct admin_fixture {
+	struct fake_kafka *fk;
+	struct sc_config cfg;
+	struct sc_dlq_admin admin;
+};
+
+/* Dead-letters a message of `order` at `ts` into partition p; `entry` (may be
+ * NULL) names the entry it is a re-driven copy of. */
+static void dead_letter(struct admin_fixture *f, int32_t p, const char *order, int64_t ts,
+                        const char *entry)
+{
+	struct sc_dlq_record r = {
+	        .source_topic = "order.events",
+	        .key = order,
+	        .keylen = strlen(order),
+	        .reason = "rejected",
+	        .attempts = 1,
+	        .entry_id = entry,
+	        .entry_id_len = entry ? strlen(entry) : 0,
+	        .redrives = entry ? 1 : 0,
+	};
+	fake_kafka_append(f->fk, "test.dlq", p, order, "{}", sc_dlq_headers(&r, "test", ts), ts);
+}
+
+static int admin_teardown(void **state)
+{
+	struct admin_fixture *f = *state;
+
+	fake_kafka_free(f->fk);
+	free(f);
+	return 0;
+}
+
+static int admin_setup(void **state)
+{
+	struct admin_fixture *f = calloc(1, sizeof(*f));
+
+	*state = f;
+	if (!f)
+		return -1;
+	if (!(f->fk = fake_kafka_new()))
+		goto fail;
+	fake_kafka_sidecar_config(f->fk, &f->cfg);
+	f->cfg.subscribe = "order.events";
+	sc_dlq_admin_init(&f->admin, &f->cfg, NULL, NULL);
+	fake_kafka_topic(f->fk, "test.dlq", 2);
+	return 0;
+
+fail:
+	admin_teardown(state);
+	return -1;
+}
+
+/* The i-th entry's `field` of a listing, as an integer or string. */
+static json_int_t entry_int(json_t *doc, size_t i, const char *field)
+{
+	return json_integer_value(
+	        json_object_get(json_array_get(json_object_get(doc, "entries"), i), field));
+}
+
+static const char *entry_str(json_t *doc, size_t i, const char *field)
+{
+	return json_string_value(
+	        json_object_get(json_array_get(json_object_get(doc, "entries"), i), field));
+}
+
+static void test_dlq_admin_list_keeps_the_newest_entries_oldest_first(void **state)
+{
+	struct admin_fixture *f = *state;
+	struct svc_problem p = {0};
+	json_t *doc = NULL;
+
+	dead_letter(f, 0, "o-1", 100, NULL);
+	dead_letter(f, 0, "o-3", 300, NULL);
+	dead_letter(f, 1, "o-2", 200, NULL);
+	assert_int_equal(sc_dlq_admin_list(&f->admin, 2, false, &doc, &p), 0);
+	assert_int_equal(json_integer_value(json_object_get(doc, "count")), 2);
+	assert_string_equal(json_string_value(json_object_get(doc, "topic")), "test.dlq");
+	assert_string_equal(entry_str(doc, 0, "orderId"), "o-2");
+	assert_string_equal(entry_str(doc, 1, "orderId"), "o-3");
+	assert_int_equal(entry_int(doc, 1, "partition"), 0);
+	assert_int_equal(entry_int(doc, 1, "offset"), 1);
+	json_decref(doc);
+}
+
+static void test_dlq_admin_list_folds_redriven_copies_unless_asked(void **state)
+{
+	struct admin_fixture *f = *state;
+	struct svc_problem p = {0};
+	json_t *doc = NULL;
+
+	dead_letter(f, 0, "o-1", 100, NULL);
+	dead_letter(f, 1, "o-1", 200, "test.dlq/0/0"); /* re-driven, failed again */
+	assert_int_equal(sc_dlq_admin_list(&f->admin, 10, false, &doc, &p), 0);
+	assert_int_equal(json_integer_value(json_object_get(doc, "count")), 1);
+	assert_string_equal(entry_str(doc, 0, "entryId"), "test.dlq/0/0");
+	assert_int_equal(entry_int(doc, 0, "partition"), 1); /* the newest copy */
+	assert_int_equal(entry_int(doc, 0, "redrives"), 1);
+	json_decref(doc);
+	assert_int_equal(sc_dlq_admin_list(&f->admin, 10, true, &doc, &p), 0);
+	assert_int_equal(json_integer_value(json_object_get(doc, "count")), 2);
+	json_decref(doc);
+}
+
+static void test_dlq_admin_list_of_an_empty_dlq_is_empty(void **state)
+{
+	struct admin_fixture *f = *state;
+	struct svc_problem p = {0};
+	json_t *doc = NULL;
+
+	assert_int_equal(sc_dlq_admin_list(&f->admin, 10, false, &doc, &p), 0);
+	assert_int_equal(json_array_size(json_object_get(doc, "entries")), 0);
+	json_decref(doc);
+}
+
+static void test_dlq_admin_list_answers_404_and_503(void **state)
+{
+	struct admin_fixture *f = *state;
+	struct svc_problem p = {0};
+	json_t *doc = NULL;
+
+	snprintf(f->cfg.dlq_topic, sizeof(f->cfg.dlq_topic), "missing.dlq");
+	assert_int_equal(sc_dlq_admin_list(&f->admin, 10, false, &doc, &p), SVC_ENOTFOUND);
+	assert_int_equal(p.status, 404);
+	assert_null(doc);
+	snprintf(f->cfg.dlq_topic, sizeof(f->cfg.dlq_topic), "test.dlq");
+	fake_kafka_fail(f->fk, "metadata", RD_KAFKA_RESP_ERR__TRANSPORT, 1);
+	assert_int_equal(sc_dlq_admin_list(&f->admin, 10, false, &doc, &p), SVC_ETRANSIENT);
+	assert_int_equal(p.status, 503);
+	assert_null(doc);
+}
+
+static void test_dlq_admin_redrive_needs_the_service_database(void **state)
+{
+	struct admin_fixture *f = *state;
+	struct sc_dlq_redrive_request req = {.all = true};
+	struct svc_problem p = {0};
+	json_t *doc = NULL;
+
+	dead_letter(f, 0, "o-1", 100, NULL);
+	assert_int_equal(sc_dlq_admin_redrive(&f->admin, &req, &doc, &p), SVC_ECONFLICT);
+	assert_int_equal(p.status, 409);
+	assert_null(doc);
+	assert_int_equal(fake_kafka_calls(f->fk, "new_client"), 0); /* Kafka not even asked */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -415,6 +568,18 @@ int main(void)
 	        cmocka_unit_test(test_redrive_request_rejects_out_of_range_values),
 	        cmocka_unit_test(test_limit_defaults_and_bounds),
 	        cmocka_unit_test(test_dlq_redriven_entry_failing_again_stays_one_entry),
+	        cmocka_unit_test_setup_teardown(
+	                test_dlq_admin_list_keeps_the_newest_entries_oldest_first, admin_setup,
+	                admin_teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_dlq_admin_list_folds_redriven_copies_unless_asked, admin_setup,
+	                admin_teardown),
+	        cmocka_unit_test_setup_teardown(test_dlq_admin_list_of_an_empty_dlq_is_empty,
+	                                        admin_setup, admin_teardown),
+	        cmocka_unit_test_setup_teardown(test_dlq_admin_list_answers_404_and_503,
+	                                        admin_setup, admin_teardown),
+	        cmocka_unit_test_setup_teardown(test_dlq_admin_redrive_needs_the_service_database,
+	                                        admin_setup, admin_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

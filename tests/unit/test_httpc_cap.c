@@ -17,6 +17,7 @@
 #include "svc/error.h"
 #include "svc/http.h"
 #include "svc/httpc.h"
+#include "tests/unit/fake_http.h"
 
 #define CAP 4096
 
@@ -46,18 +47,13 @@ static char base[64];
 
 static int setup(void **state)
 {
-	struct svc_http_server_config cfg = {
-	        .bind_addr = "127.0.0.1", .threads = 2, .max_body = 1024};
+	struct svc_http_server_config cfg = {.threads = 2, .max_body = 1024};
 
 	(void)state;
 	setenv("HTTPC_MAX_RESPONSE", "4096", 1);
 	if (svc_httpc_global_init() != 0)
 		return -1;
-	for (int i = 0; i < 10 && !srv; i++) {
-		cfg.port = 20000 + (unsigned)(rand() % 30000);
-		srv = svc_http_server_start(&cfg, routes, 1, NULL);
-	}
-	snprintf(base, sizeof(base), "http://127.0.0.1:%u", cfg.port);
+	srv = fake_http_start(&cfg, routes, 1, base, sizeof(base));
 	return srv ? 0 : -1;
 }
 

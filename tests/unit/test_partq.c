@@ -12,8 +12,9 @@
 
 static int freed;
 
-static void count_free(void *item)
+static void count_free(void *arg, void *item)
 {
+	(void)arg;
 	(void)item;
 	freed++;
 }
@@ -28,7 +29,7 @@ static int setup(void **state)
 	freed = 0;
 	if (!s)
 		return -1;
-	sc_partq_set_init(s, count_free);
+	sc_partq_set_init(s, count_free, NULL);
 	*state = s;
 	return 0;
 }
@@ -188,7 +189,7 @@ static void test_partq_release_frees_every_queued_item(void **state)
 	assert_int_equal(sc_partq_push(s, "u", 2, ITEM(2)), 0);
 	sc_partq_set_release(s);
 	assert_int_equal(freed, 2);
-	sc_partq_set_init(s, count_free);
+	sc_partq_set_init(s, count_free, NULL);
 }
 
 int main(void)

@@ -21,12 +21,23 @@ struct redis_slot {
 };
 
 struct svc_redis {
+	const struct svc_redis_ops *ops;
 	char *host, *socket;
 	unsigned port, timeout_ms, size;
 	pthread_mutex_t lock;
 	pthread_cond_t freed;
 	bool down; /* last attempt failed: log again only when it recovers */
 	struct redis_slot *slots;
+};
+
+const struct svc_redis_ops svc_redis_hiredis = {
+        .connect = redisConnectWithTimeout,
+        .connect_unix = redisConnectUnixWithTimeout,
+        .set_timeout = redisSetTimeout,
+        .enable_keepalive = redisEnableKeepAlive,
+        .vcommand = redisvCommand,
+        .command_argv = redisCommandArgv,
+        .free = redisFree,
 };
 
 void svc_redis_config_from_env(struct svc_redis_config *cfg)
@@ -36,6 +47,7 @@ void svc_redis_config_from_env(struct svc_redis_config *cfg)
 	cfg->socket = svc_env_str("REDIS_SOCKET", NULL);
 	cfg->timeout_ms = (unsigned)svc_env_long("REDIS_TIMEOUT_MS", 200, 1, 60000);
 	cfg->pool_size = (unsigned)svc_env_long("REDIS_POOL_SIZE", 8, 1, 1024);
+	cfg->ops = NULL;
 }
 
 struct svc_redis *svc_redis_open(const struct svc_redis_config *cfg)
@@ -44,6 +56,7 @@ struct svc_redis *svc_redis_open(const struct svc_redis_config *cfg)
 
 	if (!r)
 		return NULL;
+	r->ops = cfg->ops ? cfg->ops : &svc_redis_hiredis;
 	r->host = strdup(cfg->host ? cfg->host : "127.0.0.1");
 	r->socket = cfg->socket ? strdup(cfg->socket) : NULL;
 	r->port = cfg->port ? cfg->port : 6379;
@@ -74,7 +87,7 @@ void svc_redis_free(struct svc_redis *r)
 		return;
 	for (unsigned i = 0; i < r->size; i++)
 		if (r->slots[i].ctx)
-			redisFree(r->slots[i].ctx);
+			r->ops->free(r->slots[i].ctx);
 	pthread_cond_destroy(&r->freed);
 	pthread_mutex_destroy(&r->lock);
 	free(r->slots);
@@ -107,19 +120,19 @@ static redisContext *redis_connect(struct svc_redis *r)
 	};
 	redisContext *c;
 
-	c = r->socket ? redisConnectUnixWithTimeout(r->socket, tv)
-	              : redisConnectWithTimeout(r->host, (int)r->port, tv);
+	c = r->socket ? r->ops->connect_unix(r->socket, tv)
+	              : r->ops->connect(r->host, (int)r->port, tv);
 	if (!c) {
 		redis_set_down(r, true, "out of memory");
 		return NULL;
 	}
-	if (c->err || redisSetTimeout(c, tv) != REDIS_OK) {
+	if (c->err || r->ops->set_timeout(c, tv) != REDIS_OK) {
 		redis_set_down(r, true, c->errstr[0] ? c->errstr : "cannot set timeout");
-		redisFree(c);
+		r->ops->free(c);
 		return NULL;
 	}
 	if (!r->socket)
-		redisEnableKeepAlive(c);
+		r->ops->enable_keepalive(c);
 	return c;
 }
 
@@ -165,12 +178,13 @@ struct redis_cmd {
 	const size_t *argvlen;
 };
 
-static redisReply *redis_send(redisContext *c, const struct redis_cmd *cmd)
+static redisReply *redis_send(const struct svc_redis *r, redisContext *c,
+                              const struct redis_cmd *cmd)
 {
 	if (cmd->fmt)
-		return redisvCommand(c, cmd->fmt, *cmd->ap);
+		return r->ops->vcommand(c, cmd->fmt, *cmd->ap);
 	/* hiredis 0.14 takes argv without const; it only reads it */
-	return redisCommandArgv(c, cmd->argc, (const char **)cmd->argv, cmd->argvlen);
+	return r->ops->command_argv(c, cmd->argc, (const char **)cmd->argv, cmd->argvlen);
 }
 
 /* Runs `cmd` on a pooled context (svc_redis_command's contract). */
@@ -187,14 +201,14 @@ static redisReply *redis_run(struct svc_redis *r, const struct redis_cmd *cmd)
 	if (!slot->ctx)
 		goto release;
 
-	reply = redis_send(slot->ctx, cmd);
+	reply = redis_send(r, slot->ctx, cmd);
 	if (!reply || slot->ctx->err) {
 		/* After an I/O or protocol error the context is unusable. */
 		redis_set_down(r, true, slot->ctx->errstr[0] ? slot->ctx->errstr : "no reply");
 		if (reply)
 			freeReplyObject(reply);
 		reply = NULL;
-		redisFree(slot->ctx);
+		r->ops->free(slot->ctx);
 		slot->ctx = NULL;
 		goto release;
 	}
