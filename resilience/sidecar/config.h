@@ -31,13 +31,13 @@ struct sc_config {
 	long relay_commit_ms;          /* RELAY_COMMIT_MS (100): a relay transaction's life */
 	long kafka_linger_ms;          /* KAFKA_LINGER_MS (5) */
 	const char *kafka_compression; /* KAFKA_COMPRESSION (lz4): compression.type */
-	long kafka_fetch_wait_ms;      /* KAFKA_FETCH_WAIT_MS (500): fetch.wait.max.ms */
-	long kafka_fetch_min_bytes;    /* KAFKA_FETCH_MIN_BYTES (1): fetch.min.bytes */
+	long kafka_fetch_wait_ms;      /* KAFKA_FETCH_WAIT_MS (20): fetch.wait.max.ms */
+	long kafka_fetch_min_bytes;    /* KAFKA_FETCH_MIN_BYTES (65536): fetch.min.bytes */
 	long kafka_timeout_ms;         /* KAFKA_MESSAGE_TIMEOUT_MS (30000): produce gives up */
 	long delivery_batch_max;       /* DELIVERY_BATCH_MAX (200): messages per POST */
 	long delivery_batch_bytes;     /* DELIVERY_BATCH_BYTES (512 KiB): body bytes per POST */
 	long delivery_workers;         /* DELIVERY_WORKERS (6): partitions delivered at once */
-	long delivery_linger_ms;       /* DELIVERY_LINGER_MS (2) */
+	long delivery_linger_ms;       /* DELIVERY_LINGER_MS (20): poll for more after the first */
 	long delivery_combine;         /* DELIVERY_COMBINE_PARTITIONS (16): ready partitions
 	                                  one request may carry (1: one per request) */
 	long delivery_timeout_ms;      /* DELIVERY_TIMEOUT_MS (30000) */

@@ -45,12 +45,15 @@ static struct {
 	bool hold;       /* answers wait until released */
 	int statuses[8]; /* the next requests' statuses (0: 200) */
 	size_t nstatuses;
-	unsigned retry_first;   /* the first n requests answer "retry" for every message */
-	int64_t reject_offset;  /* a message at this offset is "rejected" (-1: none) */
-	unsigned requests;      /* requests received */
-	unsigned in_flight;     /* requests being answered */
-	int64_t seen[256];      /* offsets answered "ok", in order */
-	int32_t seen_part[256]; /* and their partitions */
+	unsigned retry_first;     /* the first n requests answer "retry" for every message */
+	int64_t reject_offset;    /* a message at this offset is "rejected" (-1: none) */
+	int32_t retry_partition;  /* its messages are answered "retry"... (-1: none) */
+	unsigned retry_part_left; /* ...in this many more requests */
+	unsigned mixed;           /* requests holding messages of more than one partition */
+	unsigned requests;        /* requests received */
+	unsigned in_flight;       /* requests being answered */
+	int64_t seen[256];        /* offsets answered "ok", in order */
+	int32_t seen_part[256];   /* and their partitions */
 	size_t nseen;
 } svc = {.mu = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
 
@@ -62,6 +65,9 @@ static void svc_reset(void)
 	svc.retry_first = 0;
 	svc.reject_offset = -1;
 	svc.requests = 0;
+	svc.retry_partition = -1;
+	svc.retry_part_left = 0;
+	svc.mixed = 0;
 	svc.nseen = 0;
 	pthread_mutex_unlock(&svc.mu);
 }
@@ -122,10 +128,24 @@ static void serve_events(void *ctx, const struct svc_http_request *req,
 	retry = svc.retry_first > 0;
 	if (retry)
 		svc.retry_first--;
+	bool part_retry = false;
+	int32_t first_part = -1;
+	for (size_t i = 0; i < json_array_size(msgs); i++) {
+		int32_t p = (int32_t)json_integer_value(
+		        json_object_get(json_array_get(msgs, i), "partition"));
+		if (i == 0)
+			first_part = p;
+		else if (p != first_part && first_part >= 0) {
+			svc.mixed++;
+			first_part = -1;
+		}
+		part_retry = part_retry || (p == svc.retry_partition && svc.retry_part_left > 0);
+	}
 	for (size_t i = 0; status == 200 && i < json_array_size(msgs); i++) {
 		json_t *m = json_array_get(msgs, i);
 		int64_t off = (int64_t)json_integer_value(json_object_get(m, "offset"));
-		const char *verdict = retry                      ? "retry"
+		int32_t part = (int32_t)json_integer_value(json_object_get(m, "partition"));
+		const char *verdict = retry || (part_retry && part == svc.retry_partition) ? "retry"
 		                      : off == svc.reject_offset ? "rejected"
 		                                                 : "ok";
 		json_array_append_new(
@@ -136,6 +156,8 @@ static void serve_events(void *ctx, const struct svc_http_request *req,
 			        (int32_t)json_integer_value(json_object_get(m, "partition"));
 		}
 	}
+	if (part_retry)
+		svc.retry_part_left--;
 	svc.in_flight--;
 	pthread_mutex_unlock(&svc.mu);
 	if (status == 200)
@@ -525,6 +547,91 @@ static void test_inbound_start_fails_cleanly_without_a_consumer(void **state)
 	assert_int_equal(fake_kafka_clients(f->fk), 1);
 }
 
+static unsigned svc_mixed(void)
+{
+	pthread_mutex_lock(&svc.mu);
+	unsigned n = svc.mixed;
+	pthread_mutex_unlock(&svc.mu);
+	return n;
+}
+
+/* One worker, held by a first message of partition 0 while three more of
+ * partition 0 and two of partition 1 queue up behind it. */
+static void queue_behind_a_held_request(struct fixture *f)
+{
+	f->cfg.delivery_workers = 1;
+	svc_hold(true);
+	start(f);
+	push(f, 0, 0, 1);
+	WAIT_FOR(svc_in_flight() == 1);
+	push(f, 0, 1, 3);
+	push(f, 1, 0, 2);
+	WAIT_FOR(atomic_load(&f->metrics.delivery_queued) == 5); /* the one held too */
+	svc_hold(false);
+}
+
+/* The offsets of partition p the service answered "ok", in order, are
+ * 0 .. n-1. */
+static void assert_seen_in_order(int32_t p, int64_t n)
+{
+	int64_t next = 0;
+
+	pthread_mutex_lock(&svc.mu);
+	for (size_t i = 0; i < svc.nseen; i++)
+		if (svc.seen_part[i] == p && svc.seen[i] == next)
+			next++;
+	pthread_mutex_unlock(&svc.mu);
+	assert_int_equal(next, n);
+}
+
+static void test_inbound_combines_the_ready_partitions_in_one_request(void **state)
+{
+	struct fixture *f = *state;
+
+	f->cfg.delivery_combine = 16;
+	queue_behind_a_held_request(f);
+	WAIT_FOR(fake_kafka_stored(f->fk, TOPIC, 0) == 3 &&
+	         fake_kafka_stored(f->fk, TOPIC, 1) == 2);
+	assert_int_equal(svc_requests(), 2);
+	assert_int_equal(svc_mixed(), 1);
+	assert_int_equal(atomic_load(&f->metrics.delivery_combined), 1);
+	assert_seen_in_order(0, 3);
+	assert_seen_in_order(1, 2);
+}
+
+static void test_inbound_sends_one_partition_per_request_when_told_to(void **state)
+{
+	struct fixture *f = *state;
+
+	f->cfg.delivery_combine = 1;
+	queue_behind_a_held_request(f);
+	WAIT_FOR(fake_kafka_stored(f->fk, TOPIC, 0) == 3 &&
+	         fake_kafka_stored(f->fk, TOPIC, 1) == 2);
+	assert_int_equal(svc_requests(), 3);
+	assert_int_equal(svc_mixed(), 0);
+	assert_int_equal(atomic_load(&f->metrics.delivery_combined), 0);
+}
+
+static void test_inbound_a_partition_to_retry_goes_on_alone_and_in_order(void **state)
+{
+	struct fixture *f = *state;
+
+	pthread_mutex_lock(&svc.mu);
+	svc.retry_partition = 0;
+	svc.retry_part_left = 4; /* the first, the combined one, two of its own */
+	pthread_mutex_unlock(&svc.mu);
+	f->cfg.delivery_combine = 16;
+	queue_behind_a_held_request(f);
+	/* partition 1 is finished by the combined request, whatever 0 needs */
+	WAIT_FOR(fake_kafka_stored(f->fk, TOPIC, 1) == 2);
+	WAIT_FOR(fake_kafka_stored(f->fk, TOPIC, 0) == 3);
+	assert_int_equal(svc_mixed(), 1); /* the resends carried partition 0 alone */
+	assert_true(svc_requests() >= 5);
+	assert_seen_in_order(0, 3);
+	assert_seen_in_order(1, 2);
+	assert_int_equal(fake_kafka_produced_count(f->fk), 0); /* retries are never dead-lettered */
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -546,6 +653,9 @@ int main(void)
 	        T(test_inbound_free_closes_the_consumer),
 	        T(test_inbound_start_fails_cleanly_when_subscribe_is_refused),
 	        T(test_inbound_start_fails_cleanly_without_a_consumer),
+	        T(test_inbound_combines_the_ready_partitions_in_one_request),
+	        T(test_inbound_sends_one_partition_per_request_when_told_to),
+	        T(test_inbound_a_partition_to_retry_goes_on_alone_and_in_order),
 	};
 #undef T
 
