@@ -441,20 +441,28 @@ static size_t take_batch(struct sc_worker *w)
 	return n;
 }
 
-/* Lets go of every held partition: the finished messages of each are freed;
- * one with messages left is delivered alone from then on (solo) until a
- * delivery of its own finishes them. */
-static void release_batch(struct sc_worker *w)
+/* Lets go of every held partition but held[keep] (none when keep >= nheld):
+ * the finished messages of each are freed; one with messages left is
+ * delivered alone from then on (solo) until a delivery of its own finishes
+ * them. held[keep], if any, becomes held[0]. */
+static void release_held(struct sc_worker *w, size_t keep)
 {
 	struct sc_inbound *in = w->in;
 
 	pthread_mutex_lock(&in->lock);
 	for (size_t k = 0; k < w->nheld; k++) {
 		struct sc_held *h = &w->held[k];
+		if (k == keep)
+			continue;
 		h->q->solo = h->done < h->count;
 		sc_partq_done(&in->parts, h->q, h->done);
 	}
-	w->nheld = 0;
+	if (keep < w->nheld) {
+		w->held[0] = w->held[keep];
+		w->nheld = 1;
+	} else {
+		w->nheld = 0;
+	}
 	sc__inbound_publish_queued(in);
 	pthread_cond_broadcast(&in->idle);
 	pthread_cond_broadcast(&in->work);
@@ -473,19 +481,21 @@ void *sc__inbound_worker_main(void *arg)
 		if (w->nheld > 1)
 			deliver_together(w, n);
 		/* the first partition with messages left is finished here, with
-		 * retries and backoff; the others go back to be taken alone, so
-		 * that one which needs retries holds up no other */
-		for (size_t k = 0; k < w->nheld; k++) {
-			struct sc_held *h = &w->held[k];
-			if (h->done == h->count)
-				continue;
+		 * retries and backoff; the others go back at once, to be taken
+		 * alone, so that one which needs retries holds up no other */
+		size_t keep = 0;
+		while (keep < w->nheld && w->held[keep].done == w->held[keep].count)
+			keep++;
+		if (w->nheld > 1)
+			release_held(w, keep);
+		if (w->nheld == 1) {
+			struct sc_held *h = &w->held[0];
 			w->q = h->q;
 			h->done += process_batch(w, h->first + h->done, h->count - h->done);
 			w->q = NULL;
-			break;
 		}
 		atomic_fetch_sub(&w->in->metrics->delivery_inflight, n);
-		release_batch(w);
+		release_held(w, SIZE_MAX);
 	}
 	return NULL;
 }

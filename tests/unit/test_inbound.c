@@ -47,7 +47,8 @@ static struct {
 	size_t nstatuses;
 	unsigned retry_first;     /* the first n requests answer "retry" for every message */
 	int64_t reject_offset;    /* a message at this offset is "rejected" (-1: none) */
-	int32_t retry_partition;  /* its messages are answered "retry"... (-1: none) */
+	unsigned retry_parts;     /* partitions (bits) whose messages are answered "retry"... */
+	unsigned hold_at;         /* the request of this number (from 1) on are held */
 	unsigned retry_part_left; /* ...in this many more requests */
 	unsigned mixed;           /* requests holding messages of more than one partition */
 	unsigned requests;        /* requests received */
@@ -65,7 +66,8 @@ static void svc_reset(void)
 	svc.retry_first = 0;
 	svc.reject_offset = -1;
 	svc.requests = 0;
-	svc.retry_partition = -1;
+	svc.retry_parts = 0;
+	svc.hold_at = 0;
 	svc.retry_part_left = 0;
 	svc.mixed = 0;
 	svc.nseen = 0;
@@ -116,6 +118,8 @@ static void serve_events(void *ctx, const struct svc_http_request *req,
 	(void)ctx;
 	pthread_mutex_lock(&svc.mu);
 	svc.requests++;
+	if (svc.requests == svc.hold_at)
+		svc.hold = true;
 	svc.in_flight++;
 	while (svc.hold)
 		pthread_cond_wait(&svc.cond, &svc.mu);
@@ -139,15 +143,18 @@ static void serve_events(void *ctx, const struct svc_http_request *req,
 			svc.mixed++;
 			first_part = -1;
 		}
-		part_retry = part_retry || (p == svc.retry_partition && svc.retry_part_left > 0);
+		part_retry = part_retry ||
+		             (p < 32 && (svc.retry_parts >> p & 1u) && svc.retry_part_left > 0);
 	}
 	for (size_t i = 0; status == 200 && i < json_array_size(msgs); i++) {
 		json_t *m = json_array_get(msgs, i);
 		int64_t off = (int64_t)json_integer_value(json_object_get(m, "offset"));
 		int32_t part = (int32_t)json_integer_value(json_object_get(m, "partition"));
-		const char *verdict = retry || (part_retry && part == svc.retry_partition) ? "retry"
-		                      : off == svc.reject_offset ? "rejected"
-		                                                 : "ok";
+		const char *verdict =
+		        retry || (part_retry && part < 32 && (svc.retry_parts >> part & 1u))
+		                ? "retry"
+		        : off == svc.reject_offset ? "rejected"
+		                                   : "ok";
 		json_array_append_new(
 		        results, json_pack("{s:s, s:s}", "status", verdict, "reason", "scripted"));
 		if (verdict[0] == 'o' && svc.nseen < 256) {
@@ -617,7 +624,7 @@ static void test_inbound_a_partition_to_retry_goes_on_alone_and_in_order(void **
 	struct fixture *f = *state;
 
 	pthread_mutex_lock(&svc.mu);
-	svc.retry_partition = 0;
+	svc.retry_parts = 1u << 0;
 	svc.retry_part_left = 4; /* the first, the combined one, two of its own */
 	pthread_mutex_unlock(&svc.mu);
 	f->cfg.delivery_combine = 16;
@@ -630,6 +637,42 @@ static void test_inbound_a_partition_to_retry_goes_on_alone_and_in_order(void **
 	assert_seen_in_order(0, 3);
 	assert_seen_in_order(1, 2);
 	assert_int_equal(fake_kafka_produced_count(f->fk), 0); /* retries are never dead-lettered */
+}
+
+/* Two partitions left to retry after a combined request: the worker finishes
+ * the first, the other goes back marked to be taken alone, and is not
+ * combined with a partition that became ready meanwhile. */
+static void test_inbound_a_partition_handed_back_is_not_combined_again(void **state)
+{
+	struct fixture *f = *state;
+
+	fake_kafka_topic(f->fk, TOPIC, 3);
+	f->cfg.delivery_combine = 16;
+	f->cfg.delivery_workers = 1;
+	pthread_mutex_lock(&svc.mu);
+	svc.retry_parts = 1u << 1 | 1u << 2; /* in the combined request */
+	svc.retry_part_left = 1;
+	svc.hold_at = 3; /* partition 1 alone, held */
+	pthread_mutex_unlock(&svc.mu);
+	svc_hold(true);
+	start(f);
+	push(f, 0, 0, 1);
+	WAIT_FOR(svc_in_flight() == 1);
+	push(f, 0, 1, 2);
+	push(f, 1, 0, 1);
+	push(f, 2, 0, 1);
+	WAIT_FOR(atomic_load(&f->metrics.delivery_queued) == 4);
+	svc_hold(false);
+	WAIT_FOR(svc_requests() == 3 && svc_in_flight() == 1);
+	push(f, 0, 2, 3); /* ready behind partition 2 */
+	WAIT_FOR(atomic_load(&f->metrics.delivery_queued) == 3);
+	svc_hold(false);
+	WAIT_FOR(fake_kafka_stored(f->fk, TOPIC, 0) == 3 &&
+	         fake_kafka_stored(f->fk, TOPIC, 1) == 1 &&
+	         fake_kafka_stored(f->fk, TOPIC, 2) == 1);
+	assert_int_equal(svc_mixed(), 1);
+	assert_int_equal(svc_requests(), 5);
+	assert_seen_in_order(0, 3);
 }
 
 int main(void)
@@ -656,6 +699,7 @@ int main(void)
 	        T(test_inbound_combines_the_ready_partitions_in_one_request),
 	        T(test_inbound_sends_one_partition_per_request_when_told_to),
 	        T(test_inbound_a_partition_to_retry_goes_on_alone_and_in_order),
+	        T(test_inbound_a_partition_handed_back_is_not_combined_again),
 	};
 #undef T
 
