@@ -142,6 +142,7 @@ struct fake_kafka {
 	unsigned calls[OP_COUNT];
 	rd_kafka_resp_err_t fail_err[OP_COUNT];
 	int fail_times[OP_COUNT];
+	unsigned fail_skip[OP_COUNT];     /* calls that go through before the failures */
 	rd_kafka_resp_err_t *report_errs; /* queued delivery report errors */
 	size_t nreport_errs;
 	bool hold;
@@ -177,6 +178,10 @@ static rd_kafka_resp_err_t enter(struct fake_kafka *fk, enum op op)
 	fk->calls[op]++;
 	if (fk->fail_times[op] == 0)
 		return RD_KAFKA_RESP_ERR_NO_ERROR;
+	if (fk->fail_skip[op] > 0) {
+		fk->fail_skip[op]--;
+		return RD_KAFKA_RESP_ERR_NO_ERROR;
+	}
 	if (fk->fail_times[op] > 0)
 		fk->fail_times[op]--;
 	return fk->fail_err[op];
@@ -390,11 +395,18 @@ static enum op op_named(const char *name)
 
 void fake_kafka_fail(struct fake_kafka *fk, const char *op, rd_kafka_resp_err_t err, int times)
 {
+	fake_kafka_fail_after(fk, op, 0, err, times);
+}
+
+void fake_kafka_fail_after(struct fake_kafka *fk, const char *op, unsigned skip,
+                           rd_kafka_resp_err_t err, int times)
+{
 	enum op o = op_named(op);
 
 	pthread_mutex_lock(&fk->mu);
 	fk->fail_err[o] = err;
 	fk->fail_times[o] = times;
+	fk->fail_skip[o] = skip;
 	pthread_mutex_unlock(&fk->mu);
 }
 
@@ -439,6 +451,36 @@ const struct fake_kafka_produced *fake_kafka_produced(struct fake_kafka *fk, siz
 	const struct fake_kafka_produced *p = i < fk->nproduced ? &fk->produced[i] : NULL;
 	pthread_mutex_unlock(&fk->mu);
 	return p;
+}
+
+/* Whether produced message `p` went to `topic` with `payload` (NULL: any). */
+static bool produced_is(const struct fake_kafka_produced *p, const char *topic, const char *payload)
+{
+	return strcmp(p->topic, topic) == 0 &&
+	       (!payload || (p->payload && strcmp(p->payload, payload) == 0));
+}
+
+long fake_kafka_find(struct fake_kafka *fk, const char *topic, const char *payload, size_t from)
+{
+	long found = -1;
+
+	pthread_mutex_lock(&fk->mu);
+	for (size_t i = from; i < fk->nproduced && found < 0; i++)
+		if (produced_is(&fk->produced[i], topic, payload))
+			found = (long)i;
+	pthread_mutex_unlock(&fk->mu);
+	return found;
+}
+
+size_t fake_kafka_count(struct fake_kafka *fk, const char *topic, const char *payload)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&fk->mu);
+	for (size_t i = 0; i < fk->nproduced; i++)
+		n += produced_is(&fk->produced[i], topic, payload);
+	pthread_mutex_unlock(&fk->mu);
+	return n;
 }
 
 const char *fake_kafka_header(const struct fake_kafka_produced *p, const char *name, char *buf,

@@ -74,6 +74,10 @@ void fake_kafka_set_protocol(struct fake_kafka *fk, const char *protocol);
  * nothing (NULL after its timeout).
  */
 void fake_kafka_fail(struct fake_kafka *fk, const char *op, rd_kafka_resp_err_t err, int times);
+/* The same, once the next `skip` calls of `op` went through (e.g. the third
+ * produce() fails, the two before it do not). */
+void fake_kafka_fail_after(struct fake_kafka *fk, const char *op, unsigned skip,
+                           rd_kafka_resp_err_t err, int times);
 /* How many times operation `op` was called. */
 unsigned fake_kafka_calls(struct fake_kafka *fk, const char *op);
 
@@ -100,6 +104,11 @@ size_t fake_kafka_produced_count(struct fake_kafka *fk);
 /* The i-th produced message (borrowed; valid until fake_kafka_free). Read it
  * only while no client is producing. */
 const struct fake_kafka_produced *fake_kafka_produced(struct fake_kafka *fk, size_t i);
+/* The index of the first message produced to `topic` with payload `payload`
+ * (a string; NULL: any) from the `from`-th on, or -1. */
+long fake_kafka_find(struct fake_kafka *fk, const char *topic, const char *payload, size_t from);
+/* How many messages were produced to `topic` with payload `payload` (NULL: any). */
+size_t fake_kafka_count(struct fake_kafka *fk, const char *topic, const char *payload);
 /* Header `name` of `p` as a string copied into buf, or NULL when absent. */
 const char *fake_kafka_header(const struct fake_kafka_produced *p, const char *name, char *buf,
                               size_t len);

@@ -2,11 +2,11 @@
  * The outbox relay (resilience/sidecar/relay.c): its thread selects rows
  * FOR UPDATE SKIP LOCKED, produces them, settles what Kafka refused,
  * deletes what went and commits, once per batch or once per RELAY_COMMIT_MS.
- * Against the fake database (fake_db.h) and a test double of the producer
- * (sidecar_fake_producer.h: a link-time substitute for the producer.h
- * functions relay.c and dlq.c call, sc_producer_send and sc_ack_group_*).
- * Each test starts the relay, waits until the database saw what it waits
- * for, stops the relay and then looks at what happened.
+ * Against the fake database (fake_db.h) and the sidecar's real producer over
+ * the fake Kafka broker (fake_kafka.h), whose delivery reports come from the
+ * producer's own poll thread. Each test starts the relay, waits until the
+ * database saw what it waits for, stops the relay and then looks at what
+ * happened.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,10 +19,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "resilience/sidecar/producer.h"
 #include "resilience/sidecar/relay.h"
 #include "svc/clock.h"
 #include "tests/unit/fake_db.h"
-#include "tests/unit/sidecar_fake_producer.h"
+#include "tests/unit/fake_kafka.h"
 
 #define SELECT_OUTBOX "SELECT id, event_id, topic, msg_key, event_type, payload"
 
@@ -30,18 +31,27 @@ static struct sc_config cfg;
 static struct sc_metrics metrics;
 static struct sc_stop stop;
 static struct svc_db *db;
+static struct fake_kafka *fk;
+static struct sc_producer *producer;
 static struct sc_relay *relay;
 
+static int teardown(void **state);
+
+/* cmocka runs no teardown after a failed setup: a failing setup cleans up. */
 static int setup(void **state)
 {
 	struct svc_db_config dbcfg = {
 	        .host = "fake", .pool_size = 2, .timeout_s = 1, .read_committed = true};
 
-	(void)state;
+	if (sc_stop_init(&stop) != 0)
+		return -1;
 	fake_db_install();
-	fake_producer_reset();
 	memset(&metrics, 0, sizeof(metrics));
 	memset(&cfg, 0, sizeof(cfg));
+	fk = fake_kafka_new();
+	if (!fk)
+		goto fail;
+	fake_kafka_sidecar_config(fk, &cfg);
 	cfg.service = "order";
 	snprintf(cfg.dlq_topic, sizeof(cfg.dlq_topic), "order.dlq");
 	cfg.db.database = "order_db";
@@ -50,10 +60,15 @@ static int setup(void **state)
 	cfg.relay_commit_ms = 0;
 	cfg.retry_base_ms = 5;
 	cfg.retry_max_ms = 10;
+	producer = sc_producer_new(&cfg);
 	db = svc_db_open(&dbcfg);
-	if (!db || sc_stop_init(&stop) != 0)
-		return -1;
+	if (!producer || !db)
+		goto fail;
 	return 0;
+
+fail:
+	teardown(state);
+	return -1;
 }
 
 static int teardown(void **state)
@@ -65,6 +80,10 @@ static int teardown(void **state)
 		relay = NULL;
 	}
 	sc_stop_release(&stop);
+	sc_producer_free(producer);
+	producer = NULL;
+	fake_kafka_free(fk);
+	fk = NULL;
 	svc_db_free(db);
 	db = NULL;
 	fake_db_uninstall();
@@ -94,7 +113,7 @@ static void outbox_select(unsigned nth, const struct row *rows, size_t n)
 
 static void start(void)
 {
-	relay = sc_relay_start(&cfg, db, NULL, &metrics, &stop);
+	relay = sc_relay_start(&cfg, db, producer, &metrics, &stop);
 	assert_non_null(relay);
 }
 
@@ -156,9 +175,9 @@ static void test_relay_sends_rows_in_id_order_then_deletes_them(void **state)
 	start();
 	wait_until(one_commit);
 	stop_relay();
-	assert_int_equal(fake_producer_find("order.events", "p1", 0), 0);
-	assert_int_equal(fake_producer_find("payment.commands", "p2", 0), 1);
-	assert_int_equal(fake_producer_find("order.events", "p3", 0), 2);
+	assert_int_equal(fake_kafka_find(fk, "order.events", "p1", 0), 0);
+	assert_int_equal(fake_kafka_find(fk, "payment.commands", "p2", 0), 1);
+	assert_int_equal(fake_kafka_find(fk, "order.events", "p3", 0), 2);
 	assert_int_equal(deleted("IN (1,2,3)"), 1);
 	assert_int_equal(atomic_load(&metrics.relayed), 3);
 	assert_int_equal(atomic_load(&metrics.relay_batches), 1);
@@ -218,19 +237,20 @@ static void test_relay_row_refused_for_good_is_dead_lettered_and_its_key_goes_on
 	                           {"3", "order.events", "K1", "p3"}};
 
 	(void)state;
-	fake_producer.refuse.payload = "big";
-	fake_producer.refuse.except_topic = "order.dlq";
-	fake_producer.refuse.err = RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE;
+	/* the second delivery report (big's) refuses it; its DLQ copy goes */
+	fake_kafka_report(fk, RD_KAFKA_RESP_ERR_NO_ERROR);
+	fake_kafka_report(fk, RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE);
 	outbox_select(1, rows, 3);
 	start();
 	wait_until(one_commit);
 	stop_relay();
 	/* the key's rows in id order; the refused one to the DLQ, as it was */
-	assert_int_equal(fake_producer_find("order.events", "p1", 0), 0);
-	assert_int_equal(fake_producer_find("order.events", "big", 0), 1);
-	assert_int_equal(fake_producer_find("order.events", "p3", 0), 2);
-	assert_int_equal(fake_producer_count("order.dlq", "big"), 1);
-	assert_int_equal(fake_producer_count("order.events", NULL), 3);
+	assert_int_equal(fake_kafka_find(fk, "order.events", "p1", 0), 0);
+	assert_int_equal(fake_kafka_find(fk, "order.events", "big", 0), 1);
+	assert_int_equal(fake_kafka_find(fk, "order.events", "p3", 0), 2);
+	assert_int_equal(fake_kafka_produced(fk, 1)->error, RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE);
+	assert_int_equal(fake_kafka_count(fk, "order.dlq", "big"), 1);
+	assert_int_equal(fake_kafka_count(fk, "order.events", NULL), 3);
 	assert_int_equal(deleted("IN (1,2,3)"), 1);
 	assert_int_equal(atomic_load(&metrics.relay_dead_lettered), 1);
 	assert_int_equal(atomic_load(&metrics.relayed), 2);
@@ -245,11 +265,9 @@ static void test_relay_row_that_cannot_be_sent_holds_the_later_rows_of_its_key(v
 	long p2_sent, p3_sent;
 
 	(void)state;
-	fake_producer.refuse.payload = "p2";
-	fake_producer.refuse.err = RD_KAFKA_RESP_ERR__QUEUE_FULL;
-	fake_producer.refuse.at_once = true;
-	fake_producer.refuse.rc = SVC_ETRANSIENT;
-	fake_producer.refuse.times = 1;
+	/* p2's produce (the second) fails at once, for a passing cause: its
+	 * topic is not known yet */
+	fake_kafka_fail_after(fk, "produce", 1, RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC, 1);
 	outbox_select(1, rows, 4);
 	outbox_select(2, rows + 1, 2); /* what is left, after the backoff */
 	start();
@@ -258,14 +276,18 @@ static void test_relay_row_that_cannot_be_sent_holds_the_later_rows_of_its_key(v
 	/* first round: p2 refused, p3 held behind it, the other key went on */
 	assert_int_equal(deleted("IN (1,4)"), 1);
 	assert_int_equal(atomic_load(&metrics.relay_failures), 2);
+	assert_int_equal(fake_kafka_find(fk, "order.events", "p1", 0), 0);
+	assert_int_equal(fake_kafka_find(fk, "order.events", "p4", 0), 1);
 	/* second round: p2 then p3, each once */
-	p2_sent = fake_producer_find("order.events", "p2", 2);
-	p3_sent = fake_producer_find("order.events", "p3", 0);
-	assert_true(p2_sent >= 0);
+	p2_sent = fake_kafka_find(fk, "order.events", "p2", 0);
+	p3_sent = fake_kafka_find(fk, "order.events", "p3", 0);
+	assert_int_equal(p2_sent, 2);
 	assert_true(p3_sent > p2_sent);
-	assert_int_equal(fake_producer_count("order.events", "p3"), 1);
+	assert_int_equal(fake_kafka_count(fk, "order.events", "p2"), 1);
+	assert_int_equal(fake_kafka_count(fk, "order.events", "p3"), 1);
+	assert_int_equal(fake_kafka_calls(fk, "produce"), 5); /* p2's refused call too */
 	assert_int_equal(deleted("IN (2,3)"), 1);
-	assert_int_equal(fake_producer_count("order.dlq", NULL), 0);
+	assert_int_equal(fake_kafka_count(fk, "order.dlq", NULL), 0);
 }
 
 static void test_relay_failed_select_is_rolled_back_and_retried(void **state)
@@ -280,7 +302,7 @@ static void test_relay_failed_select_is_rolled_back_and_retried(void **state)
 	stop_relay();
 	assert_int_equal(fake_db_rollbacks(), 1);
 	assert_true(fake_db_closes() >= 1); /* the broken connection went */
-	assert_int_equal(fake_producer_count("order.events", "p1"), 1);
+	assert_int_equal(fake_kafka_count(fk, "order.events", "p1"), 1);
 	assert_int_equal(deleted("IN (1)"), 1);
 }
 
@@ -295,7 +317,7 @@ static void test_relay_failed_commit_leaves_the_rows_to_be_sent_again(void **sta
 	start();
 	wait_until(one_commit);
 	stop_relay();
-	assert_int_equal(fake_producer_count("order.events", "p1"), 2);
+	assert_int_equal(fake_kafka_count(fk, "order.events", "p1"), 2);
 	assert_int_equal(fake_db_count(FAKE_DB_ROLLED_BACK, "DELETE FROM outbox_messages", NULL),
 	                 1);
 	assert_int_equal(deleted("IN (1)"), 1);
@@ -315,7 +337,7 @@ static void test_relay_row_with_an_unreadable_id_is_never_sent(void **state)
 	start();
 	wait_until(two_selects);
 	stop_relay();
-	assert_int_equal(fake_producer_count("order.events", NULL), 0);
+	assert_int_equal(fake_kafka_count(fk, "order.events", NULL), 0);
 	assert_int_equal(fake_db_count(FAKE_DB_ANY, "DELETE", NULL), 0);
 }
 
