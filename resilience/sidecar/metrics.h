@@ -10,11 +10,11 @@
 #include <stdint.h>
 
 struct sc_metrics {
-	atomic_uint_fast64_t relayed;             /* outbox rows acknowledged by Kafka */
-	atomic_uint_fast64_t relay_failures;      /* rows whose produce failed (left unsent) */
+	atomic_uint_fast64_t relayed;             /* outbox messages acknowledged by Kafka */
+	atomic_uint_fast64_t relay_failures;      /* messages whose produce failed (left unsent) */
 	atomic_uint_fast64_t relay_dead_lettered; /* rows Kafka refused for good, sent to the DLQ */
 	atomic_uint_fast64_t relay_batches;       /* relay rounds that found rows */
-	atomic_uint_fast64_t relay_inflight;      /* rows of the batch being relayed now */
+	atomic_uint_fast64_t relay_inflight;      /* messages of the batch being relayed now */
 	atomic_uint_fast64_t relay_last_ms;       /* duration of the last relay round */
 	atomic_uint_fast64_t delivered;           /* inbound messages the service finished */
 	atomic_uint_fast64_t retried;             /* inbound messages sent again after "retry" */

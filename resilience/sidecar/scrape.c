@@ -27,9 +27,10 @@ static void collect_counters(struct svc_prom *r, struct sc_metrics *m)
 	        svc_prom_counter(r, "saga_dlq_messages_total",
 	                         "Messages sent to the dead-letter topic, by stage.", "stage");
 
-	set_counter(r, "saga_outbox_relayed_total", "Outbox rows Kafka acknowledged.", &m->relayed);
+	set_counter(r, "saga_outbox_relayed_total", "Outbox messages Kafka acknowledged.",
+	            &m->relayed);
 	set_counter(r, "saga_outbox_relay_failed_total",
-	            "Outbox rows whose produce failed (left to be relayed again).",
+	            "Outbox messages whose produce failed (left to be relayed again).",
 	            &m->relay_failures);
 	svc_prom_set(svc_prom_at(dlq, "relay"), (int64_t)atomic_load(&m->relay_dead_lettered));
 	svc_prom_set(svc_prom_at(dlq, "delivery"), (int64_t)atomic_load(&m->dead_lettered));
@@ -41,7 +42,7 @@ static void collect_counters(struct svc_prom *r, struct sc_metrics *m)
 	            "Inbound messages delivered again after a retry answer.", &m->retried);
 	set_counter(r, "saga_delivery_batches_total", "Event batches POSTed to the service.",
 	            &m->delivery_batches);
-	set_gauge(r, "saga_relay_inflight", "Outbox rows of the relay round under way.",
+	set_gauge(r, "saga_relay_inflight", "Outbox messages of the relay round under way.",
 	          &m->relay_inflight);
 	set_gauge(r, "saga_delivery_inflight", "Inbound messages held by delivery workers.",
 	          &m->delivery_inflight);
@@ -92,12 +93,13 @@ static void collect_breakers(struct svc_prom *r, struct sc_scrape *s)
 	json_decref(status);
 }
 
-/* Unsent outbox rows: every row is unsent (rows go once relayed); counted
- * up to a cap so a huge backlog costs a bounded scan. */
+/* Unsent outbox messages: every row is unsent (rows go once relayed) and
+ * holds `messages` of them; the first SC_BACKLOG_CAP rows are counted, so a
+ * huge backlog costs a bounded scan. */
 static void collect_backlog(struct svc_prom *r, struct svc_db *db)
 {
-	static const char sql[] =
-	        "SELECT COUNT(*) FROM (SELECT 1 FROM outbox_messages LIMIT 1000000) t";
+	static const char sql[] = "SELECT COALESCE(SUM(messages), 0) FROM "
+	                          "(SELECT messages FROM outbox_messages LIMIT 1000000) t";
 	MYSQL *conn = svc_db_acquire(db);
 	MYSQL_RES *res = NULL;
 	MYSQL_ROW row;
@@ -109,10 +111,10 @@ static void collect_backlog(struct svc_prom *r, struct svc_db *db)
 	}
 	row = svc_db_fetch_row(res);
 	if (row && row[0])
-		svc_prom_set(
-		        svc_prom_at(svc_prom_gauge(r, "saga_outbox_backlog",
-		                                   "Outbox rows not yet relayed to Kafka.", NULL)),
-		        svc_db_col_i64(row[0]));
+		svc_prom_set(svc_prom_at(svc_prom_gauge(r, "saga_outbox_backlog",
+		                                        "Outbox messages not yet relayed to Kafka.",
+		                                        NULL)),
+		             svc_db_col_i64(row[0]));
 	svc_db_free_result(res);
 	svc_db_release(db, conn, false);
 }

@@ -2,16 +2,16 @@
  * The sidecar's Prometheus metrics (GET /metrics; docs/observability.md),
  * set from what the sidecar already keeps, at every scrape, so the relay
  * and delivery paths pay nothing more than their atomic counters:
- *   saga_outbox_relayed_total            outbox rows Kafka acknowledged
- *   saga_outbox_relay_failed_total       rows whose produce failed (kept)
+ *   saga_outbox_relayed_total            outbox messages Kafka acknowledged
+ *   saga_outbox_relay_failed_total       messages whose produce failed (kept)
  *   saga_dlq_messages_total{stage}       dead-lettered: relay | delivery
  *   saga_delivered_total                 inbound messages the service finished
  *   saga_delivery_retried_total          inbound messages sent again
  *   saga_delivery_batches_total          POSTs to the service
  *   saga_relay_batches_total             relay rounds that found rows
  *   saga_delivery_inflight, saga_delivery_queued, saga_delivery_paused_partitions
- *   saga_outbox_backlog                  unsent outbox rows (counted up to
- *                                        SC_BACKLOG_CAP), when the relay runs
+ *   saga_outbox_backlog                  unsent outbox messages (in the first
+ *                                        SC_BACKLOG_CAP rows), when the relay runs
  *   saga_breaker_state{route}            0 closed, 1 half-open, 2 open: each
  *                                        egress route and "service" (delivery)
  *   saga_consumer_lag{topic,partition}   lag.h

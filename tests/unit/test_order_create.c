@@ -164,8 +164,8 @@ static void test_order_create_alone_writes_six_statements(void **state)
 	        "START TRANSACTION",
 	        "INSERT INTO orders ",
 	        "INSERT INTO order_lines",
-	        "INSERT INTO outbox_messages",
 	        "INSERT INTO saga_transitions",
+	        "INSERT INTO outbox_messages", /* the outbox row is made at the flush */
 	        "COMMIT",
 	};
 
@@ -175,7 +175,9 @@ static void test_order_create_alone_writes_six_statements(void **state)
 	for (size_t i = 0; i < 6; i++)
 		assert_int_equal(strncmp(fake_db_stmt(i), want[i], strlen(want[i])), 0);
 	assert_non_null(strstr(fake_db_stmt(1), orders[0].order_id));
-	assert_non_null(strstr(fake_db_stmt(3), "OrderCreatedEvent"));
+	assert_non_null(strstr(fake_db_stmt(4), "OrderCreatedEvent"));
+	/* one event: a plain row */
+	assert_non_null(strstr(fake_db_stmt(4), ", 1, NOW(6))"));
 }
 
 static void test_order_create_requests_that_wait_share_one_transaction(void **state)
@@ -191,14 +193,20 @@ static void test_order_create_requests_that_wait_share_one_transaction(void **st
 	assert_int_equal(tuples(fake_db_last(FAKE_DB_ANY, "INSERT INTO orders ", NULL)), NREQ - 1);
 	assert_int_equal(tuples(fake_db_last(FAKE_DB_ANY, "INSERT INTO order_lines", NULL)),
 	                 NREQ - 1);
-	assert_int_equal(tuples(fake_db_last(FAKE_DB_ANY, "INSERT INTO outbox_messages", NULL)),
-	                 NREQ - 1);
+	/* the four OrderCreated events in one packed row */
+	assert_int_equal(tuples(fake_db_last(FAKE_DB_ANY, "INSERT INTO outbox_messages", NULL)), 1);
+	assert_non_null(strstr(fake_db_last(FAKE_DB_ANY, "INSERT INTO outbox_messages", NULL),
+	                       ", 4, NOW(6))"));
 	assert_int_equal(tuples(fake_db_last(FAKE_DB_ANY, "INSERT INTO saga_transitions", NULL)),
 	                 NREQ - 1);
 	assert_int_equal(fake_db_nstmts(), 12);
-	for (int i = 1; i < NREQ; i++)
+	for (int i = 1; i < NREQ; i++) {
 		assert_non_null(strstr(fake_db_last(FAKE_DB_ANY, "INSERT INTO orders ", NULL),
 		                       orders[i].order_id));
+		assert_non_null(
+		        strstr(fake_db_last(FAKE_DB_ANY, "INSERT INTO outbox_messages", NULL),
+		               orders[i].order_id));
+	}
 }
 
 static void fail_next_order_insert_once(void)

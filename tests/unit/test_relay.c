@@ -22,6 +22,7 @@
 #include "resilience/sidecar/producer.h"
 #include "resilience/sidecar/relay.h"
 #include "svc/clock.h"
+#include "svc/outbox_pack.h"
 #include "tests/unit/fake_db.h"
 #include "tests/unit/fake_kafka.h"
 
@@ -90,25 +91,58 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* The outbox rows (id, topic, key, payload) the relay's nth SELECT finds. */
+/* The outbox rows (id, topic, key, payload, messages: NULL for "1", a
+ * plain row) the relay's nth SELECT finds. */
 struct row {
-	const char *id, *topic, *key, *payload;
+	const char *id, *topic, *key, *payload, *messages;
 };
 
 static void outbox_select(unsigned nth, const struct row *rows, size_t n)
 {
-	const char *cells[8 * 6];
+	const char *cells[8 * 7];
 
 	assert_true(n <= 8);
 	for (size_t i = 0; i < n; i++) {
-		const char *c[6] = {rows[i].id,          "01a20fd7-0000-7000-8000-0000000000e1",
-		                    rows[i].topic,       rows[i].key,
-		                    "OrderCreatedEvent", rows[i].payload};
+		const char *c[7] = {rows[i].id,
+		                    "01a20fd7-0000-7000-8000-0000000000e1",
+		                    rows[i].topic,
+		                    rows[i].key,
+		                    "OrderCreatedEvent",
+		                    rows[i].payload,
+		                    rows[i].messages ? rows[i].messages : "1"};
 
-		memcpy(&cells[i * 6], c, sizeof(c));
+		memcpy(&cells[i * 7], c, sizeof(c));
 	}
-	fake_db_rows(fake_db_nth(fake_db_on(SELECT_OUTBOX, "FROM outbox_messages"), nth), 6, n,
+	fake_db_rows(fake_db_nth(fake_db_on(SELECT_OUTBOX, "FROM outbox_messages"), nth), 7, n,
 	             cells);
+}
+
+/* A packed row's payload: n messages of `topic`, keys[i] and payloads[i],
+ * event ids "e-<payload>", in a buffer the test releases. */
+static const char *pack(struct svc_buf *b, const char *topic, const char *const *keys,
+                        const char *const *payloads, size_t n)
+{
+	svc_buf_init(b);
+	for (size_t i = 0; i < n; i++) {
+		char id[64];
+		const struct svc_outbox_msg m = {
+		        .event_id = {id, (size_t)snprintf(id, sizeof(id), "e-%s", payloads[i])},
+		        .topic = {topic, strlen(topic)},
+		        .key = {keys[i], strlen(keys[i])},
+		        .type = {"OrderCreatedEvent", 17},
+		        .payload = {payloads[i], strlen(payloads[i])},
+		};
+		assert_int_equal(svc_outbox_pack_add(b, &m), 0);
+	}
+	return svc_buf_str(b);
+}
+
+/* Header `name` of the ith produced message, as a string. */
+static const char *header(size_t i, const char *name)
+{
+	static char buf[128];
+
+	return fake_kafka_header(fake_kafka_produced(fk, i), name, buf, sizeof(buf));
 }
 
 static void start(void)
@@ -166,9 +200,9 @@ static size_t deleted(const char *ids)
 
 static void test_relay_sends_rows_in_id_order_then_deletes_them(void **state)
 {
-	const struct row rows[] = {{"1", "order.events", "K1", "p1"},
-	                           {"2", "payment.commands", "K2", "p2"},
-	                           {"3", "order.events", "K1", "p3"}};
+	const struct row rows[] = {{"1", "order.events", "K1", "p1", NULL},
+	                           {"2", "payment.commands", "K2", "p2", NULL},
+	                           {"3", "order.events", "K1", "p3", NULL}};
 
 	(void)state;
 	outbox_select(1, rows, 3);
@@ -187,9 +221,9 @@ static void test_relay_sends_rows_in_id_order_then_deletes_them(void **state)
 
 static void test_relay_commit_ms_keeps_one_transaction_open_across_batches(void **state)
 {
-	const struct row first[] = {{"1", "order.events", "K1", "p1"},
-	                            {"2", "order.events", "K2", "p2"}};
-	const struct row second[] = {{"3", "order.events", "K3", "p3"}};
+	const struct row first[] = {{"1", "order.events", "K1", "p1", NULL},
+	                            {"2", "order.events", "K2", "p2", NULL}};
+	const struct row second[] = {{"3", "order.events", "K3", "p3", NULL}};
 
 	(void)state;
 	cfg.outbox_batch = 2;
@@ -213,9 +247,9 @@ static void test_relay_commit_ms_keeps_one_transaction_open_across_batches(void 
 
 static void test_relay_commit_ms_zero_commits_every_batch(void **state)
 {
-	const struct row first[] = {{"1", "order.events", "K1", "p1"},
-	                            {"2", "order.events", "K2", "p2"}};
-	const struct row second[] = {{"3", "order.events", "K3", "p3"}};
+	const struct row first[] = {{"1", "order.events", "K1", "p1", NULL},
+	                            {"2", "order.events", "K2", "p2", NULL}};
+	const struct row second[] = {{"3", "order.events", "K3", "p3", NULL}};
 
 	(void)state;
 	cfg.outbox_batch = 2;
@@ -232,9 +266,9 @@ static void test_relay_commit_ms_zero_commits_every_batch(void **state)
 
 static void test_relay_row_refused_for_good_is_dead_lettered_and_its_key_goes_on(void **state)
 {
-	const struct row rows[] = {{"1", "order.events", "K1", "p1"},
-	                           {"2", "order.events", "K1", "big"},
-	                           {"3", "order.events", "K1", "p3"}};
+	const struct row rows[] = {{"1", "order.events", "K1", "p1", NULL},
+	                           {"2", "order.events", "K1", "big", NULL},
+	                           {"3", "order.events", "K1", "p3", NULL}};
 
 	(void)state;
 	/* the second delivery report (big's) refuses it; its DLQ copy goes */
@@ -258,10 +292,10 @@ static void test_relay_row_refused_for_good_is_dead_lettered_and_its_key_goes_on
 
 static void test_relay_row_that_cannot_be_sent_holds_the_later_rows_of_its_key(void **state)
 {
-	const struct row rows[] = {{"1", "order.events", "K1", "p1"},
-	                           {"2", "order.events", "K1", "p2"},
-	                           {"3", "order.events", "K1", "p3"},
-	                           {"4", "order.events", "K2", "p4"}};
+	const struct row rows[] = {{"1", "order.events", "K1", "p1", NULL},
+	                           {"2", "order.events", "K1", "p2", NULL},
+	                           {"3", "order.events", "K1", "p3", NULL},
+	                           {"4", "order.events", "K2", "p4", NULL}};
 	long p2_sent, p3_sent;
 
 	(void)state;
@@ -292,7 +326,7 @@ static void test_relay_row_that_cannot_be_sent_holds_the_later_rows_of_its_key(v
 
 static void test_relay_failed_select_is_rolled_back_and_retried(void **state)
 {
-	const struct row rows[] = {{"1", "order.events", "K1", "p1"}};
+	const struct row rows[] = {{"1", "order.events", "K1", "p1", NULL}};
 
 	(void)state;
 	fake_db_fail(fake_db_nth(fake_db_on(SELECT_OUTBOX, NULL), 1), FAKE_DB_CR_SERVER_LOST);
@@ -308,7 +342,7 @@ static void test_relay_failed_select_is_rolled_back_and_retried(void **state)
 
 static void test_relay_failed_commit_leaves_the_rows_to_be_sent_again(void **state)
 {
-	const struct row rows[] = {{"1", "order.events", "K1", "p1"}};
+	const struct row rows[] = {{"1", "order.events", "K1", "p1", NULL}};
 
 	(void)state;
 	fake_db_fail(fake_db_nth(fake_db_on("COMMIT", NULL), 1), FAKE_DB_CR_SERVER_LOST);
@@ -327,18 +361,159 @@ static void test_relay_failed_commit_leaves_the_rows_to_be_sent_again(void **sta
 
 static void test_relay_row_with_an_unreadable_id_is_never_sent(void **state)
 {
-	const struct row rows[] = {{"x1", "order.events", "K1", "p1"}};
+	const struct row rows[] = {{"x1", "order.events", "K1", "p1", NULL}};
 
 	(void)state;
-	fake_db_times(fake_db_rows(fake_db_on(SELECT_OUTBOX, NULL), 6, 1,
+	fake_db_times(fake_db_rows(fake_db_on(SELECT_OUTBOX, NULL), 7, 1,
 	                           (const char *const[]){rows[0].id, "e", rows[0].topic,
-	                                                 rows[0].key, "t", rows[0].payload}),
+	                                                 rows[0].key, "t", rows[0].payload, "1"}),
 	              1);
 	start();
 	wait_until(two_selects);
 	stop_relay();
 	assert_int_equal(fake_kafka_count(fk, "order.events", NULL), 0);
 	assert_int_equal(fake_db_count(FAKE_DB_ANY, "DELETE", NULL), 0);
+}
+
+static void test_relay_packed_row_sends_its_messages_in_order_then_deletes_it(void **state)
+{
+	struct svc_buf b;
+	const char *keys[] = {"K1", "K2", "K1"}, *payloads[] = {"p2", "p3", "p4"};
+	const struct row rows[] = {
+	        {"1", "order.events", "K1", "p1", NULL},
+	        {"2", "order.events", "K1", pack(&b, "order.events", keys, payloads, 3), "3"},
+	        {"3", "order.events", "K2", "p5", NULL}};
+
+	(void)state;
+	outbox_select(1, rows, 3);
+	svc_buf_release(&b);
+	start();
+	wait_until(one_commit);
+	stop_relay();
+	for (int i = 0; i < 5; i++) {
+		char p[8];
+
+		snprintf(p, sizeof(p), "p%d", i + 1);
+		assert_int_equal(fake_kafka_find(fk, "order.events", p, 0), i);
+		assert_int_equal(fake_kafka_count(fk, "order.events", p), 1);
+	}
+	/* each message of the pack with its own key and event id */
+	assert_memory_equal(fake_kafka_produced(fk, 2)->key, "K2", 2);
+	assert_string_equal(header(2, "event-id"), "e-p3");
+	assert_string_equal(header(3, "event-type"), "OrderCreatedEvent");
+	assert_int_equal(deleted("IN (1,2,3)"), 1);
+	assert_int_equal(atomic_load(&metrics.relayed), 5);
+}
+
+static void test_relay_partly_acknowledged_row_stays_and_all_of_it_goes_again(void **state)
+{
+	struct svc_buf b;
+	const char *keys[] = {"K1", "K2"}, *payloads[] = {"m1", "m2"};
+	const struct row rows[] = {
+	        {"1", "order.events", "K1", pack(&b, "order.events", keys, payloads, 2), "2"}};
+
+	(void)state;
+	/* m2's produce fails at once, for a passing cause */
+	fake_kafka_fail_after(fk, "produce", 1, RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC, 1);
+	outbox_select(1, rows, 1);
+	outbox_select(2, rows, 1); /* still there after the backoff */
+	svc_buf_release(&b);
+	start();
+	wait_until(two_commits);
+	stop_relay();
+	/* m1 acknowledged but its row kept: sent again with m2 */
+	assert_int_equal(fake_kafka_count(fk, "order.events", "m1"), 2);
+	assert_int_equal(fake_kafka_count(fk, "order.events", "m2"), 1);
+	assert_int_equal(fake_db_count(FAKE_DB_ANY, "DELETE FROM outbox_messages", NULL), 1);
+	assert_int_equal(deleted("IN (1)"), 1);
+	assert_int_equal(atomic_load(&metrics.relay_failures), 1);
+	assert_int_equal(atomic_load(&metrics.relayed), 2);
+}
+
+static void
+test_relay_message_that_cannot_be_sent_holds_its_key_within_and_across_rows(void **state)
+{
+	struct svc_buf b;
+	const char *keys[] = {"K1", "K1", "K2"}, *payloads[] = {"a", "b", "c"};
+	const struct row rows[] = {
+	        {"1", "order.events", "K1", pack(&b, "order.events", keys, payloads, 3), "3"},
+	        {"2", "order.events", "K1", "d", NULL}};
+	long a;
+
+	(void)state;
+	/* a's produce (the first) fails at once, for a passing cause */
+	fake_kafka_fail(fk, "produce", RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC, 1);
+	outbox_select(1, rows, 2);
+	outbox_select(2, rows, 2);
+	svc_buf_release(&b);
+	start();
+	wait_until(two_commits);
+	stop_relay();
+	/* round one: b (same row) and d (next row) held behind a, c went */
+	assert_int_equal(fake_kafka_find(fk, "order.events", "c", 0), 0);
+	/* round two: a, b, c again, d, in order; b and d once */
+	a = fake_kafka_find(fk, "order.events", "a", 0);
+	assert_int_equal(a, 1);
+	assert_int_equal(fake_kafka_find(fk, "order.events", "b", 0), 2);
+	assert_int_equal(fake_kafka_find(fk, "order.events", "c", 1), 3);
+	assert_int_equal(fake_kafka_find(fk, "order.events", "d", 0), 4);
+	assert_int_equal(fake_kafka_count(fk, "order.events", "b"), 1);
+	assert_int_equal(fake_kafka_count(fk, "order.events", "d"), 1);
+	assert_int_equal(fake_db_count(FAKE_DB_ANY, "DELETE FROM outbox_messages", NULL), 1);
+	assert_int_equal(deleted("IN (1,2)"), 1);
+}
+
+static void test_relay_message_of_a_pack_refused_for_good_is_dead_lettered_alone(void **state)
+{
+	struct svc_buf b;
+	const char *keys[] = {"K1", "K1", "K1"}, *payloads[] = {"p1", "big", "p3"};
+	const struct row rows[] = {
+	        {"1", "order.events", "K1", pack(&b, "order.events", keys, payloads, 3), "3"}};
+	long dlq;
+
+	(void)state;
+	fake_kafka_report(fk, RD_KAFKA_RESP_ERR_NO_ERROR);
+	fake_kafka_report(fk, RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE);
+	outbox_select(1, rows, 1);
+	svc_buf_release(&b);
+	start();
+	wait_until(one_commit);
+	stop_relay();
+	assert_int_equal(fake_kafka_count(fk, "order.events", NULL), 3);
+	dlq = fake_kafka_find(fk, "order.dlq", "big", 0);
+	assert_true(dlq >= 0);
+	assert_int_equal(fake_kafka_count(fk, "order.dlq", NULL), 1);
+	assert_string_equal(header((size_t)dlq, "event-id"), "e-big");
+	assert_non_null(strstr(header((size_t)dlq, "dlq-reason"), "outbox row 1 message 2/3"));
+	assert_int_equal(deleted("IN (1)"), 1);
+	assert_int_equal(atomic_load(&metrics.relay_dead_lettered), 1);
+	assert_int_equal(atomic_load(&metrics.relayed), 2);
+}
+
+static void test_relay_packed_row_that_does_not_parse_is_dead_lettered_whole(void **state)
+{
+	const struct row rows[] = {{"1", "order.events", "K1", "3:abc,9:short,", "2"},
+	                           {"2", "order.events", "K2", "p2", NULL},
+	                           {"3", "order.events", "K3", "p3", "0"}};
+
+	(void)state;
+	outbox_select(1, rows, 3);
+	start();
+	wait_until(one_commit);
+	stop_relay();
+	/* rows 1 and 3 to the DLQ as they are, with the reason; row 2 goes on */
+	assert_int_equal(fake_kafka_count(fk, "order.dlq", "3:abc,9:short,"), 1);
+	assert_int_equal(fake_kafka_count(fk, "order.dlq", "p3"), 1);
+	assert_non_null(
+	        strstr(header((size_t)fake_kafka_find(fk, "order.dlq", "p3", 0), "dlq-reason"),
+	               "outbox row 3 cannot be read"));
+	assert_non_null(strstr(
+	        header((size_t)fake_kafka_find(fk, "order.dlq", "3:abc,9:short,", 0), "dlq-reason"),
+	        "not a well-formed netstring"));
+	assert_int_equal(fake_kafka_count(fk, "order.events", NULL), 1);
+	assert_int_equal(fake_kafka_count(fk, "order.events", "p2"), 1);
+	assert_int_equal(deleted("IN (1,2,3)"), 1);
+	assert_int_equal(atomic_load(&metrics.relay_dead_lettered), 2);
 }
 
 int main(void)
@@ -353,6 +528,11 @@ int main(void)
 	        T(test_relay_failed_select_is_rolled_back_and_retried),
 	        T(test_relay_failed_commit_leaves_the_rows_to_be_sent_again),
 	        T(test_relay_row_with_an_unreadable_id_is_never_sent),
+	        T(test_relay_packed_row_sends_its_messages_in_order_then_deletes_it),
+	        T(test_relay_partly_acknowledged_row_stays_and_all_of_it_goes_again),
+	        T(test_relay_message_that_cannot_be_sent_holds_its_key_within_and_across_rows),
+	        T(test_relay_message_of_a_pack_refused_for_good_is_dead_lettered_alone),
+	        T(test_relay_packed_row_that_does_not_parse_is_dead_lettered_whole),
 	};
 #undef T
 

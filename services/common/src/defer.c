@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "outbox_internal.h"
 #include "svc/buf.h"
 #include "svc/db.h"
 #include "svc/error.h"
@@ -37,6 +38,7 @@ void svc_defer_discard(struct svc_tx *tx)
 		tx->tables[i].head = NULL;
 	}
 	tx->ntables = 0;
+	svc__outbox_discard(tx);
 	tx->deferring = false;
 }
 
@@ -48,7 +50,7 @@ void svc_defer_begin(struct svc_tx *tx)
 
 size_t svc_defer_pending(const struct svc_tx *tx)
 {
-	size_t n = 0;
+	size_t n = tx->pack.n;
 
 	for (size_t i = 0; i < tx->ntables; i++)
 		n += tx->tables[i].rows;
@@ -115,6 +117,8 @@ int svc_defer_flush(struct svc_tx *tx)
 {
 	int rc = 0;
 
+	if (tx->deferring)
+		rc = svc__outbox_flush(tx);
 	if (tx->deferring)
 		for (size_t i = 0; i < tx->ntables && rc == 0; i++)
 			rc = table_flush(tx->conn, &tx->tables[i]);

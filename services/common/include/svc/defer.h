@@ -40,10 +40,11 @@ int svc_defer_start(struct svc_tx *tx);
  * (they read svc_db_errno ER_DUP_ENTRY): it is logged at debug only.
  */
 int svc_defer_insert(struct svc_tx *tx, const char *head, const char *tuple, size_t tuple_len);
-/* Runs the collected INSERTs (one per table, in the order tables were first
- * used) and stops collecting. 0 or the first error (nothing more runs). */
+/* Runs the collected INSERTs (the outbox messages packed in `tx` first
+ * become their row, svc/outbox.h; then one INSERT per table, in the order
+ * tables were first used) and stops collecting. 0 or the first error (nothing more runs). */
 int svc_defer_flush(struct svc_tx *tx);
-/* Stops collecting and drops the rows. */
+/* Stops collecting and drops the rows (and the packed outbox messages). */
 void svc_defer_discard(struct svc_tx *tx);
 /*
  * Ends the caller's transaction on tx->conn. When `rc` is 0: the collected
@@ -53,7 +54,7 @@ void svc_defer_discard(struct svc_tx *tx);
  * COMMIT itself failed: the transaction's outcome is then unknown.
  */
 int svc_defer_finish(struct svc_tx *tx, int rc, bool *at_commit);
-/* Rows collected so far (tests). */
+/* Rows and packed outbox messages collected so far (tests). */
 size_t svc_defer_pending(const struct svc_tx *tx);
 
 #endif

@@ -6,7 +6,14 @@
  *
  *   outbox_messages(id BIGINT AUTO_INCREMENT PK, event_id CHAR(36),
  *                   topic, msg_key, event_type, payload MEDIUMTEXT,
- *                   created_at DATETIME(6))
+ *                   messages INT, created_at DATETIME(6))
+ *
+ * A row with messages = 1 is one event (its columns). When the transaction
+ * defers (svc/defer.h), its events go in one row instead: messages = N > 1
+ * and the payload a pack of the N events in order (svc/outbox_pack.h; a
+ * new row every SVC_OUTBOX_PACK_BYTES or SVC_OUTBOX_PACK_MESSAGES); the
+ * other columns are the first event's. A deferring transaction with one
+ * event writes a plain row.
  *
  * (services/common/migrations creates it in every service database.)
  */
@@ -17,8 +24,9 @@
 #include "svc/tx.h"
 
 /* Inserts `ev` for `topic` with Kafka key `key` (the orderId) in the caller's
- * open transaction `tx`: at once, or at svc_defer_flush() when `tx` defers
- * (svc/defer.h). 0, SVC_ENOMEM, SVC_ETRANSIENT or SVC_EPERMANENT. */
+ * open transaction `tx`: at once as a row of its own, or, when `tx` defers
+ * (svc/defer.h), in the transaction's pack, written at svc_defer_flush()
+ * (or when the pack is full). 0, SVC_ENOMEM, SVC_ETRANSIENT or SVC_EPERMANENT. */
 int svc_outbox_add(struct svc_tx *tx, const char *topic, const char *key,
                    const struct svc_event *ev);
 

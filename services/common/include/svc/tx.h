@@ -35,11 +35,22 @@ struct svc_tx_table {
 	size_t rows;
 };
 
+/* Outbox messages on their way to one row, owned by outbox.c. */
+struct svc_tx_pack {
+	struct svc_buf msgs;  /* the pack (svc/outbox_pack.h) */
+	struct svc_buf first; /* the first message as a plain row's values */
+	size_t first_cols;    /* bytes of `first` before its payload */
+	size_t n;             /* messages in msgs */
+};
+
 struct svc_tx {
 	MYSQL *conn;    /* borrowed: the caller acquires and releases it */
 	bool deferring; /* rows collect in tables[] (svc_defer_begin) */
 	struct svc_tx_table tables[SVC_TX_DEFER_TABLES];
 	size_t ntables;
+	/* The outbox messages a deferring transaction added since its last
+	 * outbox row (svc/outbox.h): one row at the flush. */
+	struct svc_tx_pack pack;
 	/* The consumer's batch state from begin_batch() to end_batch(), owned
 	 * by the service's batch code; NULL outside a batch. */
 	void *batch;
