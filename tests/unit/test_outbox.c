@@ -23,6 +23,7 @@
 #include "svc/event.h"
 #include "svc/events.h"
 #include "svc/outbox.h"
+#include "svc/outbox_pack.h"
 #include "tests/unit/fake_db.h"
 
 #define ORDER_A "01a20fd7-0000-7000-8000-00000000000a"
@@ -70,21 +71,181 @@ static void test_outbox_row_goes_in_at_once_in_the_callers_transaction(void **st
 	assert_int_equal(fake_db_count(FAKE_DB_COMMITTED, "INSERT", "outbox_messages"), 1);
 }
 
-static void test_outbox_rows_of_a_deferring_transaction_go_in_one_insert_at_commit(void **state)
+/* Rows in a multi-row INSERT: its "(" after VALUES or after "), ". */
+static size_t tuples(const char *sql)
+{
+	const char *p = strstr(sql, "VALUES ");
+	size_t n = 0;
+
+	for (p = p ? p + 7 : ""; *p; p++)
+		n += p[0] == '(' && p[-1] == ' ' && (p[-2] == ',' || p[-2] == 'S') &&
+		     (p[-2] == 'S' || p[-3] == ')');
+	return n;
+}
+
+static void test_outbox_events_of_a_deferring_transaction_go_in_one_packed_row(void **state)
+{
+	const char *sql;
+
+	(void)state;
+	assert_int_equal(svc_defer_start(&tx), 0);
+	assert_int_equal(emit(ORDER_A, json_pack("{s:s}", "note", "it's")), 0);
+	assert_int_equal(emit(ORDER_B, json_object()), 0);
+	assert_int_equal(svc_defer_pending(&tx), 2);
+	assert_int_equal(fake_db_count(FAKE_DB_ANY, "INSERT", NULL), 0);
+	assert_int_equal(svc_defer_finish(&tx, 0, NULL), 0);
+	assert_int_equal(fake_db_count(FAKE_DB_COMMITTED, "INSERT", "outbox_messages"), 1);
+	sql = fake_db_last(FAKE_DB_COMMITTED, "INSERT", "outbox_messages");
+	assert_int_equal(tuples(sql), 1);
+	/* the first event's columns, then the pack of both, escaped */
+	assert_non_null(strstr(sql, "'" TOPIC_ORDER_EVENTS "', '" ORDER_A "', '" EV_ORDER_CONFIRMED
+	                            "', '"));
+	assert_non_null(strstr(sql, "12:" TOPIC_ORDER_EVENTS ",36:" ORDER_A ","));
+	assert_non_null(strstr(sql, "36:" ORDER_B ","));
+	assert_non_null(strstr(sql, "it\\'s"));
+	assert_non_null(strstr(sql, "', 2, NOW(6))"));
+	assert_int_equal(fake_db_commits(), 1);
+}
+
+static void test_outbox_one_event_of_a_deferring_transaction_is_a_plain_row(void **state)
 {
 	const char *sql;
 
 	(void)state;
 	assert_int_equal(svc_defer_start(&tx), 0);
 	assert_int_equal(emit(ORDER_A, json_object()), 0);
-	assert_int_equal(emit(ORDER_B, json_object()), 0);
-	assert_int_equal(fake_db_count(FAKE_DB_ANY, "INSERT", NULL), 0);
 	assert_int_equal(svc_defer_finish(&tx, 0, NULL), 0);
+	sql = fake_db_last(FAKE_DB_COMMITTED, "INSERT", "outbox_messages");
+	assert_int_equal(tuples(sql), 1);
+	assert_non_null(strstr(sql, "'" ORDER_A "', '" EV_ORDER_CONFIRMED "', '{"));
+	assert_null(strstr(sql, ":" ORDER_A ","));
+	assert_non_null(strstr(sql, "}', 1, NOW(6))"));
+}
+
+static void test_outbox_pack_dropped_with_the_transaction_writes_nothing(void **state)
+{
+	(void)state;
+	assert_int_equal(svc_defer_start(&tx), 0);
+	assert_int_equal(emit(ORDER_A, json_object()), 0);
+	assert_int_equal(emit(ORDER_B, json_object()), 0);
+	assert_int_equal(svc_defer_finish(&tx, SVC_ETRANSIENT, NULL), SVC_ETRANSIENT);
+	assert_int_equal(svc_defer_pending(&tx), 0);
+	assert_int_equal(fake_db_count(FAKE_DB_ANY, "INSERT", NULL), 0);
+	/* the next transaction starts with an empty pack */
+	assert_int_equal(svc_defer_start(&tx), 0);
+	assert_int_equal(emit(ORDER_B, json_object()), 0);
+	assert_int_equal(svc_defer_finish(&tx, 0, NULL), 0);
+	assert_null(strstr(fake_db_last(FAKE_DB_COMMITTED, "INSERT", "outbox_messages"), ORDER_A));
+}
+
+static void test_outbox_full_pack_starts_a_new_row_by_messages(void **state)
+{
+	const char *sql;
+
+	(void)state;
+	assert_int_equal(svc_defer_start(&tx), 0);
+	for (int i = 0; i < SVC_OUTBOX_PACK_MESSAGES + 1; i++)
+		assert_int_equal(emit(ORDER_A, json_object()), 0);
+	assert_int_equal(svc_defer_finish(&tx, 0, NULL), 0);
+	/* one statement, two rows in order: a full pack, then a plain row */
 	assert_int_equal(fake_db_count(FAKE_DB_COMMITTED, "INSERT", "outbox_messages"), 1);
 	sql = fake_db_last(FAKE_DB_COMMITTED, "INSERT", "outbox_messages");
-	assert_non_null(strstr(sql, ORDER_A));
-	assert_non_null(strstr(sql, ORDER_B));
-	assert_int_equal(fake_db_commits(), 1);
+	assert_int_equal(tuples(sql), 2);
+	assert_non_null(strstr(sql, "', 256, NOW(6)), ('"));
+	assert_non_null(strstr(sql, "}', 1, NOW(6))"));
+}
+
+static void test_outbox_full_pack_starts_a_new_row_by_bytes(void **state)
+{
+	size_t len = SVC_OUTBOX_PACK_BYTES / 5;
+	char *big = malloc(len + 1);
+	const char *sql;
+
+	(void)state;
+	assert_non_null(big);
+	memset(big, 'x', len);
+	big[len] = '\0';
+	assert_int_equal(svc_defer_start(&tx), 0);
+	/* four fit under the cap, the fifth and sixth go in the next row */
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(emit(ORDER_A, json_pack("{s:s}", "blob", big)), 0);
+	assert_int_equal(svc_defer_finish(&tx, 0, NULL), 0);
+	sql = fake_db_last(FAKE_DB_COMMITTED, "INSERT", "outbox_messages");
+	assert_int_equal(tuples(sql), 2);
+	assert_non_null(strstr(sql, "', 4, NOW(6)), ('"));
+	assert_non_null(strstr(sql, "', 2, NOW(6))"));
+	assert_true(strlen(sql) < 2 * SVC_OUTBOX_PACK_BYTES + 4096);
+	free(big);
+}
+
+static struct svc_outbox_span span(const char *s)
+{
+	return (struct svc_outbox_span){s, strlen(s)};
+}
+
+static void test_outbox_pack_reads_back_any_bytes(void **state)
+{
+	static const char payload[] = "{\"a\":\"1:x,\\n2:,\"}\n:,0";
+	const struct svc_outbox_msg in[2] = {
+	        {span("e1"), span("t,1"), span(""), span("Type"), span(payload)},
+	        {span("e2"), span("t:2"), span("12:k,"), span("T"), span("")},
+	};
+	struct svc_outbox_msg out[2];
+	struct svc_buf b;
+	const char *why = "x";
+	size_t n = 9;
+
+	(void)state;
+	svc_buf_init(&b);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(svc_outbox_pack_add(&b, &in[i]), 0);
+	assert_int_equal(b.len, svc_outbox_pack_size(&in[0]) + svc_outbox_pack_size(&in[1]));
+	assert_int_equal(svc_outbox_pack_read(b.data, b.len, 2, out, &n, &why), 0);
+	assert_int_equal(n, 2);
+	assert_null(why);
+	for (int i = 0; i < 2; i++) {
+		const struct svc_outbox_span *a = &in[i].event_id, *z = &out[i].event_id;
+
+		for (int f = 0; f < 5; f++) {
+			assert_int_equal(z[f].len, a[f].len);
+			assert_memory_equal(z[f].p, a[f].p, a[f].len);
+			assert_int_equal(z[f].p[z[f].len], '\0'); /* usable as a string */
+		}
+	}
+	svc_buf_release(&b);
+}
+
+/* svc_outbox_pack_read of a copy of `pack`, expecting `expect` messages. */
+static int read_pack(const char *pack, size_t expect, const char **why)
+{
+	struct svc_outbox_msg out[4];
+	char buf[256];
+	size_t n;
+
+	snprintf(buf, sizeof(buf), "%s", pack);
+	return svc_outbox_pack_read(buf, strlen(buf), expect, out, &n, why);
+}
+
+static void test_outbox_pack_refuses_what_does_not_parse(void **state)
+{
+	const char *why;
+
+	(void)state;
+	assert_int_equal(read_pack("1:e,1:t,0:,1:T,2:{},", 1, &why), 0);
+	assert_int_equal(read_pack("1:e,1:t,0:,1:T,2:{},", 2, &why), SVC_EPERMANENT);
+	assert_string_equal(why, "fewer messages than the row says");
+	assert_int_equal(read_pack("1:e,1:t,0:,1:T,2:{},x", 1, &why), SVC_EPERMANENT);
+	assert_string_equal(why, "more bytes than the row's messages");
+	assert_int_equal(read_pack("1:e,01:t,0:,1:T,2:{},", 1, &why), SVC_EPERMANENT);
+	assert_int_equal(read_pack("1:e,1:t,0:,1:T,9:{},", 1, &why), SVC_EPERMANENT);
+	assert_int_equal(read_pack("1:e,1:t,0:,1:T,2:{};", 1, &why), SVC_EPERMANENT);
+	assert_int_equal(read_pack("1:e,1:t,0:,1:T,2:{}", 1, &why), SVC_EPERMANENT);
+	assert_int_equal(read_pack("1:e,1:t,0:,1:T,123456789:{},", 1, &why), SVC_EPERMANENT);
+	assert_int_equal(read_pack("1:e,:t,0:,1:T,2:{},", 1, &why), SVC_EPERMANENT);
+	assert_string_equal(why, "a field is not a well-formed netstring");
+	assert_int_equal(read_pack("1:e,0:,0:,1:T,2:{},", 1, &why), SVC_EPERMANENT);
+	assert_string_equal(why, "a message has no event id, topic or event type");
+	assert_int_equal(read_pack("", 1, &why), SVC_EPERMANENT);
 }
 
 static void test_outbox_refuses_an_incomplete_event_without_a_statement(void **state)
@@ -175,7 +336,13 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
 	        T(test_outbox_row_goes_in_at_once_in_the_callers_transaction),
-	        T(test_outbox_rows_of_a_deferring_transaction_go_in_one_insert_at_commit),
+	        T(test_outbox_events_of_a_deferring_transaction_go_in_one_packed_row),
+	        T(test_outbox_one_event_of_a_deferring_transaction_is_a_plain_row),
+	        T(test_outbox_pack_dropped_with_the_transaction_writes_nothing),
+	        T(test_outbox_full_pack_starts_a_new_row_by_messages),
+	        T(test_outbox_full_pack_starts_a_new_row_by_bytes),
+	        T(test_outbox_pack_reads_back_any_bytes),
+	        T(test_outbox_pack_refuses_what_does_not_parse),
 	        T(test_outbox_refuses_an_incomplete_event_without_a_statement),
 	        T(test_outbox_refuses_an_event_consumers_would_refuse),
 	        T(test_outbox_failed_insert_is_classified),
