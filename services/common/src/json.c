@@ -43,6 +43,22 @@ struct number {
 	bool negative, real;
 };
 
+/* By byte value, 1 for what a string holds as it is: printable ASCII but
+ * '"' (0x22) and '\\' (0x5C); DEL (0x7F) included, as in jansson. Bytes
+ * from 0x80 on are 0: they are checked as UTF-8. */
+static const unsigned char plain_ascii[256] = {
+        /* clang-format off */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        /* clang-format on */
+};
+
 static bool is_digit(char ch)
 {
 	return ch >= '0' && ch <= '9';
@@ -144,8 +160,7 @@ static bool scan_string(struct scan *sc, unsigned *seen)
 		size_t i = sc->pos, n;
 		unsigned char ch;
 		/* the common case in a tight loop: printable ASCII */
-		while (i < sc->len && (ch = (unsigned char)sc->s[i]) >= 0x20 && ch < 0x80 &&
-		       ch != '"' && ch != '\\')
+		while (i < sc->len && plain_ascii[(unsigned char)sc->s[i]])
 			i++;
 		sc->pos = i;
 		if (i == sc->len)
