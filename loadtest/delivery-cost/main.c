@@ -9,7 +9,8 @@
  * service's handler (svc_consumer_handle_batch, with a consumer that
  * accepts no type, so that every event is parsed, decoded and answered
  * "ignored" with no database) and serialises the answer as the HTTP layer
- * does. Prints ns per event for each side. For instruction counts, run it
+ * does; the body is loaded with svc_json_loadb (svc/json.h), the service's
+ * own parser, not jansson's json_loadb. Prints ns per event for each side. For instruction counts, run it
  * under callgrind and read the inclusive cost of build_body and
  * handle_body:
  *

@@ -22,28 +22,32 @@ FUZZ_CFLAGS  := -O1 -g -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(HARDEN) $(FUZZ_
 # project's, MHD_LIB), libjwt and jansson.
 FUZZ_COMMON := services/common/src
 FUZZ_TARGETS := auth event http_route http_json order_request notif_request inventory_put \
-                delivery gateway_config promtext json
+                delivery gateway_config promtext json json_load
 # what svc_http_reply_problem() needs: harnesses check the replies they lead to
 FUZZ_HTTP := $(FUZZ_COMMON)/http.c $(FUZZ_COMMON)/buf.c $(FUZZ_COMMON)/log.c \
              $(FUZZ_COMMON)/error.c $(FUZZ_COMMON)/validate.c $(FUZZ_COMMON)/auth.c \
              $(FUZZ_COMMON)/config.c $(FUZZ_COMMON)/utf8.c $(FUZZ_COMMON)/prom.c \
              $(FUZZ_COMMON)/clock.c
+# event.c loads events with svc_json_loadb (json.c, which needs buf.c and utf8.c)
 fuzz_srcs_event          := $(FUZZ_COMMON)/event.c $(FUZZ_COMMON)/validate.c \
                             $(FUZZ_COMMON)/money.c services/inventory/reserve.c \
-                            services/notification/format.c
+                            services/notification/format.c $(FUZZ_COMMON)/json.c \
+                            $(FUZZ_COMMON)/buf.c $(FUZZ_COMMON)/utf8.c
 fuzz_srcs_http_route     := $(FUZZ_HTTP)
 fuzz_srcs_auth           := $(FUZZ_HTTP)
 # svc_http_parse_json sits in service.c, which reaches all of libsvc
 fuzz_srcs_http_json      := $(SVC_SRCS) $(RS_SRCS)
 fuzz_libs_http_json      := $(LDLIBS)
 fuzz_srcs_order_request  := services/order/request.c $(FUZZ_HTTP)
-fuzz_srcs_notif_request  := services/notification/request.c $(FUZZ_COMMON)/event.c $(FUZZ_HTTP)
+fuzz_srcs_notif_request  := services/notification/request.c $(FUZZ_COMMON)/event.c \
+                            $(FUZZ_COMMON)/json.c $(FUZZ_HTTP)
 fuzz_srcs_inventory_put  := services/inventory/request.c $(FUZZ_HTTP)
 fuzz_srcs_delivery       := resilience/sidecar/delivery.c $(FUZZ_COMMON)/json.c \
                             $(FUZZ_COMMON)/buf.c $(FUZZ_COMMON)/utf8.c
 fuzz_srcs_gateway_config := services/gateway-sim/rules.c $(FUZZ_HTTP)
 fuzz_srcs_promtext       := services/console/promtext.c
 fuzz_srcs_json           := $(FUZZ_COMMON)/json.c $(FUZZ_COMMON)/buf.c $(FUZZ_COMMON)/utf8.c
+fuzz_srcs_json_load      := $(fuzz_srcs_json)
 
 FUZZ_BINS := $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
 

@@ -19,6 +19,7 @@
 #include "svc/db.h"
 #include "svc/defer.h"
 #include "svc/error.h"
+#include "svc/json.h"
 #include "svc/log.h"
 #include "svc/outbox.h"
 #include "svc/service.h"
@@ -373,7 +374,7 @@ json_t *svc_consumer_handle_batch(struct svc_ctx *ctx, const char *body, size_t 
 	/* Duplicate keys refused as svc_event_decode() refuses them in a string
 	 * value (the sidecar embeds no object that has any); a NUL allowed, so
 	 * that a string value holding one is rejected alone, not the batch. */
-	batch = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, NULL);
+	batch = svc_json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, NULL);
 	messages = json_object_get(batch, "messages");
 	if (!json_is_array(messages) || !ctx->svc->consumer || !ctx->svc->consumer->apply)
 		goto release;

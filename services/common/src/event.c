@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "svc/error.h"
+#include "svc/json.h"
 
 /* ------------------------------------------------------------------ */
 /* reasons                                                             */
@@ -269,8 +270,8 @@ int svc_event_decode(const char *json, size_t len, struct svc_event *ev, char *e
 	}
 	/* No JSON_ALLOW_NUL: "\u0000" inside a string is a parse error, so
 	 * every string we hand out is a proper C string. Nesting depth is
-	 * bounded by jansson (JSON_PARSER_MAX_DEPTH). */
-	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+	 * bounded as jansson bounds it (JSON_PARSER_MAX_DEPTH). */
+	root = svc_json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
 		set_reason(err, errlen, "event: invalid JSON at position %d: %s", jerr.position,
 		           jerr.text);

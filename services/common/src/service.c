@@ -19,6 +19,7 @@
 #include "svc/config.h"
 #include "svc/error.h"
 #include "svc/httpc.h"
+#include "svc/json.h"
 #include "svc/log.h"
 
 #define PATH_LEN 1024
@@ -82,7 +83,7 @@ json_t *svc_http_parse_json(const struct svc_http_request *req, struct svc_http_
 		svc_http_reply_problem(res, 400, NULL, NULL, "a JSON request body is required");
 		return NULL;
 	}
-	v = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &err);
+	v = svc_json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &err);
 	if (!v) {
 		svc_http_reply_problem(res, 400, NULL, NULL,
 		                       "malformed JSON at line %d column %d: %s", err.line,
