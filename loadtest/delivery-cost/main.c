@@ -10,9 +10,9 @@
  * accepts no type, so that every event is parsed, decoded and answered
  * "ignored" with no database) and serialises the answer as the HTTP layer
  * does; the body is loaded with svc_json_loadb (svc/json.h), the service's
- * own parser, not jansson's json_loadb. Prints ns per event for each side. For instruction counts, run it
- * under callgrind and read the inclusive cost of build_body and
- * handle_body:
+ * own parser, not jansson's json_loadb. Prints ns per event for each side.
+ * For instruction counts, run it under callgrind and read the inclusive
+ * cost of build_body and handle_body:
  *
  *   valgrind --tool=callgrind --callgrind-out-file=cg.out build/bin/delivery-cost
  *   callgrind_annotate --inclusive=yes cg.out | grep -E 'build_body|handle_body'
