@@ -482,6 +482,16 @@ static int produce_items(struct sc_relay *r, struct relay_item *items, struct sc
 /* Deletes, in the relay transaction, the rows of srcs[0..n) whose messages
  * (items[], in row order) plan[] all says go; *gone tells how many rows.
  * 0, SVC_ENOMEM or the statement's error. */
+/* Whether the row `s`, whose messages' decisions start at plan[0], goes:
+ * its id is known and every one of its messages is to be deleted. */
+static bool row_goes(const struct relay_src *s, const enum sc_relay_action *plan)
+{
+	for (size_t k = 0; k < s->nmsg; k++)
+		if (plan[k] != SC_RELAY_DELETE)
+			return false;
+	return s->id > 0;
+}
+
 static int delete_rows(struct sc_relay *r, const struct relay_src *srcs, size_t n,
                        const enum sc_relay_action *plan, size_t *gone)
 {
@@ -493,10 +503,8 @@ static int delete_rows(struct sc_relay *r, const struct relay_src *srcs, size_t 
 	svc_buf_init(&sql);
 	svc_buf_adds(&sql, "DELETE FROM outbox_messages WHERE id IN (");
 	for (size_t i = 0; i < n; i++) {
-		bool go = srcs[i].id > 0;
+		bool go = row_goes(&srcs[i], plan + m);
 
-		for (size_t k = 0; k < srcs[i].nmsg; k++)
-			go = go && plan[m + k] == SC_RELAY_DELETE;
 		m += srcs[i].nmsg;
 		if (!go)
 			continue;
@@ -526,16 +534,14 @@ static void count_items(const struct relay_src *srcs, size_t n, const struct rel
 	size_t m = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		size_t kept = 0;
+		bool goes = row_goes(&srcs[i], plan + m);
 
-		for (size_t k = 0; k < srcs[i].nmsg; k++)
-			kept += plan[m + k] != SC_RELAY_DELETE;
 		for (size_t k = 0; k < srcs[i].nmsg; k++, m++) {
 			bool dead = items[m].ack.err != RD_KAFKA_RESP_ERR_NO_ERROR;
 
 			if (plan[m] != SC_RELAY_DELETE)
 				c->left++;
-			else if (kept > 0 || !srcs[i].id)
+			else if (!goes)
 				c->again++;
 			else if (dead)
 				c->dead++;
