@@ -111,7 +111,7 @@ void sc_config_from_env(struct sc_config *cfg)
 	cfg->relay_commit_ms = svc_env_long("RELAY_COMMIT_MS", 100, 0, 10000);
 	cfg->kafka_linger_ms = svc_env_long("KAFKA_LINGER_MS", 5, 0, 60000);
 	cfg->kafka_compression = svc_env_str("KAFKA_COMPRESSION", "lz4");
-	cfg->kafka_fetch_wait_ms = svc_env_long("KAFKA_FETCH_WAIT_MS", 20, 0, 300000);
+	cfg->kafka_fetch_wait_ms = svc_env_long("KAFKA_FETCH_WAIT_MS", 100, 0, 300000);
 	cfg->kafka_fetch_min_bytes = svc_env_long("KAFKA_FETCH_MIN_BYTES", 65536, 1, 100000000);
 	cfg->kafka_timeout_ms = svc_env_long("KAFKA_MESSAGE_TIMEOUT_MS", 30000, 1000, 3600000);
 	cfg->delivery_batch_max = svc_env_long("DELIVERY_BATCH_MAX", 200, 1, 10000);

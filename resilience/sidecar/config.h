@@ -31,7 +31,7 @@ struct sc_config {
 	long relay_commit_ms;          /* RELAY_COMMIT_MS (100): a relay transaction's life */
 	long kafka_linger_ms;          /* KAFKA_LINGER_MS (5) */
 	const char *kafka_compression; /* KAFKA_COMPRESSION (lz4): compression.type */
-	long kafka_fetch_wait_ms;      /* KAFKA_FETCH_WAIT_MS (20): fetch.wait.max.ms */
+	long kafka_fetch_wait_ms;      /* KAFKA_FETCH_WAIT_MS (100): fetch.wait.max.ms */
 	long kafka_fetch_min_bytes;    /* KAFKA_FETCH_MIN_BYTES (65536): fetch.min.bytes */
 	long kafka_timeout_ms;         /* KAFKA_MESSAGE_TIMEOUT_MS (30000): produce gives up */
 	long delivery_batch_max;       /* DELIVERY_BATCH_MAX (200): messages per POST */
