@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "services/order/emit.h"
+#include "services/order/order.h"
 #include "svc/combine.h"
 #include "svc/db.h"
 #include "svc/defer.h"
@@ -123,6 +124,10 @@ int order_create(struct svc_ctx *ctx, const struct order_new *o)
 	pthread_once(&creator_once, creator_init);
 	if (creator_rc != 0) /* no combiner: alone */
 		return write_orders(ctx, &alone, 1, &at_commit);
-	rc = svc_combine(&creator, &me);
+	/* ORDER_CREATE_LINGER_MS: a lone request waits that long for others to
+	 * share its transaction with (ctx->user is NULL in some tests). */
+	rc = svc_combine_linger(
+	        &creator, &me,
+	        ctx->user ? ((const struct order_app *)ctx->user)->cfg.create_linger_ms : 0);
 	return rc ? rc : me.rc;
 }

@@ -7,7 +7,9 @@
  * requests that come while a transaction runs queue up, and the next one
  * takes them all: six statements (multi-row INSERTs: svc/defer.h), however
  * many orders it holds. Under load a transaction thus holds many orders;
- * one request at a time still costs what it did.
+ * one request at a time still costs what it did, unless
+ * ORDER_CREATE_LINGER_MS makes a lone request wait that long for company
+ * (svc_combine_linger; off by default: it holds an HTTP thread meanwhile).
  *
  * A shared transaction that one of its orders may have failed (a taken
  * idempotency key, a row too big) is rolled back and its orders written one

@@ -38,6 +38,10 @@ struct order_config {
 	/* POST /api/orders per user: ORDER_RATE_PER_S (default 20; 0 = no
 	 * limit) with bursts of ORDER_RATE_BURST (default 40). */
 	double rate_per_s, rate_burst;
+	/* ORDER_CREATE_LINGER_MS (default 0): how long a create that finds
+	 * no transaction running and nobody waiting waits for others to share
+	 * its transaction with (create.h). */
+	long create_linger_ms;
 };
 
 /* Everything the service keeps between requests: struct svc_ctx.user. */

@@ -214,6 +214,60 @@ static void test_combine_failure_reaches_every_request(void **state)
 		assert_int_equal(r[i].rc, SVC_ETRANSIENT);
 }
 
+/* A lone request that lingers: nobody comes, so it runs alone, late. */
+static void test_combine_linger_alone_runs_alone_after_the_linger(void **state)
+{
+	struct fake *f = *state;
+	struct item it = {.id = 3};
+	uint64_t t0 = svc_mono_ms();
+
+	assert_int_equal(svc_combine_linger(&f->c, &it, 50), 0);
+	assert_true(svc_mono_ms() - t0 >= 50);
+	assert_int_equal(f->runs, 1);
+	assert_int_equal(f->sizes[0], 1);
+	assert_int_equal(it.answer, 30);
+}
+
+struct linger_request {
+	struct fake *f;
+	struct item item;
+	long linger_ms;
+	int rc;
+};
+
+static void *linger_main(void *arg)
+{
+	struct linger_request *r = arg;
+
+	r->rc = svc_combine_linger(&r->f->c, &r->item, r->linger_ms);
+	return NULL;
+}
+
+/* Requests that come while a lone one lingers share its run, in arrival
+ * order, and nobody runs before the linger is over. */
+static void test_combine_linger_gathers_those_who_come_meanwhile(void **state)
+{
+	struct fake *f = *state;
+	struct linger_request r[3];
+	pthread_t t[3];
+
+	for (int i = 0; i < 3; i++) {
+		r[i] = (struct linger_request){.f = f, .item.id = i + 1, .linger_ms = i ? 0 : 1000};
+		assert_int_equal(pthread_create(&t[i], NULL, linger_main, &r[i]), 0);
+		assert_true(wait_for(waiting, f, (size_t)i + 1));
+		assert_int_equal(runs_started(f), 0); /* the first still lingers */
+	}
+	for (int i = 0; i < 3; i++)
+		pthread_join(t[i], NULL);
+	assert_int_equal(f->runs, 1);
+	assert_int_equal(f->sizes[0], 3);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(f->ids[0][i], i + 1);
+		assert_int_equal(r[i].rc, 0);
+		assert_int_equal(r[i].item.answer, (i + 1) * 10);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -225,6 +279,10 @@ int main(void)
 	                                        setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_combine_failure_reaches_every_request, setup,
 	                                        teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_combine_linger_alone_runs_alone_after_the_linger, setup, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_combine_linger_gathers_those_who_come_meanwhile, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "svc/clock.h"
 #include "svc/error.h"
 
 /* One waiting request, on its caller's stack. */
@@ -80,7 +81,13 @@ static void run_queue(struct svc_combiner *c)
 
 int svc_combine(struct svc_combiner *c, void *item)
 {
+	return svc_combine_linger(c, item, 0);
+}
+
+int svc_combine_linger(struct svc_combiner *c, void *item, long linger_ms)
+{
 	struct svc_combine_wait me = {.item = item};
+	bool lingered = linger_ms <= 0;
 
 	pthread_mutex_lock(&c->mu);
 	me.next = c->queue;
@@ -89,10 +96,20 @@ int svc_combine(struct svc_combiner *c, void *item)
 	/* cppcheck-suppress autoVariables */
 	c->queue = &me;
 	while (!me.answered) {
-		if (c->busy)
+		if (c->busy) {
 			pthread_cond_wait(&c->done, &c->mu);
-		else
+		} else if (!lingered && c->queue == &me && !me.next) {
+			/* Alone: hold the combiner as if running, so that those who
+			 * come meanwhile queue behind us, and sleep without the lock. */
+			lingered = true;
+			c->busy = true;
+			pthread_mutex_unlock(&c->mu);
+			svc_sleep_ms((uint64_t)linger_ms);
+			pthread_mutex_lock(&c->mu);
+			c->busy = false;
+		} else {
 			run_queue(c);
+		}
 	}
 	pthread_mutex_unlock(&c->mu);
 	return me.rc;

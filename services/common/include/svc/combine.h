@@ -4,7 +4,8 @@
  * each, whoever finds no run in progress takes every request queued so far
  * and runs them together (one SELECT ... IN, one multi-row INSERT and
  * COMMIT); the others wait until a run has answered theirs. No request waits
- * for more than the run in progress and its own. Nothing is cached.
+ * for more than the run in progress and its own (and, with
+ * svc_combine_linger(), the linger of a lone request). Nothing is cached.
  *
  *     static int run(void *arg, void *const *items, size_t n) { ... }
  *     svc_combiner_init(&c, run, arg);
@@ -40,6 +41,15 @@ void svc_combiner_release(struct svc_combiner *c);
 /* Queues `item`, waits until a run has handled it and returns that run's
  * code (SVC_ENOMEM when the group could not be formed). */
 int svc_combine(struct svc_combiner *c, void *item);
+
+/*
+ * svc_combine(), except that a request that finds no run in progress and
+ * nobody else waiting first waits `linger_ms` for company (the requests
+ * that come meanwhile join its run) instead of running alone. For work
+ * whose cost is mostly its round trip and commit (an order create at a
+ * moderate rate); 0 is svc_combine(). Never lingers twice.
+ */
+int svc_combine_linger(struct svc_combiner *c, void *item, long linger_ms);
 
 /* Requests waiting for a run to take them (tests). */
 size_t svc_combiner_waiting(struct svc_combiner *c);
