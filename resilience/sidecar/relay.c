@@ -479,9 +479,6 @@ static int produce_items(struct sc_relay *r, struct relay_item *items, struct sc
 	return 0;
 }
 
-/* Deletes, in the relay transaction, the rows of srcs[0..n) whose messages
- * (items[], in row order) plan[] all says go; *gone tells how many rows.
- * 0, SVC_ENOMEM or the statement's error. */
 /* Whether the row `s`, whose messages' decisions start at plan[0], goes:
  * its id is known and every one of its messages is to be deleted. */
 static bool row_goes(const struct relay_src *s, const enum sc_relay_action *plan)
@@ -492,6 +489,9 @@ static bool row_goes(const struct relay_src *s, const enum sc_relay_action *plan
 	return s->id > 0;
 }
 
+/* Deletes, in the relay transaction, the rows of srcs[0..n) whose messages
+ * (items[], in row order) plan[] all says go; *gone tells how many rows.
+ * 0, SVC_ENOMEM or the statement's error. */
 static int delete_rows(struct sc_relay *r, const struct relay_src *srcs, size_t n,
                        const enum sc_relay_action *plan, size_t *gone)
 {
