@@ -116,6 +116,7 @@ size_t order_create_waiting(void)
 
 int order_create(struct svc_ctx *ctx, const struct order_new *o)
 {
+	const struct order_app *app = ctx->user;
 	struct create_req me = {.ctx = ctx, .o = o};
 	void *alone = &me;
 	bool at_commit;
@@ -126,8 +127,6 @@ int order_create(struct svc_ctx *ctx, const struct order_new *o)
 		return write_orders(ctx, &alone, 1, &at_commit);
 	/* ORDER_CREATE_LINGER_MS: a lone request waits that long for others to
 	 * share its transaction with (ctx->user is NULL in some tests). */
-	rc = svc_combine_linger(
-	        &creator, &me,
-	        ctx->user ? ((const struct order_app *)ctx->user)->cfg.create_linger_ms : 0);
+	rc = svc_combine_linger(&creator, &me, app ? app->cfg.create_linger_ms : 0);
 	return rc ? rc : me.rc;
 }
