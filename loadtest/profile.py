@@ -11,7 +11,8 @@ window of the load) and strace-window.txt (the window's start and end, ns).
 
 The yardsticks are per accepted order, so runs at different rates compare:
 CPU ms (seconds of CPU per second of load / orders per second), statements,
-commits and rows written, Kafka messages and bytes, system calls. This
+commits and rows written, Kafka messages and bytes, each sidecar's rounds
+(relay rounds, deliveries, egress calls: samples.jsonl), system calls. This
 machine's CPUs expose no hardware counters (perf stat: instructions <not
 supported>), so instructions per order are not measured here.
 """
@@ -89,6 +90,49 @@ def syscalls(d, rate):
             "total_per_order": round(sum(p["per_order"] for p in out.values()), 1)}
 
 
+ROUNDS = [("relay_batches", "relay rounds"), ("delivery_batches", "deliveries"),
+          ("egress", "egress calls")]
+
+
+def rounds(d, accepted):
+    """{service: {counter: per order}}: each sidecar's rounds between the first
+    and the last sample of the measured load (samples.jsonl), before the
+    strace window's own load"""
+    cut = None
+    try:
+        with open(os.path.join(d, "strace-window.txt")) as f:
+            cut = int(f.read().split()[0]) / 1e6 - 2000  # its load began 2 s before
+    except (OSError, ValueError, IndexError):
+        pass
+    samples = []
+    try:
+        with open(os.path.join(d, "samples.jsonl")) as f:
+            for line in f:
+                try:
+                    x = json.loads(line)
+                except ValueError:
+                    continue
+                if x.get("sidecars") and (cut is None or x.get("t_ms", 0) < cut):
+                    samples.append(x)
+    except OSError:
+        return {}
+    if len(samples) < 2:
+        return {}
+
+    def counters(sc):
+        eg = sum((v or {}).get("calls", 0) for v in (sc.get("egress") or {}).values())
+        return {"relay_batches": sc.get("relay_batches", 0),
+                "delivery_batches": sc.get("delivery_batches", 0), "egress": eg}
+    out = {}
+    for svc, last in sorted(samples[-1]["sidecars"].items()):
+        first = samples[0]["sidecars"].get(svc)
+        if not isinstance(first, dict) or not isinstance(last, dict):
+            continue
+        a, b = counters(first), counters(last)
+        out[svc] = {k: round((b[k] - a[k]) / accepted, 3) for k, _ in ROUNDS}
+    return out
+
+
 def main(argv):
     d = argv[1]
     rate = float(argv[argv.index("--rate") + 1]) if "--rate" in argv else 0
@@ -103,6 +147,7 @@ def main(argv):
             "cpu_ms_per_order": cpu, "cpu_ms_per_order_total": round(sum(cpu.values()), 3),
             "mariadb_per_order": db, "kafka_per_order": kafka(d, accepted),
             "syscalls_per_order": syscalls(d, rate),
+            "sidecar_rounds_per_order": rounds(d, accepted),
             "correctness": rep.get("correctness")}
     with open(os.path.join(d, "profile.json"), "w") as f:
         json.dump(prof, f, indent=1)
@@ -114,6 +159,13 @@ def main(argv):
     L += [f"| {label} | {db[k] if db[k] is not None else '-'} |" for k, label in DB_KEYS]
     L += ["", "## Kafka per order", "", "| topic | messages | bytes |", "|---|---|---|"]
     L += [f"| {t} | {v['messages']} | {v['bytes']} |" for t, v in prof["kafka_per_order"].items()]
+    rd = prof["sidecar_rounds_per_order"]
+    if rd:
+        L += ["", "## Rounds per order (each sidecar's counters over the load)", "",
+              "| sidecar | " + " | ".join(label for _, label in ROUNDS) + " |",
+              "|---|" + "---|" * len(ROUNDS)]
+        L += [f"| {svc} | " + " | ".join(str(v[k]) for k, _ in ROUNDS) + " |"
+              for svc, v in rd.items()]
     sc = prof["syscalls_per_order"]
     if sc:
         L += ["", f"## System calls per order (strace -c -f, {sc['window_s']} s of the load)", "",

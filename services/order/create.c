@@ -8,6 +8,7 @@
 
 #include "services/order/emit.h"
 #include "services/order/order.h"
+#include "svc/clock.h"
 #include "svc/combine.h"
 #include "svc/db.h"
 #include "svc/defer.h"
@@ -25,6 +26,7 @@ struct create_req {
 static struct svc_combiner creator;
 static pthread_once_t creator_once = PTHREAD_ONCE_INIT;
 static int creator_rc;
+static struct order_create_rate create_rate;
 
 /* The order's rows, for the caller's transaction (deferred: svc/defer.h). */
 static int insert_one(struct svc_tx *tx, const struct order_new *o, const char *source)
@@ -108,6 +110,33 @@ static void creator_init(void)
 	creator_rc = svc_combiner_init(&creator, run_group, NULL);
 }
 
+unsigned order_create_rate_tick(struct order_create_rate *r, uint64_t now_ms)
+{
+	uint64_t start = atomic_load(&r->start_ms);
+
+	if (start == 0 && atomic_compare_exchange_strong(&r->start_ms, &start, now_ms))
+		start = now_ms;
+	if (now_ms >= start + 1000 &&
+	    atomic_compare_exchange_strong(&r->start_ms, &start, now_ms)) {
+		uint64_t n = atomic_exchange(&r->count, 0);
+
+		atomic_store(&r->last, (unsigned)(n * 1000 / (now_ms - start)));
+	}
+	atomic_fetch_add(&r->count, 1);
+	return atomic_load(&r->last);
+}
+
+long order_create_linger_ms(const struct order_app *app, bool count)
+{
+	unsigned rate;
+
+	if (!app || app->cfg.create_linger_ms <= 0)
+		return 0;
+	rate = count ? order_create_rate_tick(&create_rate, svc_mono_ms())
+	             : atomic_load(&create_rate.last);
+	return rate < app->cfg.create_linger_below ? app->cfg.create_linger_ms : 0;
+}
+
 size_t order_create_waiting(void)
 {
 	pthread_once(&creator_once, creator_init);
@@ -125,8 +154,6 @@ int order_create(struct svc_ctx *ctx, const struct order_new *o)
 	pthread_once(&creator_once, creator_init);
 	if (creator_rc != 0) /* no combiner: alone */
 		return write_orders(ctx, &alone, 1, &at_commit);
-	/* ORDER_CREATE_LINGER_MS: a lone request waits that long for others to
-	 * share its transaction with (ctx->user is NULL in some tests). */
-	rc = svc_combine_linger(&creator, &me, app ? app->cfg.create_linger_ms : 0);
+	rc = svc_combine_linger(&creator, &me, order_create_linger_ms(app, true));
 	return rc ? rc : me.rc;
 }

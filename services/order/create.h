@@ -6,10 +6,14 @@
  * finds no transaction running and writes its order at once, alone; the
  * requests that come while a transaction runs queue up, and the next one
  * takes them all: six statements (multi-row INSERTs: svc/defer.h), however
- * many orders it holds. Under load a transaction thus holds many orders;
- * one request at a time still costs what it did, unless
- * ORDER_CREATE_LINGER_MS makes a lone request wait that long for company
- * (svc_combine_linger; off by default: it holds an HTTP thread meanwhile).
+ * many orders it holds. Under load a transaction thus holds many orders.
+ * At a low rate requests rarely meet, so a lone request waits
+ * ORDER_CREATE_LINGER_MS (10) for company (svc_combine_linger; and so does
+ * a lone price look-up, pricing.h, whose group then comes here at once), but only
+ * while fewer than ORDER_CREATE_LINGER_BELOW (300) creates came in the last
+ * second: the wait holds the request's HTTP thread, which a busy service
+ * cannot spare, and a busy service's requests meet anyway
+ * (docs/benchmarks.md, tenth round).
  *
  * A shared transaction that one of its orders may have failed (a taken
  * idempotency key, a row too big) is rolled back and its orders written one
@@ -20,10 +24,15 @@
 #ifndef ORDER_CREATE_H
 #define ORDER_CREATE_H
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "services/order/store.h"
 #include "svc/service.h"
+
+struct order_app;
 
 /*
  * Writes `o` (borrowed until the call returns) as above; blocks until it is
@@ -33,6 +42,28 @@
  * nothing written then.
  */
 int order_create(struct svc_ctx *ctx, const struct order_new *o);
+
+/*
+ * Creates per second, for the linger: the count of the last window of at
+ * least a second. Atomics, no lock: two creates that end a window at once
+ * may each count in a different window, which moves the switch by a create.
+ */
+struct order_create_rate {
+	_Atomic uint64_t start_ms; /* the current window's start */
+	atomic_uint count;         /* creates in it so far */
+	atomic_uint last;          /* per second, in the last whole window */
+};
+
+/* Counts one create at `now_ms` (monotonic) and returns the rate of the
+ * last whole window (0 before the first one ended; after a quiet spell, the
+ * few creates of that long window over its length). */
+unsigned order_create_rate_tick(struct order_create_rate *r, uint64_t now_ms);
+
+/* How long a lone request may wait for company, in the create combiner and
+ * in the price look-ups' (pricing.h): ORDER_CREATE_LINGER_MS while the rate
+ * is under ORDER_CREATE_LINGER_BELOW, else 0; 0 when `app` is NULL (some
+ * tests). `count` counts the request in the rate: once per create. */
+long order_create_linger_ms(const struct order_app *app, bool count);
 
 /* Requests queued for the next transaction, not yet taken (tests). */
 size_t order_create_waiting(void);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "services/order/create.h"
 #include "services/order/price_cache.h"
 
 #include "svc/buf.h"
@@ -237,7 +238,8 @@ static int ask_inventory(const struct order_app *app, struct order_price_ask *as
 	void *item = ask;
 
 	if (app->pricing)
-		return svc_combine(&app->pricing->combiner, ask);
+		return svc_combine_linger(&app->pricing->combiner, ask,
+		                          order_create_linger_ms(app, false));
 	return order_pricing_group(&item, 1, fetch_prices, &alone);
 }
 

@@ -12,7 +12,9 @@
  * Products not fresh in the cache are asked through a combiner
  * (svc/combine.h): the create requests that need prices at the same time
  * share one call for the distinct products of them all (at most
- * ORDER_PRICING_CHUNK per call), instead of one call per product each.
+ * ORDER_PRICING_CHUNK per call), instead of one call per product each. A
+ * lone request waits a little for company while the service is quiet
+ * (order_create_linger_ms, create.h).
  */
 #ifndef ORDER_PRICING_H
 #define ORDER_PRICING_H

@@ -14,6 +14,7 @@
 #include <pthread.h>
 
 #include "services/order/create.h"
+#include "services/order/order.h"
 #include "svc/clock.h"
 #include "svc/db.h"
 #include "svc/error.h"
@@ -278,9 +279,53 @@ static void test_order_create_transient_failure_fails_the_group_without_retries(
 	assert_int_equal(fake_db_count(FAKE_DB_ANY, "ROLLBACK", NULL), 1);
 }
 
+/* The linger's rate: what the last whole window counted, per second. */
+static void test_order_create_rate_is_the_last_whole_window(void **state)
+{
+	struct order_create_rate r = {0};
+
+	(void)state;
+	/* nothing is known before the first window ends */
+	for (int i = 0; i < 50; i++)
+		assert_int_equal(order_create_rate_tick(&r, 10000 + (uint64_t)i * 10), 0);
+	/* 50 creates in the window [10000, 10500) and this one ends it at
+	 * 11000: 50 in a second */
+	assert_int_equal(order_create_rate_tick(&r, 11000), 50);
+	/* 400 in the next second (this one included: 4 per 10 ms) */
+	for (int i = 1; i < 400; i++)
+		assert_int_equal(order_create_rate_tick(&r, 11000 + (uint64_t)i * 2), 50);
+	assert_int_equal(order_create_rate_tick(&r, 12000), 400);
+	/* then a quiet minute: the one create of it rates the window 0/s */
+	assert_int_equal(order_create_rate_tick(&r, 72000), 0);
+}
+
+/* A lone create waits for company while the rate is low, and not once the
+ * service is busy: ORDER_CREATE_LINGER_MS / ORDER_CREATE_LINGER_BELOW. */
+static void test_order_create_lingers_only_below_the_rate(void **state)
+{
+	struct order_app app = {.cfg = {.create_linger_ms = 40, .create_linger_below = 1000000}};
+	uint64_t t0;
+
+	(void)state;
+	ctx.user = &app;
+	t0 = svc_mono_ms();
+	assert_int_equal(order_create(&ctx, &orders[0]), 0);
+	assert_true(svc_mono_ms() - t0 >= 40);
+	/* below 1 create per second nobody waits */
+	app.cfg.create_linger_below = 0;
+	t0 = svc_mono_ms();
+	assert_int_equal(order_create(&ctx, &orders[1]), 0);
+	assert_true(svc_mono_ms() - t0 < 40);
+	ctx.user = NULL;
+	assert_int_equal(fake_db_commits(), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_order_create_rate_is_the_last_whole_window),
+	        cmocka_unit_test_setup_teardown(test_order_create_lingers_only_below_the_rate,
+	                                        setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_order_create_alone_writes_six_statements,
 	                                        setup, teardown),
 	        cmocka_unit_test_setup_teardown(
