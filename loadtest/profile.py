@@ -21,7 +21,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from report import machine, read_json, read_tsv, num  # noqa: E402
+from report import machine, read_json, read_jsonl, read_tsv, num  # noqa: E402
 
 DB_KEYS = [("Questions", "statements (Questions)"), ("Com_commit", "commits"),
            ("Com_insert", "INSERT statements"), ("Com_update", "UPDATE statements"),
@@ -104,18 +104,8 @@ def rounds(d, accepted):
             cut = int(f.read().split()[0]) / 1e6 - 2000  # its load began 2 s before
     except (OSError, ValueError, IndexError):
         pass
-    samples = []
-    try:
-        with open(os.path.join(d, "samples.jsonl")) as f:
-            for line in f:
-                try:
-                    x = json.loads(line)
-                except ValueError:
-                    continue
-                if x.get("sidecars") and (cut is None or x.get("t_ms", 0) < cut):
-                    samples.append(x)
-    except OSError:
-        return {}
+    samples = [x for x in read_jsonl(os.path.join(d, "samples.jsonl"))
+               if x.get("sidecars") and (cut is None or x.get("t_ms", 0) < cut)]
     if len(samples) < 2:
         return {}
 
