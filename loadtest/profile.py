@@ -91,7 +91,7 @@ def syscalls(d, rate):
 
 
 ROUNDS = [("relay_batches", "relay rounds"), ("delivery_batches", "deliveries"),
-          ("egress", "egress calls")]
+          ("egress_requests", "egress requests"), ("egress", "egress calls")]
 
 
 def rounds(d, accepted):
@@ -110,9 +110,11 @@ def rounds(d, accepted):
         return {}
 
     def counters(sc):
-        eg = sum((v or {}).get("calls", 0) for v in (sc.get("egress") or {}).values())
+        routes = (sc.get("egress") or {}).values()
         return {"relay_batches": sc.get("relay_batches", 0),
-                "delivery_batches": sc.get("delivery_batches", 0), "egress": eg}
+                "delivery_batches": sc.get("delivery_batches", 0),
+                "egress_requests": sum((v or {}).get("requests", 0) for v in routes),
+                "egress": sum((v or {}).get("calls", 0) for v in routes)}
     out = {}
     for svc, last in sorted(samples[-1]["sidecars"].items()):
         first = samples[0]["sidecars"].get(svc)

@@ -164,6 +164,15 @@ static void handle_egress(void *ctx, const struct svc_http_request *req,
 	                 res);
 }
 
+/* /egress-batch/{route}: many requests to the route in one call. */
+static void handle_egress_batch(void *ctx, const struct svc_http_request *req,
+                                struct svc_http_response *res)
+{
+	struct sc_admin *a = ctx;
+
+	sc_egress_batch_handle(a->egress, req->params[0], req, res);
+}
+
 /* Egress is the pod's own way out (to the payment gateway, to inventory's
  * prices): from the service container beside it only, never a proxy for
  * whoever reaches the port. */
@@ -185,6 +194,7 @@ static const struct svc_http_route routes[] = {
         EGRESS_ROUTES("PATCH"),
         EGRESS_ROUTES("DELETE"),
         EGRESS_ROUTES("HEAD"),
+        {"POST", "/egress-batch/{route}", handle_egress_batch, SVC_HTTP_LOCAL},
 };
 
 struct sc_admin *sc_admin_start(const struct sc_config *cfg, struct sc_producer *producer,

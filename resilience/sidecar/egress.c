@@ -29,15 +29,15 @@
 
 #define EGRESS_MAX_ROUTES 64
 #define EGRESS_MAX_NAME   64
-/* Request headers passed on to the upstream; Content-Type must stay first. */
-static const char *const forwarded_headers[] = {"Content-Type", "Accept", "Idempotency-Key"};
-#define EGRESS_NFORWARDED (sizeof(forwarded_headers) / sizeof(forwarded_headers[0]))
-#define EGRESS_NLINES     (EGRESS_NFORWARDED + 1) /* + the NULL terminator */
+/* Request headers passed on to the upstream, in the order egress.h gives. */
+const char *const sc_egress_forwarded[SC_EGRESS_NFORWARDED] = {"Content-Type", "Accept",
+                                                               "Idempotency-Key"};
 
 struct sc_route {
 	char *name;
 	char *url; /* without trailing '/' */
 	struct rs_breaker *breaker;
+	atomic_uint_fast64_t requests; /* requests from the service (a batch is one) */
 	atomic_uint_fast64_t calls;    /* attempts made */
 	atomic_uint_fast64_t failures; /* attempts recorded as breaker failures */
 };
@@ -48,15 +48,8 @@ struct sc_egress {
 	long timeout_ms;  /* per attempt */
 	long deadline_ms; /* all attempts and backoff sleeps of one request */
 	unsigned retries;
+	unsigned parallel; /* upstream calls of one batch under way at once */
 	struct rs_backoff backoff;
-};
-
-/* Outcome of one upstream attempt. */
-struct attempt {
-	int rc; /* svc_httpc_request() result */
-	struct svc_httpc_response resp;
-	long timeout_ms; /* what this attempt was given */
-	uint64_t duration_ms;
 };
 
 /* ---- configuration --------------------------------------------------- */
@@ -104,7 +97,7 @@ static char *trim(char *s)
 	return s;
 }
 
-static struct sc_route *find_route(const struct sc_egress *eg, const char *name)
+struct sc_route *sc_egress_route(const struct sc_egress *eg, const char *name)
 {
 	for (size_t i = 0; eg && name && i < eg->nroutes; i++)
 		if (!strcmp(eg->routes[i].name, name))
@@ -133,13 +126,14 @@ static int add_route(struct sc_egress *eg, char *entry, const struct rs_breaker_
 		          name, url);
 		return SVC_EPERMANENT;
 	}
-	if (find_route(eg, name)) {
+	if (sc_egress_route(eg, name)) {
 		svc_error("EGRESS_ROUTES: route '%s' given twice", name);
 		return SVC_EPERMANENT;
 	}
 	r->name = strdup(name);
 	r->url = strdup(url);
 	r->breaker = rs_breaker_new(name, bcfg);
+	atomic_init(&r->requests, 0);
 	atomic_init(&r->calls, 0);
 	atomic_init(&r->failures, 0);
 	eg->nroutes++; /* counted now so that sc_egress_free() releases it */
@@ -186,6 +180,7 @@ struct sc_egress *sc_egress_new(const char *spec)
 		goto fail;
 	eg->timeout_ms = svc_env_long("EGRESS_TIMEOUT_MS", 2000, 1, 3600000L);
 	eg->retries = (unsigned)svc_env_long("EGRESS_RETRIES", 2, 0, 10);
+	eg->parallel = (unsigned)svc_env_long("EGRESS_BATCH_PARALLEL", 32, 1, 1024);
 	eg->deadline_ms = svc_env_long("EGRESS_DEADLINE_MS",
 	                               eg->timeout_ms * (long)(eg->retries + 1), 1, 36000000L);
 	backoff_ms = svc_env_long("EGRESS_BACKOFF_MS", 50, 0, 60000);
@@ -242,7 +237,7 @@ static void add_encoded(struct svc_buf *b, const char *s, const char *keep)
 
 /* "." and ".." segments would let a caller climb out of the route's base
  * path (curl and servers resolve them), so they are refused. */
-static bool rest_has_dot_segment(const char *rest)
+bool sc_egress_has_dot_segment(const char *rest)
 {
 	const char *seg = rest;
 
@@ -287,15 +282,13 @@ static char *upstream_url(const struct sc_route *r, const char *rest,
 	return svc_buf_take(&b);
 }
 
-/* "Name: value" lines for the forwarded request headers, NULL-terminated in
- * `lines`. SVC_ENOMEM with whatever was built left for free_header_lines(). */
-static int header_lines(const struct svc_http_request *req, char *lines[EGRESS_NLINES])
+int sc_egress_item_headers(struct sc_egress_item *it, const char *const *values)
 {
 	size_t n = 0;
 
-	memset(lines, 0, EGRESS_NLINES * sizeof(*lines));
-	for (size_t i = 0; i < EGRESS_NFORWARDED; i++) {
-		const char *v = svc_http_header(req, forwarded_headers[i]);
+	memset(it->headers, 0, sizeof(it->headers));
+	for (size_t i = 0; i < SC_EGRESS_NFORWARDED; i++) {
+		const char *v = values[i];
 		struct svc_buf b;
 
 		/* CR/LF would let a caller inject headers of its own. */
@@ -306,61 +299,38 @@ static int header_lines(const struct svc_http_request *req, char *lines[EGRESS_N
 		if (!v && i != 0)
 			continue;
 		svc_buf_init(&b);
-		svc_buf_addf(&b, "%s:%s%s", forwarded_headers[i], v ? " " : "", v ? v : "");
-		lines[n] = svc_buf_take(&b);
-		if (!lines[n])
+		svc_buf_addf(&b, "%s:%s%s", sc_egress_forwarded[i], v ? " " : "", v ? v : "");
+		it->headers[n] = svc_buf_take(&b);
+		if (!it->headers[n])
 			return SVC_ENOMEM;
 		n++;
 	}
 	return 0;
 }
 
-static void free_header_lines(char *lines[EGRESS_NLINES])
+const char *sc_egress_route_url(const struct sc_route *r)
 {
-	for (size_t i = 0; i < EGRESS_NLINES; i++)
-		free(lines[i]);
+	return r->url;
 }
 
 /* Safe to send twice: the method says so, or the caller gave a key the
  * upstream deduplicates on. */
-static bool repeatable(const struct svc_http_request *req)
+unsigned sc_egress_max_attempts(const struct sc_egress *eg, const char *method,
+                                bool has_idempotency_key)
 {
 	static const char *const idempotent[] = {"GET", "HEAD", "PUT", "DELETE"};
+	bool repeatable = has_idempotency_key;
 
 	for (size_t i = 0; i < sizeof(idempotent) / sizeof(idempotent[0]); i++)
-		if (!strcmp(req->method, idempotent[i]))
-			return true;
-	return svc_http_header(req, "Idempotency-Key") != NULL;
+		repeatable = repeatable || !strcmp(method, idempotent[i]);
+	return repeatable ? 1 + eg->retries : 1;
 }
 
-static enum rs_class attempt_class(const struct attempt *a)
+static enum rs_class item_class(const struct sc_egress_item *it)
 {
-	if (a->rc == 0)
-		return rs_classify_http(a->resp.status);
-	return a->rc == SVC_EPERMANENT ? RS_PERMANENT : RS_TRANSIENT;
-}
-
-/* One upstream call, recorded in the route's breaker and counters. */
-static void attempt_run(struct sc_route *r, long timeout_ms, const char *method, const char *url,
-                        char *const *headers, const struct svc_http_request *req, struct attempt *a)
-{
-	uint64_t start = svc_mono_ms();
-	enum rs_class cls;
-	bool failed;
-
-	a->timeout_ms = timeout_ms;
-	a->rc = svc_httpc_request(method, url, (const char *const *)headers,
-	                          req->body_len ? req->body : NULL, req->body_len, timeout_ms,
-	                          &a->resp);
-	a->duration_ms = svc_mono_ms() - start;
-	cls = attempt_class(a);
-	/* A 4xx is the caller's mistake, not a sign the upstream is unwell;
-	 * a malformed URL (rc EPERMANENT) is a broken route and counts. */
-	failed = cls == RS_TRANSIENT || a->rc == SVC_EPERMANENT;
-	rs_breaker_record(r->breaker, svc_mono_ms(), !failed, a->duration_ms);
-	atomic_fetch_add(&r->calls, 1);
-	if (failed)
-		atomic_fetch_add(&r->failures, 1);
+	if (it->rc == 0)
+		return rs_classify_http(it->resp.status);
+	return it->rc == SVC_EPERMANENT ? RS_PERMANENT : RS_TRANSIENT;
 }
 
 /* The per-attempt timeout, cut to what is left before `deadline` (>= 1 ms). */
@@ -369,6 +339,126 @@ static long attempt_timeout(long timeout_ms, uint64_t deadline, uint64_t now)
 	uint64_t left = deadline > now ? deadline - now : 1;
 
 	return left < (uint64_t)timeout_ms ? (long)left : timeout_ms;
+}
+
+/* Starts the item's next attempt, or ends the item when the breaker holds
+ * it back. True when a transfer is under way. */
+static bool attempt_start(struct sc_egress *eg, struct sc_route *r, struct sc_egress_item *it,
+                          uint64_t deadline, uint64_t now)
+{
+	if (!rs_breaker_allow(r->breaker, now)) {
+		it->done = true;
+		return false;
+	}
+	svc_httpc_response_release(&it->resp);
+	it->rc = SVC_ETRANSIENT;
+	/* The first attempt always runs (deadline >= 1 ms); a retry only gets
+	 * what is left of the deadline. */
+	it->timeout_ms = attempt_timeout(eg->timeout_ms, deadline, now);
+	it->started = now;
+	it->call = (struct svc_httpc_call){
+	        .method = it->method,
+	        .url = it->url,
+	        .headers = (const char *const *)it->headers,
+	        .body = it->body_len ? it->body : NULL,
+	        .body_len = it->body_len,
+	        .timeout_ms = it->timeout_ms,
+	};
+	it->running = svc_httpc_start(&it->call) == 0;
+	return it->running;
+}
+
+/* Records the attempt that just ended (it->call) in the route's breaker and
+ * counters, and decides whether the item goes again after a backoff. */
+static void attempt_end(struct sc_egress *eg, struct sc_route *r, struct sc_egress_item *it,
+                        uint64_t deadline)
+{
+	uint64_t now = svc_mono_ms(), delay;
+	enum rs_class cls;
+	bool failed;
+
+	it->running = false;
+	it->rc = it->call.rc;
+	it->resp = it->call.resp;
+	memset(&it->call.resp, 0, sizeof(it->call.resp));
+	it->duration_ms = now - it->started;
+	it->attempts++;
+	cls = item_class(it);
+	/* A 4xx is the caller's mistake, not a sign the upstream is unwell;
+	 * a malformed URL (rc EPERMANENT) is a broken route and counts. */
+	failed = cls == RS_TRANSIENT || it->rc == SVC_EPERMANENT;
+	rs_breaker_record(r->breaker, now, !failed, it->duration_ms);
+	atomic_fetch_add(&r->calls, 1);
+	if (failed)
+		atomic_fetch_add(&r->failures, 1);
+	if (cls != RS_TRANSIENT || it->attempts >= it->max_attempts) {
+		it->done = true;
+		return;
+	}
+	delay = rs_backoff_delay_ms(&eg->backoff, it->attempts - 1, rs_random());
+	if (now + delay >= deadline)
+		it->done = true; /* no time left for another attempt */
+	else
+		it->next_at = now + delay;
+}
+
+void sc_egress_run(struct sc_egress *eg, struct sc_route *r, struct sc_egress_item *items, size_t n)
+{
+	uint64_t deadline = svc_mono_ms() + (uint64_t)eg->deadline_ms;
+	size_t left = n, running = 0;
+
+	atomic_fetch_add(&r->requests, 1);
+	for (size_t i = 0; i < n; i++) {
+		items[i].attempts = 0;
+		items[i].next_at = 0;
+		items[i].running = false;
+		items[i].done = false;
+	}
+	while (left > 0) {
+		uint64_t now = svc_mono_ms(), wake = UINT64_MAX;
+		struct svc_httpc_call *c;
+
+		for (size_t i = 0; i < n; i++) {
+			struct sc_egress_item *it = &items[i];
+
+			if (it->done || it->running)
+				continue;
+			if (it->next_at > now) {
+				wake = it->next_at < wake ? it->next_at : wake;
+				continue;
+			}
+			if (running >= eg->parallel)
+				continue;
+			if (attempt_start(eg, r, it, deadline, now))
+				running++;
+			else if (!it->done)
+				attempt_end(eg, r, it, deadline); /* could not start: failed */
+			if (it->done)
+				left--;
+		}
+		if (left == 0)
+			break;
+		if (running == 0) {
+			/* only backoff pauses left */
+			if (wake != UINT64_MAX && wake > now)
+				svc_sleep_ms(wake - now);
+			continue;
+		}
+		c = svc_httpc_next_done(wake == UINT64_MAX ? 1000
+		                                           : (long)(wake > now ? wake - now : 0));
+		if (!c)
+			continue;
+		running--;
+		{
+			struct sc_egress_item *it =
+			        (struct sc_egress_item *)((char *)c -
+			                                  offsetof(struct sc_egress_item, call));
+
+			attempt_end(eg, r, it, deadline);
+			if (it->done)
+				left--;
+		}
+	}
 }
 
 /* ---- the response ---------------------------------------------------- */
@@ -402,95 +492,87 @@ static const char *static_content_type(const char *upstream, const char *body, s
 	return j ? "application/json" : "application/octet-stream";
 }
 
-static void reply_from_attempt(const struct sc_route *r, const struct attempt *a,
-                               struct svc_http_response *res)
+void sc_egress_item_reply(const struct sc_route *r, const struct sc_egress_item *it,
+                          struct svc_http_response *res)
 {
-	if (a->rc == 0 && (a->resp.status < 100 || a->resp.status > 599)) {
+	char count[16];
+
+	if (it->attempts == 0) {
+		svc_http_reply_problem(res, 503, "Circuit breaker open", NULL,
+		                       "egress route '%s' is failing; calls are held back",
+		                       r->name);
+		svc_http_add_header(res, "X-Egress-Breaker", "open");
+		return;
+	}
+	/* When the breaker opened between retries, the last outcome stands. */
+	if (it->rc == 0 && (it->resp.status < 100 || it->resp.status > 599)) {
 		svc_http_reply_problem(res, 502, "Bad upstream response", NULL,
-		                       "route '%s': status %ld", r->name, a->resp.status);
-	} else if (a->rc == 0) {
-		svc_http_reply_raw(
-		        res, (int)a->resp.status,
-		        static_content_type(a->resp.content_type, a->resp.body, a->resp.body_len),
-		        a->resp.body ? a->resp.body : "", a->resp.body_len);
-	} else if (a->rc == SVC_EPERMANENT) {
+		                       "route '%s': status %ld", r->name, it->resp.status);
+	} else if (it->rc == 0) {
+		svc_http_reply_raw(res, (int)it->resp.status,
+		                   static_content_type(it->resp.content_type, it->resp.body,
+		                                       it->resp.body_len),
+		                   it->resp.body ? it->resp.body : "", it->resp.body_len);
+	} else if (it->rc == SVC_EPERMANENT) {
 		svc_http_reply_problem(res, 502, "Bad egress route", NULL,
 		                       "route '%s' cannot reach %s", r->name, r->url);
-	} else if (a->duration_ms >= (uint64_t)a->timeout_ms) {
+	} else if (it->resp.timed_out || it->duration_ms >= (uint64_t)it->timeout_ms) {
 		svc_http_reply_problem(res, 504, "Upstream timed out", NULL,
 		                       "route '%s': no answer within %ld ms", r->name,
-		                       a->timeout_ms);
+		                       it->timeout_ms);
 	} else {
 		svc_http_reply_problem(res, 502, "Upstream unreachable", NULL,
 		                       "route '%s': no response from upstream", r->name);
 	}
+	snprintf(count, sizeof(count), "%u", it->attempts);
+	svc_http_add_header(res, "X-Egress-Attempts", count);
+}
+
+void sc_egress_item_release(struct sc_egress_item *it)
+{
+	svc_httpc_response_release(&it->resp);
+	for (size_t i = 0; i < SC_EGRESS_NLINES; i++)
+		free(it->headers[i]);
+	free(it->url);
+	memset(it, 0, sizeof(*it));
 }
 
 void sc_egress_handle(struct sc_egress *eg, const char *route, const char *rest,
                       const struct svc_http_request *req, struct svc_http_response *res)
 {
-	char *headers[EGRESS_NLINES];
-	struct attempt a = {0};
-	struct sc_route *r = find_route(eg, route);
-	unsigned attempts = 0, max_attempts;
-	uint64_t deadline = svc_mono_ms() + (uint64_t)eg->deadline_ms, now, delay;
-	char *url = NULL;
-	char count[16];
+	const char *values[SC_EGRESS_NFORWARDED];
+	struct sc_egress_item it = {0};
+	struct sc_route *r = sc_egress_route(eg, route);
 
-	memset(headers, 0, sizeof(headers));
 	if (!r) {
 		svc_http_reply_problem(res, 404, "Unknown egress route", NULL,
 		                       "no egress route named '%s'", route ? route : "");
-		goto out;
+		return;
 	}
 	rest = rest ? rest : "";
 	while (*rest == '/')
 		rest++;
-	if (rest_has_dot_segment(rest)) {
+	if (sc_egress_has_dot_segment(rest)) {
 		svc_http_reply_problem(res, 400, "Invalid egress path", NULL,
 		                       "'.' and '..' path segments are not forwarded");
-		goto out;
+		return;
 	}
-	url = upstream_url(r, rest, req);
-	if (!url || header_lines(req, headers) != 0) {
+	for (size_t i = 0; i < SC_EGRESS_NFORWARDED; i++)
+		values[i] = svc_http_header(req, sc_egress_forwarded[i]);
+	it.method = req->method;
+	it.body = req->body;
+	it.body_len = req->body_len;
+	it.url = upstream_url(r, rest, req);
+	if (!it.url || sc_egress_item_headers(&it, values) != 0) {
 		svc_http_reply_problem(res, 500, "Out of memory", NULL, "egress request not sent");
 		goto out;
 	}
-	max_attempts = repeatable(req) ? 1 + eg->retries : 1;
-	for (;;) {
-		now = svc_mono_ms();
-		if (!rs_breaker_allow(r->breaker, now))
-			break;
-		svc_httpc_response_release(&a.resp);
-		/* The first attempt always runs (deadline >= 1 ms); a retry only
-		 * gets what is left of the deadline. */
-		attempt_run(r, attempt_timeout(eg->timeout_ms, deadline, now), req->method, url,
-		            headers, req, &a);
-		attempts++;
-		if (attempt_class(&a) != RS_TRANSIENT || attempts >= max_attempts)
-			break;
-		delay = rs_backoff_delay_ms(&eg->backoff, attempts - 1, rs_random());
-		if (svc_mono_ms() + delay >= deadline)
-			break; /* no time left for another attempt */
-		svc_sleep_ms(delay);
-	}
-	if (attempts == 0) {
-		svc_http_reply_problem(res, 503, "Circuit breaker open", NULL,
-		                       "egress route '%s' is failing; calls are held back",
-		                       r->name);
-		svc_http_add_header(res, "X-Egress-Breaker", "open");
-		goto out;
-	}
-	/* When the breaker opened between retries, the last outcome stands. */
-	reply_from_attempt(r, &a, res);
-	snprintf(count, sizeof(count), "%u", attempts);
-	svc_http_add_header(res, "X-Egress-Attempts", count);
+	it.max_attempts = sc_egress_max_attempts(eg, req->method, values[2] != NULL);
+	sc_egress_run(eg, r, &it, 1);
+	sc_egress_item_reply(r, &it, res);
 out:
-	svc_httpc_response_release(&a.resp);
-	free_header_lines(headers);
-	free(url);
+	sc_egress_item_release(&it);
 }
-
 void sc_egress_status(struct sc_egress *eg, json_t *details)
 {
 	if (!eg || !json_is_object(details))
@@ -500,8 +582,9 @@ void sc_egress_status(struct sc_egress *eg, json_t *details)
 		enum rs_breaker_state s = rs_breaker_state(r->breaker, svc_mono_ms());
 
 		json_object_set_new(details, r->name,
-		                    json_pack("{s:s, s:s, s:I, s:I}", "breaker",
-		                              rs_breaker_state_name(s), "url", r->url, "calls",
+		                    json_pack("{s:s, s:s, s:I, s:I, s:I}", "breaker",
+		                              rs_breaker_state_name(s), "url", r->url, "requests",
+		                              (json_int_t)atomic_load(&r->requests), "calls",
 		                              (json_int_t)atomic_load(&r->calls), "failures",
 		                              (json_int_t)atomic_load(&r->failures)));
 	}

@@ -15,6 +15,7 @@
 #include "services/payment/gateway.h"
 #include "svc/db.h"
 #include "svc/defer.h"
+#include "svc/egress.h"
 #include "svc/error.h"
 #include "svc/event.h"
 #include "svc/events.h"
@@ -110,6 +111,23 @@ int pay_requested_run(void *arg, void *const *items, size_t n)
 	}
 	free(jobs);
 	return rc;
+}
+
+int pay_charges_run(void *arg, void *const *items, size_t n)
+{
+	struct pay_service *ps = arg;
+	struct pay_charge **charges = calloc(n ? n : 1, sizeof(*charges));
+
+	if (!charges)
+		return SVC_ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		charges[i] = items[i];
+	for (size_t at = 0; at < n; at += SVC_EGRESS_BATCH_MAX)
+		pay_gateway_charge_many(ps->sidecar_url, charges + at,
+		                        n - at < SVC_EGRESS_BATCH_MAX ? n - at
+		                                                      : SVC_EGRESS_BATCH_MAX);
+	free(charges);
+	return 0;
 }
 
 /* A new row's payment id: the one the saga named, else a new one (commands
@@ -217,6 +235,7 @@ static int refund_voided(struct svc_ctx *ctx, struct pay_job *job, char *err, si
 static int prepare_process(struct svc_ctx *ctx, struct pay_job *job, char *err, size_t errlen)
 {
 	struct pay_service *ps = ctx->user;
+	struct pay_charge charge;
 	struct pay_gw_answer gw;
 	enum pay_plan plan = PAY_PLAN_DONE;
 	int rc = plan_process(ctx, job, &plan);
@@ -235,7 +254,15 @@ static int prepare_process(struct svc_ctx *ctx, struct pay_job *job, char *err, 
 		return 0;
 	}
 
-	pay_gateway_charge(ps->sidecar_url, job->order_id, job->amount, job->currency, &gw);
+	/* Charged together with the commands prepared at the same time: one
+	 * call to the sidecar for them all (pay_charges_run). */
+	charge = (struct pay_charge){
+	        .order_id = job->order_id, .amount = job->amount, .currency = job->currency};
+	if (svc_combine(&ps->charges, &charge) != 0) {
+		snprintf(err, errlen, "gateway charge: out of memory");
+		return SVC_ETRANSIENT;
+	}
+	gw = charge.out;
 	if (gw.result == PAY_GW_DECLINED) {
 		job->outcome = PAY_OUT_DECLINED;
 		snprintf(job->reason, sizeof(job->reason), "payment declined: %s", gw.reason);

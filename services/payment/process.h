@@ -49,6 +49,11 @@ struct pay_service {
 	 * with the same contract. */
 	int (*write_requested)(void *arg, struct pay_job *const *jobs, size_t n);
 	void *write_arg;
+	/* The gateway charges of concurrent ProcessPayment commands, sent a
+	 * group at a time in one call to the sidecar: items are struct
+	 * pay_charge (gateway.h), run is pay_charges_run with this pay_service
+	 * as its arg. */
+	struct svc_combiner charges;
 	struct pay_reconciler *reconciler; /* reconcile.h */
 };
 
@@ -109,6 +114,14 @@ int pay_jobs_write_requested(void *arg, struct pay_job *const *jobs, size_t n);
  * written alone, SVC_ENOMEM when nothing could be written.
  */
 int pay_requested_run(void *arg, void *const *items, size_t n);
+
+/*
+ * The run of pay_service.charges: `arg` is the pay_service, items[0..n) are
+ * struct pay_charge. Charges them with pay_gateway_charge_many, at most
+ * SVC_EGRESS_BATCH_MAX a call; every answer is in its item. Returns 0, or
+ * SVC_ENOMEM when nothing could be sent.
+ */
+int pay_charges_run(void *arg, void *const *items, size_t n);
 
 /* Reads the order's row with a pooled connection (no lock). */
 int pay_row_fetch(struct svc_ctx *ctx, const char *order_id, struct pay_row *row);

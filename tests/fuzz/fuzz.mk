@@ -22,7 +22,7 @@ FUZZ_CFLAGS  := -O1 -g -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(HARDEN) $(FUZZ_
 # project's, MHD_LIB), libjwt and jansson.
 FUZZ_COMMON := services/common/src
 FUZZ_TARGETS := auth event http_route http_json order_request notif_request inventory_put \
-                delivery gateway_config promtext json json_load outbox_pack
+                delivery gateway_config promtext json json_load outbox_pack egress_batch
 # what svc_http_reply_problem() needs: harnesses check the replies they lead to
 FUZZ_HTTP := $(FUZZ_COMMON)/http.c $(FUZZ_COMMON)/buf.c $(FUZZ_COMMON)/log.c \
              $(FUZZ_COMMON)/error.c $(FUZZ_COMMON)/validate.c $(FUZZ_COMMON)/auth.c \
@@ -49,6 +49,9 @@ fuzz_srcs_promtext       := services/console/promtext.c
 fuzz_srcs_json           := $(FUZZ_COMMON)/json.c $(FUZZ_COMMON)/buf.c $(FUZZ_COMMON)/utf8.c
 fuzz_srcs_json_load      := $(fuzz_srcs_json)
 fuzz_srcs_outbox_pack    := $(FUZZ_COMMON)/outbox_pack.c $(FUZZ_COMMON)/buf.c
+fuzz_srcs_egress_batch   := resilience/sidecar/egress.c resilience/sidecar/egress_batch.c \
+                            $(SVC_SRCS) $(RS_SRCS)
+fuzz_libs_egress_batch   := $(LDLIBS)
 
 FUZZ_BINS := $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
 

@@ -19,8 +19,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include "resilience/sidecar/egress.h"
 #include "svc/clock.h"
+#include "svc/egress.h"
+#include "svc/error.h"
 #include "svc/http.h"
 #include "svc/httpc.h"
 #include "svc/log.h"
@@ -85,6 +91,7 @@ static const struct svc_http_route upstream_routes[] = {
         {"POST", "/base/echo/*", up_echo, SVC_HTTP_LOCAL},
         {"GET", "/base/flaky", up_flaky, SVC_HTTP_LOCAL},
         {"POST", "/base/flaky", up_flaky, SVC_HTTP_LOCAL},
+        {"PUT", "/base/flaky", up_flaky, SVC_HTTP_LOCAL},
         {"POST", "/base/slow", up_slow, SVC_HTTP_LOCAL},
         {"GET", "/base/slow", up_slow, SVC_HTTP_LOCAL},
         {"GET", "/base/missing", up_missing, SVC_HTTP_LOCAL},
@@ -98,9 +105,16 @@ static void proxy_egress(void *ctx, const struct svc_http_request *req,
 	sc_egress_handle(ctx, req->params[0], req->params[1], req, res);
 }
 
+static void proxy_egress_batch(void *ctx, const struct svc_http_request *req,
+                               struct svc_http_response *res)
+{
+	sc_egress_batch_handle(ctx, req->params[0], req, res);
+}
+
 static const struct svc_http_route proxy_routes[] = {
         {"GET", "/egress/{route}/*", proxy_egress, SVC_HTTP_LOCAL},
         {"POST", "/egress/{route}/*", proxy_egress, SVC_HTTP_LOCAL},
+        {"POST", "/egress-batch/{route}", proxy_egress_batch, SVC_HTTP_LOCAL},
 };
 
 struct fixture {
@@ -115,7 +129,7 @@ static struct svc_http_server *start_on_random_port(const struct svc_http_route 
                                                     void *ctx, unsigned *port)
 {
 	struct svc_http_server_config cfg = {
-	        .bind_addr = "127.0.0.1", .threads = 2, .max_body = 65536};
+	        .bind_addr = "127.0.0.1", .threads = 4, .max_body = 65536};
 	struct svc_http_server *srv = NULL;
 
 	for (int i = 0; i < 10 && !srv; i++) {
@@ -206,16 +220,6 @@ static long via_proxy(struct fixture *f, const char *method, const char *path,
 
 /* ---- direct calls (no proxy in between) ------------------------------ */
 
-static void response_release(struct svc_http_response *res)
-{
-	free(res->body);
-	for (size_t i = 0; i < res->nheaders; i++) {
-		free(res->headers[i][0]);
-		free(res->headers[i][1]);
-	}
-	memset(res, 0, sizeof(*res));
-}
-
 static const char *response_header(const struct svc_http_response *res, const char *name)
 {
 	for (size_t i = 0; i < res->nheaders; i++)
@@ -233,6 +237,37 @@ static int call_direct(struct sc_egress *eg, const char *method, const char *rou
 	res->status = 200;
 	sc_egress_handle(eg, route, rest, &req, res);
 	return res->status;
+}
+
+/* sc_egress_batch_handle with `body`; the answer's "responses" in *out
+ * (NULL unless 200). Returns the status. */
+static int batch_direct(struct sc_egress *eg, const char *route, const char *body, json_t **out,
+                        struct svc_http_response *res)
+{
+	struct svc_http_request req = {
+	        .method = "POST", .path = "/egress-batch", .body = body, .body_len = strlen(body)};
+	json_t *doc;
+
+	memset(res, 0, sizeof(*res));
+	res->status = 200;
+	sc_egress_batch_handle(eg, route, &req, res);
+	*out = NULL;
+	if (res->status == 200) {
+		doc = json_loadb(res->body, res->body_len, 0, NULL);
+		*out = json_incref(json_object_get(doc, "responses"));
+		json_decref(doc);
+	}
+	return res->status;
+}
+
+static long item_status(json_t *responses, size_t i)
+{
+	return (long)json_integer_value(json_object_get(json_array_get(responses, i), "status"));
+}
+
+static long item_attempts(json_t *responses, size_t i)
+{
+	return (long)json_integer_value(json_object_get(json_array_get(responses, i), "attempts"));
 }
 
 /* ---- tests ----------------------------------------------------------- */
@@ -304,9 +339,9 @@ static void test_egress_unknown_route_is_404(void **state)
 	assert_non_null(eg);
 	assert_int_equal(call_direct(eg, "GET", "nope", "x", &res), 404);
 	assert_string_equal(res.content_type, "application/problem+json");
-	response_release(&res);
+	svc_http_response_release(&res);
 	assert_int_equal(call_direct(eg, "GET", NULL, NULL, &res), 404);
-	response_release(&res);
+	svc_http_response_release(&res);
 	sc_egress_free(eg);
 }
 
@@ -320,11 +355,11 @@ static void test_egress_refuses_dot_segments(void **state)
 	eg = sc_egress_new("a=http://127.0.0.1:1/base");
 	assert_non_null(eg);
 	assert_int_equal(call_direct(eg, "GET", "a", "../admin", &res), 400);
-	response_release(&res);
+	svc_http_response_release(&res);
 	assert_int_equal(call_direct(eg, "GET", "a", "x/./y", &res), 400);
-	response_release(&res);
+	svc_http_response_release(&res);
 	assert_int_equal(call_direct(eg, "GET", "a", "x/..", &res), 400);
-	response_release(&res);
+	svc_http_response_release(&res);
 	sc_egress_free(eg);
 }
 
@@ -341,7 +376,7 @@ static void test_egress_no_response_is_retried_then_502(void **state)
 	assert_non_null(eg);
 	assert_int_equal(call_direct(eg, "GET", "a", "x", &res), 502);
 	assert_string_equal(response_header(&res, "X-Egress-Attempts"), "3");
-	response_release(&res);
+	svc_http_response_release(&res);
 	sc_egress_status(eg, details);
 	a = json_object_get(details, "a");
 	assert_int_equal(json_integer_value(json_object_get(a, "calls")), 3);
@@ -364,12 +399,12 @@ static void test_egress_breaker_opens_and_short_circuits(void **state)
 	/* Two failures open the breaker, which stops the third attempt. */
 	assert_int_equal(call_direct(eg, "GET", "a", "x", &res), 502);
 	assert_string_equal(response_header(&res, "X-Egress-Attempts"), "2");
-	response_release(&res);
+	svc_http_response_release(&res);
 	/* Now no upstream call at all. */
 	assert_int_equal(call_direct(eg, "POST", "a", "x", &res), 503);
 	assert_string_equal(response_header(&res, "X-Egress-Breaker"), "open");
 	assert_string_equal(res.content_type, "application/problem+json");
-	response_release(&res);
+	svc_http_response_release(&res);
 	sc_egress_status(eg, details);
 	a = json_object_get(details, "a");
 	assert_string_equal(json_string_value(json_object_get(a, "breaker")), "open");
@@ -417,7 +452,7 @@ static void test_egress_invents_no_content_type(void **state)
 	assert_true(json_is_null(json_object_get(echo, "content_type")));
 	assert_string_equal(json_string_value(json_object_get(echo, "body")), "raw");
 	json_decref(echo);
-	response_release(&res);
+	svc_http_response_release(&res);
 }
 
 static void test_egress_retries_transient_get_until_success(void **state)
@@ -502,8 +537,248 @@ static void test_egress_retries_stop_at_the_deadline(void **state)
 	took = svc_mono_ms() - start;
 	assert_string_equal(response_header(&res, "X-Egress-Attempts"), "2");
 	assert_true(took < 450); /* without the deadline: 3 x 200 ms */
-	response_release(&res);
+	svc_http_response_release(&res);
 	sc_egress_free(eg);
+}
+
+static void test_egress_batch_refuses_what_is_not_a_list_of_requests(void **state)
+{
+	static const struct {
+		const char *body;
+		const char *field;
+	} bad[] = {
+	        {"not json", "requests"},
+	        {"{\"requests\":[]}", "requests"},
+	        {"{\"requests\":{}}", "requests"},
+	        {"{\"requests\":[{\"method\":\"GET\",\"path\":\"x\"},1]}", "requests[1]"},
+	        {"{\"requests\":[{\"method\":\"TRACE\",\"path\":\"x\"}]}", "requests[0].method"},
+	        {"{\"requests\":[{\"method\":\"GET\"}]}", "requests[0].path"},
+	        {"{\"requests\":[{\"method\":\"GET\",\"path\":\"a/../b\"}]}", "requests[0].path"},
+	        {"{\"requests\":[{\"method\":\"GET\",\"path\":\"a/%2E%2e/b\"}]}",
+	         "requests[0].path"},
+	        {"{\"requests\":[{\"method\":\"GET\",\"path\":\"a b\"}]}", "requests[0].path"},
+	        {"{\"requests\":[{\"method\":\"GET\",\"path\":\"a\\r\\nX: y\"}]}",
+	         "requests[0].path"},
+	        {"{\"requests\":[{\"method\":\"GET\",\"path\":\"a\",\"headers\":[]}]}",
+	         "requests[0].headers"},
+	        {"{\"requests\":[{\"method\":\"GET\",\"path\":\"a\",\"headers\":{\"accept\":1}}]}",
+	         "requests[0].headers"},
+	        {"{\"requests\":[{\"method\":\"POST\",\"path\":\"a\",\"body\":{}}]}",
+	         "requests[0].body"},
+	};
+	struct svc_http_response res;
+	struct sc_egress *eg;
+	json_t *out, *problem;
+
+	(void)state;
+	egress_env(0, 10);
+	eg = sc_egress_new("a=http://127.0.0.1:1");
+	assert_non_null(eg);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(batch_direct(eg, "a", bad[i].body, &out, &res), 400);
+		problem = json_loadb(res.body, res.body_len, 0, NULL);
+		assert_string_equal(json_string_value(json_object_get(problem, "field")),
+		                    bad[i].field);
+		json_decref(problem);
+		svc_http_response_release(&res);
+	}
+	assert_int_equal(batch_direct(eg, "nope",
+	                              "{\"requests\":[{\"method\":\"GET\",\"path\":\"x\"}]}", &out,
+	                              &res),
+	                 404);
+	svc_http_response_release(&res);
+	json_t *details = json_object();
+	sc_egress_status(eg, details); /* nothing was sent */
+	assert_int_equal(
+	        json_integer_value(json_object_get(json_object_get(details, "a"), "calls")), 0);
+	json_decref(details);
+	sc_egress_free(eg);
+}
+
+static void test_egress_batch_holds_items_back_while_the_breaker_is_open(void **state)
+{
+	const char *body = "{\"requests\":[{\"method\":\"GET\",\"path\":\"x\"},"
+	                   "{\"method\":\"GET\",\"path\":\"y\"}]}";
+	struct svc_http_response res;
+	struct sc_egress *eg;
+	json_t *out, *a;
+
+	(void)state;
+	egress_env(0, 2);
+	eg = sc_egress_new("a=http://127.0.0.1:1");
+	assert_non_null(eg);
+	/* Two failed attempts open the breaker... */
+	assert_int_equal(batch_direct(eg, "a", body, &out, &res), 200);
+	assert_int_equal(item_status(out, 0), 502);
+	assert_int_equal(item_status(out, 1), 502);
+	json_decref(out);
+	svc_http_response_release(&res);
+	/* ...and the next batch makes no call at all. */
+	assert_int_equal(batch_direct(eg, "a", body, &out, &res), 200);
+	for (size_t i = 0; i < 2; i++) {
+		a = json_array_get(out, i);
+		assert_int_equal(item_status(out, i), 503);
+		assert_int_equal(item_attempts(out, i), 0);
+		assert_string_equal(json_string_value(json_object_get(a, "breaker")), "open");
+		assert_string_equal(json_string_value(json_object_get(a, "contentType")),
+		                    "application/problem+json");
+	}
+	json_decref(out);
+	svc_http_response_release(&res);
+	sc_egress_free(eg);
+}
+
+static void test_egress_batch_answers_each_request_as_alone_in_order(void **state)
+{
+	struct fixture *f = *state;
+	struct svc_egress_req reqs[] = {
+	        {.method = "POST",
+	         .path = "echo/a?x=1",
+	         .idempotency_key = "k-1",
+	         .body = "{\"n\":1}"},
+	        {.method = "GET", .path = "missing"},
+	        {.method = "POST", .path = "/echo/b", .body = "{\"n\":2}"},
+	};
+	char base[64];
+	json_t *echo;
+
+	atomic_store(&missing_calls, 0);
+	snprintf(base, sizeof(base), "http://127.0.0.1:%u", f->proxy_port);
+	assert_int_equal(svc_egress_batch(base, "up", reqs, 3, 5000), 0);
+	assert_int_equal(reqs[0].status, 201);
+	assert_int_equal(reqs[1].status, 404); /* permanent: once */
+	assert_int_equal(atomic_load(&missing_calls), 1);
+	assert_int_equal(reqs[2].status, 201);
+	echo = json_loadb(reqs[0].answer, reqs[0].answer_len, 0, NULL);
+	assert_string_equal(json_string_value(json_object_get(echo, "path")), "/base/echo/a");
+	assert_string_equal(json_string_value(json_object_get(echo, "x")), "1");
+	assert_string_equal(json_string_value(json_object_get(echo, "key")), "k-1");
+	assert_string_equal(json_string_value(json_object_get(echo, "content_type")),
+	                    "application/json");
+	assert_string_equal(json_string_value(json_object_get(echo, "body")), "{\"n\":1}");
+	json_decref(echo);
+	echo = json_loadb(reqs[2].answer, reqs[2].answer_len, 0, NULL);
+	assert_string_equal(json_string_value(json_object_get(echo, "path")), "/base/echo/b");
+	assert_true(json_is_null(json_object_get(echo, "key")));
+	assert_string_equal(json_string_value(json_object_get(echo, "body")), "{\"n\":2}");
+	json_decref(echo);
+	for (size_t i = 0; i < 3; i++)
+		svc_egress_req_release(&reqs[i]);
+}
+
+static void test_egress_batch_retries_each_item_on_its_own(void **state)
+{
+	struct fixture *f = *state;
+	const char *body =
+	        "{\"requests\":[{\"method\":\"POST\",\"path\":\"flaky\",\"headers\":{"
+	        "\"Idempotency-Key\":\"a\"}},{\"method\":\"POST\",\"path\":\"flaky\",\"headers\":{"
+	        "\"idempotency-key\":\"b\"}},{\"method\":\"POST\",\"path\":\"flaky\"}]}";
+	const char *keyed = "{\"requests\":[{\"method\":\"POST\",\"path\":\"flaky\",\"headers\":{"
+	                    "\"Idempotency-Key\":\"a\"}},{\"method\":\"PUT\",\"path\":\"flaky\"}]}";
+	struct svc_http_response res;
+	struct sc_egress *eg;
+	char spec[128];
+	json_t *out;
+
+	/* a breaker of its own, which these few calls never open */
+	egress_env(2, 20);
+	snprintf(spec, sizeof(spec), "up=http://127.0.0.1:%u/base/", f->up_port);
+	eg = sc_egress_new(spec);
+	assert_non_null(eg);
+	/* every call fails: the keyed ones go 1 + EGRESS_RETRIES times, the
+	 * third (no key) once */
+	atomic_store(&flaky_calls, 0);
+	atomic_store(&flaky_fail_n, 100);
+	assert_int_equal(batch_direct(eg, "up", body, &out, &res), 200);
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(item_status(out, i), 503);
+	assert_int_equal(item_attempts(out, 0), 3);
+	assert_int_equal(item_attempts(out, 1), 3);
+	assert_int_equal(item_attempts(out, 2), 1);
+	assert_int_equal(atomic_load(&flaky_calls), 7);
+	json_decref(out);
+	svc_http_response_release(&res);
+	/* a keyed POST and a PUT (repeatable as such): the first two calls
+	 * fail, whichever item made them, and each item still ends with a
+	 * success, after 4 calls in all */
+	atomic_store(&flaky_calls, 0);
+	atomic_store(&flaky_fail_n, 2);
+	assert_int_equal(batch_direct(eg, "up", keyed, &out, &res), 200);
+	assert_int_equal(item_status(out, 0), 200);
+	assert_int_equal(item_status(out, 1), 200);
+	assert_int_equal(item_attempts(out, 0) + item_attempts(out, 1), 4);
+	assert_int_equal(atomic_load(&flaky_calls), 4);
+	json_decref(out);
+	svc_http_response_release(&res);
+	sc_egress_free(eg);
+}
+
+/* A port that takes connections (the kernel's backlog) and never answers. */
+static int silent_listener(unsigned *port)
+{
+	struct sockaddr_in addr = {.sin_family = AF_INET};
+	socklen_t len = sizeof(addr);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	assert_int_equal(listen(fd, 16), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&addr, &len), 0);
+	*port = ntohs(addr.sin_port);
+	return fd;
+}
+
+static void test_egress_batch_runs_its_requests_at_the_same_time(void **state)
+{
+	const char *body =
+	        "{\"requests\":[{\"method\":\"GET\",\"path\":\"a\"},"
+	        "{\"method\":\"GET\",\"path\":\"b\"},{\"method\":\"GET\",\"path\":\"c\"}]}";
+	struct svc_http_response res;
+	struct sc_egress *eg;
+	uint64_t start, took;
+	unsigned port;
+	char spec[128];
+	json_t *out;
+	int fd = silent_listener(&port);
+
+	(void)state;
+	/* Each request waits its 300 ms for an answer that never comes: one
+	 * after the other, the three would take 900 ms. */
+	egress_env(0, 20);
+	set_env_long("EGRESS_TIMEOUT_MS", 300);
+	snprintf(spec, sizeof(spec), "hole=http://127.0.0.1:%u", port);
+	eg = sc_egress_new(spec);
+	assert_non_null(eg);
+	start = svc_mono_ms();
+	assert_int_equal(batch_direct(eg, "hole", body, &out, &res), 200);
+	took = svc_mono_ms() - start;
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(item_status(out, i), 504);
+	assert_true(took >= 250);
+	assert_true(took < 700);
+	json_decref(out);
+	svc_http_response_release(&res);
+	sc_egress_free(eg);
+	close(fd);
+}
+
+static void test_egress_batch_client_errors(void **state)
+{
+	struct fixture *f = *state;
+	struct svc_egress_req req = {.method = "GET", .path = "x"};
+	char base[64];
+
+	/* nobody listening: every status 0 */
+	assert_int_equal(svc_egress_batch("http://127.0.0.1:1", "up", &req, 1, 2000),
+	                 SVC_ETRANSIENT);
+	assert_int_equal(req.status, 0);
+	assert_null(req.answer);
+	/* the sidecar refuses the batch itself */
+	snprintf(base, sizeof(base), "http://127.0.0.1:%u", f->proxy_port);
+	assert_int_equal(svc_egress_batch(base, "nope", &req, 1, 2000), SVC_EPERMANENT);
+	assert_int_equal(req.status, 0);
+	svc_egress_req_release(&req);
 }
 
 int main(void)
@@ -515,6 +790,8 @@ int main(void)
 	        cmocka_unit_test(test_egress_refuses_dot_segments),
 	        cmocka_unit_test(test_egress_no_response_is_retried_then_502),
 	        cmocka_unit_test(test_egress_breaker_opens_and_short_circuits),
+	        cmocka_unit_test(test_egress_batch_refuses_what_is_not_a_list_of_requests),
+	        cmocka_unit_test(test_egress_batch_holds_items_back_while_the_breaker_is_open),
 	};
 	const struct CMUnitTest proxied[] = {
 	        cmocka_unit_test(test_egress_forwards_method_body_headers_and_query),
@@ -526,6 +803,10 @@ int main(void)
 	        cmocka_unit_test(test_egress_permanent_status_is_passed_through_once),
 	        cmocka_unit_test(test_egress_timeout_is_504),
 	        cmocka_unit_test(test_egress_retries_stop_at_the_deadline),
+	        cmocka_unit_test(test_egress_batch_answers_each_request_as_alone_in_order),
+	        cmocka_unit_test(test_egress_batch_retries_each_item_on_its_own),
+	        cmocka_unit_test(test_egress_batch_runs_its_requests_at_the_same_time),
+	        cmocka_unit_test(test_egress_batch_client_errors),
 	};
 	int failed;
 

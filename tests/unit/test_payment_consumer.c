@@ -42,6 +42,8 @@ static int setup(void **state)
 	snprintf(ps.sidecar_url, sizeof(ps.sidecar_url), "http://127.0.0.1:1"); /* nobody */
 	setenv("no_proxy", "*", 1); /* refused at once, whatever proxy the machine has */
 	ps.write_requested = fake_write;
+	if (svc_combiner_init(&ps.charges, pay_charges_run, &ps) != 0)
+		return -1;
 	return svc_combiner_init(&ps.requested, pay_requested_run, &ps);
 }
 
@@ -49,6 +51,7 @@ static int teardown(void **state)
 {
 	(void)state;
 	svc_combiner_release(&ps.requested);
+	svc_combiner_release(&ps.charges);
 	return 0;
 }
 

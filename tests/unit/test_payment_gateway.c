@@ -5,6 +5,7 @@
  * (2xx, 402, other 4xx, 5xx, no answer, a timeout) and what is kept of it.
  */
 #include <pthread.h>
+#include <stdbool.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,6 +32,9 @@ static struct {
 	char key[128];
 	char request[512];
 	unsigned requests;
+	unsigned batches;    /* calls to /egress-batch/gateway */
+	unsigned batch_size; /* requests in the last one */
+	bool refuse_batches; /* answer them 404, as a sidecar without the route */
 } gw = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 static void answer(int status, const char *body)
@@ -64,9 +68,51 @@ static void serve(void *ctx, const struct svc_http_request *req, struct svc_http
 	svc_http_reply_raw(res, status, "application/json", body, strlen(body));
 }
 
+/* The sidecar's batch route: every request answered with the scripted
+ * answer, as the sidecar would answer it alone; the last one's path, key
+ * and body are kept as for a single call. */
+static void serve_batch(void *ctx, const struct svc_http_request *req,
+                        struct svc_http_response *res)
+{
+	json_t *doc = json_loadb(req->body, req->body_len, 0, NULL), *list, *answers, *r;
+	size_t i;
+
+	(void)ctx;
+	pthread_mutex_lock(&gw.mu);
+	gw.batches++;
+	if (gw.refuse_batches) {
+		pthread_mutex_unlock(&gw.mu);
+		json_decref(doc);
+		svc_http_reply_problem(res, 404, "Not Found", NULL, "no such route");
+		return;
+	}
+	list = json_object_get(doc, "requests");
+	gw.batch_size = (unsigned)json_array_size(list);
+	answers = json_array();
+	json_array_foreach(list, i, r)
+	{
+		const char *key = json_string_value(
+		        json_object_get(json_object_get(r, "headers"), "Idempotency-Key"));
+
+		gw.requests++;
+		snprintf(gw.path, sizeof(gw.path), "/egress/gateway/%s",
+		         json_string_value(json_object_get(r, "path")));
+		snprintf(gw.key, sizeof(gw.key), "%s", key ? key : "");
+		snprintf(gw.request, sizeof(gw.request), "%s",
+		         json_string_value(json_object_get(r, "body")));
+		json_array_append_new(answers, json_pack("{s:i, s:i, s:s, s:s}", "status",
+		                                         gw.status, "attempts", 1, "contentType",
+		                                         "application/json", "body", gw.body));
+	}
+	pthread_mutex_unlock(&gw.mu);
+	json_decref(doc);
+	svc_http_reply_json(res, 200, json_pack("{s:o}", "responses", answers));
+}
+
 static const struct svc_http_route routes[] = {
         {"POST", "/egress/gateway/v1/charges", serve, SVC_HTTP_PUBLIC},
         {"POST", "/egress/gateway/v1/refunds", serve, SVC_HTTP_PUBLIC},
+        {"POST", "/egress-batch/gateway", serve_batch, SVC_HTTP_PUBLIC},
 };
 
 static struct svc_http_server *srv;
@@ -74,13 +120,13 @@ static char base[64];
 
 static int group_setup(void **state)
 {
-	struct svc_http_server_config cfg = {.threads = 2, .max_body = 4096};
+	struct svc_http_server_config cfg = {.threads = 2, .max_body = 65536};
 
 	(void)state;
 	setenv("GATEWAY_TIMEOUT_MS", "10000", 1); /* ample under valgrind */
 	if (svc_httpc_global_init() != 0)
 		return -1;
-	srv = fake_http_start(&cfg, routes, 2, base, sizeof(base));
+	srv = fake_http_start(&cfg, routes, sizeof(routes) / sizeof(routes[0]), base, sizeof(base));
 	return srv ? 0 : -1;
 }
 
@@ -217,6 +263,82 @@ static void test_gateway_unreachable_sidecar_is_transient(void **state)
 	assert_int_equal(a.http_status, 0);
 }
 
+static void test_gateway_charges_go_in_one_call_each_with_its_answer(void **state)
+{
+	struct pay_charge a = {.order_id = "order-20", .amount = 100, .currency = "EUR"};
+	struct pay_charge b = {.order_id = "order-21", .amount = 250, .currency = "USD"};
+	struct pay_charge *both[] = {&a, &b};
+	unsigned batches, requests;
+	json_t *sent;
+
+	(void)state;
+	answer(201, "{\"id\":\"ch_7\"}");
+	pthread_mutex_lock(&gw.mu);
+	batches = gw.batches;
+	requests = gw.requests;
+	pthread_mutex_unlock(&gw.mu);
+	assert_int_equal(pay_gateway_charge_many(base, both, 2), 0);
+	assert_int_equal(a.out.result, PAY_GW_OK);
+	assert_int_equal(b.out.result, PAY_GW_OK);
+	assert_string_equal(a.out.ref, "ch_7");
+	assert_int_equal(b.out.http_status, 201);
+	pthread_mutex_lock(&gw.mu);
+	assert_int_equal(gw.batches, batches + 1);
+	assert_int_equal(gw.batch_size, 2);
+	assert_int_equal(gw.requests, requests + 2);
+	assert_string_equal(gw.path, "/egress/gateway/v1/charges");
+	assert_string_equal(gw.key, "order-21"); /* the last one's */
+	sent = json_loads(gw.request, 0, NULL);
+	pthread_mutex_unlock(&gw.mu);
+	assert_string_equal(json_string_value(json_object_get(sent, "orderId")), "order-21");
+	assert_int_equal(json_integer_value(json_object_get(sent, "amount")), 250);
+	assert_string_equal(json_string_value(json_object_get(sent, "currency")), "USD");
+	json_decref(sent);
+	/* a decline is a decline in a batch too */
+	answer(402, "{\"reason\":\"card expired\"}");
+	pay_gateway_charge_many(base, both, 2);
+	assert_int_equal(a.out.result, PAY_GW_DECLINED);
+	assert_string_equal(b.out.reason, "card expired");
+	answer(201, "{}");
+}
+
+static void test_gateway_charges_go_alone_when_the_batch_is_refused(void **state)
+{
+	struct pay_charge a = {.order_id = "order-22", .amount = 100, .currency = "EUR"};
+	struct pay_charge b = {.order_id = "order-23", .amount = 300, .currency = "EUR"};
+	struct pay_charge *both[] = {&a, &b};
+	unsigned requests;
+
+	(void)state;
+	answer(201, "{\"id\":\"ch_8\"}");
+	pthread_mutex_lock(&gw.mu);
+	gw.refuse_batches = true;
+	requests = gw.requests;
+	pthread_mutex_unlock(&gw.mu);
+	pay_gateway_charge_many(base, both, 2);
+	pthread_mutex_lock(&gw.mu);
+	gw.refuse_batches = false;
+	assert_int_equal(gw.requests, requests + 2); /* two single calls */
+	assert_string_equal(gw.key, "order-23");
+	pthread_mutex_unlock(&gw.mu);
+	assert_int_equal(a.out.result, PAY_GW_OK);
+	assert_int_equal(b.out.result, PAY_GW_OK);
+	assert_string_equal(b.out.ref, "ch_8");
+	answer(201, "{}");
+}
+
+static void test_gateway_charges_without_a_sidecar_are_transient(void **state)
+{
+	struct pay_charge a = {.order_id = "order-24", .amount = 100, .currency = "EUR"};
+	struct pay_charge *one[] = {&a};
+
+	(void)state;
+	pay_gateway_charge_many("http://127.0.0.1:1", one, 1);
+	assert_int_equal(a.out.result, PAY_GW_TRANSIENT);
+	assert_int_equal(a.out.http_status, 0);
+	assert_string_equal(a.out.reason, "no answer from the gateway");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -228,6 +350,9 @@ int main(void)
 	        cmocka_unit_test(test_gateway_5xx_408_and_429_are_transient),
 	        cmocka_unit_test(test_gateway_timeout_is_transient_without_a_status),
 	        cmocka_unit_test(test_gateway_unreachable_sidecar_is_transient),
+	        cmocka_unit_test(test_gateway_charges_go_in_one_call_each_with_its_answer),
+	        cmocka_unit_test(test_gateway_charges_go_alone_when_the_batch_is_refused),
+	        cmocka_unit_test(test_gateway_charges_without_a_sidecar_are_transient),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

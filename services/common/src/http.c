@@ -294,7 +294,7 @@ int svc_http_add_header(struct svc_http_response *res, const char *name, const c
 	return 0;
 }
 
-static void response_release(struct svc_http_response *res)
+void svc_http_response_release(struct svc_http_response *res)
 {
 	size_t i;
 
@@ -486,7 +486,7 @@ static enum MHD_Result queue_response(struct svc_http_server *srv, struct MHD_Co
 	ret = MHD_queue_response(conn, (unsigned)res->status, r);
 	MHD_destroy_response(r);
 release:
-	response_release(res);
+	svc_http_response_release(res);
 	return ret;
 }
 

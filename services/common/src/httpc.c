@@ -9,11 +9,13 @@
 #include <curl/curl.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "svc/buf.h"
+#include "svc/clock.h"
 #include "svc/config.h"
 #include "svc/error.h"
 #include "svc/log.h"
@@ -100,86 +102,278 @@ done:
 	return rc == CURLE_OK ? 0 : SVC_EPERMANENT;
 }
 
-int svc_httpc_request(const char *method, const char *url, const char *const *headers,
-                      const char *body, size_t body_len, long timeout_ms,
-                      struct svc_httpc_response *out)
-{
-	struct curl_slist *list = NULL, *grown;
+/* What one request needs beside its handle: the header list and the body
+ * being read. */
+struct request_state {
+	struct curl_slist *list;
 	struct svc_buf resp;
-	double total_s = 0;
-	CURL *h;
-	CURLcode rc;
-	int ret = SVC_ETRANSIENT;
+};
+
+/*
+ * Sets `h` (reset) up for one request, shared by svc_httpc_request and the
+ * calls run together (svc_httpc_start). 0, SVC_EPERMANENT for a malformed
+ * request, SVC_ETRANSIENT without memory; st is for request_finish either way.
+ */
+static int request_setup(CURL *h, const char *method, const char *url, const char *const *headers,
+                         const char *body, size_t body_len, long timeout_ms,
+                         struct request_state *st)
+{
+	struct curl_slist *grown;
 	bool has_type = false;
 	size_t i;
 
-	memset(out, 0, sizeof(*out));
-	svc_buf_init(&resp);
+	st->list = NULL;
+	svc_buf_init(&st->resp);
 	/* curl would guess a scheme for "host/path"; we want it said. */
 	if (!method || !url || !strstr(url, "://"))
 		return SVC_EPERMANENT;
-	h = thread_handle();
-	if (!h)
-		goto release;
 	curl_easy_reset(h);
 	/* An empty Expect: stops curl waiting for "100 Continue" on larger bodies. */
-	grown = curl_slist_append(list, "Expect:");
+	grown = curl_slist_append(NULL, "Expect:");
 	for (i = 0; grown && headers && headers[i]; i++) {
-		list = grown;
-		grown = curl_slist_append(list, headers[i]);
+		st->list = grown;
+		grown = curl_slist_append(st->list, headers[i]);
 		has_type = has_type || !strncasecmp(headers[i], "Content-Type:", 13);
 	}
 	/* Bodies here are JSON unless the caller says otherwise (curl would
 	 * announce a form). */
 	if (grown && body && !has_type) {
-		list = grown;
-		grown = curl_slist_append(list, "Content-Type: application/json");
+		st->list = grown;
+		grown = curl_slist_append(st->list, "Content-Type: application/json");
 	}
 	if (!grown)
-		goto release;
-	list = grown;
+		return SVC_ETRANSIENT;
+	st->list = grown;
 
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms > 0 ? timeout_ms : 0L);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, st->list);
 	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max_response);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &st->resp);
 	if (curl_easy_setopt(h, CURLOPT_URL, url) != CURLE_OK ||
-	    set_method(h, method, body, body_len) != 0) {
-		ret = SVC_EPERMANENT;
-		goto release;
-	}
+	    set_method(h, method, body, body_len) != 0)
+		return SVC_EPERMANENT;
+	return 0;
+}
 
-	rc = curl_easy_perform(h);
+/* Fills `out` from the finished transfer on `h` (curl's result rc) and
+ * releases st. The result code of svc_httpc_request. */
+static int request_finish(CURL *h, CURLcode rc, struct request_state *st,
+                          struct svc_httpc_response *out)
+{
+	double total_s = 0;
+	char *ct = NULL;
+	int ret;
+
 	curl_easy_getinfo(h, CURLINFO_TOTAL_TIME, &total_s);
 	out->elapsed_ms = total_s * 1000.0;
 	if (rc != CURLE_OK) {
 		ret = curl_error_is_permanent(rc) ? SVC_EPERMANENT : SVC_ETRANSIENT;
-		svc_debug("httpc: %s %s: %s", method, url, curl_easy_strerror(rc));
+		out->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
+		svc_debug("httpc: %s", curl_easy_strerror(rc));
 		goto release;
 	}
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
-	{
-		char *ct = NULL;
-		if (curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct)
-			out->content_type = strdup(ct);
-	}
-	out->body_len = resp.len;
-	out->body = svc_buf_take(&resp);
+	if (curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct)
+		out->content_type = strdup(ct);
+	out->body_len = st->resp.len;
+	out->body = svc_buf_take(&st->resp);
 	ret = out->body ? 0 : SVC_ETRANSIENT;
 	if (!out->body)
 		out->status = 0;
 release:
 	/* The handle must not keep pointers to what is freed here. */
-	if (h)
-		curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
-	curl_slist_free_all(list);
-	svc_buf_release(&resp);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+	curl_slist_free_all(st->list);
+	st->list = NULL;
+	svc_buf_release(&st->resp);
 	return ret;
+}
+
+int svc_httpc_request(const char *method, const char *url, const char *const *headers,
+                      const char *body, size_t body_len, long timeout_ms,
+                      struct svc_httpc_response *out)
+{
+	struct request_state st = {0};
+	CURL *h;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	h = thread_handle();
+	if (!h)
+		return SVC_ETRANSIENT;
+	ret = request_setup(h, method, url, headers, body, body_len, timeout_ms, &st);
+	if (ret) {
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+		curl_slist_free_all(st.list);
+		svc_buf_release(&st.resp);
+		return ret;
+	}
+	return request_finish(h, curl_easy_perform(h), &st, out);
+}
+
+/* ---- calls run together on one thread -------------------------------- */
+
+/* Easy handles kept for the next calls of a thread (curl_easy_reset
+ * clears what a call set; an init and a cleanup per call cost more). */
+#define MULTI_SPARE_HANDLES 32
+
+/* A thread's multi handle and the calls started on it. The multi handle
+ * keeps the connections of every transfer it ran (keep-alive). */
+struct thread_multi {
+	CURLM *m;
+	size_t running; /* calls started and not yet returned by svc_httpc_next_done */
+	CURL *spare[MULTI_SPARE_HANDLES];
+	size_t nspare;
+};
+
+static pthread_key_t multi_key;
+static pthread_once_t multi_key_once = PTHREAD_ONCE_INIT;
+static int multi_key_failed;
+
+static void multi_destroy(void *p)
+{
+	struct thread_multi *tm = p;
+
+	while (tm->nspare > 0)
+		curl_easy_cleanup(tm->spare[--tm->nspare]);
+	curl_multi_cleanup(tm->m);
+	free(tm);
+}
+
+static void multi_key_create(void)
+{
+	multi_key_failed = pthread_key_create(&multi_key, multi_destroy) != 0;
+}
+
+/* Connections kept open per thread between calls. */
+#define MULTI_MAX_CONNECTS 64L
+
+static struct thread_multi *thread_multi(void)
+{
+	struct thread_multi *tm;
+
+	pthread_once(&multi_key_once, multi_key_create);
+	if (multi_key_failed)
+		return NULL;
+	tm = pthread_getspecific(multi_key);
+	if (tm)
+		return tm;
+	tm = calloc(1, sizeof(*tm));
+	if (!tm)
+		return NULL;
+	tm->m = curl_multi_init();
+	if (!tm->m || pthread_setspecific(multi_key, tm) != 0) {
+		curl_multi_cleanup(tm->m);
+		free(tm);
+		return NULL;
+	}
+	curl_multi_setopt(tm->m, CURLMOPT_MAXCONNECTS, MULTI_MAX_CONNECTS);
+	return tm;
+}
+
+/* Ends a call that will not run (or whose transfer is over): frees its
+ * state, keeps its handle for the next call, sets rc. */
+static void call_end(struct thread_multi *tm, struct svc_httpc_call *c, int rc)
+{
+	struct request_state *st = c->priv;
+
+	if (st) {
+		curl_slist_free_all(st->list);
+		svc_buf_release(&st->resp);
+		free(st);
+	}
+	if (c->priv_h && tm && tm->nspare < MULTI_SPARE_HANDLES)
+		tm->spare[tm->nspare++] = c->priv_h;
+	else if (c->priv_h)
+		curl_easy_cleanup(c->priv_h);
+	c->priv = NULL;
+	c->priv_h = NULL;
+	c->rc = rc;
+}
+
+int svc_httpc_start(struct svc_httpc_call *c)
+{
+	struct thread_multi *tm = thread_multi();
+	struct request_state *st;
+	CURL *h;
+	int rc;
+
+	memset(&c->resp, 0, sizeof(c->resp));
+	c->priv = NULL;
+	c->priv_h = NULL;
+	st = calloc(1, sizeof(*st));
+	h = tm && tm->nspare > 0 ? tm->spare[--tm->nspare] : curl_easy_init();
+	c->priv = st;
+	c->priv_h = h;
+	if (!tm || !st || !h) {
+		call_end(tm, c, SVC_ETRANSIENT);
+		return c->rc;
+	}
+	rc = request_setup(h, c->method, c->url, c->headers, c->body, c->body_len, c->timeout_ms,
+	                   st);
+	if (rc == 0) {
+		curl_easy_setopt(h, CURLOPT_PRIVATE, c);
+		if (curl_multi_add_handle(tm->m, h) != CURLM_OK)
+			rc = SVC_ETRANSIENT;
+	}
+	if (rc) {
+		call_end(tm, c, rc);
+		return rc;
+	}
+	tm->running++;
+	return 0;
+}
+
+/* The next finished transfer of tm, ended and returned; NULL if none. */
+static struct svc_httpc_call *take_done(struct thread_multi *tm)
+{
+	struct svc_httpc_call *c = NULL;
+	struct request_state *st;
+	CURLMsg *msg;
+	int queued;
+
+	while ((msg = curl_multi_info_read(tm->m, &queued))) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&c);
+		st = c->priv;
+		curl_multi_remove_handle(tm->m, msg->easy_handle);
+		c->rc = request_finish(msg->easy_handle, msg->data.result, st, &c->resp);
+		call_end(tm, c, c->rc);
+		tm->running--;
+		return c;
+	}
+	return NULL;
+}
+
+struct svc_httpc_call *svc_httpc_next_done(long timeout_ms)
+{
+	struct thread_multi *tm = thread_multi();
+	uint64_t deadline;
+	struct svc_httpc_call *c;
+	int still;
+
+	if (!tm || tm->running == 0)
+		return NULL;
+	deadline = svc_mono_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+	for (;;) {
+		uint64_t now;
+
+		if (curl_multi_perform(tm->m, &still) != CURLM_OK)
+			svc_warn("httpc: curl_multi_perform failed");
+		c = take_done(tm);
+		if (c)
+			return c;
+		now = svc_mono_ms();
+		if (now >= deadline)
+			return NULL;
+		curl_multi_poll(tm->m, NULL, 0, (int)(deadline - now), NULL);
+	}
 }
 
 void svc_httpc_response_release(struct svc_httpc_response *res)

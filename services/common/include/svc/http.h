@@ -85,6 +85,9 @@ void svc_http_reply_metrics(struct svc_http_response *res, struct svc_prom *r);
 void svc_http_reply_file(struct svc_http_response *res, const char *path);
 /* Adds a response header (copied). SVC_ERANGE when the table is full. */
 int svc_http_add_header(struct svc_http_response *res, const char *name, const char *value);
+/* Frees the body and headers a reply put in `res` and zeroes it (the server
+ * does this after sending; for a response built to be read, not sent). */
+void svc_http_response_release(struct svc_http_response *res);
 
 /* Request header / query argument, or NULL. Valid during the handler. */
 const char *svc_http_header(const struct svc_http_request *req, const char *name);

@@ -17,6 +17,7 @@ struct svc_httpc_response {
 	size_t body_len;
 	char *content_type; /* malloc'd Content-Type of the response, or NULL */
 	double elapsed_ms;
+	int timed_out; /* no answer within the timeout (SVC_ETRANSIENT) */
 };
 
 /*
@@ -29,6 +30,38 @@ struct svc_httpc_response {
 int svc_httpc_request(const char *method, const char *url, const char *const *headers,
                       const char *body, size_t body_len, long timeout_ms,
                       struct svc_httpc_response *out);
+/*
+ * Requests that run at the same time on one thread (no thread each): fill
+ * the inputs, svc_httpc_start() each, then take them back as they finish
+ * with svc_httpc_next_done(). The thread's connections are kept between
+ * calls, as svc_httpc_request keeps its own. A call and its inputs must
+ * stay valid until it is returned; release c->resp after.
+ */
+struct svc_httpc_call {
+	/* in */
+	const char *method;
+	const char *url;
+	const char *const *headers; /* NULL-terminated "Name: value", or NULL */
+	const char *body;           /* NULL for none */
+	size_t body_len;
+	long timeout_ms;
+	/* out, once returned: as svc_httpc_request's result and `out` */
+	int rc;
+	struct svc_httpc_response resp;
+	/* the transfer's own */
+	void *priv;
+	void *priv_h;
+};
+
+/* Starts c on this thread. 0; or, when it cannot start (malformed URL, no
+ * memory), its result code, also in c->rc: it is then over, not returned by
+ * svc_httpc_next_done. */
+int svc_httpc_start(struct svc_httpc_call *c);
+/* Waits up to timeout_ms for a call this thread started to finish and
+ * returns it (c->rc and c->resp filled); NULL when none finished in time or
+ * none is running. */
+struct svc_httpc_call *svc_httpc_next_done(long timeout_ms);
+
 /* Frees what svc_httpc_request put in `res`; accepts a zeroed one. */
 void svc_httpc_response_release(struct svc_httpc_response *res);
 
