@@ -361,6 +361,10 @@ struct svc_httpc_call *svc_httpc_next_done(long timeout_ms)
 	if (!tm || tm->running == 0)
 		return NULL;
 	deadline = svc_mono_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+	/* transfers the last round finished are queued already */
+	c = take_done(tm);
+	if (c)
+		return c;
 	for (;;) {
 		uint64_t now;
 
