@@ -44,6 +44,7 @@
 #include "svc/error.h"
 #include "svc/log.h"
 #include "svc/outbox_pack.h"
+#include "svc/ratelimit.h"
 
 #define SC_WAIT_SLICE_MS 200 /* how often a wait checks the stop flag */
 
@@ -54,8 +55,9 @@ struct sc_relay {
 	struct sc_metrics *metrics;
 	struct sc_stop *stop;
 	struct rs_backoff backoff;
-	struct sc_dlq dlq; /* DLQ_TOPIC, for rows Kafka refuses for good */
-	int wake_fd;       /* -1 when there is no wake socket */
+	struct sc_dlq dlq;    /* DLQ_TOPIC, for rows Kafka refuses for good */
+	int wake_fd;          /* -1 when there is no wake socket */
+	struct svc_rate rate; /* messages relayed per second */
 	char select_sql[256];
 	pthread_t thread;
 	/* The open transaction (relay thread only): its connection (NULL when
@@ -96,8 +98,11 @@ static int wake_open(const char *path)
 }
 
 /* Waits up to timeout_ms for a wake-up datagram or stop, then drains the
- * socket (many wake-ups make one round). true when woken (or stopping),
- * false when the time ran out. */
+ * socket (many wake-ups make one round). A quiet relay (fewer than
+ * RELAY_LINGER_BELOW messages in the last second), once woken, waits
+ * RELAY_LINGER_MS more for the rows of the commits that follow, so that one
+ * round carries them all. true when woken (or stopping), false when the
+ * time ran out. */
 static bool wait_wake(struct sc_relay *r, uint64_t timeout_ms)
 {
 	uint64_t deadline = svc_mono_ms() + timeout_ms;
@@ -120,6 +125,9 @@ static bool wait_wake(struct sc_relay *r, uint64_t timeout_ms)
 			break;
 		}
 	}
+	if (woken && r->cfg->relay_linger_ms > 0 &&
+	    svc_rate_last(&r->rate) < (unsigned)r->cfg->relay_linger_below)
+		sc_stop_wait_ms(r->stop, (uint64_t)r->cfg->relay_linger_ms);
 	char buf[64];
 	while (recv(r->wake_fd, buf, sizeof(buf), MSG_DONTWAIT) >= 0)
 		;
@@ -575,10 +583,11 @@ static bool tx_due(const struct sc_relay *r)
 
 /* What relay_batch() tells relay_drain(). */
 struct relay_outcome {
-	size_t rows;    /* selected */
-	size_t later;   /* selected but left to the next round (its message cap) */
-	size_t settled; /* messages dead-lettered */
-	size_t failed;  /* messages left unsent */
+	size_t rows;     /* selected */
+	size_t later;    /* selected but left to the next round (its message cap) */
+	size_t settled;  /* messages dead-lettered */
+	size_t failed;   /* messages left unsent */
+	size_t messages; /* produced */
 };
 
 /*
@@ -647,6 +656,7 @@ out_rollback:
 	tx_close(r, false);
 out:
 	out->rows = n;
+	out->messages = m;
 	if (rc && m > out->failed)
 		out->failed = m;
 	if (res)
@@ -668,6 +678,7 @@ static int relay_drain(struct sc_relay *r)
 	for (;;) {
 		struct relay_outcome o;
 		int rc = relay_batch(r, &o);
+		svc_rate_add(&r->rate, svc_mono_ms(), (unsigned)o.messages);
 		if (rc)
 			return rc;
 		if (o.failed > 0 && o.settled == 0)

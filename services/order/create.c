@@ -14,6 +14,7 @@
 #include "svc/defer.h"
 #include "svc/error.h"
 #include "svc/log.h"
+#include "svc/ratelimit.h"
 
 /* A request: its order, and what became of it. */
 struct create_req {
@@ -26,7 +27,7 @@ struct create_req {
 static struct svc_combiner creator;
 static pthread_once_t creator_once = PTHREAD_ONCE_INIT;
 static int creator_rc;
-static struct order_create_rate create_rate;
+static struct svc_rate create_rate;
 
 /* The order's rows, for the caller's transaction (deferred: svc/defer.h). */
 static int insert_one(struct svc_tx *tx, const struct order_new *o, const char *source)
@@ -110,30 +111,13 @@ static void creator_init(void)
 	creator_rc = svc_combiner_init(&creator, run_group, NULL);
 }
 
-unsigned order_create_rate_tick(struct order_create_rate *r, uint64_t now_ms)
-{
-	uint64_t start = atomic_load(&r->start_ms);
-
-	if (start == 0 && atomic_compare_exchange_strong(&r->start_ms, &start, now_ms))
-		start = now_ms;
-	if (now_ms >= start + 1000 &&
-	    atomic_compare_exchange_strong(&r->start_ms, &start, now_ms)) {
-		uint64_t n = atomic_exchange(&r->count, 0);
-
-		atomic_store(&r->last, (unsigned)(n * 1000 / (now_ms - start)));
-	}
-	atomic_fetch_add(&r->count, 1);
-	return atomic_load(&r->last);
-}
-
 long order_create_linger_ms(const struct order_app *app, bool count)
 {
 	unsigned rate;
 
 	if (!app || app->cfg.create_linger_ms <= 0)
 		return 0;
-	rate = count ? order_create_rate_tick(&create_rate, svc_mono_ms())
-	             : atomic_load(&create_rate.last);
+	rate = count ? svc_rate_add(&create_rate, svc_mono_ms(), 1) : svc_rate_last(&create_rate);
 	return rate < app->cfg.create_linger_below ? app->cfg.create_linger_ms : 0;
 }
 

@@ -43,22 +43,6 @@ struct order_app;
  */
 int order_create(struct svc_ctx *ctx, const struct order_new *o);
 
-/*
- * Creates per second, for the linger: the count of the last window of at
- * least a second. Atomics, no lock: two creates that end a window at once
- * may each count in a different window, which moves the switch by a create.
- */
-struct order_create_rate {
-	_Atomic uint64_t start_ms; /* the current window's start */
-	atomic_uint count;         /* creates in it so far */
-	atomic_uint last;          /* per second, in the last whole window */
-};
-
-/* Counts one create at `now_ms` (monotonic) and returns the rate of the
- * last whole window (0 before the first one ended; after a quiet spell, the
- * few creates of that long window over its length). */
-unsigned order_create_rate_tick(struct order_create_rate *r, uint64_t now_ms);
-
 /* How long a lone request may wait for company, in the create combiner and
  * in the price look-ups' (pricing.h): ORDER_CREATE_LINGER_MS while the rate
  * is under ORDER_CREATE_LINGER_BELOW, else 0; 0 when `app` is NULL (some

@@ -19,6 +19,7 @@
 #include "svc/db.h"
 #include "svc/error.h"
 #include "svc/event.h"
+#include "svc/ratelimit.h"
 #include "tests/unit/order_fake_db.h"
 
 #define NREQ 5
@@ -280,24 +281,24 @@ static void test_order_create_transient_failure_fails_the_group_without_retries(
 	assert_int_equal(fake_db_count(FAKE_DB_ANY, "ROLLBACK", NULL), 1);
 }
 
-/* The linger's rate: what the last whole window counted, per second. */
-static void test_order_create_rate_is_the_last_whole_window(void **state)
+/* The linger's rate (svc_rate): what the last whole window counted, per second. */
+static void test_rate_is_the_last_whole_window(void **state)
 {
-	struct order_create_rate r = {0};
+	struct svc_rate r = {0};
 
 	(void)state;
 	/* nothing is known before the first window ends */
 	for (int i = 0; i < 50; i++)
-		assert_int_equal(order_create_rate_tick(&r, 10000 + (uint64_t)i * 10), 0);
+		assert_int_equal(svc_rate_add(&r, 10000 + (uint64_t)i * 10, 1), 0);
 	/* 50 creates in the window [10000, 10500) and this one ends it at
 	 * 11000: 50 in a second */
-	assert_int_equal(order_create_rate_tick(&r, 11000), 50);
+	assert_int_equal(svc_rate_add(&r, 11000, 1), 50);
 	/* 400 in the next second (one every 2 ms, the one at 11000 included) */
 	for (int i = 1; i < 400; i++)
-		assert_int_equal(order_create_rate_tick(&r, 11000 + (uint64_t)i * 2), 50);
-	assert_int_equal(order_create_rate_tick(&r, 12000), 400);
+		assert_int_equal(svc_rate_add(&r, 11000 + (uint64_t)i * 2, 1), 50);
+	assert_int_equal(svc_rate_add(&r, 12000, 1), 400);
 	/* then a quiet minute: the one create of it rates the window 0/s */
-	assert_int_equal(order_create_rate_tick(&r, 72000), 0);
+	assert_int_equal(svc_rate_add(&r, 72000, 1), 0);
 }
 
 /* A lone create waits for company while the rate is low, and not once the
@@ -327,7 +328,7 @@ static void test_order_create_lingers_only_below_the_rate(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_order_create_rate_is_the_last_whole_window),
+	        cmocka_unit_test(test_rate_is_the_last_whole_window),
 	        cmocka_unit_test_setup_teardown(test_order_create_lingers_only_below_the_rate,
 	                                        setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_order_create_alone_writes_six_statements,

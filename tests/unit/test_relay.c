@@ -18,6 +18,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include "resilience/sidecar/producer.h"
 #include "resilience/sidecar/relay.h"
@@ -516,6 +520,52 @@ static void test_relay_packed_row_that_does_not_parse_is_dead_lettered_whole(voi
 	assert_int_equal(atomic_load(&metrics.relay_dead_lettered), 2);
 }
 
+/* Sends one wake-up datagram to the relay's socket. */
+static void wake(const char *path)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+
+	assert_true(fd >= 0);
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
+	assert_true(sendto(fd, "w", 1, 0, (struct sockaddr *)&addr, sizeof(addr)) == 1);
+	close(fd);
+}
+
+/* How long after a wake-up the relay makes its next round (its second
+ * SELECT), with RELAY_LINGER_MS = linger_ms. */
+static uint64_t round_after_wake(long linger_ms)
+{
+	char path[64];
+	uint64_t woken;
+
+	snprintf(path, sizeof(path), "/tmp/test_relay_wake.%d", (int)getpid());
+	cfg.wake_socket = path;
+	cfg.relay_linger_ms = linger_ms;
+	cfg.relay_linger_below = 1000; /* quiet: nothing was relayed yet */
+	outbox_select(1, (const struct row[]){{"1", "order.events", "k1", "{}", NULL}}, 1);
+	start();
+	wait_until(one_commit); /* the first round: one row, so the relay is quiet */
+	woken = svc_mono_ms();
+	wake(path);
+	wait_until(two_selects);
+	woken = svc_mono_ms() - woken;
+	stop_relay();
+	return woken;
+}
+
+static void test_relay_linger_makes_a_quiet_relay_wait_after_a_wake(void **state)
+{
+	(void)state;
+	assert_true(round_after_wake(300) >= 250);
+}
+
+static void test_relay_without_linger_goes_at_once(void **state)
+{
+	(void)state;
+	assert_true(round_after_wake(0) < 150);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -533,6 +583,8 @@ int main(void)
 	        T(test_relay_message_that_cannot_be_sent_holds_its_key_within_and_across_rows),
 	        T(test_relay_message_of_a_pack_refused_for_good_is_dead_lettered_alone),
 	        T(test_relay_packed_row_that_does_not_parse_is_dead_lettered_whole),
+	        T(test_relay_linger_makes_a_quiet_relay_wait_after_a_wake),
+	        T(test_relay_without_linger_goes_at_once),
 	};
 #undef T
 

@@ -107,3 +107,24 @@ long svc_ratelimit_take(struct svc_ratelimit *rl, const char *key, int64_t now_m
 	pthread_mutex_unlock(&rl->locks[slot % RATELIMIT_STRIPES]);
 	return wait_s;
 }
+
+unsigned svc_rate_add(struct svc_rate *r, uint64_t now_ms, unsigned n)
+{
+	uint64_t start = atomic_load(&r->start_ms);
+
+	if (start == 0 && atomic_compare_exchange_strong(&r->start_ms, &start, now_ms))
+		start = now_ms;
+	if (now_ms >= start + 1000 &&
+	    atomic_compare_exchange_strong(&r->start_ms, &start, now_ms)) {
+		uint64_t count = atomic_exchange(&r->count, 0);
+
+		atomic_store(&r->last, (unsigned)(count * 1000 / (now_ms - start)));
+	}
+	atomic_fetch_add(&r->count, n);
+	return atomic_load(&r->last);
+}
+
+unsigned svc_rate_last(struct svc_rate *r)
+{
+	return atomic_load(&r->last);
+}
