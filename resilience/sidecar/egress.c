@@ -342,9 +342,9 @@ static long attempt_timeout(long timeout_ms, uint64_t deadline, uint64_t now)
 }
 
 /* Starts the item's next attempt, or ends the item when the breaker holds
- * it back. True when a transfer is under way. */
+ * it back. True when a transfer is under way. `cap` bounds its answer. */
 static bool attempt_start(struct sc_egress *eg, struct sc_route *r, struct sc_egress_item *it,
-                          uint64_t deadline, uint64_t now)
+                          uint64_t deadline, uint64_t now, size_t cap)
 {
 	if (!rs_breaker_allow(r->breaker, now)) {
 		it->done = true;
@@ -363,6 +363,7 @@ static bool attempt_start(struct sc_egress *eg, struct sc_route *r, struct sc_eg
 	        .body = it->body_len ? it->body : NULL,
 	        .body_len = it->body_len,
 	        .timeout_ms = it->timeout_ms,
+	        .max_response = cap,
 	};
 	it->running = svc_httpc_start(&it->call) == 0;
 	return it->running;
@@ -406,7 +407,12 @@ void sc_egress_run(struct sc_egress *eg, struct sc_route *r, struct sc_egress_it
 {
 	uint64_t deadline = svc_mono_ms() + (uint64_t)eg->deadline_ms;
 	size_t left = n, running = 0;
+	/* A batch's answers are held together, and travel escaped in one JSON
+	 * body: each gets a share of what one answer may be (at least 64 KiB). */
+	size_t cap = n > 1 ? SVC_HTTPC_MAX_RESPONSE_DEFAULT / (2 * n) : 0;
 
+	if (cap && cap < 65536)
+		cap = 65536;
 	atomic_fetch_add(&r->requests, 1);
 	for (size_t i = 0; i < n; i++) {
 		items[i].attempts = 0;
@@ -429,7 +435,7 @@ void sc_egress_run(struct sc_egress *eg, struct sc_route *r, struct sc_egress_it
 			}
 			if (running >= eg->parallel)
 				continue;
-			if (attempt_start(eg, r, it, deadline, now))
+			if (attempt_start(eg, r, it, deadline, now, cap))
 				running++;
 			else if (!it->done)
 				attempt_end(eg, r, it, deadline); /* could not start: failed */

@@ -138,7 +138,9 @@ unsigned sc_egress_max_attempts(const struct sc_egress *eg, const char *method,
 /* Sets it->headers from the values of sc_egress_forwarded (NULL: absent).
  * 0 or SVC_ENOMEM (then release the item). */
 int sc_egress_item_headers(struct sc_egress_item *it, const char *const *values);
-/* Runs every item to its end on this thread (attempts, backoff, breaker). */
+/* Runs every item to its end on this thread (attempts, backoff, breaker).
+ * In a batch (n > 1) each answer is read up to 8 MiB / (2n), at least
+ * 64 KiB: a longer one fails its attempt as no answer would. */
 void sc_egress_run(struct sc_egress *eg, struct sc_route *r, struct sc_egress_item *items,
                    size_t n);
 /* Puts what sc_egress_handle answers for a finished item into res. */

@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 
 #include "resilience/sidecar/egress.h"
+#include "svc/buf.h"
 #include "svc/clock.h"
 #include "svc/egress.h"
 #include "svc/error.h"
@@ -85,6 +86,17 @@ static void up_missing(void *ctx, const struct svc_http_request *req, struct svc
 	svc_http_reply_problem(res, 404, "Not Found", NULL, "no such thing");
 }
 
+/* 100,000 bytes: more than a batch of 64 may take of one answer. */
+static void up_big(void *ctx, const struct svc_http_request *req, struct svc_http_response *res)
+{
+	static char body[100000];
+
+	(void)ctx;
+	(void)req;
+	memset(body, 'x', sizeof(body));
+	svc_http_reply_raw(res, 200, "text/plain", body, sizeof(body));
+}
+
 /* LOCAL as the sidecar's own egress routes are: reached over loopback, any
  * content type (the upstream stands for whatever a route leads to). */
 static const struct svc_http_route upstream_routes[] = {
@@ -95,6 +107,7 @@ static const struct svc_http_route upstream_routes[] = {
         {"POST", "/base/slow", up_slow, SVC_HTTP_LOCAL},
         {"GET", "/base/slow", up_slow, SVC_HTTP_LOCAL},
         {"GET", "/base/missing", up_missing, SVC_HTTP_LOCAL},
+        {"GET", "/base/big", up_big, SVC_HTTP_LOCAL},
 };
 
 /* ---- the proxy ------------------------------------------------------- */
@@ -781,6 +794,45 @@ static void test_egress_batch_client_errors(void **state)
 	svc_egress_req_release(&req);
 }
 
+static void test_egress_batch_bounds_what_each_answer_may_hold(void **state)
+{
+	struct fixture *f = *state;
+	struct svc_http_response res;
+	struct sc_egress *eg;
+	struct svc_buf body;
+	char spec[128];
+	json_t *out;
+
+	/* 64 requests: each answer may hold 8 MiB / 128 = 64 KiB, and /big's
+	 * 100,000 bytes fail as no answer would; alone, it is taken whole */
+	egress_env(0, 20);
+	snprintf(spec, sizeof(spec), "up=http://127.0.0.1:%u/base/", f->up_port);
+	eg = sc_egress_new(spec);
+	assert_non_null(eg);
+	svc_buf_init(&body);
+	svc_buf_adds(&body, "{\"requests\":[{\"method\":\"GET\",\"path\":\"big\"}");
+	for (int i = 1; i < 64; i++)
+		svc_buf_adds(&body, ",{\"method\":\"GET\",\"path\":\"missing\"}");
+	svc_buf_adds(&body, "]}");
+	assert_int_equal(batch_direct(eg, "up", svc_buf_str(&body), &out, &res), 200);
+	assert_int_equal(item_status(out, 0), 502);
+	for (size_t i = 1; i < 64; i++)
+		assert_int_equal(item_status(out, i), 404);
+	json_decref(out);
+	svc_http_response_release(&res);
+	assert_int_equal(batch_direct(eg, "up",
+	                              "{\"requests\":[{\"method\":\"GET\",\"path\":\"big\"}]}",
+	                              &out, &res),
+	                 200);
+	assert_int_equal(item_status(out, 0), 200);
+	assert_int_equal(json_string_length(json_object_get(json_array_get(out, 0), "body")),
+	                 100000);
+	json_decref(out);
+	svc_http_response_release(&res);
+	svc_buf_release(&body);
+	sc_egress_free(eg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest direct[] = {
@@ -807,6 +859,7 @@ int main(void)
 	        cmocka_unit_test(test_egress_batch_retries_each_item_on_its_own),
 	        cmocka_unit_test(test_egress_batch_runs_its_requests_at_the_same_time),
 	        cmocka_unit_test(test_egress_batch_client_errors),
+	        cmocka_unit_test(test_egress_batch_bounds_what_each_answer_may_hold),
 	};
 	int failed;
 

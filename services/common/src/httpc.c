@@ -56,15 +56,24 @@ static CURL *thread_handle(void)
 	return h;
 }
 
+/* What one request needs beside its handle: the header list, the body
+ * being read and the most of it that is read. */
+struct request_state {
+	struct curl_slist *list;
+	struct svc_buf resp;
+	size_t cap;
+};
+
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
 {
-	struct svc_buf *b = userdata;
+	struct request_state *st = userdata;
+	struct svc_buf *b = &st->resp;
 	size_t len = size * nmemb;
 
 	/* A short count makes curl fail the transfer with CURLE_WRITE_ERROR:
 	 * an answer over the cap is never read whole into memory. */
-	if (len > max_response - b->len) {
-		svc_warn("httpc: a response passed %zu bytes; dropped", max_response);
+	if (len > st->cap - b->len) {
+		svc_warn("httpc: a response passed %zu bytes; dropped", st->cap);
 		return 0;
 	}
 	return svc_buf_add(b, data, len) == 0 ? len : 0;
@@ -102,20 +111,13 @@ done:
 	return rc == CURLE_OK ? 0 : SVC_EPERMANENT;
 }
 
-/* What one request needs beside its handle: the header list and the body
- * being read. */
-struct request_state {
-	struct curl_slist *list;
-	struct svc_buf resp;
-};
-
 /*
  * Sets `h` (reset) up for one request, shared by svc_httpc_request and the
  * calls run together (svc_httpc_start). 0, SVC_EPERMANENT for a malformed
  * request, SVC_ETRANSIENT without memory; st is for request_finish either way.
  */
 static int request_setup(CURL *h, const char *method, const char *url, const char *const *headers,
-                         const char *body, size_t body_len, long timeout_ms,
+                         const char *body, size_t body_len, long timeout_ms, size_t cap,
                          struct request_state *st)
 {
 	struct curl_slist *grown;
@@ -124,6 +126,7 @@ static int request_setup(CURL *h, const char *method, const char *url, const cha
 
 	st->list = NULL;
 	svc_buf_init(&st->resp);
+	st->cap = cap && cap < max_response ? cap : max_response;
 	/* curl would guess a scheme for "host/path"; we want it said. */
 	if (!method || !url || !strstr(url, "://"))
 		return SVC_EPERMANENT;
@@ -151,9 +154,9 @@ static int request_setup(CURL *h, const char *method, const char *url, const cha
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms > 0 ? timeout_ms : 0L);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, st->list);
-	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max_response);
+	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)st->cap);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &st->resp);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, st);
 	if (curl_easy_setopt(h, CURLOPT_URL, url) != CURLE_OK ||
 	    set_method(h, method, body, body_len) != 0)
 		return SVC_EPERMANENT;
@@ -206,7 +209,7 @@ int svc_httpc_request(const char *method, const char *url, const char *const *he
 	h = thread_handle();
 	if (!h)
 		return SVC_ETRANSIENT;
-	ret = request_setup(h, method, url, headers, body, body_len, timeout_ms, &st);
+	ret = request_setup(h, method, url, headers, body, body_len, timeout_ms, 0, &st);
 	if (ret) {
 		curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
 		curl_slist_free_all(st.list);
@@ -315,7 +318,7 @@ int svc_httpc_start(struct svc_httpc_call *c)
 		return c->rc;
 	}
 	rc = request_setup(h, c->method, c->url, c->headers, c->body, c->body_len, c->timeout_ms,
-	                   st);
+	                   c->max_response, st);
 	if (rc == 0) {
 		curl_easy_setopt(h, CURLOPT_PRIVATE, c);
 		if (curl_multi_add_handle(tm->m, h) != CURLM_OK)

@@ -45,6 +45,7 @@ struct svc_httpc_call {
 	const char *body;           /* NULL for none */
 	size_t body_len;
 	long timeout_ms;
+	size_t max_response; /* the most of the answer read; 0 or more: HTTPC_MAX_RESPONSE */
 	/* out, once returned: as svc_httpc_request's result and `out` */
 	int rc;
 	struct svc_httpc_response resp;
