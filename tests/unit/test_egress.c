@@ -210,6 +210,19 @@ static int teardown_servers(void **state)
 	return 0;
 }
 
+/* An egress of its own (its own breaker) with route "up" to the fixture's
+ * upstream, from the environment egress_env() and the test set. */
+static struct sc_egress *egress_to_upstream(const struct fixture *f)
+{
+	char spec[128];
+	struct sc_egress *eg;
+
+	snprintf(spec, sizeof(spec), "up=http://127.0.0.1:%u/base/", f->up_port);
+	eg = sc_egress_new(spec);
+	assert_non_null(eg);
+	return eg;
+}
+
 /* A request through the proxy; `path` starts after /egress/. */
 static long via_proxy(struct fixture *f, const char *method, const char *path,
                       const char *const *headers, const char *body, json_t **json_out)
@@ -534,15 +547,13 @@ static void test_egress_retries_stop_at_the_deadline(void **state)
 	struct fixture *f = *state;
 	struct svc_http_response res;
 	struct sc_egress *eg;
-	char spec[128];
 	uint64_t start, took;
 
 	/* 200 ms per attempt, 2 retries, but only 300 ms in all: the second
 	 * attempt gets the ~100 ms left and there is no third. */
 	egress_env(2, 20);
 	set_env_long("EGRESS_DEADLINE_MS", 300);
-	snprintf(spec, sizeof(spec), "up=http://127.0.0.1:%u/base/", f->up_port);
-	eg = sc_egress_new(spec);
+	eg = egress_to_upstream(f);
 	unsetenv("EGRESS_DEADLINE_MS");
 	assert_non_null(eg);
 	start = svc_mono_ms();
@@ -690,14 +701,11 @@ static void test_egress_batch_retries_each_item_on_its_own(void **state)
 	                    "\"Idempotency-Key\":\"a\"}},{\"method\":\"PUT\",\"path\":\"flaky\"}]}";
 	struct svc_http_response res;
 	struct sc_egress *eg;
-	char spec[128];
 	json_t *out;
 
 	/* a breaker of its own, which these few calls never open */
 	egress_env(2, 20);
-	snprintf(spec, sizeof(spec), "up=http://127.0.0.1:%u/base/", f->up_port);
-	eg = sc_egress_new(spec);
-	assert_non_null(eg);
+	eg = egress_to_upstream(f);
 	/* every call fails: the keyed ones go 1 + EGRESS_RETRIES times, the
 	 * third (no key) once */
 	atomic_store(&flaky_calls, 0);
@@ -800,15 +808,12 @@ static void test_egress_batch_bounds_what_each_answer_may_hold(void **state)
 	struct svc_http_response res;
 	struct sc_egress *eg;
 	struct svc_buf body;
-	char spec[128];
 	json_t *out;
 
 	/* 64 requests: each answer may hold 8 MiB / 128 = 64 KiB, and /big's
 	 * 100,000 bytes fail as no answer would; alone, it is taken whole */
 	egress_env(0, 20);
-	snprintf(spec, sizeof(spec), "up=http://127.0.0.1:%u/base/", f->up_port);
-	eg = sc_egress_new(spec);
-	assert_non_null(eg);
+	eg = egress_to_upstream(f);
 	svc_buf_init(&body);
 	svc_buf_adds(&body, "{\"requests\":[{\"method\":\"GET\",\"path\":\"big\"}");
 	for (int i = 1; i < 64; i++)
