@@ -51,13 +51,13 @@ static void read_answer(int rc, long status, const char *body, size_t len,
 	json_decref(answer);
 }
 
-static void post(const char *sidecar_url, const char *path, const char *key, json_t *body,
+/* Posts `text` (JSON; NULL: it could not be made) and frees it. */
+static void post(const char *sidecar_url, const char *path, const char *key, char *text,
                  struct pay_gw_answer *out)
 {
 	struct svc_httpc_response res = {0};
 	char url[512], keyhdr[128];
 	const char *headers[] = {"Content-Type: application/json", keyhdr, NULL};
-	char *text = json_dumps(body, JSON_COMPACT);
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -89,11 +89,7 @@ static char *charge_body(const char *order_id, int64_t amount, const char *curre
 int pay_gateway_charge(const char *sidecar_url, const char *order_id, int64_t amount,
                        const char *currency, struct pay_gw_answer *out)
 {
-	json_t *body = json_pack("{s:s, s:I, s:s}", "orderId", order_id, "amount",
-	                         (json_int_t)amount, "currency", currency);
-
-	post(sidecar_url, "/v1/charges", order_id, body, out);
-	json_decref(body);
+	post(sidecar_url, "/v1/charges", order_id, charge_body(order_id, amount, currency), out);
 	return 0;
 }
 
@@ -155,7 +151,7 @@ int pay_gateway_refund(const char *sidecar_url, const char *order_id, const char
 	char key[64];
 
 	snprintf(key, sizeof(key), "refund-%s", order_id);
-	post(sidecar_url, "/v1/refunds", key, body, out);
+	post(sidecar_url, "/v1/refunds", key, body ? json_dumps(body, JSON_COMPACT) : NULL, out);
 	json_decref(body);
 	return 0;
 }

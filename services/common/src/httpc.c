@@ -23,37 +23,85 @@
 /* Set once by svc_httpc_global_init (HTTPC_MAX_RESPONSE). */
 static size_t max_response = SVC_HTTPC_MAX_RESPONSE_DEFAULT;
 
-static pthread_key_t handle_key;
-static pthread_once_t handle_key_once = PTHREAD_ONCE_INIT;
-static int handle_key_failed;
+/* Easy handles kept for the next calls run together (curl_easy_reset
+ * clears what a call set; an init and a cleanup per call cost more). */
+#define SPARE_HANDLES 32
+/* Connections the multi handle keeps open between calls. */
+#define MULTI_MAX_CONNECTS 64L
 
-static void handle_destroy(void *h)
+/* A thread's own libcurl state, made on first use and freed when the thread
+ * exits: the easy handle of svc_httpc_request, and the multi handle of the
+ * calls run together, with the calls started on it. Each handle keeps its
+ * connections (keep-alive). */
+struct thread_curl {
+	CURL *easy;
+	CURLM *m;
+	size_t running; /* calls started and not yet returned by svc_httpc_next_done */
+	CURL *spare[SPARE_HANDLES];
+	size_t nspare;
+};
+
+static pthread_key_t curl_key;
+static pthread_once_t curl_key_once = PTHREAD_ONCE_INIT;
+static int curl_key_failed;
+
+static void thread_curl_destroy(void *p)
 {
-	curl_easy_cleanup(h);
+	struct thread_curl *tc = p;
+
+	while (tc->nspare > 0)
+		curl_easy_cleanup(tc->spare[--tc->nspare]);
+	curl_multi_cleanup(tc->m);
+	curl_easy_cleanup(tc->easy);
+	free(tc);
 }
 
-static void handle_key_create(void)
+static void curl_key_create(void)
 {
-	handle_key_failed = pthread_key_create(&handle_key, handle_destroy) != 0;
+	curl_key_failed = pthread_key_create(&curl_key, thread_curl_destroy) != 0;
+}
+
+/* This thread's libcurl state; NULL on failure. */
+static struct thread_curl *thread_curl(void)
+{
+	struct thread_curl *tc;
+
+	pthread_once(&curl_key_once, curl_key_create);
+	if (curl_key_failed)
+		return NULL;
+	tc = pthread_getspecific(curl_key);
+	if (tc)
+		return tc;
+	tc = calloc(1, sizeof(*tc));
+	if (tc && pthread_setspecific(curl_key, tc) != 0) {
+		free(tc);
+		tc = NULL;
+	}
+	return tc;
 }
 
 /* This thread's easy handle, created on first use; NULL on failure. */
 static CURL *thread_handle(void)
 {
-	CURL *h;
+	struct thread_curl *tc = thread_curl();
 
-	pthread_once(&handle_key_once, handle_key_create);
-	if (handle_key_failed)
-		return NULL;
-	h = pthread_getspecific(handle_key);
-	if (h)
-		return h;
-	h = curl_easy_init();
-	if (h && pthread_setspecific(handle_key, h) != 0) {
-		curl_easy_cleanup(h);
-		h = NULL;
+	if (tc && !tc->easy)
+		tc->easy = curl_easy_init();
+	return tc ? tc->easy : NULL;
+}
+
+/* This thread's state with its multi handle, created on first use; NULL on
+ * failure. */
+static struct thread_curl *thread_multi(void)
+{
+	struct thread_curl *tc = thread_curl();
+
+	if (tc && !tc->m) {
+		tc->m = curl_multi_init();
+		if (tc->m)
+			curl_multi_setopt(tc->m, CURLMOPT_MAXCONNECTS, MULTI_MAX_CONNECTS);
 	}
-	return h;
+	return tc && tc->m ? tc : NULL;
 }
 
 /* What one request needs beside its handle: the header list, the body
@@ -221,67 +269,9 @@ int svc_httpc_request(const char *method, const char *url, const char *const *he
 
 /* ---- calls run together on one thread -------------------------------- */
 
-/* Easy handles kept for the next calls of a thread (curl_easy_reset
- * clears what a call set; an init and a cleanup per call cost more). */
-#define MULTI_SPARE_HANDLES 32
-
-/* A thread's multi handle and the calls started on it. The multi handle
- * keeps the connections of every transfer it ran (keep-alive). */
-struct thread_multi {
-	CURLM *m;
-	size_t running; /* calls started and not yet returned by svc_httpc_next_done */
-	CURL *spare[MULTI_SPARE_HANDLES];
-	size_t nspare;
-};
-
-static pthread_key_t multi_key;
-static pthread_once_t multi_key_once = PTHREAD_ONCE_INIT;
-static int multi_key_failed;
-
-static void multi_destroy(void *p)
-{
-	struct thread_multi *tm = p;
-
-	while (tm->nspare > 0)
-		curl_easy_cleanup(tm->spare[--tm->nspare]);
-	curl_multi_cleanup(tm->m);
-	free(tm);
-}
-
-static void multi_key_create(void)
-{
-	multi_key_failed = pthread_key_create(&multi_key, multi_destroy) != 0;
-}
-
-/* Connections kept open per thread between calls. */
-#define MULTI_MAX_CONNECTS 64L
-
-static struct thread_multi *thread_multi(void)
-{
-	struct thread_multi *tm;
-
-	pthread_once(&multi_key_once, multi_key_create);
-	if (multi_key_failed)
-		return NULL;
-	tm = pthread_getspecific(multi_key);
-	if (tm)
-		return tm;
-	tm = calloc(1, sizeof(*tm));
-	if (!tm)
-		return NULL;
-	tm->m = curl_multi_init();
-	if (!tm->m || pthread_setspecific(multi_key, tm) != 0) {
-		curl_multi_cleanup(tm->m);
-		free(tm);
-		return NULL;
-	}
-	curl_multi_setopt(tm->m, CURLMOPT_MAXCONNECTS, MULTI_MAX_CONNECTS);
-	return tm;
-}
-
 /* Ends a call that will not run (or whose transfer is over): frees its
  * state, keeps its handle for the next call, sets rc. */
-static void call_end(struct thread_multi *tm, struct svc_httpc_call *c, int rc)
+static void call_end(struct thread_curl *tm, struct svc_httpc_call *c, int rc)
 {
 	struct request_state *st = c->priv;
 
@@ -290,7 +280,7 @@ static void call_end(struct thread_multi *tm, struct svc_httpc_call *c, int rc)
 		svc_buf_release(&st->resp);
 		free(st);
 	}
-	if (c->priv_h && tm && tm->nspare < MULTI_SPARE_HANDLES)
+	if (c->priv_h && tm && tm->nspare < SPARE_HANDLES)
 		tm->spare[tm->nspare++] = c->priv_h;
 	else if (c->priv_h)
 		curl_easy_cleanup(c->priv_h);
@@ -301,7 +291,7 @@ static void call_end(struct thread_multi *tm, struct svc_httpc_call *c, int rc)
 
 int svc_httpc_start(struct svc_httpc_call *c)
 {
-	struct thread_multi *tm = thread_multi();
+	struct thread_curl *tm = thread_multi();
 	struct request_state *st;
 	CURL *h;
 	int rc;
@@ -333,7 +323,7 @@ int svc_httpc_start(struct svc_httpc_call *c)
 }
 
 /* The next finished transfer of tm, ended and returned; NULL if none. */
-static struct svc_httpc_call *take_done(struct thread_multi *tm)
+static struct svc_httpc_call *take_done(struct thread_curl *tm)
 {
 	struct svc_httpc_call *c = NULL;
 	struct request_state *st;
@@ -356,7 +346,7 @@ static struct svc_httpc_call *take_done(struct thread_multi *tm)
 
 struct svc_httpc_call *svc_httpc_next_done(long timeout_ms)
 {
-	struct thread_multi *tm = thread_multi();
+	struct thread_curl *tm = thread_multi();
 	uint64_t deadline;
 	struct svc_httpc_call *c;
 	int still;
