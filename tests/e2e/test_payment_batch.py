@@ -44,6 +44,15 @@ def confirmed_order(run_id):
     check(o["status"] == "CONFIRMED", "order confirmed: %r" % o)
     pay = stack.payment(oid)
     check(pay is not None and pay.get("status") == "CAPTURED", "payment captured: %r" % pay)
+    # The order service commits CONFIRMED before its relay publishes
+    # OrderConfirmed, and the payment service reads that event on its own
+    # time: until it has, the capture is an unconfirmed one that a refund may
+    # take back (the guard refuses refunds of orders *known* to be confirmed).
+    # The commands below must be forged or stale, so they wait until it knows.
+    stack.eventually(lambda: stack.sql(
+        "SELECT 1 FROM order_outcomes WHERE order_id = '%s' AND status = 'CONFIRMED'" % oid,
+        "payment_db"),
+        "the payment service knows %s is confirmed" % oid, 20, 0.1)
     return oid, pay
 
 
