@@ -109,7 +109,7 @@ void sc_config_from_env(struct sc_config *cfg)
 	cfg->outbox_poll_ms = svc_env_long("OUTBOX_POLL_MS", 1000, 1, 3600000);
 	cfg->outbox_batch = svc_env_long("OUTBOX_BATCH", 500, 1, 100000);
 	cfg->relay_commit_ms = svc_env_long("RELAY_COMMIT_MS", 100, 0, 10000);
-	cfg->relay_linger_ms = svc_env_long("RELAY_LINGER_MS", 10, 0, 1000);
+	cfg->relay_linger_ms = svc_env_long("RELAY_LINGER_MS", 25, 0, 1000);
 	cfg->relay_linger_below = svc_env_long("RELAY_LINGER_BELOW", 1000, 0, 10000000);
 	cfg->kafka_linger_ms = svc_env_long("KAFKA_LINGER_MS", 5, 0, 60000);
 	cfg->kafka_compression = svc_env_str("KAFKA_COMPRESSION", "lz4");

@@ -29,7 +29,7 @@ struct sc_config {
 	long outbox_poll_ms;           /* OUTBOX_POLL_MS (1000) */
 	long outbox_batch;             /* OUTBOX_BATCH (500) */
 	long relay_commit_ms;          /* RELAY_COMMIT_MS (100): a relay transaction's life */
-	long relay_linger_ms;          /* RELAY_LINGER_MS (10): a quiet relay's wait after a wake */
+	long relay_linger_ms;          /* RELAY_LINGER_MS (25): a quiet relay's wait after a wake */
 	long relay_linger_below;       /* RELAY_LINGER_BELOW (1000): quiet = fewer messages/s */
 	long kafka_linger_ms;          /* KAFKA_LINGER_MS (5) */
 	const char *kafka_compression; /* KAFKA_COMPRESSION (lz4): compression.type */

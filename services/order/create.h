@@ -8,7 +8,7 @@
  * takes them all: six statements (multi-row INSERTs: svc/defer.h), however
  * many orders it holds. Under load a transaction thus holds many orders.
  * At a low rate requests rarely meet, so a lone request waits
- * ORDER_CREATE_LINGER_MS (10) for company (svc_combine_linger; so does a
+ * ORDER_CREATE_LINGER_MS (25) for company (svc_combine_linger; so does a
  * lone price look-up, pricing.h, whose group then comes here at once), but
  * only while fewer than ORDER_CREATE_LINGER_BELOW (300) creates came in the
  * last second: the wait holds the request's HTTP thread, which a busy

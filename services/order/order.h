@@ -38,7 +38,7 @@ struct order_config {
 	/* POST /api/orders per user: ORDER_RATE_PER_S (default 20; 0 = no
 	 * limit) with bursts of ORDER_RATE_BURST (default 40). */
 	double rate_per_s, rate_burst;
-	/* ORDER_CREATE_LINGER_MS (default 10; 0 = never): how long a create
+	/* ORDER_CREATE_LINGER_MS (default 25; 0 = never): how long a create
 	 * that finds no transaction running and nobody waiting waits for
 	 * others to share its transaction with, while fewer than
 	 * ORDER_CREATE_LINGER_BELOW (default 300) creates came in the last
