@@ -550,6 +550,28 @@ def test_no_secret_in_logs(ctx):
         check(token.split(".")[2] not in text, "a token appears in %s" % fname)
 
 
+def test_sql_literals_kept_verbatim(ctx):
+    """Text that SQL gives meaning to (quotes, backslashes, comments, control
+    characters, multibyte UTF-8) is stored byte for byte: the services build
+    statements as text and escape each literal (svc_sql_add_str, svc/db.h)."""
+    admin = stack.admin_auth()
+    tricky = ("O'Brien's \"tea\" pot \\ \\' \\\\'' \\0 \n\r\t\x1a "
+              "' OR '1'='1' -- ; DROP TABLE products; # /* */ \u00fc \u20ac \U0001F600")
+    for i, name in enumerate((tricky, "\\", "'", "\\'", "x\\")):
+        pid = "%s-sqltext%d" % (RUN, i)
+        expect_status(stack.request("PUT", "%s/api/inventory/%s" % (INVENTORY, pid),
+                                    {"available": 3, "price": PRICE, "name": name}, auth=admin),
+                      (200, 201), "PUT a product named %r" % name)
+        row = stack.sql("SELECT HEX(name), available FROM products WHERE product_id = '%s'" % pid,
+                        "inventory_db")
+        check(row and row[0][0] == name.encode("utf-8").hex().upper() and row[0][1] == "3",
+              "the row holds the name byte for byte: %r for %r" % (row, name))
+        got = stack.get_json("%s/api/inventory/%s" % (INVENTORY, pid))
+        check(got.get("name") == name, "GET returns the name as sent: %r" % got.get("name"))
+    check(int(stack.sql("SELECT COUNT(*) FROM products WHERE product_id LIKE '%s-sqltext%%'" % RUN,
+                        "inventory_db")[0][0]) == 5, "five products, nothing else touched")
+
+
 TESTS = [
     ("no_or_bad_token", test_no_or_bad_token),
     ("customer_cannot_use_admin_functions", test_customer_cannot_use_admin_functions),
@@ -559,6 +581,7 @@ TESTS = [
     ("no_money_outside_the_saga", test_no_money_outside_the_saga),
     ("rate_limit", test_rate_limit),
     ("input_edges", test_input_edges),
+    ("sql_literals_kept_verbatim", test_sql_literals_kept_verbatim),
     ("server_library_refusals", test_server_library_refusals),
     ("no_client_chosen_destinations", test_no_client_chosen_destinations),
     ("no_start_without_keys", test_no_start_without_keys),
