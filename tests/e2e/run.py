@@ -5,7 +5,8 @@ or a deployment reached through port-forwards (scripts/k8s-test.sh).
     python3 tests/e2e/run.py [test-name ...]
 
 Runs every test (or the named ones) in order, prints each name and result,
-ends with one line "N passed, N failed" and exits 1 when anything failed.
+ends with a line "FAILED name: why" per failed test and one line
+"N passed, N failed", and exits 1 when anything failed.
 Product ids carry a per-run id, so reruns on the same stack do not interfere.
 Endpoints: see stack.py (ORDER_URL, ..., KAFKA_BROKERS).
 """

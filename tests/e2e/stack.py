@@ -538,7 +538,7 @@ def run_tests(tests, argv, arg, banner):
         return 1
     arg = arg() if callable(arg) else arg
     print(banner(arg))
-    passed = failed = 0
+    passed, failures = 0, []
     for name, fn in tests:
         if wanted and name not in wanted:
             continue
@@ -549,10 +549,18 @@ def run_tests(tests, argv, arg, banner):
             passed += 1
             print("%s: PASS (%.1f s)" % (name, time.monotonic() - t0), flush=True)
         except TestFailure as e:
-            failed += 1
+            failures.append((name, str(e)))
             print("%s: FAIL (%.1f s): %s" % (name, time.monotonic() - t0, e), flush=True)
-        except Exception:  # noqa: BLE001 - a broken test is a failed test
-            failed += 1
+        except Exception as e:  # noqa: BLE001 - a broken test is a failed test
+            failures.append((name, "%s: %s" % (type(e).__name__, e)))
             print("%s: ERROR\n%s" % (name, traceback.format_exc()), flush=True)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return summary(passed, failures)
+
+
+def summary(passed, failures):
+    """Prints the failures again (a log's tail then names them), then
+    "N passed, N failed"; returns the exit code: 1 when anything failed."""
+    for name, why in failures:
+        print("FAILED %s: %s" % (name, why.splitlines()[0][:300] if why else ""))
+    print("%d passed, %d failed" % (passed, len(failures)))
+    return 1 if failures else 0

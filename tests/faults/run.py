@@ -46,7 +46,7 @@ def main(argv):
         print("0 passed, %d failed" % len(wanted - set(known)))
         return 1
     print("fault tests against %s (deadlines %s)" % (cluster.stack.SERVICES["order"], cluster.saga_env_wanted()))
-    passed = failed = 0
+    passed, failures = 0, []
     had = None
     try:
         had = cluster.ensure_saga_env()
@@ -67,15 +67,15 @@ def main(argv):
                 print("%s: PASS (%.1f s)" % (name, time.monotonic() - t0), flush=True)
                 continue
             except TestFailure as e:
+                failures.append((name, str(e)))
                 print("%s: FAIL (%.1f s): %s" % (name, time.monotonic() - t0, e), flush=True)
-            except Exception:  # noqa: BLE001 - a broken scenario is a failed one
+            except Exception as e:  # noqa: BLE001 - a broken scenario is a failed one
+                failures.append((name, "%s: %s" % (type(e).__name__, e)))
                 print("%s: ERROR\n%s" % (name, traceback.format_exc()), flush=True)
-            failed += 1
             heal()
     finally:
         cluster.restore_saga_env(had)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return cluster.stack.summary(passed, failures)
 
 
 if __name__ == "__main__":
