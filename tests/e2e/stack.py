@@ -534,8 +534,7 @@ def run_tests(tests, argv, arg, banner):
     unknown = wanted - {name for name, _ in tests}
     if unknown:
         print("unknown test(s): %s" % ", ".join(sorted(unknown)))
-        print("0 passed, %d failed" % len(unknown))
-        return 1
+        return summary(0, [(name, "no such test") for name in sorted(unknown)])
     arg = arg() if callable(arg) else arg
     print(banner(arg))
     passed, failures = 0, []

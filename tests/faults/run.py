@@ -43,8 +43,7 @@ def main(argv):
     wanted = set(argv[1:])
     if wanted - set(known):
         print("unknown scenario(s): %s (known: %s)" % (", ".join(sorted(wanted - set(known))), ", ".join(known)))
-        print("0 passed, %d failed" % len(wanted - set(known)))
-        return 1
+        return cluster.stack.summary(0, [(name, "no such scenario") for name in sorted(wanted - set(known))])
     print("fault tests against %s (deadlines %s)" % (cluster.stack.SERVICES["order"], cluster.saga_env_wanted()))
     passed, failures = 0, []
     had = None
@@ -53,8 +52,7 @@ def main(argv):
         cluster.wait_all_ready(time.monotonic(), "stack before the scenarios", 60)
     except TestFailure as e:
         print("setup: FAIL: %s" % e)
-        print("0 passed, 1 failed")
-        return 1
+        return cluster.stack.summary(0, [("setup", str(e))])
     try:
         for name, fn in scenarios.SCENARIOS:
             if wanted and name not in wanted:
