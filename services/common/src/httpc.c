@@ -271,7 +271,7 @@ int svc_httpc_request(const char *method, const char *url, const char *const *he
 
 /* Ends a call that will not run (or whose transfer is over): frees its
  * state, keeps its handle for the next call, sets rc. */
-static void call_end(struct thread_curl *tm, struct svc_httpc_call *c, int rc)
+static void call_end(struct thread_curl *tc, struct svc_httpc_call *c, int rc)
 {
 	struct request_state *st = c->priv;
 
@@ -280,8 +280,8 @@ static void call_end(struct thread_curl *tm, struct svc_httpc_call *c, int rc)
 		svc_buf_release(&st->resp);
 		free(st);
 	}
-	if (c->priv_h && tm && tm->nspare < SPARE_HANDLES)
-		tm->spare[tm->nspare++] = c->priv_h;
+	if (c->priv_h && tc && tc->nspare < SPARE_HANDLES)
+		tc->spare[tc->nspare++] = c->priv_h;
 	else if (c->priv_h)
 		curl_easy_cleanup(c->priv_h);
 	c->priv = NULL;
@@ -291,7 +291,7 @@ static void call_end(struct thread_curl *tm, struct svc_httpc_call *c, int rc)
 
 int svc_httpc_start(struct svc_httpc_call *c)
 {
-	struct thread_curl *tm = thread_multi();
+	struct thread_curl *tc = thread_multi();
 	struct request_state *st;
 	CURL *h;
 	int rc;
@@ -300,45 +300,45 @@ int svc_httpc_start(struct svc_httpc_call *c)
 	c->priv = NULL;
 	c->priv_h = NULL;
 	st = calloc(1, sizeof(*st));
-	h = tm && tm->nspare > 0 ? tm->spare[--tm->nspare] : curl_easy_init();
+	h = tc && tc->nspare > 0 ? tc->spare[--tc->nspare] : curl_easy_init();
 	c->priv = st;
 	c->priv_h = h;
-	if (!tm || !st || !h) {
-		call_end(tm, c, SVC_ETRANSIENT);
+	if (!tc || !st || !h) {
+		call_end(tc, c, SVC_ETRANSIENT);
 		return c->rc;
 	}
 	rc = request_setup(h, c->method, c->url, c->headers, c->body, c->body_len, c->timeout_ms,
 	                   c->max_response, st);
 	if (rc == 0) {
 		curl_easy_setopt(h, CURLOPT_PRIVATE, c);
-		if (curl_multi_add_handle(tm->m, h) != CURLM_OK)
+		if (curl_multi_add_handle(tc->m, h) != CURLM_OK)
 			rc = SVC_ETRANSIENT;
 	}
 	if (rc) {
-		call_end(tm, c, rc);
+		call_end(tc, c, rc);
 		return rc;
 	}
-	tm->running++;
+	tc->running++;
 	return 0;
 }
 
-/* The next finished transfer of tm, ended and returned; NULL if none. */
-static struct svc_httpc_call *take_done(struct thread_curl *tm)
+/* The next finished transfer of tc, ended and returned; NULL if none. */
+static struct svc_httpc_call *take_done(struct thread_curl *tc)
 {
 	struct svc_httpc_call *c = NULL;
 	struct request_state *st;
 	CURLMsg *msg;
 	int queued;
 
-	while ((msg = curl_multi_info_read(tm->m, &queued))) {
+	while ((msg = curl_multi_info_read(tc->m, &queued))) {
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&c);
 		st = c->priv;
-		curl_multi_remove_handle(tm->m, msg->easy_handle);
+		curl_multi_remove_handle(tc->m, msg->easy_handle);
 		c->rc = request_finish(msg->easy_handle, msg->data.result, st, &c->resp);
-		call_end(tm, c, c->rc);
-		tm->running--;
+		call_end(tc, c, c->rc);
+		tc->running--;
 		return c;
 	}
 	return NULL;
@@ -346,30 +346,30 @@ static struct svc_httpc_call *take_done(struct thread_curl *tm)
 
 struct svc_httpc_call *svc_httpc_next_done(long timeout_ms)
 {
-	struct thread_curl *tm = thread_multi();
+	struct thread_curl *tc = thread_multi();
 	uint64_t deadline;
 	struct svc_httpc_call *c;
 	int still;
 
-	if (!tm || tm->running == 0)
+	if (!tc || tc->running == 0)
 		return NULL;
 	deadline = svc_mono_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
 	/* transfers the last round finished are queued already */
-	c = take_done(tm);
+	c = take_done(tc);
 	if (c)
 		return c;
 	for (;;) {
 		uint64_t now;
 
-		if (curl_multi_perform(tm->m, &still) != CURLM_OK)
+		if (curl_multi_perform(tc->m, &still) != CURLM_OK)
 			svc_warn("httpc: curl_multi_perform failed");
-		c = take_done(tm);
+		c = take_done(tc);
 		if (c)
 			return c;
 		now = svc_mono_ms();
 		if (now >= deadline)
 			return NULL;
-		curl_multi_poll(tm->m, NULL, 0, (int)(deadline - now), NULL);
+		curl_multi_poll(tc->m, NULL, 0, (int)(deadline - now), NULL);
 	}
 }
 
