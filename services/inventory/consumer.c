@@ -390,25 +390,44 @@ static int apply(struct svc_ctx *ctx, struct svc_tx *tx, const struct svc_event 
 /* Products cached per Redis round trip after a commit. */
 #define INV_CACHE_STORE_CHUNK 64
 
-static void committed(struct svc_ctx *ctx, const struct svc_event *ev, void *scratch)
+/* Caches the products the events changed, INV_CACHE_STORE_CHUNK per Redis
+ * round trip: for a batch, those of all its events together (each product
+ * is in the scratch of one event only: hand_to_cache). No svc_outbox_wake()
+ * here: the inbox wakes the relay once per delivery. */
+static void committed_batch(struct svc_ctx *ctx, const struct svc_event *const *evs,
+                            void *const *scratch, size_t n)
 {
 	const struct inv_product *ps[INV_CACHE_STORE_CHUNK];
-	struct touched *t = scratch;
-	size_t i = 0, k;
+	size_t k = 0;
 
-	/* No svc_outbox_wake() here: the inbox wakes the relay once per delivery. */
-	(void)ev;
-	while (t && i < t->n) {
-		for (k = 0; k < INV_CACHE_STORE_CHUNK && i < t->n; k++, i++)
-			ps[k] = &t->products[i];
-		inv_cache_store_many(ctx, ps, k);
+	(void)evs;
+	for (size_t e = 0; e < n; e++) {
+		const struct touched *t = scratch[e];
+
+		for (size_t i = 0; t && i < t->n; i++) {
+			ps[k++] = &t->products[i];
+			if (k == INV_CACHE_STORE_CHUNK) {
+				inv_cache_store_many(ctx, ps, k);
+				k = 0;
+			}
+		}
 	}
+	if (k > 0)
+		inv_cache_store_many(ctx, ps, k);
+}
+
+static void committed(struct svc_ctx *ctx, const struct svc_event *ev, void *scratch)
+{
+	void *const one[] = {scratch};
+
+	committed_batch(ctx, &ev, one, 1);
 }
 
 const struct svc_consumer_ops inv_consumer_ops = {
         .prepare = prepare,
         .apply = apply,
         .committed = committed,
+        .committed_batch = committed_batch,
         .scratch_free = touched_free,
         /* prepare() only allocates the scratch state */
         .prepare_is_local = true,

@@ -39,7 +39,8 @@ static struct {
 	const char *prepare_fail_id; /* prepare() of this event returns prepare_fail_code */
 	int prepare_fail_code;
 	int applies, prepares, committed;
-	char prepared[8][40]; /* ids prepare() ran for */
+	int batch_calls, batch_events; /* committed_batch() */
+	char prepared[8][40];          /* ids prepare() ran for */
 } tc;
 
 static bool accepts(const char *type)
@@ -80,6 +81,21 @@ static void committed(struct svc_ctx *ctx, const struct svc_event *ev, void *scr
 	(void)ctx, (void)ev, (void)scratch;
 	tc.committed++;
 }
+
+static void committed_batch(struct svc_ctx *ctx, const struct svc_event *const *evs,
+                            void *const *scratch, size_t n)
+{
+	(void)ctx, (void)evs, (void)scratch;
+	tc.batch_calls++;
+	tc.batch_events += (int)n;
+}
+
+static const struct svc_consumer_ops batch_hook_ops = {
+        .accepts = accepts,
+        .apply = apply,
+        .committed = committed,
+        .committed_batch = committed_batch,
+};
 
 static const struct svc_consumer_ops local_ops = {
         .accepts = accepts,
@@ -201,6 +217,35 @@ static void test_consumer_batch_applies_every_event_in_one_transaction(void **st
 	assert_int_equal(tc.applies, 3);
 	assert_int_equal(tc.committed, 3);
 	assert_int_equal(atomic_load(&stats.ok), 3);
+}
+
+/* committed_batch() runs once for a batch's applied events, instead of
+ * committed() for each. */
+static void test_consumer_committed_batch_runs_once_per_transaction(void **state)
+{
+	const char *got[3];
+
+	(void)state;
+	service.consumer = &batch_hook_ops;
+	assert_int_equal(deliver(three_events(), got, 3), 200);
+	assert_statuses(got, "ok", "ok", "ok");
+	assert_int_equal(tc.batch_calls, 1);
+	assert_int_equal(tc.batch_events, 3);
+	assert_int_equal(tc.committed, 0);
+}
+
+/* A batch given up: the events handled one by one get committed(). */
+static void test_consumer_committed_batch_not_for_events_one_by_one(void **state)
+{
+	const char *got[3];
+
+	(void)state;
+	service.consumer = &batch_hook_ops;
+	fake_db_fail(fake_db_on("INSERT INTO processed_messages", ID2), FAKE_DB_ER_DUP_ENTRY);
+	assert_int_equal(deliver(three_events(), got, 3), 200);
+	assert_statuses(got, "ok", "duplicate", "ok");
+	assert_int_equal(tc.batch_calls, 0);
+	assert_int_equal(tc.committed, 2);
 }
 
 static void test_consumer_claim_collision_gives_up_the_batch_and_goes_one_by_one(void **state)
@@ -445,6 +490,8 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
 	        T(test_consumer_batch_applies_every_event_in_one_transaction),
+	        T(test_consumer_committed_batch_runs_once_per_transaction),
+	        T(test_consumer_committed_batch_not_for_events_one_by_one),
 	        T(test_consumer_claim_collision_gives_up_the_batch_and_goes_one_by_one),
 	        T(test_consumer_transient_error_answers_retry_for_the_rest),
 	        T(test_consumer_failed_commit_goes_one_by_one),

@@ -275,6 +275,32 @@ static void tx_events_release(const struct svc_consumer_ops *ops, struct tx_even
 	}
 }
 
+/* committed_batch() with the applied events of te[0..n); false when out of
+ * memory: it did not run (committed(), if any, then runs for each). */
+static bool committed_batch(struct svc_ctx *ctx, struct tx_event *te, size_t n)
+{
+	const struct svc_event **evs = calloc(n ? n : 1, sizeof(*evs));
+	void **scratch = calloc(n ? n : 1, sizeof(*scratch));
+	size_t i, k = 0;
+
+	if (!evs || !scratch) {
+		free(evs);
+		free(scratch);
+		return false;
+	}
+	for (i = 0; i < n; i++) {
+		if (te[i].code != 0)
+			continue;
+		evs[k] = &te[i].ev;
+		scratch[k++] = te[i].scratch;
+	}
+	if (k > 0)
+		ctx->svc->consumer->committed_batch(ctx, evs, scratch, k);
+	free(evs);
+	free(scratch);
+	return true;
+}
+
 /*
  * Handles *countp messages from messages[first] together (fewer when an
  * outside prepare() needs it: *countp is then lowered) and appends their
@@ -291,6 +317,7 @@ int svc__consumer_handle_together(struct svc_ctx *ctx, json_t *messages, size_t 
 	struct tx_event *te = NULL;
 	int64_t started_ms = svc_now_ms(), elapsed_ms;
 	size_t i, count = *countp, stop;
+	bool batched;
 	int rc, ret = 0;
 
 	te = calloc(count, sizeof(*te));
@@ -332,6 +359,7 @@ int svc__consumer_handle_together(struct svc_ctx *ctx, json_t *messages, size_t 
 		goto release;
 	}
 	elapsed_ms = svc_now_ms() - started_ms;
+	batched = ops->committed_batch && committed_batch(ctx, te, stop);
 	for (i = 0; i < count; i++) {
 		if (i >= stop) {
 			if (i > stop) {
@@ -342,7 +370,7 @@ int svc__consumer_handle_together(struct svc_ctx *ctx, json_t *messages, size_t 
 			*stopped = true;
 		}
 		/* Only an applied effect has caches to update; "ignored" had none. */
-		if (i < stop && te[i].code == 0 && ops->committed)
+		if (i < stop && te[i].code == 0 && ops->committed && !batched)
 			ops->committed(ctx, &te[i].ev, te[i].scratch);
 		*any_committed = *any_committed ||
 		                 (i < stop && (te[i].code == 0 || te[i].code == SVC_IGNORED));

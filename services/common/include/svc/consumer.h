@@ -30,7 +30,8 @@
  * so each event is prepared after the one before it was committed); then
  * one transaction claims and applies them all, the
  * claims and the outbox rows written as multi-row INSERTs just before the
- * commit (svc/defer.h); committed() then runs for each applied event. When
+ * commit (svc/defer.h); committed() then runs for each applied event (or
+ * committed_batch() once for them all). When
  * that transaction fails (deadlock, lost connection, failed commit, or an
  * event that would be rejected) none of it is kept, and those events are
  * handled again one transaction each, so one failing event cannot hold
@@ -88,6 +89,14 @@ struct svc_consumer_ops {
 	             void *scratch, char *reason, size_t reasonlen);
 	/* Optional. After a successful commit (cache updates). */
 	void (*committed)(struct svc_ctx *ctx, const struct svc_event *ev, void *scratch);
+	/*
+	 * Optional. After a batch transaction committed: once, with the events
+	 * it applied (in order) and their scratch, instead of committed() for
+	 * each; for work that can share its round trips (one cache write for
+	 * the whole batch). Events handled one by one still get committed().
+	 */
+	void (*committed_batch)(struct svc_ctx *ctx, const struct svc_event *const *evs,
+	                        void *const *scratch, size_t n);
 	/* Optional. Frees what prepare() left in scratch. */
 	void (*scratch_free)(void *scratch);
 	/*
