@@ -102,6 +102,18 @@ static char *sign(jwt_alg_t alg, const char *key, const char *claims_json)
 	return out;
 }
 
+/* A customer token of `sub`, signed HS256 with SECRET, valid from NOW + 300
+ * to NOW + 600 (exp and nbf set). */
+static char *not_yet_valid(const char *sub)
+{
+	char claims[256];
+
+	snprintf(claims, sizeof(claims),
+	         "{\"sub\":\"%s\",\"roles\":[\"customer\"],\"exp\":%ld,\"nbf\":%ld}", sub,
+	         NOW + 600, NOW + 300);
+	return sign(JWT_ALG_HS256, SECRET, claims);
+}
+
 /* svc_auth_verify's verdict on `token`: 0 or SVC_EPERMANENT. */
 static int verify(const char *token, struct svc_principal *who)
 {
@@ -134,7 +146,7 @@ static void test_minted_token_verifies_with_subject_and_roles(void **state)
 static void test_expired_and_not_yet_valid_tokens_are_refused(void **state)
 {
 	struct svc_principal who;
-	char claims[256], *t;
+	char *t;
 
 	(void)state;
 	/* expired beyond the 30 s leeway */
@@ -146,10 +158,7 @@ static void test_expired_and_not_yet_valid_tokens_are_refused(void **state)
 	t = svc_auth_mint_hs256(SECRET, strlen(SECRET), "alice", SVC_ROLE_CUSTOMER, NOW - 70, 60);
 	assert_int_equal(verify(t, &who), 0);
 	free(t);
-	snprintf(claims, sizeof(claims),
-	         "{\"sub\":\"alice\",\"roles\":[\"customer\"],\"exp\":%ld,\"nbf\":%ld}", NOW + 600,
-	         NOW + 300);
-	t = sign(JWT_ALG_HS256, SECRET, claims);
+	t = not_yet_valid("alice");
 	assert_non_null(t);
 	assert_int_equal(verify(t, &who), SVC_EPERMANENT);
 	free(t);
@@ -355,11 +364,55 @@ static void test_rate_limit_allows_a_burst_then_says_when(void **state)
 	assert_int_equal(svc_ratelimit_take(NULL, "alice", -1), 0);
 }
 
+/* A token verified once is remembered: it keeps verifying without being
+ * decoded again, but never past its exp, never before its nbf, and only
+ * when the token presented is the same to the last byte. */
+static void test_remembered_tokens_keep_their_time_limits(void **state)
+{
+	struct svc_principal who;
+	char why[160], *t, *forged;
+	size_t len;
+
+	(void)state;
+	t = svc_auth_mint_hs256(SECRET, strlen(SECRET), "alice", SVC_ROLE_CUSTOMER, NOW, 60);
+	assert_int_equal(verify(t, &who), 0);
+	assert_int_equal(verify(t, &who), 0); /* from the cache */
+	assert_string_equal(who.subject, "alice");
+	assert_int_equal(who.roles, SVC_ROLE_CUSTOMER);
+	/* past exp + leeway: refused, cached or not */
+	assert_int_equal(svc_auth_verify(auth, bearer(t), NOW + 91, &who, why, sizeof(why)),
+	                 SVC_EPERMANENT);
+	assert_string_equal(why, "the token has expired");
+	assert_string_equal(who.subject, "");
+	assert_int_equal(svc_auth_verify(auth, bearer(t), NOW + 89, &who, why, sizeof(why)), 0);
+	/* the same token with its signature's last character changed */
+	forged = strdup(t);
+	assert_non_null(forged);
+	len = strlen(forged);
+	forged[len - 1] = forged[len - 1] == 'A' ? 'B' : 'A';
+	assert_int_equal(verify(forged, &who), SVC_EPERMANENT);
+	assert_int_equal(verify(t, &who), 0);
+	free(forged);
+	free(t);
+	/* not valid yet: refused before and after it was once accepted */
+	t = not_yet_valid("bob");
+	assert_non_null(t);
+	assert_int_equal(svc_auth_verify(auth, bearer(t), NOW + 300, &who, why, sizeof(why)), 0);
+	assert_string_equal(who.subject, "bob");
+	/* NOW: before nbf - leeway */
+	assert_int_equal(svc_auth_verify(auth, bearer(t), NOW, &who, why, sizeof(why)),
+	                 SVC_EPERMANENT);
+	assert_string_equal(why, "the token is not valid yet (nbf)");
+	assert_string_equal(who.subject, "");
+	free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_minted_token_verifies_with_subject_and_roles),
 	        cmocka_unit_test(test_expired_and_not_yet_valid_tokens_are_refused),
+	        cmocka_unit_test(test_remembered_tokens_keep_their_time_limits),
 	        cmocka_unit_test(test_wrong_signatures_and_algorithms_are_refused),
 	        cmocka_unit_test(test_malformed_headers_and_claims_are_refused),
 	        cmocka_unit_test(test_route_access_gives_401_403_or_the_principal),

@@ -4,6 +4,10 @@
 #include <errno.h>
 #include <jansson.h>
 #include <jwt.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +21,35 @@
 #define AUTH_MIN_SECRET     32
 #define AUTH_KEY_FILE_MAX   (64 * 1024)
 #define AUTH_LEEWAY_DEFAULT 30
+#define AUTH_CACHE_DEFAULT  2048 /* slots */
+#define AUTH_CACHE_MAX      65536
+#define AUTH_CACHE_LOCKS    64
+
+/*
+ * Tokens verified lately (JWT_CACHE_SLOTS): a client sends the same token
+ * with every request until it expires, and a full verification (decode, two
+ * JSON parses, the signature) is most of what authorizing a request costs.
+ * A slot holds a token that passed every check with this key, and what
+ * depends on the clock: exp and nbf are checked again on every hit, so a
+ * cached token is never accepted longer than it would be without the cache.
+ * Only accepted tokens are kept; a token is found only when the one
+ * presented is byte for byte the same (compared in constant time), so the
+ * cache never accepts a token the full check would refuse. Direct-mapped by
+ * a hash of the token: a newcomer replaces the slot's previous token.
+ */
+struct auth_cached {
+	char *token; /* NULL: empty */
+	size_t len;
+	double exp;
+	double nbf; /* -INFINITY: none */
+	struct svc_principal who;
+};
+
+struct auth_cache {
+	size_t slots; /* a power of two */
+	struct auth_cached *slot;
+	pthread_mutex_t locks[AUTH_CACHE_LOCKS]; /* slot i: locks[i % AUTH_CACHE_LOCKS] */
+};
 
 struct svc_auth {
 	jwt_alg_t alg; /* JWT_ALG_HS256 or JWT_ALG_RS256 */
@@ -24,6 +57,7 @@ struct svc_auth {
 	size_t key_len;
 	char *issuer; /* NULL: not checked */
 	long leeway_s;
+	struct auth_cache *cache; /* NULL: every token is verified in full */
 };
 
 static const struct {
@@ -33,6 +67,126 @@ static const struct {
         {"customer", SVC_ROLE_CUSTOMER},
         {"admin", SVC_ROLE_ADMIN},
 };
+
+static void cache_free(struct auth_cache *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->slots; i++)
+		free(c->slot[i].token);
+	for (size_t i = 0; i < AUTH_CACHE_LOCKS; i++)
+		pthread_mutex_destroy(&c->locks[i]);
+	free(c->slot);
+	free(c);
+}
+
+/* A cache of at least `slots` slots (rounded up to a power of two); NULL
+ * for 0 or when out of memory. */
+static struct auth_cache *cache_new(size_t slots)
+{
+	struct auth_cache *c;
+	size_t n = 1, locks = 0;
+
+	if (slots == 0)
+		return NULL;
+	while (n < slots)
+		n <<= 1;
+	c = calloc(1, sizeof(*c));
+	if (!c || !(c->slot = calloc(n, sizeof(*c->slot)))) {
+		free(c);
+		return NULL;
+	}
+	c->slots = n;
+	while (locks < AUTH_CACHE_LOCKS && pthread_mutex_init(&c->locks[locks], NULL) == 0)
+		locks++;
+	if (locks < AUTH_CACHE_LOCKS) {
+		while (locks > 0)
+			pthread_mutex_destroy(&c->locks[--locks]);
+		free(c->slot);
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* FNV-1a: picks the slot (not a secret: a token is found only by itself). */
+static size_t token_hash(const char *t, size_t len)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)t[i];
+		h *= 1099511628211ULL;
+	}
+	return (size_t)h;
+}
+
+/* Equal bytes, in a time that does not depend on where they differ. */
+static bool same_bytes(const char *a, const char *b, size_t len)
+{
+	unsigned char d = 0;
+
+	for (size_t i = 0; i < len; i++)
+		d |= (unsigned char)(a[i] ^ b[i]);
+	return d == 0;
+}
+
+/* Whether the time claims `exp` and `nbf` allow the token at `now`; the
+ * reason when not. */
+static const char *time_refusal(const struct svc_auth *auth, double exp, double nbf, time_t now)
+{
+	if (exp + (double)auth->leeway_s <= (double)now)
+		return "the token has expired";
+	if (nbf - (double)auth->leeway_s > (double)now)
+		return "the token is not valid yet (nbf)";
+	return NULL;
+}
+
+/* 1: `token` is cached and its time claims allow it at `now` (*out filled);
+ * 0: not cached; -1: cached, refused now (why filled). */
+static int cache_lookup(const struct svc_auth *auth, const char *token, size_t len, time_t now,
+                        struct svc_principal *out, char *why, size_t whylen)
+{
+	struct auth_cache *c = auth->cache;
+	size_t i = token_hash(token, len) & (c->slots - 1);
+	const struct auth_cached *e = &c->slot[i];
+	const char *refusal = NULL;
+	int found = 0;
+
+	pthread_mutex_lock(&c->locks[i % AUTH_CACHE_LOCKS]);
+	if (e->token && e->len == len && same_bytes(e->token, token, len)) {
+		refusal = time_refusal(auth, e->exp, e->nbf, now);
+		if (!refusal)
+			*out = e->who;
+		found = 1;
+	}
+	pthread_mutex_unlock(&c->locks[i % AUTH_CACHE_LOCKS]);
+	if (refusal) {
+		snprintf(why, whylen, "%s", refusal);
+		return -1;
+	}
+	return found;
+}
+
+/* Keeps `token`, which passed every check, with its time claims. */
+static void cache_store(const struct svc_auth *auth, const char *token, size_t len, double exp,
+                        double nbf, const struct svc_principal *who)
+{
+	struct auth_cache *c = auth->cache;
+	size_t i = token_hash(token, len) & (c->slots - 1);
+	struct auth_cached *e = &c->slot[i];
+	char *copy = malloc(len);
+	char *old;
+
+	if (!copy)
+		return;
+	memcpy(copy, token, len);
+	pthread_mutex_lock(&c->locks[i % AUTH_CACHE_LOCKS]);
+	old = e->token;
+	*e = (struct auth_cached){.token = copy, .len = len, .exp = exp, .nbf = nbf, .who = *who};
+	pthread_mutex_unlock(&c->locks[i % AUTH_CACHE_LOCKS]);
+	free(old);
+}
 
 static struct svc_auth *auth_new(jwt_alg_t alg, const void *key, size_t len)
 {
@@ -47,12 +201,19 @@ static struct svc_auth *auth_new(jwt_alg_t alg, const void *key, size_t len)
 	a->key_len = len;
 	a->alg = alg;
 	a->leeway_s = AUTH_LEEWAY_DEFAULT;
+	a->cache = cache_new(AUTH_CACHE_DEFAULT); /* none when out of memory: no harm */
 	return a;
 }
 
 struct svc_auth *svc_auth_new_hs256(const void *key, size_t len)
 {
 	return len >= AUTH_MIN_SECRET ? auth_new(JWT_ALG_HS256, key, len) : NULL;
+}
+
+void svc_auth_set_cache(struct svc_auth *auth, size_t slots)
+{
+	cache_free(auth->cache);
+	auth->cache = cache_new(slots < AUTH_CACHE_MAX ? slots : AUTH_CACHE_MAX);
 }
 
 void svc_auth_free(struct svc_auth *auth)
@@ -63,6 +224,7 @@ void svc_auth_free(struct svc_auth *auth)
 		memset(auth->key, 0, auth->key_len);
 	free(auth->key);
 	free(auth->issuer);
+	cache_free(auth->cache);
 	free(auth);
 }
 
@@ -116,6 +278,8 @@ struct svc_auth *svc_auth_from_env(void)
 	if (!a)
 		return NULL;
 	a->leeway_s = svc_env_long("JWT_LEEWAY_S", AUTH_LEEWAY_DEFAULT, 0, 3600);
+	svc_auth_set_cache(
+	        a, (size_t)svc_env_long("JWT_CACHE_SLOTS", AUTH_CACHE_DEFAULT, 0, AUTH_CACHE_MAX));
 	if (issuer && !(a->issuer = strdup(issuer))) {
 		svc_auth_free(a);
 		return NULL;
@@ -179,23 +343,27 @@ static unsigned roles_of(const json_t *claim)
 	return bits;
 }
 
-/* Checks the claims (a JSON object) at `now`; fills *out. */
+/* Checks the claims (a JSON object) at `now`; fills *out, and *exp_out and
+ * *nbf_out (-INFINITY when absent) with the time claims. */
 static int check_claims(const struct svc_auth *auth, const json_t *claims, time_t now,
-                        struct svc_principal *out, char *why, size_t whylen)
+                        struct svc_principal *out, double *exp_out, double *nbf_out, char *why,
+                        size_t whylen)
 {
 	const json_t *exp = json_object_get(claims, "exp");
 	const json_t *nbf = json_object_get(claims, "nbf");
 	const json_t *iss = json_object_get(claims, "iss");
 	const char *sub = json_string_value(json_object_get(claims, "sub"));
+	const char *refusal;
 
 	if (!json_is_number(exp))
 		return refuse(why, whylen, "the token has no expiry (exp)");
-	if (json_number_value(exp) + (double)auth->leeway_s <= (double)now)
-		return refuse(why, whylen, "the token has expired");
 	if (nbf && !json_is_number(nbf))
 		return refuse(why, whylen, "the token's nbf is not a number");
-	if (nbf && json_number_value(nbf) - (double)auth->leeway_s > (double)now)
-		return refuse(why, whylen, "the token is not valid yet (nbf)");
+	*exp_out = json_number_value(exp);
+	*nbf_out = nbf ? json_number_value(nbf) : -INFINITY;
+	refusal = time_refusal(auth, *exp_out, *nbf_out, now);
+	if (refusal)
+		return refuse(why, whylen, refusal);
 	if (auth->issuer && (!json_is_string(iss) || strcmp(json_string_value(iss), auth->issuer)))
 		return refuse(why, whylen, "the token's issuer is not trusted");
 	if (!sub || !svc_id_valid(sub))
@@ -214,6 +382,8 @@ int svc_auth_verify(const struct svc_auth *auth, const char *authorization, time
 	jwt_t *jwt = NULL;
 	char *grants = NULL;
 	json_t *claims = NULL;
+	double exp = 0, nbf = -INFINITY;
+	size_t len;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -222,6 +392,12 @@ int svc_auth_verify(const struct svc_auth *auth, const char *authorization, time
 		              "a bearer token is required (Authorization: Bearer ...)");
 	if (!token)
 		return refuse(why, whylen, "the Authorization header is not a bearer token");
+	len = strlen(token);
+	if (auth->cache) {
+		rc = cache_lookup(auth, token, len, now, out, why, whylen);
+		if (rc != 0)
+			return rc > 0 ? 0 : SVC_EPERMANENT;
+	}
 	if (!jws_shaped(token) || jwt_decode(&jwt, token, auth->key, (int)auth->key_len) != 0 ||
 	    !jwt) {
 		rc = refuse(why, whylen, "the token is malformed or its signature does not verify");
@@ -239,7 +415,9 @@ int svc_auth_verify(const struct svc_auth *auth, const char *authorization, time
 		rc = refuse(why, whylen, "the token's claims are not a JSON object");
 		goto release;
 	}
-	rc = check_claims(auth, claims, now, out, why, whylen);
+	rc = check_claims(auth, claims, now, out, &exp, &nbf, why, whylen);
+	if (rc == 0 && auth->cache)
+		cache_store(auth, token, len, exp, nbf, out);
 release:
 	if (rc != 0)
 		memset(out, 0, sizeof(*out));

@@ -7,6 +7,9 @@
  *   JWT_PUBLIC_KEY_FILE  RS256: PEM public key (instead of JWT_SECRET)
  *   JWT_ISSUER           when set, the "iss" claim must equal it
  *   JWT_LEEWAY_S         clock skew allowed on exp/nbf (default 30)
+ *   JWT_CACHE_SLOTS      tokens remembered as verified (default 2048; 0: none):
+ *                        a token seen again is not decoded and its signature
+ *                        not checked again, only its exp and nbf
  * Exactly one of JWT_SECRET and JWT_PUBLIC_KEY_FILE.
  *
  * A token is accepted when its header names the configured algorithm (never
@@ -47,6 +50,10 @@ struct svc_auth *svc_auth_from_env(void);
  * tools. */
 struct svc_auth *svc_auth_new_hs256(const void *key, size_t len);
 void svc_auth_free(struct svc_auth *auth);
+/* Remembers up to `slots` verified tokens (rounded up to a power of two;
+ * 0: none; JWT_CACHE_SLOTS above), forgetting those remembered so far. Not
+ * while another thread verifies with `auth`. */
+void svc_auth_set_cache(struct svc_auth *auth, size_t slots);
 
 /*
  * Verifies an Authorization header value ("Bearer <token>") at time `now`
