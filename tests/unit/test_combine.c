@@ -268,6 +268,91 @@ static void test_combine_linger_gathers_those_who_come_meanwhile(void **state)
 	}
 }
 
+/* Many threads at once, for the wake-ups: every request is answered by
+ * exactly one run, runs never overlap, and nothing is left waiting. */
+#define STRESS_THREADS  8
+#define STRESS_REQUESTS 3000
+
+struct stress {
+	struct svc_combiner c;
+	pthread_mutex_t mu;
+	bool running;    /* under mu */
+	bool overlapped; /* under mu */
+	size_t handled;  /* under mu */
+	size_t runs;     /* under mu */
+};
+
+static int stress_run(void *arg, void *const *items, size_t n)
+{
+	struct stress *s = arg;
+
+	pthread_mutex_lock(&s->mu);
+	if (s->running)
+		s->overlapped = true;
+	s->running = true;
+	s->runs++;
+	pthread_mutex_unlock(&s->mu);
+	for (size_t i = 0; i < n; i++)
+		((struct item *)items[i])->answer++;
+	pthread_mutex_lock(&s->mu);
+	s->handled += n;
+	s->running = false;
+	pthread_mutex_unlock(&s->mu);
+	return 0;
+}
+
+struct stress_thread {
+	struct stress *s;
+	struct item items[STRESS_REQUESTS];
+	int failed; /* requests that did not return 0 */
+};
+
+static void *stress_main(void *arg)
+{
+	struct stress_thread *t = arg;
+
+	for (int i = 0; i < STRESS_REQUESTS; i++) {
+		/* now and then a lingering one, as a quiet order service does */
+		long linger = i % 500 == 0 ? 1 : 0;
+
+		if (svc_combine_linger(&t->s->c, &t->items[i], linger) != 0)
+			t->failed++;
+	}
+	return NULL;
+}
+
+static void test_combine_many_threads_answer_each_request_once(void **state)
+{
+	static struct stress_thread th[STRESS_THREADS];
+	struct stress s;
+	pthread_t t[STRESS_THREADS];
+	size_t wrong = 0;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	memset(th, 0, sizeof(th));
+	assert_int_equal(pthread_mutex_init(&s.mu, NULL), 0);
+	assert_int_equal(svc_combiner_init(&s.c, stress_run, &s), 0);
+	for (int i = 0; i < STRESS_THREADS; i++) {
+		th[i].s = &s;
+		assert_int_equal(pthread_create(&t[i], NULL, stress_main, &th[i]), 0);
+	}
+	for (int i = 0; i < STRESS_THREADS; i++)
+		pthread_join(t[i], NULL);
+	for (int i = 0; i < STRESS_THREADS; i++) {
+		assert_int_equal(th[i].failed, 0);
+		for (int j = 0; j < STRESS_REQUESTS; j++)
+			wrong += th[i].items[j].answer != 1;
+	}
+	assert_int_equal(wrong, 0);
+	assert_false(s.overlapped);
+	assert_int_equal(s.handled, (size_t)STRESS_THREADS * STRESS_REQUESTS);
+	assert_true(s.runs >= 1 && s.runs <= s.handled);
+	assert_int_equal(svc_combiner_waiting(&s.c), 0);
+	svc_combiner_release(&s.c);
+	pthread_mutex_destroy(&s.mu);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -283,6 +368,7 @@ int main(void)
 	                test_combine_linger_alone_runs_alone_after_the_linger, setup, teardown),
 	        cmocka_unit_test_setup_teardown(
 	                test_combine_linger_gathers_those_who_come_meanwhile, setup, teardown),
+	        cmocka_unit_test(test_combine_many_threads_answer_each_request_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
