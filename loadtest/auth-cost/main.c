@@ -73,7 +73,7 @@ int main(int argc, char **argv)
 	struct svc_auth *auth = svc_auth_new_hs256(KEY, strlen(KEY));
 	char header[SVC_AUTH_TOKEN_MAX + 16], cpu[128], report[768];
 	char *token;
-	long n_full, n_cached;
+	long n_full = 0, n_cached = 0;
 	FILE *f;
 	int c;
 
