@@ -188,7 +188,8 @@ static void cache_store(const struct svc_auth *auth, const char *token, size_t l
 	free(old);
 }
 
-static struct svc_auth *auth_new(jwt_alg_t alg, const void *key, size_t len)
+/* An auth for `alg` with `key` (copied), remembering up to `slots` tokens. */
+static struct svc_auth *auth_new(jwt_alg_t alg, const void *key, size_t len, size_t slots)
 {
 	struct svc_auth *a = calloc(1, sizeof(*a));
 
@@ -201,13 +202,19 @@ static struct svc_auth *auth_new(jwt_alg_t alg, const void *key, size_t len)
 	a->key_len = len;
 	a->alg = alg;
 	a->leeway_s = AUTH_LEEWAY_DEFAULT;
-	a->cache = cache_new(AUTH_CACHE_DEFAULT); /* none when out of memory: no harm */
+	a->cache = cache_new(slots); /* none when out of memory: no harm */
 	return a;
+}
+
+/* HS256 with `key`: NULL when shorter than AUTH_MIN_SECRET. */
+static struct svc_auth *hs256_new(const void *key, size_t len, size_t slots)
+{
+	return len >= AUTH_MIN_SECRET ? auth_new(JWT_ALG_HS256, key, len, slots) : NULL;
 }
 
 struct svc_auth *svc_auth_new_hs256(const void *key, size_t len)
 {
-	return len >= AUTH_MIN_SECRET ? auth_new(JWT_ALG_HS256, key, len) : NULL;
+	return hs256_new(key, len, AUTH_CACHE_DEFAULT);
 }
 
 void svc_auth_set_cache(struct svc_auth *auth, size_t slots)
@@ -256,15 +263,16 @@ struct svc_auth *svc_auth_from_env(void)
 	const char *issuer = svc_env_str("JWT_ISSUER", NULL);
 	struct svc_auth *a = NULL;
 	char *pem;
-	size_t len = 0;
+	size_t len = 0, slots;
 
 	if ((secret != NULL) == (key_file != NULL)) {
 		svc_error("auth: set exactly one of JWT_SECRET (HS256) and JWT_PUBLIC_KEY_FILE "
 		          "(RS256); clients need tokens (make token)");
 		return NULL;
 	}
+	slots = (size_t)svc_env_long("JWT_CACHE_SLOTS", AUTH_CACHE_DEFAULT, 0, AUTH_CACHE_MAX);
 	if (secret) {
-		a = svc_auth_new_hs256(secret, strlen(secret));
+		a = hs256_new(secret, strlen(secret), slots);
 		if (!a)
 			svc_error("auth: JWT_SECRET must be at least %d bytes", AUTH_MIN_SECRET);
 	} else {
@@ -272,14 +280,12 @@ struct svc_auth *svc_auth_from_env(void)
 		if (!pem)
 			svc_error("auth: cannot read the PEM key JWT_PUBLIC_KEY_FILE=%s", key_file);
 		else
-			a = auth_new(JWT_ALG_RS256, pem, len);
+			a = auth_new(JWT_ALG_RS256, pem, len, slots);
 		free(pem);
 	}
 	if (!a)
 		return NULL;
 	a->leeway_s = svc_env_long("JWT_LEEWAY_S", AUTH_LEEWAY_DEFAULT, 0, 3600);
-	svc_auth_set_cache(
-	        a, (size_t)svc_env_long("JWT_CACHE_SLOTS", AUTH_CACHE_DEFAULT, 0, AUTH_CACHE_MAX));
 	if (issuer && !(a->issuer = strdup(issuer))) {
 		svc_auth_free(a);
 		return NULL;
