@@ -7,6 +7,8 @@
 #   obs-cost       what metrics and log lines cost the hot path (make bench-obs)
 #   delivery-cost  what one event costs the sidecar and the service on the
 #                  /internal/events hop, no stack needed (make bench-delivery)
+#   inbox-prune.sh what deleting old inbox claims costs, on the stack of
+#                  `make run` (make bench-inbox-prune)
 # The ceiling tools and lagmon share loadgen's archive (clock, percentiles).
 $(eval $(call program,loadgen,loadtest/loadgen))
 $(eval $(call program,kafka-ceiling,loadtest/kafka-ceiling))
@@ -16,7 +18,9 @@ $(eval $(call program,auth-cost,loadtest/auth-cost))
 $(eval $(call program,obs-cost,loadtest/obs-cost))
 $(eval $(call program,delivery-cost,loadtest/delivery-cost))
 
-.PHONY: bench-auth bench-obs bench-delivery
+.PHONY: bench-auth bench-obs bench-delivery bench-inbox-prune
+bench-inbox-prune:
+	loadtest/inbox-prune.sh
 bench-delivery: $(BIN)/delivery-cost
 	@mkdir -p build/bench
 	$(BIN)/delivery-cost | tee build/bench/delivery-cost.txt

@@ -383,13 +383,14 @@ TESTS[-1:-1] = module_tests("test_payment_guard")
 TESTS[-1:-1] = module_tests("test_inventory_bulk")
 TESTS[-1:-1] = module_tests("test_metrics")
 TESTS[-1:-1] = module_tests("test_console")
+TESTS[-1:-1] = module_tests("test_inbox_retention")
 # after the invariants: its product's moves belong to no real order
 TESTS += module_tests("test_inventory_batch")
 # after the invariants too: its orders exist only in the notification service
 TESTS += module_tests("test_notification_batch")
 MODULES = ("test_dlq", "test_payment_batch", "test_order_batch", "test_payment_guard",
-           "test_inventory_bulk", "test_metrics", "test_console", "test_inventory_batch",
-           "test_notification_batch")
+           "test_inventory_bulk", "test_metrics", "test_console", "test_inbox_retention",
+           "test_inventory_batch", "test_notification_batch")
 
 
 def unlisted_modules():

@@ -122,6 +122,7 @@ static int setup(void **state)
 	fake_db_install();
 	service.consumer = &local_ops;
 	ctx.consumer_tx_max = 0;
+	ctx.inbox_keep_ms = 0;
 	ctx.db = fake_db_pool_open(2);
 	return ctx.db ? 0 : -1;
 }
@@ -136,18 +137,27 @@ static int teardown(void **state)
 }
 
 /* A delivered message: the event `id` of `type` for `order` (its
- * correlation id), as the sidecar posts it. New reference. */
-static json_t *message(const char *id, const char *type, const char *order, int64_t offset)
+ * correlation id), stamped `timestamp_ms`, as the sidecar posts it. New
+ * reference. */
+static json_t *message_at(const char *id, const char *type, const char *order, int64_t offset,
+                          int64_t timestamp_ms)
 {
 	char value[512];
 
-	snprintf(
-	        value, sizeof(value),
-	        "{\"eventId\":\"%s\",\"type\":\"%s\",\"timestamp\":1,\"data\":{\"orderId\":\"%s\"},"
-	        "\"metadata\":{\"correlationId\":\"%s\",\"version\":\"1\",\"source\":\"test\"}}",
-	        id, type, order, order);
+	snprintf(value, sizeof(value),
+	         "{\"eventId\":\"%s\",\"type\":\"%s\",\"timestamp\":%lld,\"data\":{\"orderId\":"
+	         "\"%s\"},\"metadata\":{\"correlationId\":\"%s\",\"version\":\"1\",\"source\":"
+	         "\"test\"}}",
+	         id, type, (long long)timestamp_ms, order, order);
 	return json_pack("{s:s, s:i, s:I, s:s, s:s}", "topic", "order.events", "partition", 0,
 	                 "offset", (json_int_t)offset, "key", order, "value", value);
+}
+
+/* The same, stamped at 1 ms after the epoch (the inbox keeps every claim in
+ * these tests unless one says otherwise: ctx.inbox_keep_ms 0). */
+static json_t *message(const char *id, const char *type, const char *order, int64_t offset)
+{
+	return message_at(id, type, order, offset, 1);
 }
 
 /* Posts `msgs` (stolen) as one delivery; the answer's statuses go to got[]
@@ -246,6 +256,53 @@ static void test_consumer_committed_batch_not_for_events_one_by_one(void **state
 	assert_statuses(got, "ok", "duplicate", "ok");
 	assert_int_equal(tc.batch_calls, 0);
 	assert_int_equal(tc.committed, 2);
+}
+
+/* Three events, the second stamped an hour and a second ago, with the inbox
+ * remembering an hour: its claim may have been deleted already. */
+static json_t *one_too_old(void)
+{
+	int64_t now = svc_now_ms();
+
+	ctx.inbox_keep_ms = 3600 * 1000;
+	return json_pack("[o, o, o]", message_at(ID1, EV_PAYMENT_COMPLETED, ORDER_A, 1, now),
+	                 message_at(ID2, EV_PAYMENT_COMPLETED, ORDER_B, 2, now - 3601 * 1000),
+	                 message_at(ID3, EV_PAYMENT_COMPLETED, ORDER_C, 3, now - 3599 * 1000));
+}
+
+/* An event older than the inbox remembers is rejected (the sidecar
+ * dead-letters it with the reason), neither claimed nor applied; the others
+ * of the batch go on together. */
+static void test_consumer_event_older_than_the_inbox_is_rejected(void **state)
+{
+	const char *got[3];
+
+	(void)state;
+	assert_int_equal(deliver(one_too_old(), got, 3), 200);
+	assert_statuses(got, "ok", "rejected", "ok");
+	assert_int_equal(fake_db_commits(), 1);
+	assert_int_equal(committed_claims(ID1) + committed_claims(ID3), 2);
+	assert_int_equal(fake_db_count(FAKE_DB_ANY, NULL, ID2), 0);
+	assert_int_equal(tc.applies, 2);
+	assert_int_equal(atomic_load(&stats.rejected), 1);
+}
+
+/* The same when the batch is given up and the events go one by one (ID3
+ * was processed already), and with an outside prepare(), which must not run
+ * for it either. */
+static void test_consumer_event_older_than_the_inbox_is_rejected_one_by_one(void **state)
+{
+	const char *got[3];
+
+	(void)state;
+	service.consumer = &outside_ops;
+	fake_db_fail(fake_db_on("INSERT INTO processed_messages", ID3), FAKE_DB_ER_DUP_ENTRY);
+	assert_int_equal(deliver(one_too_old(), got, 3), 200);
+	assert_statuses(got, "ok", "rejected", "duplicate");
+	assert_int_equal(committed_claims(ID1), 1);
+	assert_int_equal(fake_db_count(FAKE_DB_ANY, NULL, ID2), 0);
+	for (int i = 0; i < tc.prepares && i < 8; i++)
+		assert_string_not_equal(tc.prepared[i], ID2);
 }
 
 static void test_consumer_claim_collision_gives_up_the_batch_and_goes_one_by_one(void **state)
@@ -492,6 +549,8 @@ int main(void)
 	        T(test_consumer_batch_applies_every_event_in_one_transaction),
 	        T(test_consumer_committed_batch_runs_once_per_transaction),
 	        T(test_consumer_committed_batch_not_for_events_one_by_one),
+	        T(test_consumer_event_older_than_the_inbox_is_rejected),
+	        T(test_consumer_event_older_than_the_inbox_is_rejected_one_by_one),
 	        T(test_consumer_claim_collision_gives_up_the_batch_and_goes_one_by_one),
 	        T(test_consumer_transient_error_answers_retry_for_the_rest),
 	        T(test_consumer_failed_commit_goes_one_by_one),

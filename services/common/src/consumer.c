@@ -19,6 +19,7 @@
 #include "svc/db.h"
 #include "svc/defer.h"
 #include "svc/error.h"
+#include "svc/inbox_retention.h"
 #include "svc/json.h"
 #include "svc/log.h"
 #include "svc/outbox.h"
@@ -233,10 +234,22 @@ void svc__consumer_log_outcome(const struct svc_event *ev, const char *topic, in
 		          (long long)elapsed_ms);
 }
 
-/* Whether the consumer has a use for events of ev's type (ops->accepts). */
-bool svc__consumer_accepts(const struct svc_consumer_ops *ops, const struct svc_event *ev)
+int svc__consumer_admit(struct svc_ctx *ctx, const struct svc_event *ev, char *reason,
+                        size_t reasonlen)
 {
-	return !ops->accepts || ops->accepts(ev->type);
+	const struct svc_consumer_ops *ops = ctx->svc->consumer;
+
+	if (ops->accepts && !ops->accepts(ev->type))
+		return SVC_IGNORED;
+	if (svc_inbox_too_old(ctx->inbox_keep_ms, svc_now_ms(), ev)) {
+		snprintf(reason, reasonlen,
+		         "event of %lld ms ago is older than the inbox remembers "
+		         "(INBOX_RETENTION_HOURS=%lld): it may have been applied already",
+		         (long long)(svc_now_ms() - ev->timestamp_ms),
+		         (long long)(ctx->inbox_keep_ms / 3600000));
+		return SVC_EPERMANENT;
+	}
+	return 0;
 }
 
 /* Decodes and handles one message in its own transaction. */
@@ -251,9 +264,9 @@ static int handle_message(struct svc_ctx *ctx, json_t *msg, char *reason, size_t
 	*committed = false;
 	ret = svc__consumer_decode(msg, &ev, &from, reason, reasonlen);
 	svc_log_context_event(ev.id, ev.type, ev.correlation_id);
-	if (ret == 0 && !svc__consumer_accepts(ctx->svc->consumer, &ev))
-		ret = SVC_IGNORED;
-	else if (ret == 0)
+	if (ret == 0)
+		ret = svc__consumer_admit(ctx, &ev, reason, reasonlen);
+	if (ret == 0)
 		ret = handle_event(ctx, &ev, &from, reason, reasonlen, committed);
 	svc__consumer_log_outcome(&ev, from.topic, ret, reason, reasonlen,
 	                          svc_now_ms() - started_ms);

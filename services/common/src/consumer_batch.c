@@ -327,8 +327,9 @@ int svc__consumer_handle_together(struct svc_ctx *ctx, json_t *messages, size_t 
 	for (i = 0; i < count; i++) {
 		te[i].code = svc__consumer_decode(json_array_get(messages, first + i), &te[i].ev,
 		                                  &te[i].from, te[i].reason, sizeof(te[i].reason));
-		if (te[i].code == 0 && !svc__consumer_accepts(ops, &te[i].ev))
-			te[i].code = SVC_IGNORED;
+		if (te[i].code == 0)
+			te[i].code = svc__consumer_admit(ctx, &te[i].ev, te[i].reason,
+			                                 sizeof(te[i].reason));
 	}
 	if (has_outside_prepare(ops)) {
 		*countp = distinct_orders(te, count);

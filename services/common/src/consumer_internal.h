@@ -30,8 +30,11 @@ void svc__inbox_claim_tuple(struct svc_buf *b, MYSQL *conn, const struct svc_eve
  * and offset): 0 or SVC_EPERMANENT (reason set). Release ev in either case. */
 int svc__consumer_decode(json_t *msg, struct svc_event *ev, struct svc_inbox_from *from,
                          char *reason, size_t reasonlen);
-/* Whether the consumer has a use for events of ev's type (ops->accepts). */
-bool svc__consumer_accepts(const struct svc_consumer_ops *ops, const struct svc_event *ev);
+/* Whether a decoded event goes on: 0; SVC_IGNORED when the consumer has no
+ * use for its type (ops->accepts); SVC_EPERMANENT (reason set) when it is
+ * older than the inbox remembers (ctx->inbox_keep_ms, svc/inbox_retention.h). */
+int svc__consumer_admit(struct svc_ctx *ctx, const struct svc_event *ev, char *reason,
+                        size_t reasonlen);
 /* Logs one outcome (failures and slow events at warn level); gives a
  * failure without a reason one. */
 void svc__consumer_log_outcome(const struct svc_event *ev, const char *topic, int ret, char *reason,

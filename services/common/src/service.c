@@ -19,6 +19,7 @@
 #include "svc/config.h"
 #include "svc/error.h"
 #include "svc/httpc.h"
+#include "svc/inbox_retention.h"
 #include "svc/json.h"
 #include "svc/log.h"
 
@@ -418,6 +419,7 @@ int svc_run(const struct svc_service *svc, void *user)
 {
 	struct svc_run_state run = {.ctx = {.svc = svc, .user = user}};
 	struct svc_http_server *http = NULL, *internal = NULL;
+	struct svc_inbox_pruner *pruner = NULL;
 	sigset_t blocked, stop;
 	bool started = false;
 	char default_openapi[PATH_LEN];
@@ -459,6 +461,11 @@ int svc_run(const struct svc_service *svc, void *user)
 		        "type,outcome");
 	run.ctx.consumer_tx_max =
 	        (unsigned)svc_env_long("CONSUMER_TX_MAX", SVC_CONSUMER_TX_MAX_DEFAULT, 1, 10000);
+	if (svc->consumer)
+		run.ctx.inbox_keep_ms =
+		        (int64_t)svc_env_long("INBOX_RETENTION_HOURS",
+		                              SVC_INBOX_RETENTION_HOURS_DEFAULT, 0, 24L * 3650) *
+		        3600000;
 
 	if (svc->consumer && internal_port(&run) == 0) {
 		svc_error("INTERNAL_HTTP_PORT is not set: events are delivered only on a listener "
@@ -476,6 +483,14 @@ int svc_run(const struct svc_service *svc, void *user)
 		goto release;
 	}
 	started = true;
+	if (run.ctx.inbox_keep_ms > 0 && !svc->reads_foreign_db &&
+	    !(pruner = svc_inbox_pruner_start(
+	              &run.ctx, run.ctx.inbox_keep_ms,
+	              svc_env_long("INBOX_PRUNE_INTERVAL_MS", SVC_INBOX_PRUNE_INTERVAL_MS, 100,
+	                           86400000L),
+	              (unsigned)svc_env_long("INBOX_PRUNE_BATCH", SVC_INBOX_PRUNE_BATCH, 1,
+	                                     100000))))
+		goto release;
 	http = start_http(&run, false);
 	if (!http)
 		goto release;
@@ -489,6 +504,7 @@ release:
 	svc_http_server_free(http);
 	/* No delivery runs any more: the inbox's prepare threads can go. */
 	svc__prepare_pool_stop();
+	svc_inbox_pruner_stop(pruner);
 	if (started && svc->stop)
 		svc->stop(&run.ctx);
 	svc_auth_free(run.auth);

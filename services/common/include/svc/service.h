@@ -43,7 +43,10 @@
  *                                 have (it does not start without one);
  *                                 bodies up to INTERNAL_MAX_BODY (4 MiB, never
  *                                 less than HTTP_MAX_BODY), events applied
- *                                 up to CONSUMER_TX_MAX (100) per transaction
+ *                                 up to CONSUMER_TX_MAX (100) per transaction;
+ *                                 the inbox's claims kept INBOX_RETENTION_HOURS
+ *                                 (192) and older ones deleted by a job
+ *                                 (svc/inbox_retention.h)
  *   6. waits for SIGTERM/SIGINT, then stops HTTP, calls svc->stop(), frees.
  */
 #ifndef SVC_SERVICE_H
@@ -52,6 +55,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "svc/consumer.h"
 #include "svc/db.h"
@@ -70,6 +74,10 @@ struct svc_ctx {
 	/* Most events applied in one transaction (CONSUMER_TX_MAX); 0 means
 	 * SVC_CONSUMER_TX_MAX_DEFAULT. Set by svc_run(). */
 	unsigned consumer_tx_max;
+	/* How long the inbox remembers a claim, in ms (INBOX_RETENTION_HOURS,
+	 * svc/inbox_retention.h): older events are rejected. 0 = for ever (no
+	 * check). Set by svc_run(). */
+	int64_t inbox_keep_ms;
 	/* The process's metrics (GET /metrics), for the service to register its
 	 * own in start(); NULL when out of memory (every svc_prom call then does
 	 * nothing). Set by svc_run(). */
