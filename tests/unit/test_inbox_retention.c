@@ -155,6 +155,7 @@ static void test_pruner_goes_on_while_batches_are_full(void **state)
 	assert_int_equal(fake_db_applied(short_one), 1);
 	svc_buf_init(&text);
 	assert_int_equal(svc_prom_render(prom, &text), 0);
+	assert_non_null(text.data);
 	assert_non_null(strstr(text.data, "svc_inbox_pruned_rows_total 5"));
 	svc_buf_release(&text);
 	svc_prom_free(prom);

@@ -7,6 +7,7 @@
  * (consumer.c).
  */
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,9 +133,24 @@ static void prepare_at(void *arg, size_t i)
 	prepare_one(p->ctx, p->te[i]);
 }
 
+/* Out of memory before any prepare() ran: the first event still to prepare
+ * is retried, and with it all after it. Returns its index. */
+static size_t retry_from_first(struct tx_event *te, size_t count)
+{
+	size_t i;
+
+	for (i = 0; i < count && te[i].code != 0; i++)
+		;
+	if (i < count) {
+		te[i].code = SVC_ENOMEM;
+		snprintf(te[i].reason, sizeof(te[i].reason), "out of memory preparing the batch");
+	}
+	return i;
+}
+
 /*
  * Runs the outside prepare() of te[0..count) that are still at code 0, all
- * at once (the events are of distinct orders: handle_together), on the
+ * at once (the events are of distinct orders: distinct_orders), on the
  * prepare pool. Returns the index of the first event that failed
  * transiently (count if none): it and all after it are retried, prepared or
  * not.
@@ -146,7 +162,7 @@ static size_t prepare_all(struct svc_ctx *ctx, struct tx_event *te, size_t count
 
 	p.te = calloc(count ? count : 1, sizeof(*p.te));
 	if (!p.te)
-		return 0;
+		return retry_from_first(te, count);
 	for (i = 0; i < count; i++)
 		if (te[i].code == 0)
 			p.te[n++] = &te[i];
