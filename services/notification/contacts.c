@@ -61,3 +61,8 @@ int notif_contacts_email(struct notif_contacts *c, const char *user_id, char *ou
 		memcpy(out, me.email, strlen(me.email) + 1);
 	return rc;
 }
+
+int notif_contacts_emails(struct notif_contacts *c, struct notif_contact *const *cs, size_t n)
+{
+	return c->query(c->arg, cs, n);
+}

@@ -33,5 +33,8 @@ void notif_contacts_release(struct notif_contacts *c);
 /* The e-mail address of `user_id` into out: 0, SVC_ENOTFOUND (no contact or
  * no address), or the query's error (SVC_ETRANSIENT, SVC_ENOMEM, ...). */
 int notif_contacts_email(struct notif_contacts *c, const char *user_id, char *out, size_t outlen);
+/* The look-ups cs[0..n) of one caller (a batch's) in one query, not
+ * combined with others: 0 with each cs[i]->rc set, or the query's error. */
+int notif_contacts_emails(struct notif_contacts *c, struct notif_contact *const *cs, size_t n);
 
 #endif

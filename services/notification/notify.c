@@ -32,28 +32,49 @@ void notif_outgoing_release(struct notif_outgoing *n)
 	n->body = NULL;
 }
 
+int notif_recipient_from(int found, const char *email, const char *user_id, char *out,
+                         size_t outlen)
+{
+	if (found == 0 && strlen(email) >= outlen)
+		found = SVC_ENOTFOUND; /* cannot be used here: the fallback */
+	if (found == 0) {
+		memcpy(out, email, strlen(email) + 1);
+		return 0;
+	}
+	if (found == SVC_ENOTFOUND) {
+		notif_fallback_recipient(user_id, out, outlen);
+		svc_info("no contact address for user %s: using %s", user_id, out);
+		return 0;
+	}
+	return SVC_ETRANSIENT;
+}
+
 int notif_recipient_resolve(struct notif_contacts *contacts, const char *user_id, char *out,
                             size_t outlen)
 {
-	int rc = notif_contacts_email(contacts, user_id, out, outlen);
+	char email[NOTIF_RECIPIENT_MAX + 1];
+	int found = notif_contacts_email(contacts, user_id, email, sizeof(email));
 
-	if (rc == SVC_ENOTFOUND) {
-		notif_fallback_recipient(user_id, out, outlen);
-		svc_info("no contact address for user %s: using %s", user_id, out);
-		rc = 0;
-	}
-	return rc == 0 ? 0 : SVC_ETRANSIENT;
+	return notif_recipient_from(found, email, user_id, out, outlen);
 }
 
-int notif_outgoing_address(struct notif_outgoing *n, struct notif_contacts *contacts,
-                           const char *user_id)
+int notif_outgoing_user(struct notif_outgoing *n, const char *user_id)
 {
 	size_t len = strlen(user_id);
 
 	if (len >= sizeof(n->user_id))
 		return SVC_ERANGE;
 	memcpy(n->user_id, user_id, len + 1);
-	return notif_recipient_resolve(contacts, user_id, n->recipient, sizeof(n->recipient));
+	return 0;
+}
+
+int notif_outgoing_address(struct notif_outgoing *n, struct notif_contacts *contacts,
+                           const char *user_id)
+{
+	int rc = notif_outgoing_user(n, user_id);
+
+	return rc ? rc
+	          : notif_recipient_resolve(contacts, user_id, n->recipient, sizeof(n->recipient));
 }
 
 int notif_deliver(struct notif_outgoing *n, char *err, size_t errlen)

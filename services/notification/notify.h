@@ -47,6 +47,10 @@ void notif_outgoing_release(struct notif_outgoing *n);
  * unknown user. 0 or SVC_ETRANSIENT (database unreachable). */
 int notif_recipient_resolve(struct notif_contacts *contacts, const char *user_id, char *out,
                             size_t outlen);
+/* The same from a look-up already made: `found` is its answer (0 with
+ * `email`, SVC_ENOTFOUND, or an error). */
+int notif_recipient_from(int found, const char *email, const char *user_id, char *out,
+                         size_t outlen);
 
 /* Addresses `n` to `user_id`: sets n->user_id and n->recipient to the
  * user's stored contact (notif_recipient_resolve), the only address a
@@ -54,6 +58,8 @@ int notif_recipient_resolve(struct notif_contacts *contacts, const char *user_id
  * bytes) or SVC_ETRANSIENT. */
 int notif_outgoing_address(struct notif_outgoing *n, struct notif_contacts *contacts,
                            const char *user_id);
+/* Its first half: sets n->user_id only. 0 or SVC_ERANGE. */
+int notif_outgoing_user(struct notif_outgoing *n, const char *user_id);
 
 /* Sends `n` through its channel: 0 with status SENT, or FAILED and the error
  * for a permanent failure (recorded, not lost); SVC_ETRANSIENT (reason in

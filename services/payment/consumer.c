@@ -1,8 +1,8 @@
 /*
  * The payment consumer (consumer.h): decodes the command or order event into
- * a pay_job, runs pay_job_prepare before the transaction and pay_job_apply
- * inside it. The job travels between the two as the scratch state. A batch
- * transaction reads all its orders' rows in one statement and writes the
+ * a pay_job, runs pay_job_prepare (a batch's together: pay_jobs_prepare)
+ * before the transaction and pay_job_apply inside it. The job travels between the two as the
+ * scratch state. A batch transaction reads all its orders' rows in one statement and writes the
  * changed ones back in one (batch.h).
  */
 #include "services/payment/consumer.h"
@@ -117,6 +117,54 @@ static int prepare(struct svc_ctx *ctx, const struct svc_event *ev, void **scrat
 	return 0;
 }
 
+/*
+ * A batch's commands prepared together (pay_jobs_prepare): the REQUESTED
+ * records of its ProcessPayments in one transaction, their charges in one
+ * call. Refunds (RefundPayment, OrderCancelled) each call the gateway on
+ * their own, so they go to prepare() on the pool, in parallel.
+ */
+static void prepare_batch(struct svc_ctx *ctx, const struct svc_event *const *evs, void **scratch,
+                          int *codes, char *const *reasons, size_t len, size_t n)
+{
+	struct pay_job **jobs = calloc(n ? n : 1, sizeof(*jobs));
+	char **errs = calloc(n ? n : 1, sizeof(*errs));
+	int *rcs = calloc(n ? n : 1, sizeof(*rcs));
+	size_t *at = calloc(n ? n : 1, sizeof(*at));
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		struct pay_job *job = jobs && errs && rcs && at ? calloc(1, sizeof(*job)) : NULL;
+
+		scratch[i] = NULL;
+		if (!job) {
+			snprintf(reasons[i], len, "out of memory");
+			codes[i] = SVC_ETRANSIENT;
+		} else if ((codes[i] = decode(evs[i], job, reasons[i], len)) != 0) {
+			free(job);
+		} else if (job->kind == PAY_JOB_REFUND || job->kind == PAY_JOB_ORDER_CANCELLED) {
+			codes[i] = SVC_PREPARE_EACH;
+			free(job);
+		} else {
+			at[k] = i;
+			errs[k] = reasons[i];
+			jobs[k++] = job;
+		}
+	}
+	if (k > 0)
+		pay_jobs_prepare(ctx, jobs, rcs, errs, len, k);
+	for (i = 0; i < k; i++) {
+		codes[at[i]] = rcs[i];
+		if (rcs[i] == 0)
+			scratch[at[i]] = jobs[i];
+		else
+			free(jobs[i]);
+	}
+	free(jobs);
+	free(errs);
+	free(rcs);
+	free(at);
+}
+
 static int apply(struct svc_ctx *ctx, struct svc_tx *tx, const struct svc_event *ev, void *scratch,
                  char *reason, size_t len)
 {
@@ -160,6 +208,7 @@ static int end_batch(struct svc_ctx *ctx, struct svc_tx *tx, bool write)
 const struct svc_consumer_ops pay_consumer_ops = {
         .accepts = accepts,
         .prepare = prepare,
+        .prepare_batch = prepare_batch,
         .apply = apply,
         .scratch_free = free,
         .begin_batch = begin_batch,

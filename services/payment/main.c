@@ -28,19 +28,8 @@ static int start(struct svc_ctx *ctx)
 	}
 	ps->write_requested = pay_jobs_write_requested;
 	ps->write_arg = ctx;
-	if (svc_combiner_init(&ps->requested, pay_requested_run, ps) != 0)
-		return 1;
-	if (svc_combiner_init(&ps->charges, pay_charges_run, ps) != 0) {
-		svc_combiner_release(&ps->requested);
-		return 1;
-	}
 	ps->reconciler = pay_reconciler_start(ctx);
-	if (!ps->reconciler) {
-		svc_combiner_release(&ps->charges);
-		svc_combiner_release(&ps->requested);
-		return 1;
-	}
-	return 0;
+	return ps->reconciler ? 0 : 1;
 }
 
 static void stop(struct svc_ctx *ctx)
@@ -49,8 +38,6 @@ static void stop(struct svc_ctx *ctx)
 
 	pay_reconciler_stop(ps->reconciler);
 	ps->reconciler = NULL;
-	svc_combiner_release(&ps->charges);
-	svc_combiner_release(&ps->requested);
 }
 
 static void metrics(struct svc_ctx *ctx, json_t *out)

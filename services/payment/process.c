@@ -6,6 +6,7 @@
  */
 #include "services/payment/process.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,12 +141,25 @@ static void set_payment_id(const struct pay_job *job, struct pay_row *row)
 		svc_uuid7(row->payment_id);
 }
 
+/* Fills job->row with the REQUESTED row a first ProcessPayment inserts. */
+static void requested_row(struct pay_job *job)
+{
+	struct pay_row *row = &job->row;
+
+	memset(row, 0, sizeof(*row));
+	snprintf(row->order_id, sizeof(row->order_id), "%s", job->order_id);
+	set_payment_id(job, row);
+	row->amount = job->amount;
+	snprintf(row->currency, sizeof(row->currency), "%s", job->currency);
+	snprintf(row->user_id, sizeof(row->user_id), "%s", job->user_id);
+	row->status = PAY_REQUESTED;
+}
+
 /*
- * Records the REQUESTED row and PaymentRequested in a short transaction of
- * their own (shared with the records of commands prepared at the same time:
- * pay_requested_run), committed before the gateway is called, so the
- * request is on record even if the charge's answer never arrives. Leaves the row in
- * job->row. SVC_DUPLICATE when the order already has a row.
+ * Records the REQUESTED rows of jobs[0..n) and their PaymentRequested in one
+ * short transaction of their own (pay_requested_run: each job learns its
+ * own answer in requested_rc), committed before the gateway is called, so
+ * each request is on record even if the charge's answer never arrives.
  *
  * This commit cannot be folded into the final one: it is what tells a
  * RefundPayment that arrives during or after the charge (a step deadline)
@@ -156,31 +170,27 @@ static void set_payment_id(const struct pay_job *job, struct pay_row *row)
  * has the same hole after a crash (the insert rolls back) and holds a row
  * lock and a pooled connection for up to the gateway's timeout.
  */
-static int create_requested(struct svc_ctx *ctx, struct pay_job *job)
+static void create_requested(struct svc_ctx *ctx, struct pay_job *const *jobs, size_t n)
 {
-	struct pay_service *ps = ctx->user;
-	struct pay_row *row = &job->row;
+	size_t i;
 	int rc;
 
-	memset(row, 0, sizeof(*row));
-	snprintf(row->order_id, sizeof(row->order_id), "%s", job->order_id);
-	set_payment_id(job, row);
-	row->amount = job->amount;
-	snprintf(row->currency, sizeof(row->currency), "%s", job->currency);
-	snprintf(row->user_id, sizeof(row->user_id), "%s", job->user_id);
-	row->status = PAY_REQUESTED;
-	rc = svc_combine(&ps->requested, job);
-	return rc ? rc : job->requested_rc;
+	for (i = 0; i < n; i++)
+		requested_row(jobs[i]);
+	rc = pay_requested_run(ctx->user, (void *const *)jobs, n);
+	for (i = 0; rc == SVC_ENOMEM && i < n; i++)
+		jobs[i]->requested_rc = SVC_ENOMEM;
 }
 
 /*
- * Decides what ProcessPayment does. The usual case is a first delivery with
- * no row yet, so it inserts first and reads the row only when one exists
- * (one round trip fewer than reading first).
+ * Decides what ProcessPayment does once its REQUESTED record was tried
+ * (create_requested). The usual case is a first delivery with no row yet,
+ * so it inserts first and reads the row only when one exists (one round
+ * trip fewer than reading first).
  */
 static int plan_process(struct svc_ctx *ctx, struct pay_job *job, enum pay_plan *plan)
 {
-	int rc = create_requested(ctx, job), attempt;
+	int rc = job->requested_rc, attempt;
 
 	for (attempt = 0; rc == SVC_DUPLICATE && attempt < 3; attempt++) {
 		rc = pay_row_fetch(ctx, job->order_id, &job->row);
@@ -193,7 +203,8 @@ static int plan_process(struct svc_ctx *ctx, struct pay_job *job, enum pay_plan 
 		*plan = pay_process_plan(job->row.status, job->row.amount);
 		if (*plan != PAY_PLAN_CREATE)
 			return 0;
-		rc = create_requested(ctx, job); /* cannot happen: rows are never deleted */
+		create_requested(ctx, &job, 1); /* cannot happen: rows are never deleted */
+		rc = job->requested_rc;
 	}
 	if (rc == SVC_DUPLICATE)
 		return SVC_ETRANSIENT;
@@ -225,54 +236,108 @@ static int refund_voided(struct svc_ctx *ctx, struct pay_job *job, char *err, si
 	return 0;
 }
 
+/* A ProcessPayment in flight: its job, its plan, its charge. */
+struct process {
+	struct pay_job *job;
+	int *code;
+	char *err;
+	enum pay_plan plan;
+	bool charge_due; /* the plan charges: *code is set once charged */
+	struct pay_charge charge;
+};
+
+/* Its plan, once the REQUESTED record was tried: *p->code, or charge_due. */
+static void process_plan(struct svc_ctx *ctx, struct process *p, size_t errlen)
+{
+	struct pay_job *job = p->job;
+	int rc;
+
+	p->plan = PAY_PLAN_DONE;
+	rc = plan_process(ctx, job, &p->plan);
+	if (rc == SVC_ECONFLICT) {
+		snprintf(p->err, errlen, "payment id %s is another order's", job->payment_id);
+		*p->code = SVC_EPERMANENT;
+	} else if (rc) {
+		*p->code = rc;
+	} else if (p->plan == PAY_PLAN_DONE) {
+		*p->code = SVC_IGNORED;
+	} else if (p->plan == PAY_PLAN_FAIL_VOIDED) {
+		job->outcome = PAY_OUT_VOID_FAILED;
+		snprintf(job->reason, sizeof(job->reason), "%s", VOIDED_REASON);
+		*p->code = 0;
+	} else {
+		/* no answer until pay_charges_run gives one */
+		p->charge = (struct pay_charge){.order_id = job->order_id,
+		                                .amount = job->amount,
+		                                .currency = job->currency,
+		                                .out = {.result = PAY_GW_TRANSIENT}};
+		snprintf(p->charge.out.reason, sizeof(p->charge.out.reason), "not sent");
+		p->charge_due = true;
+	}
+}
+
+/* Its outcome from the gateway's answer to its charge. */
+static void process_charged(struct svc_ctx *ctx, struct process *p, size_t errlen)
+{
+	const struct pay_gw_answer *gw = &p->charge.out;
+	struct pay_job *job = p->job;
+
+	if (gw->result == PAY_GW_DECLINED) {
+		job->outcome = PAY_OUT_DECLINED;
+		snprintf(job->reason, sizeof(job->reason), "payment declined: %s", gw->reason);
+		*p->code = 0;
+	} else if (gw->result != PAY_GW_OK) {
+		*p->code = gateway_failure(gw, "charge", p->err, errlen);
+	} else {
+		snprintf(job->gateway_ref, sizeof(job->gateway_ref), "%s", gw->ref);
+		job->outcome = PAY_OUT_CAPTURED;
+		*p->code = p->plan == PAY_PLAN_CHARGE_VOID ? refund_voided(ctx, job, p->err, errlen)
+		                                           : 0;
+	}
+}
+
 /*
+ * Prepares the ProcessPayment jobs of procs[0..n) together: their REQUESTED
+ * records in one transaction, their charges in one call to the sidecar
+ * (pay_charges_run).
+ *
  * A RefundPayment may void the payment while the gateway is charged. That is
  * not re-read here: pay_job_apply reads the row FOR UPDATE, pay_apply_step
  * answers SVC_ETRANSIENT for a capture on a VOIDED row, and the redelivered
  * command then finds VOIDED and replays the charge (PAY_PLAN_CHARGE_VOID)
  * and refunds it. That costs a retry in a rare race, not a read per command.
  */
-static int prepare_process(struct svc_ctx *ctx, struct pay_job *job, char *err, size_t errlen)
+static void prepare_process(struct svc_ctx *ctx, struct process *procs, size_t n, size_t errlen)
 {
-	struct pay_service *ps = ctx->user;
-	struct pay_charge charge;
-	struct pay_gw_answer gw;
-	enum pay_plan plan = PAY_PLAN_DONE;
-	int rc = plan_process(ctx, job, &plan);
+	struct pay_job **jobs = calloc(n ? n : 1, sizeof(*jobs));
+	struct pay_charge **charges = calloc(n ? n : 1, sizeof(*charges));
+	size_t i, m = 0;
 
-	if (rc == SVC_ECONFLICT) {
-		snprintf(err, errlen, "payment id %s is another order's", job->payment_id);
-		return SVC_EPERMANENT;
+	if (!jobs || !charges) {
+		for (i = 0; i < n; i++) {
+			snprintf(procs[i].err, errlen, "out of memory");
+			*procs[i].code = SVC_ETRANSIENT;
+		}
+		goto release;
 	}
-	if (rc)
-		return rc;
-	if (plan == PAY_PLAN_DONE)
-		return SVC_IGNORED;
-	if (plan == PAY_PLAN_FAIL_VOIDED) {
-		job->outcome = PAY_OUT_VOID_FAILED;
-		snprintf(job->reason, sizeof(job->reason), "%s", VOIDED_REASON);
-		return 0;
+	for (i = 0; i < n; i++)
+		jobs[i] = procs[i].job;
+	create_requested(ctx, jobs, n);
+	for (i = 0; i < n; i++) {
+		process_plan(ctx, &procs[i], errlen);
+		if (procs[i].charge_due)
+			charges[m++] = &procs[i].charge;
 	}
-
-	/* Charged together with the commands prepared at the same time: one
-	 * call to the sidecar for them all (pay_charges_run). */
-	charge = (struct pay_charge){
-	        .order_id = job->order_id, .amount = job->amount, .currency = job->currency};
-	if (svc_combine(&ps->charges, &charge) != 0) {
-		snprintf(err, errlen, "gateway charge: out of memory");
-		return SVC_ETRANSIENT;
-	}
-	gw = charge.out;
-	if (gw.result == PAY_GW_DECLINED) {
-		job->outcome = PAY_OUT_DECLINED;
-		snprintf(job->reason, sizeof(job->reason), "payment declined: %s", gw.reason);
-		return 0;
-	}
-	if (gw.result != PAY_GW_OK)
-		return gateway_failure(&gw, "charge", err, errlen);
-	snprintf(job->gateway_ref, sizeof(job->gateway_ref), "%s", gw.ref);
-	job->outcome = PAY_OUT_CAPTURED;
-	return plan == PAY_PLAN_CHARGE_VOID ? refund_voided(ctx, job, err, errlen) : 0;
+	if (m > 0 && pay_charges_run(ctx->user, (void *const *)charges, m) != 0)
+		for (i = 0; i < m; i++) /* none sent: all still TRANSIENT */
+			snprintf(charges[i]->out.reason, sizeof(charges[i]->out.reason),
+			         "out of memory");
+	for (i = 0; i < n; i++)
+		if (procs[i].charge_due)
+			process_charged(ctx, &procs[i], errlen);
+release:
+	free(jobs);
+	free(charges);
 }
 
 /*
@@ -361,11 +426,11 @@ static int prepare_refund(struct svc_ctx *ctx, struct pay_job *job, char *err, s
 	return 0;
 }
 
-int pay_job_prepare(struct svc_ctx *ctx, struct pay_job *job, char *err, size_t errlen)
+/* pay_job_prepare of a job that is not a ProcessPayment. */
+static int prepare_other(struct svc_ctx *ctx, struct pay_job *job, char *err, size_t errlen)
 {
 	switch (job->kind) {
-	case PAY_JOB_PROCESS:
-		return prepare_process(ctx, job, err, errlen);
+	case PAY_JOB_PROCESS: /* prepare_process */
 	case PAY_JOB_ORDER_CONFIRMED:
 		return 0; /* nothing outside: apply records it */
 	case PAY_JOB_ORDER_CANCELLED:
@@ -375,6 +440,36 @@ int pay_job_prepare(struct svc_ctx *ctx, struct pay_job *job, char *err, size_t 
 		break;
 	}
 	return prepare_refund(ctx, job, err, errlen);
+}
+
+void pay_jobs_prepare(struct svc_ctx *ctx, struct pay_job *const *jobs, int *codes,
+                      char *const *errs, size_t errlen, size_t n)
+{
+	struct process *procs = calloc(n ? n : 1, sizeof(*procs));
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		if (jobs[i]->kind != PAY_JOB_PROCESS) {
+			codes[i] = prepare_other(ctx, jobs[i], errs[i], errlen);
+		} else if (!procs) {
+			snprintf(errs[i], errlen, "out of memory");
+			codes[i] = SVC_ETRANSIENT;
+		} else {
+			procs[k++] =
+			        (struct process){.job = jobs[i], .code = &codes[i], .err = errs[i]};
+		}
+	}
+	if (k > 0)
+		prepare_process(ctx, procs, k, errlen);
+	free(procs);
+}
+
+int pay_job_prepare(struct svc_ctx *ctx, struct pay_job *job, char *err, size_t errlen)
+{
+	int code = SVC_ETRANSIENT;
+
+	pay_jobs_prepare(ctx, &job, &code, &err, errlen, 1);
+	return code;
 }
 
 /* Fills the fields of `row` that the outcome changes (status is set by the caller). */

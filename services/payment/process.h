@@ -5,10 +5,10 @@
  * API charges or refunds. A job runs in two halves:
  *   pay_job_prepare  outside any transaction: inserts the REQUESTED row
  *                    (+PaymentRequested) in its own short transaction
- *                    (shared by concurrent commands: pay_requested_run),
- *                    or
- *                    reads the row the order already has, then calls the
- *                    gateway; idempotent.
+ *                    (shared by the commands of a batch: pay_jobs_prepare,
+ *                    pay_requested_run), or reads the row the order
+ *                    already has, then calls the gateway (one call for a
+ *                    batch's charges); idempotent.
  *   pay_job_apply    inside the caller's transaction: re-reads the row FOR
  *                    UPDATE (in a batch transaction, the batch's locked copy:
  *                    batch.h), writes the step state.c decides, emits the
@@ -31,7 +31,6 @@
 
 #include "services/payment/state.h"
 #include "services/payment/store.h"
-#include "svc/combine.h"
 
 struct svc_ctx;
 struct pay_job;
@@ -40,20 +39,11 @@ struct pay_reconciler;
 /* The service's own state (svc_ctx.user). */
 struct pay_service {
 	char sidecar_url[256]; /* SIDECAR_URL, default http://127.0.0.1:9082 */
-	/* The REQUESTED records of concurrent ProcessPayment commands, written
-	 * a group at a time: items are struct pay_job, run is pay_requested_run
-	 * with this pay_service as its arg. */
-	struct svc_combiner requested;
-	/* Writes a group's records in one transaction: main.c sets
-	 * pay_jobs_write_requested with the svc_ctx as write_arg, tests a fake
-	 * with the same contract. */
+	/* Writes a group of REQUESTED records in one transaction
+	 * (pay_requested_run): main.c sets pay_jobs_write_requested with the
+	 * svc_ctx as write_arg, tests a fake with the same contract. */
 	int (*write_requested)(void *arg, struct pay_job *const *jobs, size_t n);
 	void *write_arg;
-	/* The gateway charges of concurrent ProcessPayment commands, sent a
-	 * group at a time in one call to the sidecar: items are struct
-	 * pay_charge (gateway.h), run is pay_charges_run with this pay_service
-	 * as its arg. */
-	struct svc_combiner charges;
 	struct pay_reconciler *reconciler; /* reconcile.h */
 };
 
@@ -88,6 +78,12 @@ struct pay_job {
 /* Returns 0 (apply next), SVC_IGNORED (nothing to do), SVC_ETRANSIENT or
  * SVC_EPERMANENT with the cause in `err`. */
 int pay_job_prepare(struct svc_ctx *ctx, struct pay_job *job, char *err, size_t errlen);
+/* The same for jobs[0..n) (of distinct orders) at once: codes[i] and
+ * errs[i] (errlen bytes) are job i's. The ProcessPayment jobs among them
+ * write their REQUESTED records in one transaction and are charged in one
+ * call to the sidecar. pay_job_prepare is this with one job. */
+void pay_jobs_prepare(struct svc_ctx *ctx, struct pay_job *const *jobs, int *codes,
+                      char *const *errs, size_t errlen, size_t n);
 /* Returns 0, SVC_IGNORED, SVC_ETRANSIENT or SVC_EPERMANENT (cause in `err`). */
 int pay_job_apply(struct svc_ctx *ctx, struct svc_tx *tx, struct pay_job *job, char *err,
                   size_t errlen);
@@ -103,21 +99,19 @@ int pay_job_apply(struct svc_ctx *ctx, struct svc_tx *tx, struct pay_job *job, c
 int pay_jobs_write_requested(void *arg, struct pay_job *const *jobs, size_t n);
 
 /*
- * The run of pay_service.requested (svc/combine.h): `arg` is the
- * pay_service, items[0..n) are struct pay_job with their REQUESTED row in
- * job->row. Writes the group with ps->write_requested in one transaction;
- * when an order of a group of several has a row already or names a taken
- * payment id (SVC_DUPLICATE, SVC_ECONFLICT: nothing of the group kept),
- * writes each record alone so that each learns its own answer. Sets every
- * job->requested_rc (0, SVC_DUPLICATE, SVC_ECONFLICT or the write's error)
- * and returns the code that answered the whole group: 0 after records
- * written alone, SVC_ENOMEM when nothing could be written.
+ * Writes the REQUESTED records of a batch: `arg` is the pay_service,
+ * items[0..n) are struct pay_job with their REQUESTED row in job->row. Writes the group with
+ * ps->write_requested in one transaction; when an order of a group of several has a row already or
+ * names a taken payment id (SVC_DUPLICATE, SVC_ECONFLICT: nothing of the group kept), writes each
+ * record alone so that each learns its own answer. Sets every job->requested_rc (0, SVC_DUPLICATE,
+ * SVC_ECONFLICT or the write's error) and returns the code that answered the whole group: 0 after
+ * records written alone, SVC_ENOMEM when nothing could be written.
  */
 int pay_requested_run(void *arg, void *const *items, size_t n);
 
 /*
- * The run of pay_service.charges: `arg` is the pay_service, items[0..n) are
- * struct pay_charge. Charges them with pay_gateway_charge_many, at most
+ * Charges a batch: `arg` is the pay_service, items[0..n) are struct
+ * pay_charge. Charges them with pay_gateway_charge_many, at most
  * SVC_EGRESS_BATCH_MAX a call; every answer is in its item. Returns 0, or
  * SVC_ENOMEM when nothing could be sent.
  */

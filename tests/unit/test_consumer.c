@@ -39,8 +39,10 @@ static struct {
 	const char *prepare_fail_id; /* prepare() of this event returns prepare_fail_code */
 	int prepare_fail_code;
 	int applies, prepares, committed;
-	int batch_calls, batch_events; /* committed_batch() */
-	char prepared[8][40];          /* ids prepare() ran for */
+	int batch_calls, batch_events;           /* committed_batch() */
+	const char *each_id;                     /* prepare_batch() leaves this one to prepare() */
+	int prep_batch_calls, prep_batch_events; /* prepare_batch() */
+	char prepared[8][40];                    /* ids prepare() ran for */
 } tc;
 
 static bool accepts(const char *type)
@@ -89,6 +91,34 @@ static void committed_batch(struct svc_ctx *ctx, const struct svc_event *const *
 	tc.batch_calls++;
 	tc.batch_events += (int)n;
 }
+
+/* Prepares every event but tc.each_id (left to prepare()); the one named
+ * by tc.prepare_fail_id fails with tc.prepare_fail_code. */
+static void prepare_batch(struct svc_ctx *ctx, const struct svc_event *const *evs, void **scratch,
+                          int *codes, char *const *reasons, size_t len, size_t n)
+{
+	(void)ctx;
+	tc.prep_batch_calls++;
+	tc.prep_batch_events += (int)n;
+	for (size_t i = 0; i < n; i++) {
+		scratch[i] = NULL;
+		codes[i] = 0;
+		if (tc.each_id && !strcmp(evs[i]->id, tc.each_id)) {
+			codes[i] = SVC_PREPARE_EACH;
+		} else if (tc.prepare_fail_id && !strcmp(evs[i]->id, tc.prepare_fail_id)) {
+			snprintf(reasons[i], len, "prepare_batch failed");
+			codes[i] = tc.prepare_fail_code;
+		}
+	}
+}
+
+static const struct svc_consumer_ops batch_prepare_ops = {
+        .accepts = accepts,
+        .prepare = prepare,
+        .prepare_batch = prepare_batch,
+        .apply = apply,
+        .committed = committed,
+};
 
 static const struct svc_consumer_ops batch_hook_ops = {
         .accepts = accepts,
@@ -303,6 +333,46 @@ static void test_consumer_event_older_than_the_inbox_is_rejected_one_by_one(void
 	assert_int_equal(fake_db_count(FAKE_DB_ANY, NULL, ID2), 0);
 	for (int i = 0; i < tc.prepares && i < 8; i++)
 		assert_string_not_equal(tc.prepared[i], ID2);
+}
+
+/* prepare_batch() prepares a batch once, on the delivering thread; what it
+ * leaves goes to prepare(); then one transaction applies them all. */
+static void test_consumer_prepare_batch_prepares_once_and_leaves_the_rest(void **state)
+{
+	const char *got[3];
+
+	(void)state;
+	service.consumer = &batch_prepare_ops;
+	tc.each_id = ID2;
+	assert_int_equal(deliver(three_events(), got, 3), 200);
+	assert_statuses(got, "ok", "ok", "ok");
+	assert_int_equal(tc.prep_batch_calls, 1);
+	assert_int_equal(tc.prep_batch_events, 3);
+	assert_int_equal(tc.prepares, 1);
+	assert_string_equal(tc.prepared[0], ID2);
+	assert_int_equal(tc.applies, 3);
+	assert_int_equal(fake_db_commits(), 1);
+}
+
+/* A transient failure in prepare_batch(): that event and those after it are
+ * retried; one before it that prepare_batch() left still gets prepare()
+ * before it is applied. */
+static void test_consumer_prepare_batch_transient_failure_retries_from_there(void **state)
+{
+	const char *got[3];
+
+	(void)state;
+	service.consumer = &batch_prepare_ops;
+	tc.each_id = ID1;
+	tc.prepare_fail_id = ID2;
+	tc.prepare_fail_code = SVC_ETRANSIENT;
+	assert_int_equal(deliver(three_events(), got, 3), 200);
+	assert_statuses(got, "ok", "retry", "retry");
+	assert_int_equal(tc.prepares, 1);
+	assert_string_equal(tc.prepared[0], ID1);
+	assert_int_equal(committed_claims(ID1), 1);
+	assert_int_equal(committed_claims(ID2) + committed_claims(ID3), 0);
+	assert_int_equal(tc.applies, 1);
 }
 
 static void test_consumer_claim_collision_gives_up_the_batch_and_goes_one_by_one(void **state)
@@ -550,6 +620,8 @@ int main(void)
 	        T(test_consumer_committed_batch_runs_once_per_transaction),
 	        T(test_consumer_committed_batch_not_for_events_one_by_one),
 	        T(test_consumer_event_older_than_the_inbox_is_rejected),
+	        T(test_consumer_prepare_batch_prepares_once_and_leaves_the_rest),
+	        T(test_consumer_prepare_batch_transient_failure_retries_from_there),
 	        T(test_consumer_event_older_than_the_inbox_is_rejected_one_by_one),
 	        T(test_consumer_claim_collision_gives_up_the_batch_and_goes_one_by_one),
 	        T(test_consumer_transient_error_answers_retry_for_the_rest),

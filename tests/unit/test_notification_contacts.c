@@ -1,7 +1,8 @@
 /*
  * Contact look-ups (services/notification/contacts.h), the recipient
- * fallback and addressing a notification to a user (notify.h), with a fake
- * query in place of the database's. How concurrent look-ups share a query is
+ * fallback and addressing a notification to a user (notify.h), and a
+ * consumer batch's look-up (events.c), with a fake query in place of the
+ * database's. How concurrent look-ups share a query is
  * the combiner's (test_combine.c).
  */
 #include <setjmp.h>
@@ -12,13 +13,19 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "services/notification/channel.h"
 #include "services/notification/contacts.h"
+#include "services/notification/events.h"
 #include "services/notification/notify.h"
 #include "svc/error.h"
+#include "svc/event.h"
+#include "svc/events.h"
+#include "svc/service.h"
 
 struct fake {
 	struct notif_contacts contacts;
-	int fail; /* what every query returns */
+	int fail;           /* what every query returns */
+	int calls, lookups; /* queries made, look-ups they answered */
 };
 
 /* Every user has <id>@example.com, except U-unknown. */
@@ -26,6 +33,8 @@ static int fake_query(void *arg, struct notif_contact *const *cs, size_t n)
 {
 	struct fake *f = arg;
 
+	f->calls++;
+	f->lookups += (int)n;
 	for (size_t i = 0; i < n; i++) {
 		cs[i]->rc = SVC_ENOTFOUND;
 		if (strcmp(cs[i]->user_id, "U-unknown") == 0)
@@ -142,6 +151,83 @@ static void test_notification_address_lookup_failure_is_transient(void **state)
 	assert_int_equal(notif_outgoing_address(&n, &f->contacts, "U7"), SVC_ETRANSIENT);
 }
 
+/* The event OrderConfirmed of order ...a<k> for `user`. */
+static void confirmed(int k, const char *user, struct svc_event *ev)
+{
+	char json[512], err[128];
+
+	snprintf(json, sizeof(json),
+	         "{\"eventId\":\"018f0000-0000-7000-8000-0000000000e%d\",\"type\":\"%s\","
+	         "\"timestamp\":1,\"data\":{\"orderId\":\"018f0000-0000-7000-8000-0000000000a%d\","
+	         "\"userId\":\"%s\",\"totalAmount\":1250,\"currency\":\"EUR\"},\"metadata\":"
+	         "{\"correlationId\":\"018f0000-0000-7000-8000-0000000000a%d\",\"version\":\"1\","
+	         "\"source\":\"test\"}}",
+	         k, EV_ORDER_CONFIRMED, k, user, k);
+	assert_int_equal(svc_event_decode(json, strlen(json), ev, err, sizeof(err)), 0);
+}
+
+/* A batch of the consumer (events.c) through the log channel: its
+ * recipients in one look-up, each sent; through another channel each goes
+ * to prepare() on the pool. */
+static void test_notification_batch_looks_up_its_recipients_at_once(void **state)
+{
+	static const char *const users[] = {"U1", "U-unknown", "U2"};
+	struct fake *f = *state;
+	struct notif_service ns = {.channels = {.dflt = notif_channel_log_new()}};
+	struct svc_ctx ctx = {.user = &ns};
+	struct svc_event evs[3];
+	const struct svc_event *at[3];
+	void *scratch[3];
+	int codes[3];
+	char reasons[3][256], *reason_at[3];
+
+	assert_non_null(ns.channels.dflt);
+	assert_int_equal(notif_contacts_init(&ns.contacts, NULL), 0);
+	ns.contacts.query = fake_query;
+	ns.contacts.arg = f;
+	for (int i = 0; i < 3; i++) {
+		confirmed(i, users[i], &evs[i]);
+		at[i] = &evs[i];
+		reasons[i][0] = '\0';
+		reason_at[i] = reasons[i];
+	}
+	notif_consumer_ops.prepare_batch(&ctx, at, scratch, codes, reason_at, 256, 3);
+	assert_int_equal(f->calls, 1);
+	assert_int_equal(f->lookups, 3);
+	for (int i = 0; i < 3; i++) {
+		struct notif_outgoing *n = scratch[i];
+
+		assert_int_equal(codes[i], 0);
+		assert_non_null(n);
+		assert_string_equal(n->status, "SENT");
+		assert_string_equal(n->user_id, users[i]);
+		assert_string_equal(n->recipient, i == 1   ? "U-unknown@customers.invalid"
+		                                  : i == 0 ? "U1@example.com"
+		                                           : "U2@example.com");
+		notif_consumer_ops.scratch_free(n);
+	}
+	/* a query that fails: each is tried again later */
+	f->fail = SVC_ETRANSIENT;
+	notif_consumer_ops.prepare_batch(&ctx, at, scratch, codes, reason_at, 256, 3);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(codes[i], SVC_ETRANSIENT);
+		assert_null(scratch[i]);
+	}
+	/* a channel that waits on the network: left to prepare() */
+	notif_channel_free(ns.channels.dflt);
+	ns.channels.dflt = notif_channel_webhook_new("http://127.0.0.1:1", 100);
+	assert_non_null(ns.channels.dflt);
+	f->calls = 0;
+	notif_consumer_ops.prepare_batch(&ctx, at, scratch, codes, reason_at, 256, 3);
+	assert_int_equal(f->calls, 0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(codes[i], SVC_PREPARE_EACH);
+		svc_event_release(&evs[i]);
+	}
+	notif_channel_free(ns.channels.dflt);
+	notif_contacts_release(&ns.contacts);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -161,6 +247,8 @@ int main(void)
 	                test_notification_address_refuses_a_user_id_over_64_bytes, setup, teardown),
 	        cmocka_unit_test_setup_teardown(
 	                test_notification_address_lookup_failure_is_transient, setup, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_notification_batch_looks_up_its_recipients_at_once, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -28,6 +28,7 @@ struct tx_event {
 	void *scratch;              /* prepare()'s */
 	int code;                   /* its outcome so far; final once answered */
 	bool skip_apply;            /* an outside prepare() said there is nothing to do */
+	bool prepared;              /* by prepare_batch(): not by prepare() */
 	char reason[256];
 	int64_t elapsed_ms; /* its own share of the work */
 };
@@ -149,9 +150,10 @@ static size_t retry_from_first(struct tx_event *te, size_t count)
 }
 
 /*
- * Runs the outside prepare() of te[0..count) that are still at code 0, all
- * at once (the events are of distinct orders: distinct_orders), on the
- * prepare pool. Returns the index of the first event that failed
+ * Runs the outside prepare() of te[0..count) that are still at code 0 and
+ * not prepared by prepare_batch(), all at once (the events are of distinct
+ * orders: distinct_orders), on the prepare pool. Returns the index of the
+ * first event that failed
  * transiently (count if none): it and all after it are retried, prepared or
  * not.
  */
@@ -164,13 +166,65 @@ static size_t prepare_all(struct svc_ctx *ctx, struct tx_event *te, size_t count
 	if (!p.te)
 		return retry_from_first(te, count);
 	for (i = 0; i < count; i++)
-		if (te[i].code == 0)
+		if (te[i].code == 0 && !te[i].prepared)
 			p.te[n++] = &te[i];
 	svc__prepare_pool_run(prepare_at, &p, n);
 	free(p.te);
 	for (i = 0; i < count; i++)
 		if (te[i].code == SVC_ETRANSIENT || te[i].code == SVC_ENOMEM)
 			break;
+	return i;
+}
+
+/*
+ * The same with ops->prepare_batch(): the events still at code 0 prepared
+ * together on this thread. Returns the index of the first event that failed
+ * transiently (count if none).
+ */
+static size_t prepare_batch(struct svc_ctx *ctx, struct tx_event *te, size_t count)
+{
+	const struct svc_event **evs = calloc(count ? count : 1, sizeof(*evs));
+	void **scratch = calloc(count ? count : 1, sizeof(*scratch));
+	char **reasons = calloc(count ? count : 1, sizeof(*reasons));
+	int *codes = calloc(count ? count : 1, sizeof(*codes));
+	struct tx_event **at = calloc(count ? count : 1, sizeof(*at));
+	int64_t started_ms = svc_now_ms();
+	size_t i, n = 0;
+
+	if (!evs || !scratch || !reasons || !codes || !at) {
+		i = retry_from_first(te, count);
+		goto release;
+	}
+	for (i = 0; i < count; i++) {
+		if (te[i].code != 0)
+			continue;
+		at[n] = &te[i];
+		evs[n] = &te[i].ev;
+		reasons[n++] = te[i].reason;
+	}
+	ctx->svc->consumer->prepare_batch(ctx, evs, scratch, codes, reasons, sizeof(te->reason), n);
+	for (i = 0; i < n; i++) {
+		if (codes[i] == SVC_PREPARE_EACH) {
+			at[i]->reason[0] = '\0';
+			continue; /* code 0, not prepared: prepare_all's */
+		}
+		at[i]->prepared = true;
+		at[i]->scratch = scratch[i];
+		at[i]->skip_apply = codes[i] == SVC_IGNORED;
+		at[i]->code = at[i]->skip_apply ? 0 : codes[i];
+		at[i]->elapsed_ms = svc_now_ms() - started_ms;
+	}
+	for (i = 0; i < count; i++)
+		if (te[i].code == SVC_ETRANSIENT || te[i].code == SVC_ENOMEM)
+			break;
+	/* what prepare_batch() left, on the pool, up to that failure */
+	i = prepare_all(ctx, te, i);
+release:
+	free(evs);
+	free(scratch);
+	free(reasons);
+	free(codes);
+	free(at);
 	return i;
 }
 
@@ -363,7 +417,8 @@ int svc__consumer_handle_together(struct svc_ctx *ctx, json_t *messages, size_t 
 	if (has_outside_prepare(ops)) {
 		rc = mark_duplicates(ctx->db, te, count);
 		if (rc == 0)
-			stop = prepare_all(ctx, te, count);
+			stop = ops->prepare_batch ? prepare_batch(ctx, te, count)
+			                          : prepare_all(ctx, te, count);
 	}
 	if (rc == 0)
 		rc = tx_run(ctx, te, stop);

@@ -25,7 +25,8 @@
  *
  * Up to ctx->consumer_tx_max consecutive events are handled together: one
  * SELECT sets the duplicates aside; a prepare() that reaches outside the
- * process runs for the others in parallel (PREPARE_WORKERS threads; such a
+ * process runs for the others in parallel (PREPARE_WORKERS threads, or
+ * prepare_batch() once for them all on the delivering thread; such a
  * group then ends before a second event of the same order, correlation id,
  * so each event is prepared after the one before it was committed); then
  * one transaction claims and applies them all, the
@@ -54,6 +55,9 @@
 #include "svc/event.h"
 #include "svc/tx.h"
 
+/* A code of prepare_batch(): this event goes to prepare() instead. */
+#define SVC_PREPARE_EACH 3
+
 /* Events per transaction when ctx->consumer_tx_max is 0. */
 #define SVC_CONSUMER_TX_MAX_DEFAULT 100
 
@@ -77,6 +81,20 @@ struct svc_consumer_ops {
 	 */
 	int (*prepare)(struct svc_ctx *ctx, const struct svc_event *ev, void **scratch,
 	               char *reason, size_t reasonlen);
+	/*
+	 * Optional, with an outside prepare(): prepares the events of a batch
+	 * together, on the delivering thread, instead of prepare() for each on
+	 * the prepare pool, so that what they share takes one round trip (one
+	 * transaction, one call) without threads meeting in combiners. For each
+	 * evs[i] (of distinct orders, none processed yet) it sets codes[i] as
+	 * prepare() returns, scratch[i] and, on failure, reasons[i] (reasonlen
+	 * bytes each); or codes[i] = SVC_PREPARE_EACH to leave evs[i] to
+	 * prepare() on the pool (work that shares nothing but may run in
+	 * parallel). Events handled one by one still go through prepare().
+	 */
+	void (*prepare_batch)(struct svc_ctx *ctx, const struct svc_event *const *evs,
+	                      void **scratch, int *codes, char *const *reasons, size_t reasonlen,
+	                      size_t n);
 	/*
 	 * Runs inside the transaction `tx`, after the event id was claimed in
 	 * processed_messages (in a batch, the claim is deferred to the commit).
