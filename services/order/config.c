@@ -39,8 +39,8 @@ void order_config_load(struct order_config *cfg)
 	cfg->rate_per_s = (double)svc_env_long("ORDER_RATE_PER_S", 20, 0, 1000000);
 	cfg->rate_burst = (double)svc_env_long("ORDER_RATE_BURST", 40, 1, 1000000);
 	cfg->create_linger_ms = svc_env_long("ORDER_CREATE_LINGER_MS", 25, 0, 1000);
-	cfg->create_linger_below =
-	        (unsigned)svc_env_long("ORDER_CREATE_LINGER_BELOW", 300, 0, 1000000);
+	cfg->create_linger_group =
+	        (unsigned)svc_env_long("ORDER_CREATE_LINGER_GROUP", 8, 0, 100000);
 }
 
 long order_config_step_timeout(const struct order_config *cfg, enum order_state s)

@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "services/order/emit.h"
 #include "services/order/order.h"
@@ -111,14 +112,27 @@ static void creator_init(void)
 	creator_rc = svc_combiner_init(&creator, run_group, NULL);
 }
 
+long order_linger_for_rate(long max_ms, unsigned group, unsigned rate)
+{
+	uint64_t ms;
+
+	if (max_ms <= 0 || group == 0)
+		return 0;
+	if (rate == 0) /* nothing known yet, or a quiet spell */
+		return max_ms;
+	/* rounded up: a wait of 0 would be no wait at all */
+	ms = ((uint64_t)group * 1000 + rate - 1) / rate;
+	return ms < (uint64_t)max_ms ? (long)ms : max_ms;
+}
+
 long order_create_linger_ms(const struct order_app *app, bool count)
 {
 	unsigned rate;
 
-	if (!app || app->cfg.create_linger_ms <= 0)
+	if (!app || app->cfg.create_linger_ms <= 0 || app->cfg.create_linger_group == 0)
 		return 0;
 	rate = count ? svc_rate_add(&create_rate, svc_mono_ms(), 1) : svc_rate_last(&create_rate);
-	return rate < app->cfg.create_linger_below ? app->cfg.create_linger_ms : 0;
+	return order_linger_for_rate(app->cfg.create_linger_ms, app->cfg.create_linger_group, rate);
 }
 
 size_t order_create_waiting(void)

@@ -7,13 +7,15 @@
  * requests that come while a transaction runs queue up, and the next one
  * takes them all: six statements (multi-row INSERTs: svc/defer.h), however
  * many orders it holds. Under load a transaction thus holds many orders.
- * At a low rate requests rarely meet, so a lone request waits
- * ORDER_CREATE_LINGER_MS (25) for company (svc_combine_linger; so does a
- * lone price look-up, pricing.h, whose group then comes here at once), but
- * only while fewer than ORDER_CREATE_LINGER_BELOW (300) creates came in the
- * last second: the wait holds the request's HTTP thread, which a busy
- * service cannot spare, and a busy service's requests meet anyway
- * (docs/benchmarks.md, tenth round).
+ * Requests that come one at a time rarely meet, so a lone request waits for
+ * company (svc_combine_linger; so does a lone price look-up, pricing.h,
+ * whose group then comes here at once): as long as ORDER_CREATE_LINGER_GROUP
+ * (8) creates take to come at the last second's rate, at most
+ * ORDER_CREATE_LINGER_MS (25). So 25 ms up to 320 creates a second, 10 ms
+ * at 800/s, 4 ms at 2000/s: a group of about eight at any rate, and about
+ * eight HTTP threads held by the waits whatever the rate, since a wait
+ * holds its request's thread (docs/benchmarks.md, tenth and fifteenth
+ * rounds).
  *
  * A shared transaction that one of its orders may have failed (a taken
  * idempotency key, a row too big) is rolled back and its orders written one
@@ -44,10 +46,16 @@ struct order_app;
 int order_create(struct svc_ctx *ctx, const struct order_new *o);
 
 /* How long a lone request may wait for company, in the create combiner and
- * in the price look-ups' (pricing.h): ORDER_CREATE_LINGER_MS while the rate
- * is under ORDER_CREATE_LINGER_BELOW, else 0; 0 when `app` is NULL (some
- * tests). `count` counts the request in the rate: once per create. */
+ * in the price look-ups' (pricing.h): order_linger_for_rate() of the
+ * configuration and the rate of creates; 0 when `app` is NULL (some tests).
+ * `count` counts the request in the rate: once per create. */
 long order_create_linger_ms(const struct order_app *app, bool count);
+
+/* The wait for company at `rate` requests a second: the time `group` of
+ * them take to come, rounded up to a millisecond, at most `max_ms`;
+ * `max_ms` when the rate is 0 (not known yet, or quiet); 0 when `max_ms`
+ * or `group` is 0. Pure. */
+long order_linger_for_rate(long max_ms, unsigned group, unsigned rate);
 
 /* Requests queued for the next transaction, not yet taken (tests). */
 size_t order_create_waiting(void);

@@ -38,13 +38,13 @@ struct order_config {
 	/* POST /api/orders per user: ORDER_RATE_PER_S (default 20; 0 = no
 	 * limit) with bursts of ORDER_RATE_BURST (default 40). */
 	double rate_per_s, rate_burst;
-	/* ORDER_CREATE_LINGER_MS (default 25; 0 = never): how long a create
+	/* ORDER_CREATE_LINGER_MS (default 25; 0 = never): the longest a create
 	 * that finds no transaction running and nobody waiting waits for
-	 * others to share its transaction with, while fewer than
-	 * ORDER_CREATE_LINGER_BELOW (default 300) creates came in the last
-	 * second (create.h). */
+	 * others to share its transaction with; ORDER_CREATE_LINGER_GROUP
+	 * (default 8; 0 = never): it waits as long as that many creates take
+	 * to come at the last second's rate, if shorter (create.h). */
 	long create_linger_ms;
-	unsigned create_linger_below;
+	unsigned create_linger_group;
 };
 
 /* Everything the service keeps between requests: struct svc_ctx.user. */

@@ -301,9 +301,29 @@ static void test_rate_is_the_last_whole_window(void **state)
 	assert_int_equal(svc_rate_add(&r, 72000, 1), 0);
 }
 
-/* A lone create waits for company while the rate is low, and not once the
- * service is busy: ORDER_CREATE_LINGER_MS / ORDER_CREATE_LINGER_BELOW. */
-static void test_order_create_lingers_only_below_the_rate(void **state)
+/* The wait for company is what ORDER_CREATE_LINGER_GROUP creates take to
+ * come at the rate, at most ORDER_CREATE_LINGER_MS. */
+static void test_linger_is_a_group_s_time_at_the_rate(void **state)
+{
+	(void)state;
+	/* at most the maximum: 8 creates take 40 ms at 200/s */
+	assert_int_equal(order_linger_for_rate(25, 8, 200), 25);
+	assert_int_equal(order_linger_for_rate(25, 8, 320), 25);
+	assert_int_equal(order_linger_for_rate(25, 8, 800), 10);
+	assert_int_equal(order_linger_for_rate(25, 8, 2000), 4);
+	/* rounded up: 8 at 3000/s take 2.67 ms; never 0 while on */
+	assert_int_equal(order_linger_for_rate(25, 8, 3000), 3);
+	assert_int_equal(order_linger_for_rate(25, 8, 1000000), 1);
+	/* no rate yet (or a quiet spell): the maximum */
+	assert_int_equal(order_linger_for_rate(25, 8, 0), 25);
+	/* either setting at 0 turns the wait off */
+	assert_int_equal(order_linger_for_rate(0, 8, 200), 0);
+	assert_int_equal(order_linger_for_rate(25, 0, 200), 0);
+	assert_int_equal(order_linger_for_rate(25, 0, 0), 0);
+}
+
+/* A lone create waits for company, and not when the group is 0. */
+static void test_order_create_lingers_unless_off(void **state)
 {
 	/* static: ctx.user outlives the test when an assertion ends it early */
 	static struct order_app app;
@@ -311,13 +331,13 @@ static void test_order_create_lingers_only_below_the_rate(void **state)
 
 	(void)state;
 	app.cfg.create_linger_ms = 300;
-	app.cfg.create_linger_below = 1000000;
+	app.cfg.create_linger_group = 1000000;
 	ctx.user = &app;
 	t0 = svc_mono_ms();
 	assert_int_equal(order_create(&ctx, &orders[0]), 0);
 	assert_true(svc_mono_ms() - t0 >= 300);
-	/* with the switch at 0 creates per second every rate is busy: no wait */
-	app.cfg.create_linger_below = 0;
+	/* with a group of 0 there is no wait */
+	app.cfg.create_linger_group = 0;
 	t0 = svc_mono_ms();
 	assert_int_equal(order_create(&ctx, &orders[1]), 0);
 	assert_true(svc_mono_ms() - t0 < 300);
@@ -329,8 +349,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_rate_is_the_last_whole_window),
-	        cmocka_unit_test_setup_teardown(test_order_create_lingers_only_below_the_rate,
-	                                        setup, teardown),
+	        cmocka_unit_test(test_linger_is_a_group_s_time_at_the_rate),
+	        cmocka_unit_test_setup_teardown(test_order_create_lingers_unless_off, setup,
+	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_order_create_alone_writes_six_statements,
 	                                        setup, teardown),
 	        cmocka_unit_test_setup_teardown(
