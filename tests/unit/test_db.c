@@ -179,6 +179,87 @@ static void test_db_literals_are_quoted_and_escaped(void **state)
 	svc_db_release(db, conn, false);
 }
 
+/* `s` through svc_sql_add_str() on `conn`, without the quotes: the
+ * escaped text (static: valid until the next call). */
+static const char *escaped(MYSQL *conn, const char *s)
+{
+	static char out[1024];
+	struct svc_buf b;
+
+	svc_buf_init(&b);
+	assert_int_equal(svc_sql_add_str(&b, conn, s), 0);
+	assert_true(b.len >= 2 && b.len - 2 < sizeof(out));
+	assert_int_equal(b.data[0], '\'');
+	assert_int_equal(b.data[b.len - 1], '\'');
+	memcpy(out, b.data + 1, b.len - 2);
+	out[b.len - 2] = '\0';
+	svc_buf_release(&b);
+	return out;
+}
+
+/* The byte-wise escaping gives what libmariadb's mysql_real_escape_string
+ * gives on a utf8mb4 connection, for every ASCII byte and for multi-byte
+ * characters next to the bytes it escapes. */
+static void test_db_escaping_matches_the_library_for_utf8(void **state)
+{
+	static const char *const samples[] = {
+	        "it's",
+	        "a\"b",
+	        "back\\slash",
+	        "line\nfeed\r",
+	        "ctrl-z \032 end",
+	        "caf\xc3\xa9 '\xc3\xa9'",
+	        "\xe2\x82\xac\\\xe2\x82\xac",
+	        "\xf0\x9f\x98\x80\"\xf0\x9f\x98\x80",
+	        "{\"eventId\":\"x\",\"reason\":\"don't\\n\"}",
+	        "",
+	};
+	MYSQL *lib = mysql_init(NULL);
+	char in[4], want[16];
+	unsigned long n;
+
+	(void)state;
+	assert_non_null(lib);
+	lib->charset = mariadb_get_charset_by_name("utf8mb4");
+	assert_non_null(lib->charset);
+	for (int c = 1; c < 128; c++) {
+		in[0] = (char)c;
+		in[1] = '\0';
+		n = mysql_real_escape_string(lib, want, in, 1);
+		want[n] = '\0';
+		assert_string_equal(escaped(NULL, in), want);
+	}
+	for (size_t i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
+		char lw[256];
+
+		n = mysql_real_escape_string(lib, lw, samples[i],
+		                             (unsigned long)strlen(samples[i]));
+		lw[n] = '\0';
+		assert_string_equal(escaped(NULL, samples[i]), lw);
+	}
+	mysql_close(lib);
+}
+
+/* Invalid UTF-8 cannot hide a quote or a backslash: a stray lead byte is
+ * kept as it is and what follows it is still escaped. In a session whose
+ * sql_mode has NO_BACKSLASH_ESCAPES the client library escapes instead. */
+static void test_db_escaping_is_safe_for_invalid_utf8_and_other_modes(void **state)
+{
+	MYSQL *conn = svc_db_acquire(db);
+
+	(void)state;
+	assert_non_null(conn);
+	assert_string_equal(escaped(conn, "\xc3'"), "\xc3\\'");
+	assert_string_equal(escaped(conn, "\xf0\\'"), "\xf0\\\\\\'");
+	assert_string_equal(escaped(conn, "\xbf\""), "\xbf\\\"");
+	/* the fake client escapes only ' and \: the double quote shows who did */
+	conn->server_status |= SERVER_STATUS_NO_BACKSLASH_ESCAPES;
+	assert_string_equal(escaped(conn, "a\"b'c"), "a\"b\\'c");
+	conn->server_status &= ~(unsigned)SERVER_STATUS_NO_BACKSLASH_ESCAPES;
+	assert_string_equal(escaped(conn, "a\"b'c"), "a\\\"b\\'c");
+	svc_db_release(db, conn, false);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -191,6 +272,8 @@ int main(void)
 	        T(test_db_statement_results_are_drained_or_required),
 	        T(test_db_begin_claim_reads_committed),
 	        T(test_db_literals_are_quoted_and_escaped),
+	        cmocka_unit_test(test_db_escaping_matches_the_library_for_utf8),
+	        T(test_db_escaping_is_safe_for_invalid_utf8_and_other_modes),
 	};
 #undef T
 

@@ -401,15 +401,15 @@ int64_t svc_db_col_i64(const char *s)
 	return (errno != 0 || end == s) ? 0 : (int64_t)v;
 }
 
-int svc_sql_add_str(struct svc_buf *b, MYSQL *conn, const char *s)
+/* The library's escaping, which knows every character set and the
+ * NO_BACKSLASH_ESCAPES mode: `s` quoted and escaped into `b`. */
+static int add_str_escaped_by_library(struct svc_buf *b, MYSQL *conn, const char *s)
 {
 	size_t len;
 	char *esc;
 	unsigned long n;
 	int rc;
 
-	if (!s)
-		return svc_buf_adds(b, "NULL");
 	/* Every failure below marks the buffer failed, so a statement missing
 	 * a literal can never be run by a caller that checks only at the end. */
 	len = strlen(s);
@@ -438,6 +438,58 @@ free_esc:
 fail:
 	b->failed = 1;
 	return rc;
+}
+
+/* What follows the backslash for a byte the literal must escape. */
+static char sql_escape_char(char c)
+{
+	switch (c) {
+	case '\n':
+		return 'n';
+	case '\r':
+		return 'r';
+	case '\032':
+		return 'Z';
+	default: /* the backslash and the quotes stand for themselves */
+		return c;
+	}
+}
+
+/*
+ * Every connection is utf8mb4 (db_connect), where no byte of a multi-byte
+ * character is below 0x80: escaping byte by byte the seven bytes the
+ * library escapes (NUL cannot occur in `s`) gives what
+ * mysql_real_escape_string gives for valid UTF-8, and is as safe for
+ * invalid UTF-8 (a stray lead byte cannot swallow the backslash that
+ * follows it, as in GBK). It is a copy of the runs between those bytes, not
+ * two indirect calls per byte and a buffer of twice the length, which cost
+ * 7-12 % of each service's CPU. A session in NO_BACKSLASH_ESCAPES mode
+ * (the server's sql_mode, told in every OK packet's status) reads a
+ * backslash as itself: there the library's escaping applies.
+ */
+int svc_sql_add_str(struct svc_buf *b, MYSQL *conn, const char *s)
+{
+	static const char special[] = "\n\r\\'\"\032";
+
+	if (!s)
+		return svc_buf_adds(b, "NULL");
+	/* the public field mysql_real_escape_string reads too */
+	if (conn && (conn->server_status & SERVER_STATUS_NO_BACKSLASH_ESCAPES))
+		return add_str_escaped_by_library(b, conn, s);
+	svc_buf_add(b, "'", 1);
+	while (*s) {
+		size_t run = strcspn(s, special);
+
+		svc_buf_add(b, s, run);
+		s += run;
+		if (*s) {
+			const char esc[2] = {'\\', sql_escape_char(*s)};
+
+			svc_buf_add(b, esc, 2);
+			s++;
+		}
+	}
+	return svc_buf_add(b, "'", 1);
 }
 
 bool svc_db_ping(struct svc_db *db)
