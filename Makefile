@@ -226,7 +226,8 @@ bench-smoke: deps
 	BENCH_SMOKE=1 scripts/bench.sh
 # what one order costs (docs/benchmarks.md): PROFILE_ORDERS (20000) orders at
 # RATE (400)/s; CPU ms per process, MariaDB statements, commits and rows,
-# Kafka messages and bytes, system calls; run/bench/<time>/profile.md
+# Kafka messages and bytes, system calls; run/bench/<time>/profile.md (and, with
+# PROFILE_PERF=1, perf.md: where the CPU goes by process and symbol)
 profile: deps
 	$(MAKE) all
 	BENCH_PROFILE=1 scripts/bench.sh

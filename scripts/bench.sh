@@ -7,7 +7,10 @@
 #   BENCH_PROFILE=1 scripts/bench.sh     make profile: a fixed workload (PROFILE_ORDERS,
 #                                        20000, at RATE, 400/s) and what each order costs:
 #                                        CPU ms per process, MariaDB statements, commits
-#                                        and rows, Kafka messages and bytes, syscalls
+#                                        and rows, Kafka messages and bytes, syscalls;
+#                                        with PROFILE_PERF=1 also perf.md, where the CPU
+#                                        goes by process and symbol (perf record -a over
+#                                        PROFILE_PERF_S, 20 s, of an extra load window)
 #
 # As root the whole run (MariaDB, Redis, Kafka, the services, the sidecars and
 # the load generator) happens inside a network namespace this script creates
@@ -208,6 +211,21 @@ strace_window() {
     date +%s%N >>"$dir/strace-window.txt"
 }
 
+# perf_window DIR: PROFILE_PERF_S (20) s of perf record -a at PROFILE_PERF_HZ
+# (499) samples a second per CPU, then DIR/perf.md: the samples by process
+# (named by the stack's pid files) and symbol (loadtest/perf_report.py)
+perf_window() {
+    local dir="$1" secs="${PROFILE_PERF_S:-20}"
+    sleep 2
+    perf record -a -F "${PROFILE_PERF_HZ:-499}" -o "$dir/perf.data" -- sleep "$secs" \
+        >/dev/null 2>"$dir/perf-record.log" || {
+        note "perf record failed (log: $dir/perf-record.log): no sampling profile"
+        return 0
+    }
+    perf script -i "$dir/perf.data" -F pid,ip,sym,dso 2>/dev/null |
+        python3 "$ROOT/loadtest/perf_report.py" "$RUN_DIR/pids" >"$dir/perf.md"
+}
+
 # stack_secret NAME: the running stack's secret (scripts/lib/common.sh secret)
 stack_secret() {
     cat "$RUN_DIR/secrets/$1" 2>/dev/null || die "no $RUN_DIR/secrets/$1: did the stack start?"
@@ -294,6 +312,16 @@ run_one() {
             local strace_pid=$!
             load "$rate" "$((${PROFILE_STRACE_S:-10} + 4))" "$dir/strace-load" || true
             wait "$strace_pid" || true
+            settle
+        fi
+        if [ "${PROFILE_PERF:-0}" = 1 ] && ! command -v perf >/dev/null; then
+            note "PROFILE_PERF=1 but perf is not installed (apt-get install linux-perf): no sampling profile"
+        elif [ "${PROFILE_PERF:-0}" = 1 ]; then
+            note "where the CPU goes: perf record -a, ${PROFILE_PERF_S:-20}s of load"
+            perf_window "$dir" &
+            local perf_pid=$!
+            load "$rate" "$((${PROFILE_PERF_S:-20} + 4))" "$dir/perf-load" || true
+            wait "$perf_pid" || true
             settle
         fi
     fi
