@@ -90,45 +90,27 @@ release:
 	return rc;
 }
 
-int pay_requested_run(void *arg, void *const *items, size_t n)
+int pay_requested_run(struct pay_service *ps, struct pay_job *const *jobs, size_t n)
 {
-	struct pay_service *ps = arg;
-	struct pay_job **jobs = calloc(n ? n : 1, sizeof(*jobs));
+	int rc = ps->write_requested(ps->write_arg, jobs, n);
 	size_t i;
-	int rc = SVC_ENOMEM;
 
-	if (jobs) {
-		for (i = 0; i < n; i++)
-			jobs[i] = items[i];
-		rc = ps->write_requested(ps->write_arg, jobs, n);
-	}
 	if ((rc == SVC_DUPLICATE || rc == SVC_ECONFLICT) && n > 1) { /* nothing of the group kept */
 		for (i = 0; i < n; i++)
 			jobs[i]->requested_rc = ps->write_requested(ps->write_arg, &jobs[i], 1);
-		rc = 0;
-	} else {
-		for (i = 0; i < n; i++)
-			((struct pay_job *)items[i])->requested_rc = rc;
+		return 0;
 	}
-	free(jobs);
+	for (i = 0; i < n; i++)
+		jobs[i]->requested_rc = rc;
 	return rc;
 }
 
-int pay_charges_run(void *arg, void *const *items, size_t n)
+void pay_charges_run(struct pay_service *ps, struct pay_charge *const *charges, size_t n)
 {
-	struct pay_service *ps = arg;
-	struct pay_charge **charges = calloc(n ? n : 1, sizeof(*charges));
-
-	if (!charges)
-		return SVC_ENOMEM;
-	for (size_t i = 0; i < n; i++)
-		charges[i] = items[i];
 	for (size_t at = 0; at < n; at += SVC_EGRESS_BATCH_MAX)
 		pay_gateway_charge_many(ps->sidecar_url, charges + at,
 		                        n - at < SVC_EGRESS_BATCH_MAX ? n - at
 		                                                      : SVC_EGRESS_BATCH_MAX);
-	free(charges);
-	return 0;
 }
 
 /* A new row's payment id: the one the saga named, else a new one (commands
@@ -172,14 +154,9 @@ static void requested_row(struct pay_job *job)
  */
 static void create_requested(struct svc_ctx *ctx, struct pay_job *const *jobs, size_t n)
 {
-	size_t i;
-	int rc;
-
-	for (i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++)
 		requested_row(jobs[i]);
-	rc = pay_requested_run(ctx->user, (void *const *)jobs, n);
-	for (i = 0; rc == SVC_ENOMEM && i < n; i++)
-		jobs[i]->requested_rc = SVC_ENOMEM;
+	(void)pay_requested_run(ctx->user, jobs, n); /* each job has its answer */
 }
 
 /*
@@ -328,10 +305,7 @@ static void prepare_process(struct svc_ctx *ctx, struct process *procs, size_t n
 		if (procs[i].charge_due)
 			charges[m++] = &procs[i].charge;
 	}
-	if (m > 0 && pay_charges_run(ctx->user, (void *const *)charges, m) != 0)
-		for (i = 0; i < m; i++) /* none sent: all still TRANSIENT */
-			snprintf(charges[i]->out.reason, sizeof(charges[i]->out.reason),
-			         "out of memory");
+	pay_charges_run(ctx->user, charges, m);
 	for (i = 0; i < n; i++)
 		if (procs[i].charge_due)
 			process_charged(ctx, &procs[i], errlen);

@@ -34,6 +34,7 @@
 
 struct svc_ctx;
 struct pay_job;
+struct pay_charge;
 struct pay_reconciler;
 
 /* The service's own state (svc_ctx.user). */
@@ -99,23 +100,21 @@ int pay_job_apply(struct svc_ctx *ctx, struct svc_tx *tx, struct pay_job *job, c
 int pay_jobs_write_requested(void *arg, struct pay_job *const *jobs, size_t n);
 
 /*
- * Writes the REQUESTED records of a batch: `arg` is the pay_service,
- * items[0..n) are struct pay_job with their REQUESTED row in job->row. Writes the group with
- * ps->write_requested in one transaction; when an order of a group of several has a row already or
- * names a taken payment id (SVC_DUPLICATE, SVC_ECONFLICT: nothing of the group kept), writes each
- * record alone so that each learns its own answer. Sets every job->requested_rc (0, SVC_DUPLICATE,
- * SVC_ECONFLICT or the write's error) and returns the code that answered the whole group: 0 after
- * records written alone, SVC_ENOMEM when nothing could be written.
+ * Writes the REQUESTED records of a batch, jobs[0..n) with their REQUESTED
+ * row in job->row: in one transaction with ps->write_requested; when an
+ * order of a group of several has a row already or names a taken payment
+ * id (SVC_DUPLICATE, SVC_ECONFLICT: nothing of the group kept), each record
+ * alone so that each learns its own answer. Sets every job->requested_rc
+ * (0, SVC_DUPLICATE, SVC_ECONFLICT or the write's error) and returns the
+ * code that answered the whole group (0 after records written alone).
  */
-int pay_requested_run(void *arg, void *const *items, size_t n);
+int pay_requested_run(struct pay_service *ps, struct pay_job *const *jobs, size_t n);
 
 /*
- * Charges a batch: `arg` is the pay_service, items[0..n) are struct
- * pay_charge. Charges them with pay_gateway_charge_many, at most
- * SVC_EGRESS_BATCH_MAX a call; every answer is in its item. Returns 0, or
- * SVC_ENOMEM when nothing could be sent.
+ * Charges a batch with pay_gateway_charge_many, at most
+ * SVC_EGRESS_BATCH_MAX a call; every answer is in its charge.
  */
-int pay_charges_run(void *arg, void *const *items, size_t n);
+void pay_charges_run(struct pay_service *ps, struct pay_charge *const *charges, size_t n);
 
 /* Reads the order's row with a pooled connection (no lock). */
 int pay_row_fetch(struct svc_ctx *ctx, const char *order_id, struct pay_row *row);

@@ -45,7 +45,7 @@ struct group {
 	struct fake f;
 	struct pay_service ps;
 	struct pay_job jobs[JOBS];
-	void *items[JOBS];
+	struct pay_job *items[JOBS];
 };
 
 static int setup(void **state)
