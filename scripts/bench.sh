@@ -378,7 +378,14 @@ main() {
         "$0" --inside
         return
     fi
-    ip netns list | grep -qw "^$NETNS" && die "network namespace $NETNS exists (another bench?)"
+    if ip netns list | grep -qw "^$NETNS"; then
+        # A bench killed before its trap ran leaves its namespace behind,
+        # empty: take it over. One with processes in it is another bench's.
+        pids=$(ip netns pids "$NETNS" | tr '\n' ' ')
+        [ -z "$pids" ] || die "network namespace $NETNS is in use by another bench (pids $pids); set BENCH_NETNS and BENCH_RUN_DIR to run beside it"
+        note "removing the empty network namespace $NETNS left by an earlier bench"
+        ip netns del "$NETNS"
+    fi
     ip netns add "$NETNS"
     # shellcheck disable=SC2064  # expand NETNS now
     trap "ip netns del '$NETNS' 2>/dev/null || true" EXIT
