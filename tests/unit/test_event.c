@@ -1,4 +1,5 @@
 /* The event envelope codec, UUIDv7 ids and the strict decoder's reasons. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -669,6 +672,76 @@ static void test_uuid7_ids_sort_in_creation_order(void **state)
 	free(ids);
 }
 
+/* The random tail of an id (its last 16 hex digits; the first 16 hold the
+ * time and the counter). */
+static void random_tail(const char id[37], char out[17])
+{
+	size_t o = 0;
+
+	for (const char *p = id + 19; *p && o < 16; p++)
+		if (*p != '-')
+			out[o++] = *p;
+	out[o] = '\0';
+}
+
+struct ids_of_thread {
+	char ids[64][37];
+};
+
+static void *make_ids(void *arg)
+{
+	struct ids_of_thread *t = arg;
+
+	for (int i = 0; i < 64; i++)
+		svc_uuid7(t->ids[i]);
+	return NULL;
+}
+
+static void test_uuid7_random_parts_differ_across_threads_and_fork(void **state)
+{
+	struct ids_of_thread *a = calloc(2, sizeof(*a));
+	char tails[2 * 64 + 1][17], id[37], child_id[37] = {0};
+	int fds[2];
+	pthread_t th;
+	pid_t pid;
+	int n = 0;
+
+	(void)state;
+	assert_non_null(a);
+	/* two threads drawing ids at once: no random part is handed out twice */
+	assert_int_equal(pthread_create(&th, NULL, make_ids, &a[0]), 0);
+	make_ids(&a[1]);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	for (int t = 0; t < 2; t++)
+		for (int i = 0; i < 64; i++)
+			random_tail(a[t].ids[i], tails[n++]);
+	/* a forked child's next id is not its parent's next id */
+	svc_uuid7(id); /* the parent now holds a block with bytes left */
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		svc_uuid7(child_id);
+		_exit(write(fds[1], child_id, sizeof(child_id)) == (ssize_t)sizeof(child_id) ? 0
+		                                                                             : 1);
+	}
+	close(fds[1]);
+	assert_int_equal(read(fds[0], child_id, sizeof(child_id)), (ssize_t)sizeof(child_id));
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	svc_uuid7(id);
+	random_tail(id, tails[n++]);
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < i; j++)
+			if (!strcmp(tails[i], tails[j]))
+				fail_msg("random part %s handed out twice", tails[i]);
+	assert_true(svc_uuid_valid(child_id));
+	random_tail(child_id, tails[0]);
+	random_tail(id, tails[1]);
+	assert_string_not_equal(tails[0], tails[1]);
+	free(a);
+}
+
 static void test_uuid_valid_accepts_canonical_form_only(void **state)
 {
 	(void)state;
@@ -720,6 +793,7 @@ int main(void)
 	        cmocka_unit_test(test_event_decode_json_rejects_non_objects),
 	        cmocka_unit_test(test_uuid7_has_version_variant_and_current_time),
 	        cmocka_unit_test(test_uuid7_ids_sort_in_creation_order),
+	        cmocka_unit_test(test_uuid7_random_parts_differ_across_threads_and_fork),
 	        cmocka_unit_test(test_uuid_valid_accepts_canonical_form_only),
 	        cmocka_unit_test(test_now_ms_is_epoch_milliseconds),
 	};

@@ -417,6 +417,42 @@ static void random_bytes(unsigned char *buf, size_t len)
  * made by this process therefore sort strictly in creation order, even when
  * the wall clock steps back.
  */
+/*
+ * The random part of the ids, drawn from the kernel a block at a time: one
+ * getrandom() per 16 ids of a thread instead of one per id (the order
+ * service made 1.6-5 of those calls per order). Each thread draws its own
+ * block, so no lock; a forked child drops the block it inherited, so it
+ * cannot repeat its parent's ids.
+ */
+#define ID_RANDOM_BLOCK 256
+
+static _Thread_local unsigned char id_block[ID_RANDOM_BLOCK];
+static _Thread_local size_t id_block_used = ID_RANDOM_BLOCK;
+static pthread_once_t id_fork_once = PTHREAD_ONCE_INIT;
+
+static void id_block_drop(void)
+{
+	id_block_used = ID_RANDOM_BLOCK;
+}
+
+static void id_fork_handler(void)
+{
+	(void)pthread_atfork(NULL, NULL, id_block_drop);
+}
+
+/* `len` (at most ID_RANDOM_BLOCK) random bytes, each used once. */
+static void id_random(unsigned char *buf, size_t len)
+{
+	pthread_once(&id_fork_once, id_fork_handler);
+	if (ID_RANDOM_BLOCK - id_block_used < len) {
+		random_bytes(id_block, ID_RANDOM_BLOCK);
+		id_block_used = 0;
+	}
+	memcpy(buf, id_block + id_block_used, len);
+	memset(id_block + id_block_used, 0, len);
+	id_block_used += len;
+}
+
 static pthread_mutex_t uuid_lock = PTHREAD_MUTEX_INITIALIZER;
 static int64_t uuid_last_ms;
 static unsigned uuid_counter;
@@ -429,7 +465,7 @@ void svc_uuid7(char out[37])
 	unsigned counter;
 	size_t o = 0;
 
-	random_bytes(b, sizeof(b));
+	id_random(b, sizeof(b));
 	pthread_mutex_lock(&uuid_lock);
 	if (ms > uuid_last_ms) {
 		uuid_last_ms = ms;
