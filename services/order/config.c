@@ -26,6 +26,7 @@ void order_config_load(struct order_config *cfg)
 	cfg->sidecar_url = svc_env_str("SIDECAR_URL", "http://127.0.0.1:9081");
 	cfg->pricing_timeout_ms = svc_env_long("PRICING_TIMEOUT_MS", 2000, 1, 60000);
 	cfg->price_cache_ms = svc_env_long("PRICE_CACHE_MS", 2000, 0, 3600000);
+	cfg->in_flight_refresh_ms = svc_env_long("SAGA_IN_FLIGHT_REFRESH_MS", 5000, 0, 3600000);
 	cfg->price_cache_max = svc_env_long("PRICE_CACHE_MAX", 100000, 0, 10000000);
 	cfg->step_timeout_ms[ORDER_PENDING] =
 	        svc_env_long("SAGA_TIMEOUT_INVENTORY_MS", step, 1, DAY_MS);

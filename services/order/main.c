@@ -26,7 +26,7 @@ static int start(struct svc_ctx *ctx)
 	app->rate = svc_ratelimit_new(app->cfg.rate_per_s, app->cfg.rate_burst, RATE_SLOTS);
 	if (!app->rate && app->cfg.rate_per_s > 0)
 		return -1;
-	order_metrics_init(&app->metrics, ctx);
+	order_metrics_init(&app->metrics, ctx, app->cfg.in_flight_refresh_ms);
 	app->timeouts = order_timeouts_start(ctx);
 	return app->timeouts ? 0 : -1;
 }

@@ -35,6 +35,9 @@ struct order_config {
 	 * to SAGA_STEP_TIMEOUT_MS (300000). Indexed by enum order_state. */
 	long step_timeout_ms[ORDER_STATE_COUNT];
 	long scan_ms; /* SAGA_SCAN_MS, default 1000 */
+	/* saga_in_flight is read from the database at most this often:
+	 * SAGA_IN_FLIGHT_REFRESH_MS, default 5000; 0 = at every scrape. */
+	long in_flight_refresh_ms;
 	/* POST /api/orders per user: ORDER_RATE_PER_S (default 20; 0 = no
 	 * limit) with bursts of ORDER_RATE_BURST (default 40). */
 	double rate_per_s, rate_burst;
