@@ -12,7 +12,8 @@ window of the load) and strace-window.txt (the window's start and end, ns).
 The yardsticks are per accepted order, so runs at different rates compare:
 CPU ms (seconds of CPU per second of load / orders per second), statements,
 commits and rows written, Kafka messages and bytes, each sidecar's rounds
-(relay rounds, deliveries, egress calls: samples.jsonl), system calls. This
+(relay rounds, deliveries, egress calls: samples.jsonl), system calls, and
+with BENCH_DIGESTS=1 the rows each table read and wrote (tables-*.tsv). This
 machine's CPUs expose no hardware counters (perf stat: instructions <not
 supported>), so instructions per order are not measured here.
 """
@@ -21,7 +22,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from report import machine, read_json, read_jsonl, read_tsv, num  # noqa: E402
+from report import HARNESS, machine, read_json, read_jsonl, read_tsv, num, stack_share  # noqa: E402
 
 DB_KEYS = [("Questions", "statements (Questions)"), ("Com_commit", "commits"),
            ("Com_insert", "INSERT statements"), ("Com_update", "UPDATE statements"),
@@ -50,6 +51,23 @@ def kafka(d, accepted):
         out["total"] = {"messages": round(sum(v["messages"] for v in out.values()), 3),
                         "bytes": round(sum(v["bytes"] for v in out.values()), 1)}
     return out
+
+
+def table_rows(d, accepted):
+    """Rows read, inserted, updated and deleted per order in each table, from
+    the performance schema's table I/O counters before and after the load
+    (tables-{before,after}.tsv: BENCH_DIGESTS=1); {} without them."""
+    def load(name):
+        return {f"{r[0]}.{r[1]}": [num(x) or 0 for x in r[2:6]]
+                for r in read_tsv(os.path.join(d, name)) if len(r) >= 6}
+    before, after = load("tables-before.tsv"), load("tables-after.tsv")
+    out = {}
+    for table, a in after.items():
+        b = before.get(table, [0, 0, 0, 0])
+        v = [round((x - y) / accepted, 2) for x, y in zip(a, b)]
+        if any(v):
+            out[table] = dict(zip(("read", "inserted", "updated", "deleted"), v))
+    return dict(sorted(out.items(), key=lambda kv: -sum(kv[1].values())))
 
 
 def strace_counts(path):
@@ -137,8 +155,10 @@ def main(argv):
     db = {k: (rep.get("db_per_order") or {}).get(k) for k, _ in DB_KEYS}
     prof = {"machine": machine(), "rate": rate, "orders": accepted,
             "cpu_ms_per_order": cpu, "cpu_ms_per_order_total": round(sum(cpu.values()), 3),
+            "cpu_ms_per_order_stack": round(stack_share(cpu), 3),
             "mariadb_per_order": db, "kafka_per_order": kafka(d, accepted),
             "syscalls_per_order": syscalls(d, rate),
+            "table_rows_per_order": table_rows(d, accepted),
             "sidecar_rounds_per_order": rounds(d, accepted),
             "correctness": rep.get("correctness")}
     with open(os.path.join(d, "profile.json"), "w") as f:
@@ -146,9 +166,17 @@ def main(argv):
     L = [f"# Profile: {accepted:,} orders at {rate:g}/s", "", f"Machine: {prof['machine']}", "",
          "## CPU ms per order (during the load)", "", "| process | CPU ms/order |", "|---|---|"]
     L += [f"| {k} | {v:.3f} |" for k, v in cpu.items()]
-    L += [f"| **total** | **{prof['cpu_ms_per_order_total']:.3f}** |", "",
+    L += [f"| **total** | **{prof['cpu_ms_per_order_total']:.3f}** |",
+          f"| the stack alone (total without {' and '.join(HARNESS)}) | "
+          f"{prof['cpu_ms_per_order_stack']:.3f} |", "",
           "## MariaDB per order (load and settle)", "", "| counter | per order |", "|---|---|"]
     L += [f"| {label} | {db[k] if db[k] is not None else '-'} |" for k, label in DB_KEYS]
+    tr = prof["table_rows_per_order"]
+    if tr:
+        L += ["", "## MariaDB rows per order by table (performance schema, the load)", "",
+              "| table | read | inserted | updated | deleted |", "|---|---|---|---|---|"]
+        L += [f"| {t} | {v['read']} | {v['inserted']} | {v['updated']} | {v['deleted']} |"
+              for t, v in tr.items()]
     L += ["", "## Kafka per order", "", "| topic | messages | bytes |", "|---|---|---|"]
     L += [f"| {t} | {v['messages']} | {v['bytes']} |" for t, v in prof["kafka_per_order"].items()]
     rd = prof["sidecar_rounds_per_order"]

@@ -28,7 +28,8 @@
 # BENCH_MAX_INFLIGHT (4000), BENCH_SETTLE (120 s to let sagas finish),
 # BENCH_CEILINGS (1), BENCH_WARMUP (15 s), BENCH_LOG_LEVEL (info), BENCH_OUT
 # (the output folder), BENCH_DIGESTS (0; 1 = MariaDB's performance schema on,
-# and the statements it spent its time on in digests.tsv).
+# the statements it spent its time on in digests.tsv, and each table's rows
+# read and written during the load in tables-{before,after}.tsv).
 #
 # The orders are placed by their users (uniform over the seeded ones), each
 # with its bearer token: loadgen signs them with JWT_SECRET, the stack's own
@@ -117,6 +118,14 @@ statement_digests() {
     sql performance_schema "SELECT ROUND(SUM_TIMER_WAIT / 1e9), COUNT_STAR, SUM_ROWS_AFFECTED,
         SUM_ROWS_SENT, SUM_ROWS_EXAMINED, SCHEMA_NAME, LEFT(DIGEST_TEXT, 300)
         FROM events_statements_summary_by_digest ORDER BY SUM_TIMER_WAIT DESC LIMIT 40"
+}
+
+# rows read and written so far in each table (BENCH_DIGESTS=1: the performance
+# schema's table I/O counters): schema, table, read, inserted, updated, deleted
+table_rows() {
+    sql performance_schema "SELECT OBJECT_SCHEMA, OBJECT_NAME, COUNT_FETCH, COUNT_INSERT,
+        COUNT_UPDATE, COUNT_DELETE FROM table_io_waits_summary_by_table
+        WHERE OBJECT_SCHEMA NOT IN ('mysql', 'performance_schema', 'information_schema')"
 }
 
 # the per-order data the report reads
@@ -293,6 +302,7 @@ run_one() {
     python3 "$ROOT/loadtest/sampler.py" "$RUN_DIR" >"$dir/samples.jsonl" 2>"$dir/sampler.log" &
     sampler_pid=$!
     db_status >"$dir/dbstatus-before.tsv"
+    if [ "${BENCH_DIGESTS:-0}" = 1 ]; then table_rows >"$dir/tables-before.tsv"; fi
     if [ "${BENCH_PROFILE:-0}" = 1 ]; then
         kafka_end >"$dir/kafka-before.json"
         kafka_bytes >"$dir/kafka-bytes-before.tsv"
@@ -303,6 +313,7 @@ run_one() {
     note "waiting for the sagas to finish (at most ${BENCH_SETTLE:-120}s)"
     settle
     db_status >"$dir/dbstatus-after.tsv"
+    if [ "${BENCH_DIGESTS:-0}" = 1 ]; then table_rows >"$dir/tables-after.tsv"; fi
     if [ "${BENCH_PROFILE:-0}" = 1 ]; then
         kafka_end >"$dir/kafka-after.json"
         kafka_bytes >"$dir/kafka-bytes-after.tsv"
