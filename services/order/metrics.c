@@ -55,7 +55,7 @@ static void collect_in_flight(struct svc_prom *r, void *arg)
 	pthread_mutex_lock(&m->lock);
 	if (m->read_at == 0 || svc_mono_ms() - m->read_at >= (uint64_t)m->refresh_ms)
 		read_in_flight(m);
-	for (int i = 0; i < ORDER_STATE_COUNT; i++)
+	for (int i = 0; i < ORDER_STATE_COUNT && m->read_at; i++) /* none before a read */
 		if (!order_state_is_terminal((enum order_state)i))
 			svc_prom_set(svc_prom_at(g, order_state_name((enum order_state)i)),
 			             m->in_flight[i]);

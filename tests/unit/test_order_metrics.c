@@ -75,8 +75,8 @@ static void assert_scrape_shows(const char *pending, const char *paying)
 
 	snprintf(want_pending, sizeof(want_pending), "saga_in_flight{state=\"PENDING\"} %s\n",
 	         pending);
-	snprintf(want_paying, sizeof(want_paying),
-	         "saga_in_flight{state=\"PAYMENT_PENDING\"} %s\n", paying);
+	snprintf(want_paying, sizeof(want_paying), "saga_in_flight{state=\"PAYMENT_PENDING\"} %s\n",
+	         paying);
 	if (!strstr(text, want_pending) || !strstr(text, want_paying))
 		fail_msg("want %s and %s in:\n%s", want_pending, want_paying, text);
 	free(text);
@@ -124,6 +124,22 @@ static void test_in_flight_keeps_last_counts_when_database_fails(void **state)
 	assert_int_equal(fake_db_count(FAKE_DB_FAILED, IN_FLIGHT_SQL, NULL), 1);
 }
 
+static void test_in_flight_shows_no_counts_before_a_read(void **state)
+{
+	char *text;
+
+	(void)state;
+	order_metrics_init(&metrics, &ctx, 60000);
+	fake_db_reset();
+	fake_db_fail(fake_db_on(IN_FLIGHT_SQL, NULL), FAKE_DB_CR_SERVER_LOST);
+	text = scrape();
+	if (strstr(text, "saga_in_flight{"))
+		fail_msg("counts before any read:\n%s", text);
+	free(text);
+	database_holds("4", "2"); /* the next scrape reads again */
+	assert_scrape_shows("4", "2");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -131,8 +147,10 @@ int main(void)
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(
 	                test_in_flight_without_refresh_is_read_at_every_scrape, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_in_flight_keeps_last_counts_when_database_fails,
-	                                        setup, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_in_flight_keeps_last_counts_when_database_fails, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_in_flight_shows_no_counts_before_a_read, setup,
+	                                        teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

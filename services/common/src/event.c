@@ -411,13 +411,6 @@ static void random_bytes(unsigned char *buf, size_t len)
 }
 
 /*
- * Monotonic state (RFC 9562 section 6.2, method 1): the 12 rand_a bits are a
- * counter within one millisecond, started at a random value below 2048 so it
- * has room to grow; when it runs out, the timestamp moves one ms ahead. Ids
- * made by this process therefore sort strictly in creation order, even when
- * the wall clock steps back.
- */
-/*
  * The random part of the ids, drawn from the kernel a block at a time: one
  * getrandom() per 16 ids of a thread instead of one per id (the order
  * service made 1.6-5 of those calls per order). Each thread draws its own
@@ -453,6 +446,13 @@ static void id_random(unsigned char *buf, size_t len)
 	id_block_used += len;
 }
 
+/*
+ * Monotonic state (RFC 9562 section 6.2, method 1): the 12 rand_a bits are a
+ * counter within one millisecond, started at a random value below 2048 so it
+ * has room to grow; when it runs out, the timestamp moves one ms ahead. Ids
+ * made by this process therefore sort strictly in creation order, even when
+ * the wall clock steps back.
+ */
 static pthread_mutex_t uuid_lock = PTHREAD_MUTEX_INITIALIZER;
 static int64_t uuid_last_ms;
 static unsigned uuid_counter;
