@@ -32,7 +32,11 @@ bench-auth: $(BIN)/auth-cost
 	$(BIN)/auth-cost --seconds 3 --out build/bench/auth-cost.txt
 $(BIN)/kafka-ceiling $(BIN)/db-ceiling $(BIN)/lagmon $(BIN)/obs-cost: $(loadgen_LIB)
 # loadgen's archive uses libsvc's clock: libsvc again after it.
-$(BIN)/kafka-ceiling $(BIN)/db-ceiling $(BIN)/lagmon $(BIN)/obs-cost: LDLIBS := $(SVC_LIB) $(LDLIBS)
+$(BIN)/kafka-ceiling $(BIN)/db-ceiling $(BIN)/obs-cost: LDLIBS := $(SVC_LIB) $(LDLIBS)
+# lagmon reads watermarks the sidecar's way (sidecar/kafka.h): its archive,
+# then libsvc and libresilience again after it
+$(BIN)/lagmon: $(sidecar_LIB)
+$(BIN)/lagmon: LDLIBS := $(SVC_LIB) $(RS_LIB) $(LDLIBS)
 # the sidecar's archive, then libsvc again after it
 $(BIN)/delivery-cost: $(sidecar_LIB)
 $(BIN)/delivery-cost: LDLIBS := $(SVC_LIB) $(LDLIBS)

@@ -12,8 +12,10 @@ window of the load) and strace-window.txt (the window's start and end, ns).
 The yardsticks are per accepted order, so runs at different rates compare:
 CPU ms (seconds of CPU per second of load / orders per second), statements,
 commits and rows written, Kafka messages and bytes, each sidecar's rounds
-(relay rounds, deliveries, egress calls: samples.jsonl), system calls, and
-with BENCH_DIGESTS=1 the rows each table read and wrote (tables-*.tsv). This
+(relay rounds, deliveries, egress calls: samples.jsonl), the broker's
+requests by type (kafka-requests-*.tsv, its JMX meters), every process's
+context switches (ctxsw-*.tsv), system calls, and with BENCH_DIGESTS=1 the
+rows each table read and wrote (tables-*.tsv). This
 machine's CPUs expose no hardware counters (perf stat: instructions <not
 supported>), so instructions per order are not measured here.
 """
@@ -51,6 +53,17 @@ def kafka(d, accepted):
         out["total"] = {"messages": round(sum(v["messages"] for v in out.values()), 3),
                         "bytes": round(sum(v["bytes"] for v in out.values()), 1)}
     return out
+
+
+def counter_delta(d, name, accepted):
+    """{key: per order} from NAME-{before,after}.tsv ("key<TAB>count" lines),
+    largest first; {} without them."""
+    def load(suffix):
+        return {r[0]: num(r[1]) or 0
+                for r in read_tsv(os.path.join(d, f"{name}-{suffix}.tsv")) if len(r) > 1}
+    before, after = load("before"), load("after")
+    out = {k: round((v - before.get(k, 0)) / accepted, 2) for k, v in after.items()}
+    return dict(sorted(((k, v) for k, v in out.items() if v > 0), key=lambda kv: -kv[1]))
 
 
 def table_rows(d, accepted):
@@ -160,6 +173,8 @@ def main(argv):
             "syscalls_per_order": syscalls(d, rate),
             "table_rows_per_order": table_rows(d, accepted),
             "sidecar_rounds_per_order": rounds(d, accepted),
+            "kafka_requests_per_order": counter_delta(d, "kafka-requests", accepted),
+            "context_switches_per_order": counter_delta(d, "ctxsw", accepted),
             "correctness": rep.get("correctness")}
     with open(os.path.join(d, "profile.json"), "w") as f:
         json.dump(prof, f, indent=1)
@@ -179,6 +194,18 @@ def main(argv):
               for t, v in tr.items()]
     L += ["", "## Kafka per order", "", "| topic | messages | bytes |", "|---|---|---|"]
     L += [f"| {t} | {v['messages']} | {v['bytes']} |" for t, v in prof["kafka_per_order"].items()]
+    kr = prof["kafka_requests_per_order"]
+    if kr:
+        L += ["", "## Kafka requests per order by type (the broker's meters, load and settle)",
+              "", "| request | per order |", "|---|---|"]
+        L += [f"| {k} | {v} |" for k, v in kr.items()]
+        L.append(f"| **total** | **{round(sum(kr.values()), 2)}** |")
+    cs = prof["context_switches_per_order"]
+    if cs:
+        L += ["", "## Context switches per order (every thread, load and settle)", "",
+              "| process | per order |", "|---|---|"]
+        L += [f"| {k} | {v} |" for k, v in cs.items()]
+        L.append(f"| **total** | **{round(sum(cs.values()), 1)}** |")
     rd = prof["sidecar_rounds_per_order"]
     if rd:
         L += ["", "## Rounds per order (each sidecar's counters over the load)", "",

@@ -175,6 +175,41 @@ db_status() {
         'Com_ping', 'Binlog_commits')"
 }
 
+# make profile: each process's context switches so far, all its threads
+# (voluntary and not), one "name<TAB>count" line each
+ctx_switches() {
+    local f name pid
+    for f in "$RUN_DIR"/pids/*.pid; do
+        name="$(basename "$f" .pid)"
+        pid="$(cat "$f" 2>/dev/null)" || continue
+        cat /proc/"$pid"/task/*/status 2>/dev/null |
+            awk -v n="$name" '/^(non)?voluntary_ctxt_switches/ {s += $2} END {if (s) printf "%s\t%d\n", n, s}'
+    done
+}
+
+# make profile: the broker's requests so far by type ("type<TAB>count"), from
+# its RequestsPerSec meters over JMX. The JMX agent is started in the running
+# broker once (jcmd), on a port only this namespace reaches; nothing when the
+# JDK's tools are missing or the broker does not answer.
+kafka_requests() {
+    local pid port="${PROFILE_JMX_PORT:-9999}"
+    pid="$(cat "$RUN_DIR/pids/kafka.pid" 2>/dev/null)" || return 0
+    command -v jcmd >/dev/null || return 0
+    if [ ! -e "$RUN_DIR/kafka/jmx-started" ]; then
+        jcmd "$pid" ManagementAgent.start "jmxremote.port=$port" "jmxremote.rmi.port=$port" \
+            jmxremote.authenticate=false jmxremote.ssl=false jmxremote.host=127.0.0.1 \
+            >/dev/null 2>&1 || return 0
+        touch "$RUN_DIR/kafka/jmx-started"
+    fi
+    timeout 60 java -cp "${DEPS_DIR:-$ROOT/.deps}/kafka/libs/*" org.apache.kafka.tools.JmxTool \
+        --jmx-url "service:jmx:rmi:///jndi/rmi://127.0.0.1:$port/jmxrmi" \
+        --object-name 'kafka.network:type=RequestMetrics,name=RequestsPerSec,*' \
+        --attributes Count --one-time true --report-format properties 2>/dev/null |
+        sed -n 's/.*request=\([A-Za-z]*\),version=[0-9]*:Count=\([0-9]*\).*/\1\t\2/p' |
+        awk -F'\t' '$1 != "FetchConsumer" && $1 != "FetchFollower" {s[$1] += $2}
+            END {for (k in s) printf "%s\t%d\n", k, s[k]}'
+}
+
 lag_groups() {
     printf '%s\n' "order-service=inventory.events,payment.events,notification.events" \
         "inventory-service=order.events,inventory.commands" \
@@ -306,6 +341,8 @@ run_one() {
     if [ "${BENCH_PROFILE:-0}" = 1 ]; then
         kafka_end >"$dir/kafka-before.json"
         kafka_bytes >"$dir/kafka-bytes-before.tsv"
+        kafka_requests >"$dir/kafka-requests-before.tsv"
+        ctx_switches >"$dir/ctxsw-before.tsv"
     fi
     note "load: $rate orders/s for ${DURATION}s"
     load "$rate" "$DURATION" "$dir/loadgen" || die "loadgen failed (log: $dir/loadgen.log)"
@@ -317,6 +354,8 @@ run_one() {
     if [ "${BENCH_PROFILE:-0}" = 1 ]; then
         kafka_end >"$dir/kafka-after.json"
         kafka_bytes >"$dir/kafka-bytes-after.tsv"
+        ctx_switches >"$dir/ctxsw-after.tsv"
+        kafka_requests >"$dir/kafka-requests-after.tsv"
         if [ "${PROFILE_STRACE:-1}" = 1 ] && command -v strace >/dev/null; then
             note "system calls: strace -c -f on every C process, ${PROFILE_STRACE_S:-10}s of load"
             strace_window "$dir" &

@@ -24,9 +24,11 @@
 #include <time.h>
 
 #include "loadtest/loadgen/stats.h"
+#include "resilience/sidecar/kafka.h"
 #include "svc/clock.h"
 
 #define MAX_GROUPS 16
+#define MAX_PARTS  256 /* per group */
 
 struct group {
 	const char *name;
@@ -100,23 +102,32 @@ static int group_init(struct group *g, const char *brokers, char *spec)
 }
 
 /* sum over g's partitions of high watermark - committed offset (the log start
- * when nothing is committed); *end gets the sum of the high watermarks */
+ * when nothing is committed); *end gets the sum of the high watermarks. The
+ * watermarks of all of g's partitions come in one request (two when a
+ * partition has nothing committed): sidecar/kafka.h. */
 static long group_lag(struct group *g, long *end)
 {
+	int64_t lo[MAX_PARTS], hi[MAX_PARTS];
+	bool need_low = false;
 	long lag = 0;
 
 	*end = 0;
-
-	if (rd_kafka_committed(g->rk, g->parts, 5000) != RD_KAFKA_RESP_ERR_NO_ERROR)
+	if (g->parts->cnt > MAX_PARTS ||
+	    rd_kafka_committed(g->rk, g->parts, 5000) != RD_KAFKA_RESP_ERR_NO_ERROR)
+		return -1;
+	for (int i = 0; i < g->parts->cnt; i++)
+		need_low |= g->parts->elems[i].offset < 0;
+	if (sc_kafka_watermarks(&sc_kafka_librdkafka, g->rk, g->parts, need_low ? lo : NULL, hi,
+	                        5000) != RD_KAFKA_RESP_ERR_NO_ERROR)
 		return -1;
 	for (int i = 0; i < g->parts->cnt; i++) {
-		rd_kafka_topic_partition_t *p = &g->parts->elems[i];
-		int64_t lo = 0, hi = 0;
-		if (rd_kafka_query_watermark_offsets(g->rk, p->topic, p->partition, &lo, &hi,
-		                                     5000) != RD_KAFKA_RESP_ERR_NO_ERROR)
+		const rd_kafka_topic_partition_t *p = &g->parts->elems[i];
+		int64_t from = p->offset >= 0 ? p->offset : lo[i];
+
+		if (hi[i] < 0 || from < 0)
 			return -1;
-		lag += (long)(hi - (p->offset >= 0 ? p->offset : lo));
-		*end += (long)hi;
+		lag += (long)(hi[i] - from);
+		*end += (long)hi[i];
 	}
 	return lag;
 }

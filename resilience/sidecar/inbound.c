@@ -329,7 +329,9 @@ static void enqueue(struct sc_inbound *in, size_t n)
 	}
 	in->npolled = 0; /* the queues own them now */
 	sc__inbound_publish_queued(in);
-	pthread_cond_broadcast(&in->work);
+	/* one worker: it takes what it can and wakes the next if more is left
+	 * (take_batch), where waking all of them had the others find nothing */
+	pthread_cond_signal(&in->work);
 	pthread_mutex_unlock(&in->lock);
 }
 

@@ -437,6 +437,9 @@ static size_t take_batch(struct sc_worker *w)
 			break;
 		q = sc_partq_next(&in->parts);
 	}
+	/* more than this batch waits: the next worker's turn */
+	if (w->nheld > 0 && in->parts.ready_head)
+		pthread_cond_signal(&in->work);
 	pthread_mutex_unlock(&in->lock);
 	return n;
 }
@@ -465,7 +468,8 @@ static void release_held(struct sc_worker *w, size_t keep)
 	}
 	sc__inbound_publish_queued(in);
 	pthread_cond_broadcast(&in->idle);
-	pthread_cond_broadcast(&in->work);
+	if (in->parts.ready_head)
+		pthread_cond_signal(&in->work);
 	pthread_mutex_unlock(&in->lock);
 }
 

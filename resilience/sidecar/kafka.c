@@ -44,6 +44,7 @@ const struct sc_kafka_ops sc_kafka_librdkafka = {
         .topic_name = rd_kafka_topic_name,
         .query_watermark_offsets = rd_kafka_query_watermark_offsets,
         .committed = rd_kafka_committed,
+        .offsets_for_times = rd_kafka_offsets_for_times,
         .poll_set_consumer = rd_kafka_poll_set_consumer,
         .subscribe = rd_kafka_subscribe,
         .consumer_poll = rd_kafka_consumer_poll,
@@ -64,4 +65,47 @@ const struct sc_kafka_ops sc_kafka_librdkafka = {
 const struct sc_kafka_ops *sc_kafka_ops_of(const struct sc_kafka_client *k)
 {
 	return k && k->ops ? k->ops : &sc_kafka_librdkafka;
+}
+
+/* One ListOffsets round for `parts`: the offsets at `which` (RD_KAFKA_OFFSET_END
+ * or _BEGINNING) into out[i], -1 where none came. */
+static rd_kafka_resp_err_t list_offsets(const struct sc_kafka_ops *ops, rd_kafka_t *rk,
+                                        const rd_kafka_topic_partition_list_t *parts, int64_t which,
+                                        int64_t *out, int timeout_ms)
+{
+	rd_kafka_topic_partition_list_t *q = rd_kafka_topic_partition_list_copy(parts);
+	rd_kafka_resp_err_t err;
+
+	for (int i = 0; i < parts->cnt; i++)
+		out[i] = -1;
+	if (!q)
+		return RD_KAFKA_RESP_ERR__FAIL;
+	for (int i = 0; i < q->cnt; i++)
+		q->elems[i].offset = which;
+	err = ops->offsets_for_times(rk, q, timeout_ms);
+	/* matched by name: the answer's order is the client's business */
+	for (int i = 0; err == RD_KAFKA_RESP_ERR_NO_ERROR && i < parts->cnt; i++) {
+		const rd_kafka_topic_partition_t *a = rd_kafka_topic_partition_list_find(
+		        q, parts->elems[i].topic, parts->elems[i].partition);
+
+		if (a && a->err == RD_KAFKA_RESP_ERR_NO_ERROR && a->offset >= 0)
+			out[i] = a->offset;
+	}
+	rd_kafka_topic_partition_list_destroy(q);
+	return err;
+}
+
+rd_kafka_resp_err_t sc_kafka_watermarks(const struct sc_kafka_ops *ops, rd_kafka_t *rk,
+                                        const rd_kafka_topic_partition_list_t *parts, int64_t *low,
+                                        int64_t *high, int timeout_ms)
+{
+	rd_kafka_resp_err_t err =
+	        list_offsets(ops, rk, parts, RD_KAFKA_OFFSET_END, high, timeout_ms);
+
+	if (low && err == RD_KAFKA_RESP_ERR_NO_ERROR)
+		err = list_offsets(ops, rk, parts, RD_KAFKA_OFFSET_BEGINNING, low, timeout_ms);
+	else if (low)
+		for (int i = 0; i < parts->cnt; i++)
+			low[i] = -1;
+	return err;
 }

@@ -72,6 +72,12 @@ struct sc_kafka_ops {
 	                                               int64_t *high, int timeout_ms);
 	rd_kafka_resp_err_t (*committed)(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts,
 	                                 int timeout_ms);
+	/* Each element's .offset is a timestamp on the way in (or
+	 * RD_KAFKA_OFFSET_END / _BEGINNING) and an offset on the way out, with
+	 * its own .err: one ListOffsets request per leader broker. */
+	rd_kafka_resp_err_t (*offsets_for_times)(rd_kafka_t *rk,
+	                                         rd_kafka_topic_partition_list_t *parts,
+	                                         int timeout_ms);
 
 	/* ---- consuming ---- */
 	rd_kafka_resp_err_t (*poll_set_consumer)(rd_kafka_t *rk);
@@ -110,5 +116,20 @@ extern const struct sc_kafka_ops sc_kafka_librdkafka;
 
 /* The table of `k`: k->ops, librdkafka's when that is NULL (or k is). */
 const struct sc_kafka_ops *sc_kafka_ops_of(const struct sc_kafka_client *k);
+
+/*
+ * The log end offsets (high watermarks) of the partitions of `parts` into
+ * high[i], and, when `low` is not NULL, their log start offsets into low[i]
+ * (i indexes parts->elems): one ListOffsets request per leader broker for
+ * the ends and one for the starts, where query_watermark_offsets() makes two
+ * per partition. A lag monitor that reads a few dozen partitions every
+ * second would otherwise be the broker's busiest client at low rates
+ * (docs/benchmarks.md, seventeenth round). A partition whose offset was not
+ * read gets -1; the return is the error of the request itself (no partition
+ * read then).
+ */
+rd_kafka_resp_err_t sc_kafka_watermarks(const struct sc_kafka_ops *ops, rd_kafka_t *rk,
+                                        const rd_kafka_topic_partition_list_t *parts, int64_t *low,
+                                        int64_t *high, int timeout_ms);
 
 #endif

@@ -2,6 +2,7 @@
 #include "resilience/sidecar/lag.h"
 
 #include <librdkafka/rdkafka.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +89,9 @@ void sc_lag_collect(struct svc_prom *r, void *arg)
 	        "topic,partition");
 	rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(16);
 	const char *p = lag->cfg->subscribe;
+	int64_t *lo = NULL, *hi = NULL;
+	bool need_low = false;
+	size_t n;
 
 	if (!parts)
 		return;
@@ -105,19 +109,28 @@ void sc_lag_collect(struct svc_prom *r, void *arg)
 	if (parts->cnt == 0 ||
 	    lag->kafka->committed(lag->rk, parts, SC_LAG_TIMEOUT_MS) != RD_KAFKA_RESP_ERR_NO_ERROR)
 		goto release;
+	/* the log starts only matter where nothing is committed yet */
+	for (int i = 0; i < parts->cnt; i++)
+		need_low |= parts->elems[i].offset < 0;
+	n = parts->cnt > 0 ? (size_t)parts->cnt : 1;
+	lo = calloc(n, sizeof(*lo));
+	hi = calloc(n, sizeof(*hi));
+	if (!lo || !hi ||
+	    sc_kafka_watermarks(lag->kafka, lag->rk, parts, need_low ? lo : NULL, hi,
+	                        SC_LAG_TIMEOUT_MS) != RD_KAFKA_RESP_ERR_NO_ERROR)
+		goto release;
 	for (int i = 0; i < parts->cnt; i++) {
-		rd_kafka_topic_partition_t *tp = &parts->elems[i];
-		int64_t lo = 0, hi = 0;
+		const rd_kafka_topic_partition_t *tp = &parts->elems[i];
+		int64_t from = tp->offset >= 0 ? tp->offset : lo[i];
 		char partition[16];
 
-		if (lag->kafka->query_watermark_offsets(lag->rk, tp->topic, tp->partition, &lo, &hi,
-		                                        SC_LAG_TIMEOUT_MS) !=
-		    RD_KAFKA_RESP_ERR_NO_ERROR)
+		if (hi[i] < 0 || from < 0)
 			continue;
 		snprintf(partition, sizeof(partition), "%d", (int)tp->partition);
-		svc_prom_set(svc_prom_at(g, tp->topic, partition),
-		             hi - (tp->offset >= 0 ? tp->offset : lo));
+		svc_prom_set(svc_prom_at(g, tp->topic, partition), hi[i] - from);
 	}
 release:
+	free(lo);
+	free(hi);
 	rd_kafka_topic_partition_list_destroy(parts);
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "resilience/sidecar/kafka.h"
 #include "svc/clock.h"
 #include "svc/log.h"
 
@@ -121,16 +122,13 @@ static void read_committed(struct console_kafka *k, const rd_kafka_topic_partiti
 	}
 }
 
+/* One partition: its log start `lo` and end `hi` (-1 when not read) and
+ * each group's committed offset and lag. */
 static json_t *partition_json(struct console_kafka *k, const char *topic, int32_t partition,
-                              rd_kafka_topic_partition_list_t **committed)
+                              int64_t lo, int64_t hi, rd_kafka_topic_partition_list_t **committed)
 {
-	int64_t lo = -1, hi = -1;
 	json_t *groups = json_array(), *p;
 
-	if (rd_kafka_query_watermark_offsets(k->meta, topic, partition, &lo, &hi,
-	                                     CONSOLE_KAFKA_TIMEOUT_MS) !=
-	    RD_KAFKA_RESP_ERR_NO_ERROR)
-		lo = hi = -1;
 	for (size_t g = 0; groups && g < k->cfg->ngroups; g++) {
 		rd_kafka_topic_partition_t *tp =
 		        committed[g]
@@ -155,6 +153,7 @@ static json_t *take_snapshot(struct console_kafka *k)
 	const struct rd_kafka_metadata_topic **topics = NULL;
 	rd_kafka_topic_partition_list_t *parts = NULL, *committed[CONSOLE_GROUPS_MAX] = {0};
 	json_t *out = json_pack("{s:[], s:[]}", "topics", "groups"), *jt;
+	int64_t *lo = NULL, *hi = NULL;
 	rd_kafka_resp_err_t err;
 	int n;
 
@@ -177,13 +176,21 @@ static json_t *take_snapshot(struct console_kafka *k)
 			rd_kafka_topic_partition_list_add(parts, topics[i]->topic,
 			                                  topics[i]->partitions[p].id);
 	read_committed(k, parts, committed);
-	for (int i = 0; i < n; i++) {
+	lo = calloc(parts->cnt > 0 ? (size_t)parts->cnt : 1, sizeof(*lo));
+	hi = calloc(parts->cnt > 0 ? (size_t)parts->cnt : 1, sizeof(*hi));
+	if (!lo || !hi)
+		goto release;
+	/* every partition's start and end in two requests (sidecar/kafka.h) */
+	sc_kafka_watermarks(&sc_kafka_librdkafka, k->meta, parts, lo, hi, CONSOLE_KAFKA_TIMEOUT_MS);
+	for (int i = 0, at = 0; i < n; i++) {
 		json_t *jp = json_array();
 
-		for (int p = 0; jp && p < topics[i]->partition_cnt; p++)
-			json_array_append_new(jp, partition_json(k, topics[i]->topic,
-			                                         topics[i]->partitions[p].id,
-			                                         committed));
+		for (int p = 0; p < topics[i]->partition_cnt; p++, at++)
+			if (jp)
+				json_array_append_new(jp,
+				                      partition_json(k, topics[i]->topic,
+				                                     topics[i]->partitions[p].id,
+				                                     lo[at], hi[at], committed));
 		jt = json_pack("{s:s, s:o}", "name", topics[i]->topic, "partitions",
 		               jp ? jp : json_array());
 		json_array_append_new(json_object_get(out, "topics"), jt);
@@ -194,6 +201,8 @@ release:
 			rd_kafka_topic_partition_list_destroy(committed[g]);
 	if (parts)
 		rd_kafka_topic_partition_list_destroy(parts);
+	free(lo);
+	free(hi);
 	free(topics);
 	rd_kafka_metadata_destroy(md);
 	return out;

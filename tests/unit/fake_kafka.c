@@ -19,6 +19,7 @@ enum op {
 	OP_TOPIC_NEW,
 	OP_QUERY_WATERMARK_OFFSETS,
 	OP_COMMITTED,
+	OP_OFFSETS_FOR_TIMES,
 	OP_SUBSCRIBE,
 	OP_CONSUMER_POLL,
 	OP_CONSUMER_CLOSE,
@@ -43,6 +44,7 @@ static const char *const op_names[OP_COUNT] = {
         "topic_new",
         "query_watermark_offsets",
         "committed",
+        "offsets_for_times",
         "subscribe",
         "consumer_poll",
         "consumer_close",
@@ -992,6 +994,36 @@ static rd_kafka_resp_err_t fk_query_watermark_offsets(rd_kafka_t *rk, const char
 	return err;
 }
 
+/* Only the log end and start can be asked for (RD_KAFKA_OFFSET_END,
+ * _BEGINNING): the fake keeps no timestamps to search. */
+static rd_kafka_resp_err_t
+fk_offsets_for_times(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts, int timeout_ms)
+{
+	(void)rk;
+	(void)timeout_ms;
+	pthread_mutex_lock(&current->mu);
+	rd_kafka_resp_err_t err = enter(current, OP_OFFSETS_FOR_TIMES);
+	for (int i = 0; !err && i < parts->cnt; i++) {
+		rd_kafka_topic_partition_t *tp = &parts->elems[i];
+		struct fk_part *pt = find_part(current, tp->topic, tp->partition);
+		int64_t high = pt ? (int64_t)pt->nlog : -1;
+
+		tp->err = RD_KAFKA_RESP_ERR_NO_ERROR;
+		if (!pt)
+			tp->err = RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+		else if (tp->offset == RD_KAFKA_OFFSET_END)
+			tp->offset = high;
+		else if (tp->offset == RD_KAFKA_OFFSET_BEGINNING)
+			tp->offset = pt->low < high ? pt->low : high;
+		else
+			tp->err = RD_KAFKA_RESP_ERR__INVALID_ARG;
+		if (tp->err)
+			tp->offset = RD_KAFKA_OFFSET_INVALID;
+	}
+	pthread_mutex_unlock(&current->mu);
+	return err;
+}
+
 static rd_kafka_resp_err_t fk_committed(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts,
                                         int timeout_ms)
 {
@@ -1318,6 +1350,7 @@ const struct sc_kafka_ops fake_kafka_ops = {
         .topic_name = fk_topic_name,
         .query_watermark_offsets = fk_query_watermark_offsets,
         .committed = fk_committed,
+        .offsets_for_times = fk_offsets_for_times,
         .poll_set_consumer = fk_poll_set_consumer,
         .subscribe = fk_subscribe,
         .consumer_poll = fk_consumer_poll,

@@ -87,6 +87,44 @@ static void test_lag_is_the_high_watermark_minus_the_committed_offset(void **sta
 	assert_non_null(strstr(text, "saga_consumer_lag{topic=\"a.events\",partition=\"0\"} 2"));
 	assert_non_null(strstr(text, "saga_consumer_lag{topic=\"a.events\",partition=\"1\"} 0"));
 	assert_non_null(strstr(text, "saga_consumer_lag{topic=\"b.events\",partition=\"0\"} 3"));
+	/* the three partitions' ends in one request and, as two have nothing
+	 * committed, their starts in one more; none asked for one by one */
+	assert_int_equal(fake_kafka_calls(f->fk, "offsets_for_times"), 2);
+	assert_int_equal(fake_kafka_calls(f->fk, "query_watermark_offsets"), 0);
+}
+
+static void test_lag_asks_for_the_log_starts_only_when_nothing_is_committed(void **state)
+{
+	struct fixture *f = *state;
+	struct sc_lag *lag = f->lag = sc_lag_new(&f->cfg);
+	const char *text;
+
+	assert_non_null(lag);
+	for (int i = 0; i < 6; i++)
+		fake_kafka_append(f->fk, "a.events", 1, "k", "v", NULL, 0);
+	fake_kafka_set_committed(f->fk, "a.events", 0, 0);
+	fake_kafka_set_committed(f->fk, "a.events", 1, 2);
+	fake_kafka_set_committed(f->fk, "b.events", 0, 0);
+	fake_kafka_set_low(f->fk, "a.events", 1, 5); /* not read: 2 is committed */
+	text = scrape(f, lag);
+	assert_non_null(strstr(text, "saga_consumer_lag{topic=\"a.events\",partition=\"1\"} 4"));
+	assert_int_equal(fake_kafka_calls(f->fk, "offsets_for_times"), 1);
+}
+
+static void test_lag_without_the_log_ends_is_left_out(void **state)
+{
+	struct fixture *f = *state;
+	struct sc_lag *lag = f->lag = sc_lag_new(&f->cfg);
+	const char *text;
+
+	assert_non_null(lag);
+	fake_kafka_set_committed(f->fk, "a.events", 0, 0);
+	fake_kafka_fail(f->fk, "offsets_for_times", RD_KAFKA_RESP_ERR__TIMED_OUT, 1);
+	text = scrape(f, lag);
+	assert_null(strstr(text, "saga_consumer_lag{"));
+	/* the next scrape reads them again */
+	text = scrape(f, lag);
+	assert_non_null(strstr(text, "saga_consumer_lag{topic=\"a.events\",partition=\"0\"} 0"));
 }
 
 static void test_lag_of_an_unreadable_partition_is_left_out(void **state)
@@ -117,8 +155,13 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(
 	                test_lag_is_the_high_watermark_minus_the_committed_offset, setup, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_lag_asks_for_the_log_starts_only_when_nothing_is_committed, setup,
+	                teardown),
 	        cmocka_unit_test_setup_teardown(test_lag_of_an_unreadable_partition_is_left_out,
 	                                        setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_lag_without_the_log_ends_is_left_out, setup,
+	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_lag_needs_topics_and_a_client, setup,
 	                                        teardown),
 	};
