@@ -74,6 +74,12 @@ def test_console_api(run):
     order_events = [t for t in topics["topics"] if t["name"] == "order.events"][0]
     groups = {g["group"] for p in order_events["partitions"] for g in p["groups"]}
     check("inventory-service" in groups, "inventory's lag on order.events: %r" % order_events)
+    # every partition's start and end come from one request each (sidecar/kafka.h)
+    parts = order_events["partitions"]
+    check(all(isinstance(p["end"], int) and 0 <= p["start"] <= p["end"] for p in parts)
+          and sum(p["end"] for p in parts) > 0, "order.events' log starts and ends: %r" % parts)
+    check(all(isinstance(g["lag"], int) and 0 <= g["lag"] <= p["end"]
+              for p in parts for g in p["groups"]), "each group's lag a count: %r" % parts)
     dlq = stack.get_json(CONSOLE + "/api/console/dlq?limit=5", "dead letters")
     check(all("entries" in s for s in dlq["services"]), "every sidecar's DLQ listed: %r" % dlq)
 
