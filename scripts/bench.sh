@@ -182,7 +182,7 @@ ctx_switches() {
     for f in "$RUN_DIR"/pids/*.pid; do
         name="$(basename "$f" .pid)"
         pid="$(cat "$f" 2>/dev/null)" || continue
-        cat /proc/"$pid"/task/*/status 2>/dev/null |
+        { cat /proc/"$pid"/task/*/status 2>/dev/null || true; } |
             awk -v n="$name" '/^(non)?voluntary_ctxt_switches/ {s += $2} END {if (s) printf "%s\t%d\n", n, s}'
     done
 }
@@ -196,15 +196,15 @@ kafka_requests() {
     pid="$(cat "$RUN_DIR/pids/kafka.pid" 2>/dev/null)" || return 0
     command -v jcmd >/dev/null || return 0
     if [ ! -e "$RUN_DIR/kafka/jmx-started" ]; then
-        jcmd "$pid" ManagementAgent.start "jmxremote.port=$port" "jmxremote.rmi.port=$port" \
-            jmxremote.authenticate=false jmxremote.ssl=false jmxremote.host=127.0.0.1 \
-            >/dev/null 2>&1 || return 0
-        touch "$RUN_DIR/kafka/jmx-started"
+        timeout 30 jcmd "$pid" ManagementAgent.start "jmxremote.port=$port" \
+            "jmxremote.rmi.port=$port" jmxremote.authenticate=false jmxremote.ssl=false \
+            jmxremote.host=127.0.0.1 >/dev/null 2>&1 || return 0
+        touch "$RUN_DIR/kafka/jmx-started" 2>/dev/null || true
     fi
-    timeout 60 java -cp "${DEPS_DIR:-$ROOT/.deps}/kafka/libs/*" org.apache.kafka.tools.JmxTool \
+    { timeout 60 java -cp "${DEPS_DIR:-$ROOT/.deps}/kafka/libs/*" org.apache.kafka.tools.JmxTool \
         --jmx-url "service:jmx:rmi:///jndi/rmi://127.0.0.1:$port/jmxrmi" \
         --object-name 'kafka.network:type=RequestMetrics,name=RequestsPerSec,*' \
-        --attributes Count --one-time true --report-format properties 2>/dev/null |
+        --attributes Count --one-time true --report-format properties 2>/dev/null || true; } |
         sed -n 's/.*request=\([A-Za-z]*\),version=[0-9]*:Count=\([0-9]*\).*/\1\t\2/p' |
         awk -F'\t' '$1 != "FetchConsumer" && $1 != "FetchFollower" {s[$1] += $2}
             END {for (k in s) printf "%s\t%d\n", k, s[k]}'
