@@ -107,7 +107,7 @@ static int group_init(struct group *g, const char *brokers, char *spec)
  * partition has nothing committed): sidecar/kafka.h. */
 static long group_lag(struct group *g, long *end)
 {
-	int64_t lo[MAX_PARTS], hi[MAX_PARTS];
+	int64_t lo[MAX_PARTS] = {0}, hi[MAX_PARTS] = {0};
 	bool need_low = false;
 	long lag = 0;
 
