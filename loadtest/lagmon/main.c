@@ -107,27 +107,20 @@ static int group_init(struct group *g, const char *brokers, char *spec)
  * partition has nothing committed): sidecar/kafka.h. */
 static long group_lag(struct group *g, long *end)
 {
-	int64_t lo[MAX_PARTS] = {0}, hi[MAX_PARTS] = {0};
-	bool need_low = false;
+	int64_t lags[MAX_PARTS], ends[MAX_PARTS];
 	long lag = 0;
 
 	*end = 0;
 	if (g->parts->cnt > MAX_PARTS ||
-	    rd_kafka_committed(g->rk, g->parts, 5000) != RD_KAFKA_RESP_ERR_NO_ERROR)
-		return -1;
-	for (int i = 0; i < g->parts->cnt; i++)
-		need_low |= g->parts->elems[i].offset < 0;
-	if (sc_kafka_watermarks(&sc_kafka_librdkafka, g->rk, g->parts, need_low ? lo : NULL, hi,
-	                        5000) != RD_KAFKA_RESP_ERR_NO_ERROR)
+	    rd_kafka_committed(g->rk, g->parts, 5000) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+	    sc_kafka_lags(&sc_kafka_librdkafka, g->rk, g->parts, lags, ends, 5000) !=
+	            RD_KAFKA_RESP_ERR_NO_ERROR)
 		return -1;
 	for (int i = 0; i < g->parts->cnt; i++) {
-		const rd_kafka_topic_partition_t *p = &g->parts->elems[i];
-		int64_t from = p->offset >= 0 ? p->offset : lo[i];
-
-		if (hi[i] < 0 || from < 0)
+		if (lags[i] == SC_KAFKA_UNREAD)
 			return -1;
-		lag += (long)(hi[i] - from);
-		*end += (long)hi[i];
+		lag += (long)lags[i];
+		*end += (long)ends[i];
 	}
 	return lag;
 }

@@ -1,6 +1,8 @@
 /* The librdkafka table of struct sc_kafka_ops (kafka.h). */
 #include "resilience/sidecar/kafka.h"
 
+#include <stdbool.h>
+
 /* The entries whose librdkafka signature differs from the table's. */
 
 static rd_kafka_resp_err_t produce(rd_kafka_t *rk, const char *topic, const void *key,
@@ -107,5 +109,27 @@ rd_kafka_resp_err_t sc_kafka_watermarks(const struct sc_kafka_ops *ops, rd_kafka
 	else if (low)
 		for (int i = 0; i < parts->cnt; i++)
 			low[i] = -1;
+	return err;
+}
+
+rd_kafka_resp_err_t sc_kafka_lags(const struct sc_kafka_ops *ops, rd_kafka_t *rk,
+                                  const rd_kafka_topic_partition_list_t *committed, int64_t *lag,
+                                  int64_t *end, int timeout_ms)
+{
+	bool need_low = false;
+	rd_kafka_resp_err_t err;
+
+	for (int i = 0; i < committed->cnt; i++)
+		need_low |= committed->elems[i].offset < 0;
+	/* lag[] holds the log starts until each is replaced by its lag */
+	err = sc_kafka_watermarks(ops, rk, committed, need_low ? lag : NULL, end, timeout_ms);
+	for (int i = 0; i < committed->cnt; i++) {
+		int64_t at = committed->elems[i].offset;
+		int64_t from = at >= 0 ? at : need_low ? lag[i] : -1;
+
+		lag[i] = err == RD_KAFKA_RESP_ERR_NO_ERROR && end[i] >= 0 && from >= 0
+		                 ? end[i] - from
+		                 : SC_KAFKA_UNREAD;
+	}
 	return err;
 }

@@ -132,4 +132,19 @@ rd_kafka_resp_err_t sc_kafka_watermarks(const struct sc_kafka_ops *ops, rd_kafka
                                         const rd_kafka_topic_partition_list_t *parts, int64_t *low,
                                         int64_t *high, int timeout_ms);
 
+/*
+ * Each partition's lag behind a group: `committed` holds the group's
+ * committed offsets (rd_kafka_committed), and lag[i] gets the log end minus
+ * elems[i].offset, or minus the log start where nothing is committed yet;
+ * end[i] gets the log end. The ends come in one request
+ * (sc_kafka_watermarks) and the starts in a second only when some
+ * partition has nothing committed. Where the offsets were not read, lag[i]
+ * is SC_KAFKA_UNREAD and end[i] -1; the return is the error of a request
+ * itself.
+ */
+#define SC_KAFKA_UNREAD INT64_MIN
+rd_kafka_resp_err_t sc_kafka_lags(const struct sc_kafka_ops *ops, rd_kafka_t *rk,
+                                  const rd_kafka_topic_partition_list_t *committed, int64_t *lag,
+                                  int64_t *end, int timeout_ms);
+
 #endif

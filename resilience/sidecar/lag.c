@@ -2,7 +2,6 @@
 #include "resilience/sidecar/lag.h"
 
 #include <librdkafka/rdkafka.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,8 +88,7 @@ void sc_lag_collect(struct svc_prom *r, void *arg)
 	        "topic,partition");
 	rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(16);
 	const char *p = lag->cfg->subscribe;
-	int64_t *lo = NULL, *hi = NULL;
-	bool need_low = false;
+	int64_t *lags = NULL, *ends = NULL;
 	size_t n;
 
 	if (!parts)
@@ -109,28 +107,23 @@ void sc_lag_collect(struct svc_prom *r, void *arg)
 	if (parts->cnt == 0 ||
 	    lag->kafka->committed(lag->rk, parts, SC_LAG_TIMEOUT_MS) != RD_KAFKA_RESP_ERR_NO_ERROR)
 		goto release;
-	/* the log starts only matter where nothing is committed yet */
-	for (int i = 0; i < parts->cnt; i++)
-		need_low |= parts->elems[i].offset < 0;
 	n = parts->cnt > 0 ? (size_t)parts->cnt : 1;
-	lo = calloc(n, sizeof(*lo));
-	hi = calloc(n, sizeof(*hi));
-	if (!lo || !hi ||
-	    sc_kafka_watermarks(lag->kafka, lag->rk, parts, need_low ? lo : NULL, hi,
-	                        SC_LAG_TIMEOUT_MS) != RD_KAFKA_RESP_ERR_NO_ERROR)
+	lags = calloc(n, sizeof(*lags));
+	ends = calloc(n, sizeof(*ends));
+	if (!lags || !ends ||
+	    sc_kafka_lags(lag->kafka, lag->rk, parts, lags, ends, SC_LAG_TIMEOUT_MS) !=
+	            RD_KAFKA_RESP_ERR_NO_ERROR)
 		goto release;
 	for (int i = 0; i < parts->cnt; i++) {
-		const rd_kafka_topic_partition_t *tp = &parts->elems[i];
-		int64_t from = tp->offset >= 0 ? tp->offset : lo[i];
 		char partition[16];
 
-		if (hi[i] < 0 || from < 0)
+		if (lags[i] == SC_KAFKA_UNREAD)
 			continue;
-		snprintf(partition, sizeof(partition), "%d", (int)tp->partition);
-		svc_prom_set(svc_prom_at(g, tp->topic, partition), hi[i] - from);
+		snprintf(partition, sizeof(partition), "%d", (int)parts->elems[i].partition);
+		svc_prom_set(svc_prom_at(g, parts->elems[i].topic, partition), lags[i]);
 	}
 release:
-	free(lo);
-	free(hi);
+	free(lags);
+	free(ends);
 	rd_kafka_topic_partition_list_destroy(parts);
 }
