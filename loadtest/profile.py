@@ -24,7 +24,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from report import HARNESS, machine, read_json, read_jsonl, read_tsv, num, stack_share  # noqa: E402
+from report import (HARNESS, machine, num, per_harness, read_json, read_jsonl,  # noqa: E402
+                    read_tsv, stack_share)
 
 DB_KEYS = [("Questions", "statements (Questions)"), ("Com_commit", "commits"),
            ("Com_insert", "INSERT statements"), ("Com_update", "UPDATE statements"),
@@ -169,6 +170,7 @@ def main(argv):
     prof = {"machine": machine(), "rate": rate, "orders": accepted,
             "cpu_ms_per_order": cpu, "cpu_ms_per_order_total": round(sum(cpu.values()), 3),
             "cpu_ms_per_order_stack": round(stack_share(cpu), 3),
+            "stack_per_harness_cpu": per_harness(cpu),
             "mariadb_per_order": db, "kafka_per_order": kafka(d, accepted),
             "syscalls_per_order": syscalls(d, rate),
             "table_rows_per_order": table_rows(d, accepted),
@@ -183,8 +185,13 @@ def main(argv):
     L += [f"| {k} | {v:.3f} |" for k, v in cpu.items()]
     L += [f"| **total** | **{prof['cpu_ms_per_order_total']:.3f}** |",
           f"| the stack alone (total without {' and '.join(HARNESS)}) | "
-          f"{prof['cpu_ms_per_order_stack']:.3f} |", "",
-          "## MariaDB per order (load and settle)", "", "| counter | per order |", "|---|---|"]
+          f"{prof['cpu_ms_per_order_stack']:.3f} |", ""]
+    if prof["stack_per_harness_cpu"] is not None:
+        L += [f"The stack alone used {prof['stack_per_harness_cpu']} times the CPU of the harness "
+              f"({' and '.join(HARNESS)}, whose work per order is fixed): this ratio moves much "
+              "less with the machine's speed than CPU per order does, so runs of one rate in "
+              "one session compare builds by it (docs/benchmarks.md, eighteenth round).", ""]
+    L += ["## MariaDB per order (load and settle)", "", "| counter | per order |", "|---|---|"]
     L += [f"| {label} | {db[k] if db[k] is not None else '-'} |" for k, label in DB_KEYS]
     tr = prof["table_rows_per_order"]
     if tr:

@@ -353,6 +353,19 @@ def stack_share(cpu):
     return sum(v for k, v in cpu.items() if k not in HARNESS)
 
 
+def per_harness(cpu):
+    """The stack's CPU in units of the harness's, from the same run: `cpu`
+    (process -> cores or ms) without the harness, divided by the harness's
+    (None without it). The load generator sends one request per order and
+    the gateway simulator answers one charge: their work per order does not
+    change with the stack's code, so their CPU measures how fast the machine
+    was during the run, and this ratio moves much less with it (in one
+    session, CPU per order moved by 5-10 % between runs of one build; this, by
+    1-2 %; across sessions it moved more)."""
+    harness = sum(v for k, v in cpu.items() if k in HARNESS)
+    return round(stack_share(cpu) / harness, 2) if harness > 0 else None
+
+
 def markdown(rep):
     o, h, c = rep["orders"], rep["http"], rep["orders"]["completion"]
     L = [f"# Benchmark: {rep['rate']} orders/s for {rep['duration_s']} s", "",
@@ -402,6 +415,12 @@ def markdown(rep):
     own = stack_share(rep["cpu_cores"])
     L.append(f"| the stack alone (total without {' and '.join(HARNESS)}) | {own:.2f} | "
              f"{per_order(own)} |")
+    ratio = rep.get("stack_per_harness_cpu")
+    if ratio is not None:
+        L += ["", f"The stack's CPU is {ratio} times the harness's ({' and '.join(HARNESS)}, "
+              "whose work per order is fixed): a figure that moves much less with the "
+              "machine's speed than CPU per order does, to compare builds by runs of one rate "
+              "and duration in one session (docs/benchmarks.md, eighteenth round)."]
     L += ["", "## Sidecars (best 10 s; with a backlog this is the service's capacity)", "",
           "| service | events delivered/s | outbox rows relayed/s | delivered | retried |",
           "|---|---|---|---|---|"]
@@ -477,7 +496,8 @@ def cmd_run(d, rate, duration, smoke):
                                         "dropped", "achieved_rate", "http_latency",
                                         "http_status", "tokens")},
         "orders": orders, "steps": analyse_steps(d, set(lg.get("orders", []))), "lag": lag,
-        "cpu_cores": cpu, "sidecars": analyse_sidecars(d), "invariants": invariants(d),
+        "cpu_cores": cpu, "stack_per_harness_cpu": per_harness(cpu),
+        "sidecars": analyse_sidecars(d), "invariants": invariants(d),
         "db_per_order": db_work(d, lg.get("ok")),
         "ceilings": {"kafka": read_json(os.path.join(d, "kafka-ceiling.json")),
                      "mariadb": read_json(os.path.join(d, "db-ceiling.json")),

@@ -92,7 +92,7 @@ int main(int argc, char **argv)
 	snprintf(header, sizeof(header), "Bearer %s", token);
 	svc_auth_set_cache(auth, 0);
 	full = measure(auth, header, seconds, &n_full);
-	svc_auth_set_cache(auth, 2048);
+	svc_auth_set_cache(auth, 32768);
 	cached = full < 0 ? -1 : measure(auth, header, seconds, &n_cached);
 	if (cached < 0)
 		return 1;

@@ -188,6 +188,8 @@ def test_metrics_exposition(run):
                 check(fam in fams, "%s has %s" % (what, fam))
         else:
             check("svc_db_pool_in_use" in fams, "%s has svc_db_pool_in_use" % what)
+            check(fams.get("svc_auth_token_cache_total", {}).get("type") == "counter",
+                  "%s has svc_auth_token_cache_total" % what)
     order = scrape(stack.SERVICES["order"])
     for fam in ("saga_in_flight", "saga_step_duration_seconds", "saga_completion_seconds",
                 "saga_events_total"):
@@ -215,11 +217,13 @@ def test_metrics_move_after_order(run):
                                                 "saga_step_duration_seconds_count", step=step))
              for step in ("INVENTORY", "PAYMENT")}
     ok = lambda f: value(f, "saga_events_total", outcome="ok")  # noqa: E731
+    tokens = lambda f: value(f, "svc_auth_token_cache_total")  # noqa: E731
     relayed = lambda: sum(value(scrape(u), "saga_outbox_relayed_total")  # noqa: E731
                           for u in stack.sidecar_urls("order"))
     before = {"posted": total("order", posted), "lat": total("order", lat),
               "done": total("order", done), "ok": total("order", ok),
-              "inv_ok": total("inventory", ok), "relayed": relayed()}
+              "inv_ok": total("inventory", ok), "relayed": relayed(),
+              "tokens": total("order", tokens)}
     before.update({s: total("order", fn) for s, fn in steps.items()})
     pid = run.product("metrics", 5, 1000)
     oid, _ = run.order("u-metrics", [(pid, 1)])
@@ -227,6 +231,8 @@ def test_metrics_move_after_order(run):
     check(final["status"] == "CONFIRMED", "order %s confirmed: %r" % (oid, final))
 
     check(total("order", posted) >= before["posted"] + 1, "POST /api/orders 2xx counted")
+    check(total("order", tokens) >= before["tokens"] + 1,
+          "the order's bearer token was looked up in the token cache (hit or miss)")
     check(total("order", lat) >= before["lat"] + 1, "POST /api/orders latency observed")
     check(total("order", done) >= before["done"] + 1, "order completion observed")
     for step, fn in steps.items():

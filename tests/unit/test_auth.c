@@ -15,8 +15,10 @@
 #include <jwt.h>
 
 #include "svc/auth.h"
+#include "svc/buf.h"
 #include "svc/error.h"
 #include "svc/http.h"
+#include "svc/prom.h"
 #include "svc/ratelimit.h"
 
 #define NOW    1800000000L
@@ -407,12 +409,103 @@ static void test_remembered_tokens_keep_their_time_limits(void **state)
 	free(t);
 }
 
+/* Hits and misses of the cache since `h0`/`m0`. */
+static void cache_delta(uint64_t h0, uint64_t m0, uint64_t *dh, uint64_t *dm)
+{
+	uint64_t h, m;
+
+	svc_auth_cache_counts(auth, &h, &m);
+	*dh = h - h0;
+	*dm = m - m0;
+}
+
+/* /metrics shows the cache's counts (svc_auth_collect_metrics). */
+static void expect_scraped(unsigned hits, unsigned misses)
+{
+	struct svc_prom *r = svc_prom_new();
+	struct svc_buf out;
+	char line[96];
+
+	assert_non_null(r);
+	svc_buf_init(&out);
+	assert_int_equal(svc_prom_on_collect(r, svc_auth_collect_metrics, auth), 0);
+	assert_int_equal(svc_prom_render(r, &out), 0);
+	assert_false(out.failed);
+	snprintf(line, sizeof(line), "svc_auth_token_cache_total{result=\"hit\"} %u\n", hits);
+	assert_non_null(strstr(out.data, line));
+	snprintf(line, sizeof(line), "svc_auth_token_cache_total{result=\"miss\"} %u\n", misses);
+	assert_non_null(strstr(out.data, line));
+	svc_buf_release(&out);
+	svc_prom_free(r);
+}
+
+/* The cache holds two tokens per set: in a cache of one set, two clients'
+ * tokens both stay remembered, and a third pushes out the one used less
+ * recently. Every lookup is counted (svc_auth_token_cache_total). */
+static void test_cache_keeps_two_tokens_per_set_and_forgets_the_least_recent(void **state)
+{
+	struct svc_principal who;
+	char *a, *b, *c;
+	uint64_t h0, m0, dh, dm;
+
+	(void)state;
+	svc_auth_set_cache(auth, 1); /* rounded up: one set of two */
+	a = svc_auth_mint_hs256(SECRET, strlen(SECRET), "alice", SVC_ROLE_CUSTOMER, NOW, 60);
+	b = svc_auth_mint_hs256(SECRET, strlen(SECRET), "bob", SVC_ROLE_CUSTOMER, NOW, 60);
+	c = svc_auth_mint_hs256(SECRET, strlen(SECRET), "carol", SVC_ROLE_ADMIN, NOW, 60);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_non_null(c);
+	svc_auth_cache_counts(auth, &h0, &m0);
+	assert_int_equal(h0 + m0, 0); /* a new cache counts from 0 */
+
+	assert_int_equal(verify(a, &who), 0);
+	assert_int_equal(verify(b, &who), 0);
+	cache_delta(h0, m0, &dh, &dm);
+	assert_int_equal(dh, 0);
+	assert_int_equal(dm, 2);
+	assert_int_equal(verify(a, &who), 0);
+	assert_string_equal(who.subject, "alice");
+	assert_int_equal(verify(b, &who), 0);
+	assert_string_equal(who.subject, "bob");
+	cache_delta(h0, m0, &dh, &dm);
+	assert_int_equal(dh, 2); /* both remembered */
+	assert_int_equal(dm, 2);
+
+	/* b was used last: carol's token takes alice's place */
+	assert_int_equal(verify(c, &who), 0);
+	assert_int_equal(verify(b, &who), 0);
+	assert_int_equal(verify(c, &who), 0);
+	assert_string_equal(who.subject, "carol");
+	assert_int_equal(who.roles, SVC_ROLE_ADMIN);
+	cache_delta(h0, m0, &dh, &dm);
+	assert_int_equal(dh, 4);
+	assert_int_equal(dm, 3);
+	assert_int_equal(verify(a, &who), 0); /* verified in full again */
+	assert_string_equal(who.subject, "alice");
+	cache_delta(h0, m0, &dh, &dm);
+	assert_int_equal(dh, 4);
+	assert_int_equal(dm, 4);
+	expect_scraped(4, 4);
+
+	/* no cache: nothing counted, every token verified in full */
+	svc_auth_set_cache(auth, 0);
+	assert_int_equal(verify(a, &who), 0);
+	svc_auth_cache_counts(auth, &dh, &dm);
+	assert_int_equal(dh + dm, 0);
+	svc_auth_set_cache(auth, 32768);
+	free(a);
+	free(b);
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_minted_token_verifies_with_subject_and_roles),
 	        cmocka_unit_test(test_expired_and_not_yet_valid_tokens_are_refused),
 	        cmocka_unit_test(test_remembered_tokens_keep_their_time_limits),
+	        cmocka_unit_test(test_cache_keeps_two_tokens_per_set_and_forgets_the_least_recent),
 	        cmocka_unit_test(test_wrong_signatures_and_algorithms_are_refused),
 	        cmocka_unit_test(test_malformed_headers_and_claims_are_refused),
 	        cmocka_unit_test(test_route_access_gives_401_403_or_the_principal),

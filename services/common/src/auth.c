@@ -6,6 +6,7 @@
 #include <jwt.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,7 +22,7 @@
 #define AUTH_MIN_SECRET     32
 #define AUTH_KEY_FILE_MAX   (64 * 1024)
 #define AUTH_LEEWAY_DEFAULT 30
-#define AUTH_CACHE_DEFAULT  2048 /* slots */
+#define AUTH_CACHE_DEFAULT  32768 /* slots */
 #define AUTH_CACHE_MAX      65536
 #define AUTH_CACHE_LOCKS    64
 
@@ -34,8 +35,10 @@
  * cached token is never accepted longer than it would be without the cache.
  * Only accepted tokens are kept; a token is found only when the one
  * presented is byte for byte the same (compared in constant time), so the
- * cache never accepts a token the full check would refuse. Direct-mapped by
- * a hash of the token: a newcomer replaces the slot's previous token.
+ * cache never accepts a token the full check would refuse. Two-way set
+ * associative by a hash of the token: a newcomer takes an empty slot of its
+ * set, else the one used less recently, so two busy clients whose tokens
+ * hash alike do not keep pushing each other out.
  */
 struct auth_cached {
 	char *token; /* NULL: empty */
@@ -46,9 +49,12 @@ struct auth_cached {
 };
 
 struct auth_cache {
-	size_t slots; /* a power of two */
-	struct auth_cached *slot;
-	pthread_mutex_t locks[AUTH_CACHE_LOCKS]; /* slot i: locks[i % AUTH_CACHE_LOCKS] */
+	size_t sets;               /* a power of two; set s is slot[2s] and slot[2s + 1] */
+	struct auth_cached *slot;  /* 2 * sets */
+	unsigned char *recent;     /* per set: the way (0, 1) used last */
+	atomic_uint_fast64_t hits; /* lookups that found the token */
+	atomic_uint_fast64_t misses;
+	pthread_mutex_t locks[AUTH_CACHE_LOCKS]; /* set s: locks[s % AUTH_CACHE_LOCKS] */
 };
 
 struct svc_auth {
@@ -72,36 +78,43 @@ static void cache_free(struct auth_cache *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < c->slots; i++)
+	for (size_t i = 0; i < 2 * c->sets; i++)
 		free(c->slot[i].token);
 	for (size_t i = 0; i < AUTH_CACHE_LOCKS; i++)
 		pthread_mutex_destroy(&c->locks[i]);
 	free(c->slot);
+	free(c->recent);
 	free(c);
 }
 
-/* A cache of at least `slots` slots (rounded up to a power of two); NULL
- * for 0 or when out of memory. */
+/* A cache of at least `slots` slots (rounded up to a power of two, at
+ * least one set of two); NULL for 0 or when out of memory. */
 static struct auth_cache *cache_new(size_t slots)
 {
 	struct auth_cache *c;
-	size_t n = 1, locks = 0;
+	size_t n = 2, locks = 0;
 
 	if (slots == 0)
 		return NULL;
 	while (n < slots)
 		n <<= 1;
 	c = calloc(1, sizeof(*c));
-	if (!c || !(c->slot = calloc(n, sizeof(*c->slot)))) {
+	if (!c || !(c->slot = calloc(n, sizeof(*c->slot))) ||
+	    !(c->recent = calloc(n / 2, sizeof(*c->recent)))) {
+		if (c)
+			free(c->slot);
 		free(c);
 		return NULL;
 	}
-	c->slots = n;
+	c->sets = n / 2;
+	atomic_init(&c->hits, 0);
+	atomic_init(&c->misses, 0);
 	while (locks < AUTH_CACHE_LOCKS && pthread_mutex_init(&c->locks[locks], NULL) == 0)
 		locks++;
 	if (locks < AUTH_CACHE_LOCKS) {
 		while (locks > 0)
 			pthread_mutex_destroy(&c->locks[--locks]);
+		free(c->recent);
 		free(c->slot);
 		free(c);
 		return NULL;
@@ -109,7 +122,7 @@ static struct auth_cache *cache_new(size_t slots)
 	return c;
 }
 
-/* FNV-1a: picks the slot (not a secret: a token is found only by itself). */
+/* FNV-1a: picks the set (not a secret: a token is found only by itself). */
 static size_t token_hash(const char *t, size_t len)
 {
 	uint64_t h = 1469598103934665603ULL;
@@ -142,49 +155,75 @@ static const char *time_refusal(const struct svc_auth *auth, double exp, double 
 	return NULL;
 }
 
+/* The way (0, 1) of set `s` that holds `token`; -1: neither. Under the
+ * set's lock. */
+static int cache_way(const struct auth_cache *c, size_t s, const char *token, size_t len)
+{
+	for (int w = 0; w < 2; w++) {
+		const struct auth_cached *e = &c->slot[2 * s + (size_t)w];
+
+		if (e->token && e->len == len && same_bytes(e->token, token, len))
+			return w;
+	}
+	return -1;
+}
+
 /* 1: `token` is cached and its time claims allow it at `now` (*out filled);
  * 0: not cached; -1: cached, refused now (why filled). */
 static int cache_lookup(const struct svc_auth *auth, const char *token, size_t len, time_t now,
                         struct svc_principal *out, char *why, size_t whylen)
 {
 	struct auth_cache *c = auth->cache;
-	size_t i = token_hash(token, len) & (c->slots - 1);
-	const struct auth_cached *e = &c->slot[i];
+	size_t s = token_hash(token, len) & (c->sets - 1);
+	pthread_mutex_t *lock = &c->locks[s % AUTH_CACHE_LOCKS];
 	const char *refusal = NULL;
-	int found = 0;
+	int w;
 
-	pthread_mutex_lock(&c->locks[i % AUTH_CACHE_LOCKS]);
-	if (e->token && e->len == len && same_bytes(e->token, token, len)) {
+	pthread_mutex_lock(lock);
+	w = cache_way(c, s, token, len);
+	if (w >= 0) {
+		const struct auth_cached *e = &c->slot[2 * s + (size_t)w];
+
+		c->recent[s] = (unsigned char)w;
 		refusal = time_refusal(auth, e->exp, e->nbf, now);
 		if (!refusal)
 			*out = e->who;
-		found = 1;
 	}
-	pthread_mutex_unlock(&c->locks[i % AUTH_CACHE_LOCKS]);
+	pthread_mutex_unlock(lock);
+	atomic_fetch_add_explicit(w >= 0 ? &c->hits : &c->misses, 1, memory_order_relaxed);
 	if (refusal) {
 		snprintf(why, whylen, "%s", refusal);
 		return -1;
 	}
-	return found;
+	return w >= 0;
 }
 
-/* Keeps `token`, which passed every check, with its time claims. */
+/* Keeps `token`, which passed every check, with its time claims: in its own
+ * slot when another thread kept it meanwhile, else in an empty way of its
+ * set, else in place of the way used less recently. */
 static void cache_store(const struct svc_auth *auth, const char *token, size_t len, double exp,
                         double nbf, const struct svc_principal *who)
 {
 	struct auth_cache *c = auth->cache;
-	size_t i = token_hash(token, len) & (c->slots - 1);
-	struct auth_cached *e = &c->slot[i];
+	size_t s = token_hash(token, len) & (c->sets - 1);
+	pthread_mutex_t *lock = &c->locks[s % AUTH_CACHE_LOCKS];
 	char *copy = malloc(len);
+	struct auth_cached *e;
 	char *old;
+	int w;
 
 	if (!copy)
 		return;
 	memcpy(copy, token, len);
-	pthread_mutex_lock(&c->locks[i % AUTH_CACHE_LOCKS]);
+	pthread_mutex_lock(lock);
+	w = cache_way(c, s, token, len);
+	if (w < 0)
+		w = !c->slot[2 * s].token ? 0 : !c->slot[2 * s + 1].token ? 1 : !c->recent[s];
+	e = &c->slot[2 * s + (size_t)w];
 	old = e->token;
 	*e = (struct auth_cached){.token = copy, .len = len, .exp = exp, .nbf = nbf, .who = *who};
-	pthread_mutex_unlock(&c->locks[i % AUTH_CACHE_LOCKS]);
+	c->recent[s] = (unsigned char)w;
+	pthread_mutex_unlock(lock);
 	free(old);
 }
 
@@ -221,6 +260,14 @@ void svc_auth_set_cache(struct svc_auth *auth, size_t slots)
 {
 	cache_free(auth->cache);
 	auth->cache = cache_new(slots < AUTH_CACHE_MAX ? slots : AUTH_CACHE_MAX);
+}
+
+void svc_auth_cache_counts(const struct svc_auth *auth, uint64_t *hits, uint64_t *misses)
+{
+	const struct auth_cache *c = auth ? auth->cache : NULL;
+
+	*hits = c ? atomic_load_explicit(&c->hits, memory_order_relaxed) : 0;
+	*misses = c ? atomic_load_explicit(&c->misses, memory_order_relaxed) : 0;
 }
 
 void svc_auth_free(struct svc_auth *auth)

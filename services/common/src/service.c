@@ -478,6 +478,7 @@ int svc_run(const struct svc_service *svc, void *user)
 	if (open_database(&run) != 0 || open_redis(&run) != 0 || build_routes(&run) != 0)
 		goto release;
 	svc_prom_on_collect(run.ctx.prom, svc_db_collect_metrics, run.ctx.db);
+	svc_prom_on_collect(run.ctx.prom, svc_auth_collect_metrics, run.auth);
 	if (svc->start && svc->start(&run.ctx) != 0) {
 		svc_error("start-up of %s failed", svc->name);
 		goto release;

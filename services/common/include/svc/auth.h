@@ -7,9 +7,9 @@
  *   JWT_PUBLIC_KEY_FILE  RS256: PEM public key (instead of JWT_SECRET)
  *   JWT_ISSUER           when set, the "iss" claim must equal it
  *   JWT_LEEWAY_S         clock skew allowed on exp/nbf (default 30)
- *   JWT_CACHE_SLOTS      tokens remembered as verified (default 2048; 0: none):
- *                        a token seen again is not decoded and its signature
- *                        not checked again, only its exp and nbf
+ *   JWT_CACHE_SLOTS      tokens remembered as verified (default 32768; 0:
+ *                        none): a token seen again is not decoded and its
+ *                        signature not checked again, only its exp and nbf
  * Exactly one of JWT_SECRET and JWT_PUBLIC_KEY_FILE.
  *
  * A token is accepted when its header names the configured algorithm (never
@@ -24,6 +24,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #define SVC_AUTH_SUBJECT_MAX 128
@@ -50,10 +51,18 @@ struct svc_auth *svc_auth_from_env(void);
  * tools. */
 struct svc_auth *svc_auth_new_hs256(const void *key, size_t len);
 void svc_auth_free(struct svc_auth *auth);
-/* Remembers up to `slots` verified tokens (rounded up to a power of two;
- * 0: none; JWT_CACHE_SLOTS above), forgetting those remembered so far. Not
+/* Remembers up to `slots` verified tokens (rounded up to a power of two, at
+ * least 2, in sets of two; 0: none; JWT_CACHE_SLOTS above), forgetting those
+ * remembered so far. Not
  * while another thread verifies with `auth`. */
 void svc_auth_set_cache(struct svc_auth *auth, size_t slots);
+/* Lookups of the cache so far: tokens found (*hits) and not found (*misses,
+ * each then verified in full); both 0 without a cache. */
+void svc_auth_cache_counts(const struct svc_auth *auth, uint64_t *hits, uint64_t *misses);
+/* svc_prom_on_collect() function (svc/prom.h) for `auth` (a struct svc_auth):
+ * svc_auth_token_cache_total{result="hit|miss"}. */
+struct svc_prom;
+void svc_auth_collect_metrics(struct svc_prom *r, void *auth);
 
 /*
  * Verifies an Authorization header value ("Bearer <token>") at time `now`
