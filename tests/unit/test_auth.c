@@ -431,6 +431,7 @@ static void expect_scraped(unsigned hits, unsigned misses)
 	assert_int_equal(svc_prom_on_collect(r, svc_auth_collect_metrics, auth), 0);
 	assert_int_equal(svc_prom_render(r, &out), 0);
 	assert_false(out.failed);
+	assert_non_null(out.data); /* nothing rendered: a metric could not be made */
 	snprintf(line, sizeof(line), "svc_auth_token_cache_total{result=\"hit\"} %u\n", hits);
 	assert_non_null(strstr(out.data, line));
 	snprintf(line, sizeof(line), "svc_auth_token_cache_total{result=\"miss\"} %u\n", misses);
