@@ -24,8 +24,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from report import (HARNESS, machine, num, per_harness, read_json, read_jsonl,  # noqa: E402
-                    read_tsv, stack_share)
+from report import (HARNESS, harness_sentence, machine, num, per_harness,  # noqa: E402
+                    read_json, read_jsonl, read_tsv, stack_share)
 
 DB_KEYS = [("Questions", "statements (Questions)"), ("Com_commit", "commits"),
            ("Com_insert", "INSERT statements"), ("Com_update", "UPDATE statements"),
@@ -187,10 +187,7 @@ def main(argv):
           f"| the stack alone (total without {' and '.join(HARNESS)}) | "
           f"{prof['cpu_ms_per_order_stack']:.3f} |", ""]
     if prof["stack_per_harness_cpu"] is not None:
-        L += [f"The stack alone used {prof['stack_per_harness_cpu']} times the CPU of the harness "
-              f"({' and '.join(HARNESS)}, whose work per order is fixed): this ratio moves much "
-              "less with the machine's speed than CPU per order does, so runs of one rate in "
-              "one session compare builds by it (docs/benchmarks.md, eighteenth round).", ""]
+        L += [harness_sentence(prof["stack_per_harness_cpu"]), ""]
     L += ["## MariaDB per order (load and settle)", "", "| counter | per order |", "|---|---|"]
     L += [f"| {label} | {db[k] if db[k] is not None else '-'} |" for k, label in DB_KEYS]
     tr = prof["table_rows_per_order"]

@@ -353,6 +353,15 @@ def stack_share(cpu):
     return sum(v for k, v in cpu.items() if k not in HARNESS)
 
 
+def harness_sentence(ratio):
+    """The reports' line on per_harness(): what the ratio is and what it compares."""
+    return (f"The stack alone used {ratio} times the CPU of the harness "
+            f"({' and '.join(HARNESS)}, whose work per order is fixed): this ratio moves much "
+            "less with the machine's speed than CPU per order does, so runs of one rate and "
+            "duration in one session compare builds by it (docs/benchmarks.md, eighteenth "
+            "round).")
+
+
 def per_harness(cpu):
     """The stack's CPU in units of the harness's, from the same run: `cpu`
     (process -> cores or ms) without the harness, divided by the harness's
@@ -417,10 +426,7 @@ def markdown(rep):
              f"{per_order(own)} |")
     ratio = rep.get("stack_per_harness_cpu")
     if ratio is not None:
-        L += ["", f"The stack's CPU is {ratio} times the harness's ({' and '.join(HARNESS)}, "
-              "whose work per order is fixed): a figure that moves much less with the "
-              "machine's speed than CPU per order does, to compare builds by runs of one rate "
-              "and duration in one session (docs/benchmarks.md, eighteenth round)."]
+        L += ["", harness_sentence(ratio)]
     L += ["", "## Sidecars (best 10 s; with a backlog this is the service's capacity)", "",
           "| service | events delivered/s | outbox rows relayed/s | delivered | retried |",
           "|---|---|---|---|---|"]

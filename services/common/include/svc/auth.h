@@ -53,8 +53,7 @@ struct svc_auth *svc_auth_new_hs256(const void *key, size_t len);
 void svc_auth_free(struct svc_auth *auth);
 /* Remembers up to `slots` verified tokens (rounded up to a power of two, at
  * least 2, in sets of two; 0: none; JWT_CACHE_SLOTS above), forgetting those
- * remembered so far. Not
- * while another thread verifies with `auth`. */
+ * remembered so far. Not while another thread verifies with `auth`. */
 void svc_auth_set_cache(struct svc_auth *auth, size_t slots);
 /* Lookups of the cache so far: tokens found (*hits) and not found (*misses,
  * each then verified in full); both 0 without a cache. */
